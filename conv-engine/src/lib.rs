@@ -1,0 +1,36 @@
+//! The derivation engine behind `#[conv2d]`.
+//!
+//! A plain library (no `proc_macro` types) shared by the attribute macro, the CLI and the tests.
+//! The pipeline, one module per stage, each handing a typed value to the next:
+//!
+//! ```text
+//! attribute tokens -> spec     validated Spec (every problem a spanned error)   [feature codegen]
+//!                  -> derive   forward terms, Jacobian tables, chain rule        [feature derive]
+//!                  -> prove    padded/rotated formulation, compared term by term [feature derive]
+//!                  -> emit     forward/backward tokens, compile-time check, docs [feature codegen]
+//!                  -> explain  Markdown, LaTeX and text renderers                [feature derive]
+//! ```
+//!
+//! [`geometry`] is always available and allocation-free (`no_std`).
+#![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
+
+pub mod geometry;
+
+#[cfg(feature = "derive")]
+pub mod derive;
+#[cfg(feature = "derive")]
+pub mod explain;
+#[cfg(feature = "derive")]
+pub mod prove;
+#[cfg(feature = "derive")]
+mod spec;
+
+#[cfg(feature = "codegen")]
+pub mod emit;
+#[cfg(feature = "codegen")]
+pub mod parse;
+
+pub use geometry::{Field, Geometry, GeometryError, GeometrySpec, Padding};
+#[cfg(feature = "derive")]
+pub use spec::{ChannelLayout, Scalar, Spec, MAX_UNROLLED_TERMS};

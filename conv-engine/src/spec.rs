@@ -1,0 +1,64 @@
+//! The validated layer specification that every later stage takes.
+
+use crate::geometry::Geometry;
+
+/// Largest number of terms (`u` plus `dL/dx` plus `dL/dk` products) a fully unrolled layer may
+/// have. Beyond it rustc's time and memory grow past what a build should cost.
+pub const MAX_UNROLLED_TERMS: usize = 100_000;
+
+/// Element type of the generated functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// `f32` (the default).
+    F32,
+    /// `f64`.
+    F64,
+}
+
+impl Scalar {
+    /// The Rust type name: `"f32"` or `"f64"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scalar::F32 => "f32",
+            Scalar::F64 => "f64",
+        }
+    }
+}
+
+/// Array layout of the generated functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChannelLayout {
+    /// No channel axis: `x: [[T; W]; H]`, `k: [[T; KW]; KH]`, `b: T`, `u: [[T; OW]; OH]`
+    /// (neither `in_channels` nor `out_channels` given).
+    Plain,
+    /// Channel-first: `x: [[[T; W]; H]; C_in]`, `k: [[[[T; KW]; KH]; C_in]; C_out]`,
+    /// `b: [T; C_out]`, `u: [[[T; OW]; OH]; C_out]`.
+    ChannelFirst,
+}
+
+/// A validated `#[conv2d]` specification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Spec {
+    /// Sizes, stride, dilation, padding and channels.
+    pub geometry: Geometry,
+    /// Whether arrays carry channel axes.
+    pub layout: ChannelLayout,
+    /// Element type.
+    pub scalar: Scalar,
+}
+
+impl Spec {
+    /// The textbook layout (`Plain`, `f32`) for a geometry.
+    pub const fn new(geometry: Geometry) -> Self {
+        Self {
+            geometry,
+            layout: ChannelLayout::Plain,
+            scalar: Scalar::F32,
+        }
+    }
+
+    /// Terms of the fully unrolled forward and backward: `3 * nonzero_terms`.
+    pub const fn unrolled_terms(&self) -> usize {
+        3 * self.geometry.nonzero_terms()
+    }
+}

@@ -1,0 +1,2 @@
+//! conv2d runtime (skeleton)
+pub use conv_derive::conv2d;
