@@ -1,21 +1,139 @@
 //! Emission: tokens for the forward and backward functions, the trait impl, the compile-time
-//! check and the derivation docs.
+//! check and the derivation docs. Only validated, proven specs reach this stage.
 
+mod check;
+mod docs;
+mod shape;
+mod unroll;
+
+use crate::derive::Derivation;
+use crate::{ChannelLayout, Padding, Spec};
 use proc_macro2::TokenStream;
 use quote::quote;
+use shape::Shapes;
 
 /// Expands `#[conv2d(attr)] item`. On any error the item is emitted unchanged next to the
 /// errors, so one mistake gives one diagnostic.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match crate::parse::parse(attr, item.clone()) {
-        Ok((spec, target)) => layer(&spec, &target),
-        Err(errors) => {
-            let errors = errors.to_compile_error();
-            quote! { #item #errors }
+    let (spec, target) = match crate::parse::parse(attr, item.clone()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let e = e.to_compile_error();
+            return quote!(#item #e);
+        }
+    };
+    match generate(&spec, &target) {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            let e = e.to_compile_error();
+            quote!(#target #e)
         }
     }
 }
 
-fn layer(_spec: &crate::Spec, target: &syn::ItemStruct) -> TokenStream {
-    quote! { #target }
+/// The full expansion for a validated spec applied to `target` (a unit struct): the struct with
+/// its derivation docs, the inherent `GEOMETRY`, `forward` and `backward`, the
+/// `conv_runtime::Conv2d` impl, and the compile-time check.
+///
+/// Fails when the chain rule and the padded/rotated formulation disagree (the error is spanned
+/// on the struct's name).
+pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStream> {
+    let d = Derivation::new(&spec.geometry);
+    crate::prove::prove(&d).map_err(|e| {
+        syn::Error::new(
+            target.ident.span(),
+            format!("conv2d: the derivation disagrees with the padded/rotated formulation: {e}"),
+        )
+    })?;
+    let shapes = Shapes::new(spec);
+    let bodies = unroll::bodies(&d, &shapes);
+    let name = &target.ident;
+    let t = &shapes.scalar;
+    let (x_ty, k_ty, b_ty, u_ty) = (shapes.x.ty(t), shapes.k.ty(t), shapes.b.ty(t), shapes.u.ty(t));
+    let geometry = geometry(spec);
+    let (forward, backward) = (bodies.forward, bodies.backward);
+    let (struct_doc, forward_doc, backward_doc) = (docs::layer(&d), docs::forward(&d), docs::backward(&d));
+    // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
+    let (b_param, b_arg) = match spec.layout {
+        ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
+        ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
+    };
+    let check = check::proof(spec, &shapes, name);
+    let mut item = target.clone();
+    if item.attrs.iter().any(|a| a.path().is_ident("doc")) {
+        item.attrs.push(syn::parse_quote!(#[doc = ""]));
+    }
+    item.attrs.push(syn::parse_quote!(#[doc = #struct_doc]));
+    let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
+    Ok(quote! {
+        #item
+
+        #[automatically_derived]
+        impl #name {
+            /// Sizes, stride, dilation, padding and channels of this layer.
+            pub const GEOMETRY: ::conv_runtime::Geometry = #geometry;
+
+            #[doc = #forward_doc]
+            #[inline]
+            pub const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                #forward
+            }
+
+            #[doc = #backward_doc]
+            #[inline]
+            pub const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+                #backward
+            }
+        }
+
+        #[automatically_derived]
+        impl ::conv_runtime::Conv2d for #name {
+            type Scalar = #t;
+            type Input = #x_ty;
+            type Kernel = #k_ty;
+            type Bias = #b_ty;
+            type Output = #u_ty;
+            const GEOMETRY: ::conv_runtime::Geometry = #name::GEOMETRY;
+
+            #[inline]
+            fn forward(x: &#x_ty, k: &#k_ty, b: &#b_ty) -> #u_ty {
+                #name::forward(x, k, #b_arg)
+            }
+
+            #[inline]
+            fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+                #name::backward(x, k, delta)
+            }
+        }
+
+        #check
+    })
+}
+
+/// `::conv_runtime::GeometrySpec { .. }.resolve()`, unwrapped at compile time (the spec was
+/// validated by the same function during expansion, so the error arm never runs).
+fn geometry(spec: &Spec) -> TokenStream {
+    let s = spec.geometry.spec();
+    let (input, kernel, stride, dilation) = (arr(s.input), arr(s.kernel), arr(s.stride), arr(s.dilation));
+    let padding = match s.padding {
+        Padding::Valid => quote!(::conv_runtime::Padding::Valid),
+        Padding::Same => quote!(::conv_runtime::Padding::Same),
+        Padding::Explicit { top, bottom, left, right } => {
+            quote!(::conv_runtime::Padding::Explicit { top: #top, bottom: #bottom, left: #left, right: #right })
+        }
+    };
+    let (ci, co) = (s.in_channels, s.out_channels);
+    quote! {
+        match (::conv_runtime::GeometrySpec {
+            input: #input, kernel: #kernel, stride: #stride, dilation: #dilation,
+            padding: #padding, in_channels: #ci, out_channels: #co,
+        }).resolve() {
+            ::core::result::Result::Ok(g) => g,
+            ::core::result::Result::Err(e) => e.panic(),
+        }
+    }
+}
+
+fn arr([a, b]: [usize; 2]) -> TokenStream {
+    quote!([#a, #b])
 }

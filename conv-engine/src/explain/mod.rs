@@ -1,1 +1,113 @@
-//! stub
+//! Renderers of a [`Derivation`]: Markdown (rustdoc, GitHub), LaTeX and plain text.
+//!
+//! Every format shows the same document: the forward sums, the Jacobian tables `∂u/∂x` and
+//! `∂u/∂k`, the chain-rule equations for `∂L/∂x`, `∂L/∂k`, `∂L/∂b`, and the matrix form (the
+//! padded, stride-dilated `δ` and the rotated, dilated kernel) that the proof compares against.
+//! Indices are 1-based, as in the textbook. Large layers get a summary unless
+//! [`Detail::Full`] is asked for.
+//!
+//! ```
+//! use conv_engine::{derive::Derivation, explain, GeometrySpec};
+//! let g = GeometrySpec::new([5, 5], [3, 3]).resolve().unwrap();
+//! let md = explain::markdown(&Derivation::new(&g), explain::Detail::Auto);
+//! assert!(md.contains("| ∂x<sub>1,1</sub> | k<sub>1,1</sub> | 0 |"));
+//! ```
+
+mod document;
+mod style;
+
+use crate::derive::Derivation;
+use document::Document;
+use style::{Latex, Markdown, Text};
+
+/// How much of the derivation to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Detail {
+    /// Everything for small layers, a summary for large ones (see [`Detail::is_full_for`]).
+    #[default]
+    Auto,
+    /// Every table and equation, whatever the size.
+    Full,
+    /// Index formulas, counts and the first few equations.
+    Summary,
+}
+
+/// Largest `x` elements times `u` elements for which [`Detail::Auto`] writes full tables.
+pub const AUTO_FULL_CELLS: usize = 2_500;
+
+impl Detail {
+    /// Whether this detail level writes every table and equation for `d`.
+    pub fn is_full_for(self, d: &Derivation) -> bool {
+        let g = d.geometry();
+        match self {
+            Detail::Full => true,
+            Detail::Summary => false,
+            Detail::Auto => g.input_len() * g.output_len() <= AUTO_FULL_CELLS,
+        }
+    }
+}
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Markdown with `<sub>` subscripts and pipe tables.
+    Markdown,
+    /// LaTeX (amsmath): `array` tables and `align*` equations.
+    Latex,
+    /// Plain text for terminals.
+    Text,
+}
+
+/// Renders `d` in `format`.
+pub fn render(d: &Derivation, format: Format, detail: Detail) -> String {
+    let full = detail.is_full_for(d);
+    match format {
+        Format::Markdown => Document::new(d, &Markdown, full).write(),
+        Format::Latex => Document::new(d, &Latex, full).write(),
+        Format::Text => Document::new(d, &Text, full).write(),
+    }
+}
+
+/// [`render`] as Markdown.
+pub fn markdown(d: &Derivation, detail: Detail) -> String {
+    render(d, Format::Markdown, detail)
+}
+
+/// [`render`] as LaTeX.
+pub fn latex(d: &Derivation, detail: Detail) -> String {
+    render(d, Format::Latex, detail)
+}
+
+/// [`render`] as plain text.
+pub fn text(d: &Derivation, detail: Detail) -> String {
+    render(d, Format::Text, detail)
+}
+
+/// Rustdoc of a generated `forward`.
+pub fn forward_doc(d: &Derivation) -> String {
+    Document::new(d, &Markdown, false).forward_doc()
+}
+
+/// Rustdoc of a generated `backward`.
+pub fn backward_doc(d: &Derivation) -> String {
+    Document::new(d, &Markdown, false).backward_doc()
+}
+
+
+impl Derivation {
+    /// The derivation as Markdown ([`Detail::Auto`]).
+    pub fn to_markdown(&self) -> String {
+        markdown(self, Detail::Auto)
+    }
+    /// The derivation as LaTeX ([`Detail::Auto`]).
+    pub fn to_latex(&self) -> String {
+        latex(self, Detail::Auto)
+    }
+    /// The derivation as plain text ([`Detail::Auto`]).
+    pub fn to_text(&self) -> String {
+        text(self, Detail::Auto)
+    }
+}
+
+#[cfg(test)]
+mod tests;

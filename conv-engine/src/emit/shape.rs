@@ -1,0 +1,141 @@
+//! Array shapes of the generated functions' operands, and the tokens that follow from them:
+//! types, zero values, destructuring patterns, nested literals and flat views.
+
+use crate::{ChannelLayout, Spec};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// One operand: its binding-name prefix and its array dimensions (outermost first; empty for a
+/// scalar).
+pub(super) struct Operand {
+    prefix: &'static str,
+    dims: Vec<usize>,
+}
+
+/// The four operand shapes of a layer (`delta` and the gradients share these).
+pub(super) struct Shapes {
+    pub x: Operand,
+    pub k: Operand,
+    pub b: Operand,
+    pub u: Operand,
+    pub scalar: Ident,
+}
+
+impl Shapes {
+    pub fn new(spec: &Spec) -> Self {
+        let g = &spec.geometry;
+        let ([h, w], [kh, kw], [oh, ow]) = (g.input(), g.kernel(), g.output());
+        let (ci, co) = (g.in_channels(), g.out_channels());
+        let (x, k, b, u) = match spec.layout {
+            ChannelLayout::Plain => (vec![h, w], vec![kh, kw], vec![], vec![oh, ow]),
+            ChannelLayout::ChannelFirst => (vec![ci, h, w], vec![co, ci, kh, kw], vec![co], vec![co, oh, ow]),
+        };
+        Self {
+            x: Operand { prefix: "x", dims: x },
+            k: Operand { prefix: "k", dims: k },
+            b: Operand { prefix: "b", dims: b },
+            u: Operand { prefix: "d", dims: u },
+            scalar: Ident::new(spec.scalar.name(), Span::call_site()),
+        }
+    }
+
+    /// `0.0f32` / `0.0f64`.
+    pub fn zero(&self) -> TokenStream {
+        let lit = proc_macro2::Literal::f64_suffixed(0.0);
+        match self.scalar.to_string().as_str() {
+            "f32" => quote!(0.0f32),
+            _ => quote!(#lit),
+        }
+    }
+}
+
+impl Operand {
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_scalar(&self) -> bool {
+        self.dims.is_empty()
+    }
+
+    /// `[[T; W]; H]`, or `T` for a scalar.
+    pub fn ty(&self, scalar: &Ident) -> TokenStream {
+        self.dims.iter().rev().fold(quote!(#scalar), |inner, n| quote!([#inner; #n]))
+    }
+
+    /// `[[0.0f32; W]; H]`.
+    pub fn zeroed(&self, zero: &TokenStream) -> TokenStream {
+        self.dims.iter().rev().fold(zero.clone(), |inner, n| quote!([#inner; #n]))
+    }
+
+    /// The binding name of flat element `flat`: `x_2_3` (indices joined by `_`), `b` for a scalar.
+    pub fn name(&self, flat: usize) -> Ident {
+        let mut rest = flat;
+        let mut parts = vec![0; self.dims.len()];
+        for (slot, n) in parts.iter_mut().zip(&self.dims).rev() {
+            *slot = rest % n;
+            rest /= n;
+        }
+        let mut name = self.prefix.to_string();
+        for p in parts {
+            name.push('_');
+            name.push_str(&p.to_string());
+        }
+        format_ident!("{}", name)
+    }
+
+    /// Every element's binding name, in flat order.
+    pub fn names(&self) -> Vec<Ident> {
+        (0..self.len()).map(|i| self.name(i)).collect()
+    }
+
+    /// A nested array literal (or, for a scalar, the single item) from flat items.
+    pub fn literal(&self, items: Vec<TokenStream>) -> TokenStream {
+        nest(&self.dims, &mut items.into_iter())
+    }
+
+    /// `let [[x_0_0, x_0_1], ..] = *x;` with `_` for elements the body never reads.
+    pub fn destructure(&self, source: &Ident, names: &[Ident], used: &[bool]) -> TokenStream {
+        if self.is_scalar() {
+            return TokenStream::new();
+        }
+        let items = names
+            .iter()
+            .zip(used)
+            .map(|(n, &u)| if u { quote!(#n) } else { quote!(_) })
+            .collect();
+        let pattern = self.literal(items);
+        quote!(let #pattern = *#source;)
+    }
+
+    /// A flat `&[T]` (or `&mut [T]`) view of a place holding this operand.
+    pub fn flat(&self, place: &TokenStream, mutable: bool) -> TokenStream {
+        if self.is_scalar() {
+            return if mutable {
+                quote!(::core::slice::from_mut(&mut #place))
+            } else {
+                quote!(::core::slice::from_ref(&#place))
+            };
+        }
+        if self.dims.len() == 1 {
+            // `&[T; N]` coerces to `&[T]` at the call.
+            return if mutable { quote!(&mut #place) } else { quote!(&#place) };
+        }
+        let method = if mutable { quote!(as_flattened_mut) } else { quote!(as_flattened) };
+        let mut view = place.clone();
+        for _ in 1..self.dims.len() {
+            view = quote!(#view.#method());
+        }
+        view
+    }
+}
+
+fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenStream {
+    match dims.split_first() {
+        None => items.next().unwrap_or_default(),
+        Some((&n, rest)) => {
+            let rows = (0..n).map(|_| nest(rest, items));
+            quote!([#(#rows),*])
+        }
+    }
+}

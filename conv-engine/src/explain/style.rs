@@ -1,0 +1,175 @@
+//! How each output format writes symbols, equations, tables and headings.
+
+/// The symbols of a derivation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sym {
+    X,
+    K,
+    U,
+    Delta,
+    B,
+}
+
+/// One output format. Indices passed in are already 1-based.
+pub(crate) trait Style {
+    fn sym(&self, s: Sym, idx: &[usize]) -> String;
+    /// `∂of/∂by`.
+    fn partial(&self, of: &str, by: &str) -> String;
+    fn product(&self, a: &str, b: &str) -> String;
+    /// Inline math inside running text.
+    fn math(&self, m: &str) -> String {
+        m.to_string()
+    }
+    fn heading(&self, text: &str) -> String;
+    fn paragraph(&self, text: &str) -> String {
+        format!("{text}\n\n")
+    }
+    /// A table with a corner label, column headers and labelled rows.
+    fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String;
+    /// One equation per line: `lhs = rhs`.
+    fn equations(&self, eqs: &[(String, String)]) -> String;
+}
+
+fn joined(idx: &[usize]) -> String {
+    idx.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Markdown for rustdoc and GitHub: subscripts as `<sub>`, tables as pipe tables.
+pub(crate) struct Markdown;
+
+impl Style for Markdown {
+    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+        let name = match s {
+            Sym::X => "x",
+            Sym::K => "k",
+            Sym::U => "u",
+            Sym::Delta => "δ",
+            Sym::B => "b",
+        };
+        if idx.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}<sub>{}</sub>", joined(idx))
+        }
+    }
+    fn partial(&self, of: &str, by: &str) -> String {
+        format!("∂{of}/∂{by}")
+    }
+    fn product(&self, a: &str, b: &str) -> String {
+        format!("{a}·{b}")
+    }
+    fn heading(&self, text: &str) -> String {
+        format!("### {text}\n\n")
+    }
+    fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String {
+        let mut out = format!("| {corner} | {} |\n|---|{}\n", cols.join(" | "), "---|".repeat(cols.len()));
+        for (label, cells) in rows {
+            out += &format!("| {label} | {} |\n", cells.join(" | "));
+        }
+        out + "\n"
+    }
+    fn equations(&self, eqs: &[(String, String)]) -> String {
+        let mut out: String = eqs.iter().map(|(l, r)| format!("- {l} = {r}\n")).collect();
+        out.push('\n');
+        out
+    }
+}
+
+/// LaTeX (amsmath): `array` tables and `align*` equations.
+pub(crate) struct Latex;
+
+impl Style for Latex {
+    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+        let name = match s {
+            Sym::X => "x",
+            Sym::K => "k",
+            Sym::U => "u",
+            Sym::Delta => "\\delta",
+            Sym::B => "b",
+        };
+        if idx.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}_{{{}}}", joined(idx))
+        }
+    }
+    fn partial(&self, of: &str, by: &str) -> String {
+        format!("\\frac{{\\partial {of}}}{{\\partial {by}}}")
+    }
+    fn product(&self, a: &str, b: &str) -> String {
+        format!("{a} \\cdot {b}")
+    }
+    fn math(&self, m: &str) -> String {
+        format!("${m}$")
+    }
+    fn heading(&self, text: &str) -> String {
+        format!("\\subsection*{{{text}}}\n\n")
+    }
+    fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String {
+        let mut out = format!("\\[\n\\begin{{array}}{{c|{}}}\n", "c".repeat(cols.len()));
+        out += &format!("{corner} & {} \\\\ \\hline\n", cols.join(" & "));
+        for (label, cells) in rows {
+            out += &format!("{label} & {} \\\\\n", cells.join(" & "));
+        }
+        out + "\\end{array}\n\\]\n\n"
+    }
+    fn equations(&self, eqs: &[(String, String)]) -> String {
+        let lines: Vec<String> = eqs.iter().map(|(l, r)| format!("{l} &= {r}")).collect();
+        format!("\\begin{{align*}}\n{}\n\\end{{align*}}\n\n", lines.join(" \\\\\n"))
+    }
+}
+
+/// Plain text for terminals: `x[1,2]`, aligned columns.
+pub(crate) struct Text;
+
+impl Style for Text {
+    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+        let name = match s {
+            Sym::X => "x",
+            Sym::K => "k",
+            Sym::U => "u",
+            Sym::Delta => "delta",
+            Sym::B => "b",
+        };
+        if idx.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}[{}]", joined(idx))
+        }
+    }
+    fn partial(&self, of: &str, by: &str) -> String {
+        format!("d{of}/d{by}")
+    }
+    fn product(&self, a: &str, b: &str) -> String {
+        format!("{a}*{b}")
+    }
+    fn heading(&self, text: &str) -> String {
+        format!("{text}\n{}\n\n", "=".repeat(text.chars().count()))
+    }
+    fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String {
+        let width = |s: &String| s.chars().count();
+        let mut widths: Vec<usize> = cols.iter().map(width).collect();
+        let mut label_width = corner.chars().count();
+        for (label, cells) in rows {
+            label_width = label_width.max(width(label));
+            for (w, c) in widths.iter_mut().zip(cells) {
+                *w = (*w).max(width(c));
+            }
+        }
+        let line = |label: &str, cells: &[String]| {
+            let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();
+            format!("{label:<label_width$} | {}\n", cells.join(" "))
+        };
+        let mut out = line(corner, cols);
+        out += &format!("{}\n", "-".repeat(out.chars().count().saturating_sub(1)));
+        for (label, cells) in rows {
+            out += &line(label, cells);
+        }
+        out + "\n"
+    }
+    fn equations(&self, eqs: &[(String, String)]) -> String {
+        let mut out: String = eqs.iter().map(|(l, r)| format!("{l} = {r}\n")).collect();
+        out.push('\n');
+        out
+    }
+}
