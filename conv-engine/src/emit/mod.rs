@@ -31,13 +31,33 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// What [`generate_with`] emits besides the layer itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Emit the `const` item that evaluates the layer against `conv_runtime::proof` at compile
+    /// time (on by default; the attribute always emits it). Turning it off is for measuring what
+    /// the check costs.
+    pub compile_time_check: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { compile_time_check: true }
+    }
+}
+
+/// [`generate_with`] the default [`Options`] (what the attribute emits).
+pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStream> {
+    generate_with(spec, target, &Options::default())
+}
+
 /// The full expansion for a validated spec applied to `target` (a unit struct): the struct with
 /// its derivation docs, the inherent `GEOMETRY`, `forward` and `backward`, the
 /// `conv_runtime::Conv2d` impl, and the compile-time check.
 ///
 /// Fails when the chain rule and the padded/rotated formulation disagree (the error is spanned
 /// on the struct's name).
-pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStream> {
+pub fn generate_with(spec: &Spec, target: &syn::ItemStruct, options: &Options) -> syn::Result<TokenStream> {
     let d = Derivation::new(&spec.geometry);
     crate::prove::prove(&d).map_err(|e| {
         syn::Error::new(
@@ -58,7 +78,7 @@ pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStrea
         ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
         ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
     };
-    let check = check::proof(spec, &shapes, name);
+    let check = if options.compile_time_check { check::proof(spec, &shapes, name) } else { TokenStream::new() };
     let mut item = target.clone();
     if item.attrs.iter().any(|a| a.path().is_ident("doc")) {
         item.attrs.push(syn::parse_quote!(#[doc = ""]));
@@ -68,7 +88,6 @@ pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStrea
     Ok(quote! {
         #item
 
-        #[automatically_derived]
         impl #name {
             /// Sizes, stride, dilation, padding and channels of this layer.
             pub const GEOMETRY: ::conv_runtime::Geometry = #geometry;

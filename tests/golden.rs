@@ -1,0 +1,129 @@
+//! Generated layers against TensorFlow/JAX golden data (`tests/golden/`, see its README for
+//! provenance): every integer case, exact equality of `u`, `dL/dx`, `dL/dk`, `dL/db` in f32 and
+//! f64 (batches: one call per sample, `dL/dk` and `dL/db` summed over samples), and the float32
+//! cases within the data's stated tolerance.
+
+use conv_runtime::{conv2d, Conv2d, Scalar, Tensor};
+use serde_json::Value;
+
+/// All numbers of a nested JSON array, row-major.
+fn flat(v: &Value) -> Vec<f64> {
+    match v {
+        Value::Array(items) => items.iter().flat_map(flat).collect(),
+        Value::Number(n) => vec![n.as_f64().expect("a finite number")],
+        other => panic!("unexpected JSON value {other}"),
+    }
+}
+
+/// A tensor of `L`'s scalar filled from `values`.
+fn tensor<S: Scalar, T: Tensor<S>>(values: &[f64]) -> T {
+    let mut t = T::zeroed();
+    assert_eq!(t.flat().len(), values.len(), "golden shape differs from the layer's");
+    for (d, &s) in t.flat_mut().iter_mut().zip(values) {
+        *d = S::from_f64(s);
+    }
+    t
+}
+
+fn to_f64<S: Scalar>(values: &[S]) -> Vec<f64> {
+    values.iter().map(|v| v.to_f64()).collect()
+}
+
+/// Runs `L` on every sample of a golden case and compares with `matches(got, expected, what)`.
+fn run<L: Conv2d>(case: &Value, matches: impl Fn(&[f64], &[f64], &str)) {
+    let n = case["n"].as_u64().expect("n") as usize;
+    let (x, delta, u, dx) = (flat(&case["x"]), flat(&case["delta"]), flat(&case["u"]), flat(&case["dx"]));
+    let k: L::Kernel = tensor(&flat(&case["k"]));
+    let b: L::Bias = tensor(&flat(&case["b"]));
+    let (xs, us) = (x.len() / n, u.len() / n);
+    let mut dk = vec![0.0; k.flat().len()];
+    let mut db = vec![0.0; b.flat().len()];
+    for s in 0..n {
+        let xn: L::Input = tensor(&x[s * xs..(s + 1) * xs]);
+        let dn: L::Output = tensor(&delta[s * us..(s + 1) * us]);
+        matches(&to_f64(L::forward(&xn, &k, &b).flat()), &u[s * us..(s + 1) * us], "u");
+        let g = L::backward(&xn, &k, &dn);
+        matches(&to_f64(g.dx.flat()), &dx[s * xs..(s + 1) * xs], "dx");
+        for (acc, v) in dk.iter_mut().zip(g.dk.flat()).chain(db.iter_mut().zip(g.db.flat())) {
+            *acc += v.to_f64();
+        }
+    }
+    matches(&dk, &flat(&case["dk"]), "dk");
+    matches(&db, &flat(&case["db"]), "db");
+}
+
+fn exact(got: &[f64], want: &[f64], what: &str) {
+    assert_eq!(got, want, "{what}");
+}
+
+fn check_integer<L: Conv2d>(json: &str) {
+    let case: Value = serde_json::from_str(json).expect("golden JSON");
+    let g = L::GEOMETRY;
+    assert_eq!(
+        g.pads().to_vec(),
+        flat(&case["pads_used"]).iter().map(|&p| p as usize).collect::<Vec<_>>(),
+        "padding used"
+    );
+    run::<L>(&case, exact);
+}
+
+macro_rules! golden {
+    ($($test:ident: $file:literal => [$($attr:tt)*];)*) => {$(
+        #[test]
+        fn $test() {
+            #[conv2d($($attr)*)]
+            struct Layer;
+            check_integer::<Layer>(include_str!(concat!("golden/integer/", $file, ".json")));
+        }
+    )*};
+}
+
+include!("golden_cases.rs");
+
+/// The float32 cases: `|got - expected| <= 1e-4 + 1e-4 * |expected|` (the data's own rule).
+fn check_float32<L: Conv2d>(name: &str) {
+    let all: Value = serde_json::from_str(include_str!("golden/float32/cases_float32.json")).expect("JSON");
+    let case = all["cases"].as_array().expect("cases").iter().find(|c| c["name"] == name).expect("case");
+    let (atol, rtol) = (case["tolerance"]["atol"].as_f64().unwrap(), case["tolerance"]["rtol"].as_f64().unwrap());
+    run::<L>(case, |got, want, what| {
+        assert_eq!(got.len(), want.len(), "{what}");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= atol + rtol * w.abs(), "{what}[{i}]: got {g}, expected {w}");
+        }
+    });
+}
+
+#[test]
+fn float32_textbook() {
+    #[conv2d(input = 5x5, kernel = 3x3)]
+    struct Layer;
+    check_float32::<Layer>("f32_s1_valid_5x5_k3x3");
+}
+
+#[test]
+fn float32_channels() {
+    #[conv2d(input = 7x6, kernel = 3x2, in_channels = 3, out_channels = 4)]
+    struct Layer;
+    check_float32::<Layer>("f32_mc_n2_ci3_co4_7x6_k3x2");
+}
+
+#[test]
+fn float32_same_strided() {
+    #[conv2d(input = 8x7, kernel = 4x3, in_channels = 2, out_channels = 3, stride = 2, padding = same)]
+    struct Layer;
+    check_float32::<Layer>("f32_same_s2_mc_n2_ci2_co3_8x7_k4x3");
+}
+
+#[test]
+fn float32_padded() {
+    #[conv2d(input = 6x5, kernel = 3x3, in_channels = 2, out_channels = 2, stride = (2, 1), padding = (1, 2, 0, 3))]
+    struct Layer;
+    check_float32::<Layer>("f32_pad_1_2_0_3_s21_6x5_k3x3");
+}
+
+#[test]
+fn float32_dilated_same() {
+    #[conv2d(input = 9x8, kernel = 3x3, in_channels = 2, out_channels = 2, dilation = 2, padding = same)]
+    struct Layer;
+    check_float32::<Layer>("f32_dil2_same_mc_n1_ci2_co2_9x8_k3x3");
+}
