@@ -1,2 +1,103 @@
-//! conv2d runtime (skeleton)
+//! Convolution layers derived, proven and fully unrolled at compile time.
+//!
+//! ```
+//! use conv_runtime::conv2d;
+//!
+//! /// The textbook layer: 5x5 input, 3x3 kernel, 3x3 output.
+//! #[conv2d(input = 5x5, kernel = 3x3)]
+//! pub struct Textbook;
+//!
+//! let x = [[1.0f32; 5]; 5];
+//! let k = [[0.5f32; 3]; 3];
+//! let u: [[f32; 3]; 3] = Textbook::forward(&x, &k, 1.0);
+//! assert_eq!(u, [[5.5; 3]; 3]);
+//!
+//! let delta = [[1.0f32; 3]; 3];
+//! let g = Textbook::backward(&x, &k, &delta);
+//! assert_eq!(g.db, 9.0);            // dL/db = Σ delta
+//! assert_eq!(g.dk, [[9.0; 3]; 3]);  // dL/dk[a][b] = Σ delta[i][j] * x[i+a][j+b]
+//! assert_eq!(g.dx[0][0], 0.5);      // dL/dx[0][0] = delta[0][0] * k[0][0]
+//! assert_eq!(g.dx[2][2], 4.5);      // nine windows read x[2][2]
+//! ```
+//!
+//! # The attribute
+//!
+//! `#[conv2d(key = value, ...)]` on a unit struct (`pub struct Name;`, any visibility and
+//! attributes, no generics):
+//!
+//! | key | values | default |
+//! |---|---|---|
+//! | `input` | `HxW` (`28x28`) or `(H, W)` | required |
+//! | `kernel` | `KHxKW` or `(KH, KW)` | required |
+//! | `stride` | `S` or `(SH, SW)` | `1` |
+//! | `dilation` | `D` or `(DH, DW)` | `1` |
+//! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
+//! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
+//! | `scalar` | `f32` or `f64` | `f32` |
+//!
+//! The layer is the cross-correlation of TensorFlow's `conv2d`:
+//! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
+//! with reads of the padding being zeros.
+//!
+//! # What the struct gets
+//!
+//! - `Name::forward(x: &[[T; W]; H], k: &[[T; KW]; KH], b: T) -> [[T; OW]; OH]` and
+//!   `Name::backward(x, k, delta: &[[T; OW]; OH]) -> Gradients<[[T; W]; H], [[T; KW]; KH], T>`:
+//!   `pub const fn`, fully unrolled, one expression per output element holding only its nonzero
+//!   products. With channels: `x: &[[[T; W]; H]; C_in]`, `k: &[[[[T; KW]; KH]; C_in]; C_out]`,
+//!   `b: &[T; C_out]`, `u: [[[T; OW]; OH]; C_out]`.
+//! - `Name::GEOMETRY` and an implementation of [`Conv2d`], including
+//!   [`Conv2d::derivation`] (tables and equations as Markdown, LaTeX or text).
+//! - Rustdoc on the struct showing the derivation.
+//! - Two proofs. During expansion the engine derives the gradients by the chain rule and
+//!   compares them term by term with the padded/rotated formulation; a mismatch is a compile
+//!   error. Then a `const` item evaluates the emitted `const fn`s on integer-valued inputs and
+//!   compares them exactly with [`reference`] (see [`proof`]); a wrong term fails the build.
+//!
+//! Bad attributes are spanned compile errors (the struct is still emitted), and layers whose
+//! unrolled code would exceed [`MAX_UNROLLED_TERMS`] products are rejected with the count.
+//!
+//! # Run time
+//!
+//! [`reference`] is the generic formulation at run-time sizes (slices, [`ShapeError`] on a
+//! length mismatch, never a panic); [`checks`] runs any layer against it and against finite
+//! differences.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+pub mod checks;
+mod error;
+mod layer;
+pub mod proof;
+pub mod reference;
+mod scalar;
+
 pub use conv_derive::conv2d;
+pub use conv_engine::{Geometry, GeometryError, GeometrySpec, Padding};
+pub use error::{Operand, ShapeError};
+pub use layer::Conv2d;
+pub use scalar::{Scalar, Tensor};
+
+/// Largest number of products (`u`, `dL/dx` and `dL/dk` together) a layer may unroll to.
+#[cfg(feature = "derivation")]
+pub use conv_engine::MAX_UNROLLED_TERMS;
+
+/// The symbolic derivation of a layer and its renderers (see [`Conv2d::derivation`]).
+#[cfg(feature = "derivation")]
+pub mod derivation {
+    pub use conv_engine::derive::*;
+    pub use conv_engine::explain::{self, Detail, Format};
+}
+
+/// What `backward` returns: the gradients of the loss with respect to the input, the kernel and
+/// the bias, in the layer's array types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Gradients<X, K, B> {
+    /// `dL/dx`.
+    pub dx: X,
+    /// `dL/dk`.
+    pub dk: K,
+    /// `dL/db`.
+    pub db: B,
+}
