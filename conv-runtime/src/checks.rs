@@ -143,6 +143,15 @@ fn labelled(check: &'static str, r: Result<(), CheckError>) -> Result<(), CheckE
     })
 }
 
+/// `t` with element `i` moved by `h`.
+fn nudged<S: Scalar, T: Tensor<S>>(t: &T, i: usize, h: f64) -> T {
+    let mut out = *t;
+    if let Some(v) = out.flat_mut().get_mut(i) {
+        *v = S::from_f64(v.to_f64() + h);
+    }
+    out
+}
+
 /// Integer-valued random inputs (exact in `f32`, see [`proof::value_range`]): `L`'s `forward`
 /// and `backward` must equal the reference formulation exactly.
 ///
@@ -171,16 +180,18 @@ pub fn check_tolerance<L: Conv2d>(seed: u64, tol: Tolerance) -> Result<(), Check
 /// Central finite differences in `f64` of `Loss = Σ u·delta` through `L::forward`, against
 /// `L::backward`, for every element of `x`, `k` and `b`.
 ///
-/// Inputs are integers in `[-4, 4]` and the step is `h = 0.5`: the loss is linear in each
-/// variable and every value is exact in `f32`, so the central difference equals the derivative
-/// up to `f64` rounding of the loss sums; the check allows `1e-9 * (1 + |expected|)`.
+/// Inputs are integers in `[-R/2, R/2]` (`R` = [`proof::value_range`], so every sum, with the
+/// step's half-integers, is exact in `f32`) and the step is `h = 0.5`: the loss is linear in each
+/// variable, so the central difference equals the derivative up to `f64` rounding of the loss
+/// sums; the check allows `1e-9 * (1 + |expected|)`.
 ///
 /// # Errors
 /// The first element whose derivative differs, or a shape error.
 pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
     const H: f64 = 0.5;
     let mut rng = Rng(seed);
-    let run = Run::<L>::new(|| rng.int(4));
+    let range = (proof::value_range(&L::GEOMETRY) / 2).max(1);
+    let run = Run::<L>::new(|| rng.int(range));
     let grads = L::backward(&run.x, &run.k, &run.delta);
     let loss = |x: &L::Input, k: &L::Kernel, b: &L::Bias| -> f64 {
         let u = L::forward(x, k, b);
@@ -194,32 +205,17 @@ pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> 
         got,
         expected,
     };
-    let step = |v: L::Scalar, by: f64| L::Scalar::from_f64(v.to_f64() + by);
-    for (index, &got) in grads.dx.flat().iter().enumerate() {
-        let (mut plus, mut minus) = (run.x, run.x);
-        plus.flat_mut()[index] = step(plus.flat()[index], H);
-        minus.flat_mut()[index] = step(minus.flat()[index], -H);
-        let fd = (loss(&plus, &run.k, &run.b) - loss(&minus, &run.k, &run.b)) / (2.0 * H);
-        if !close(got.to_f64(), fd) {
-            return Err(mismatch(Part::Dx, index, got.to_f64(), fd));
-        }
-    }
-    for (index, &got) in grads.dk.flat().iter().enumerate() {
-        let (mut plus, mut minus) = (run.k, run.k);
-        plus.flat_mut()[index] = step(plus.flat()[index], H);
-        minus.flat_mut()[index] = step(minus.flat()[index], -H);
-        let fd = (loss(&run.x, &plus, &run.b) - loss(&run.x, &minus, &run.b)) / (2.0 * H);
-        if !close(got.to_f64(), fd) {
-            return Err(mismatch(Part::Dk, index, got.to_f64(), fd));
-        }
-    }
-    for (index, &got) in grads.db.flat().iter().enumerate() {
-        let (mut plus, mut minus) = (run.b, run.b);
-        plus.flat_mut()[index] = step(plus.flat()[index], H);
-        minus.flat_mut()[index] = step(minus.flat()[index], -H);
-        let fd = (loss(&run.x, &run.k, &plus) - loss(&run.x, &run.k, &minus)) / (2.0 * H);
-        if !close(got.to_f64(), fd) {
-            return Err(mismatch(Part::Db, index, got.to_f64(), fd));
+    let x_fd = |i: usize, h: f64| loss(&nudged(&run.x, i, h), &run.k, &run.b);
+    let k_fd = |i: usize, h: f64| loss(&run.x, &nudged(&run.k, i, h), &run.b);
+    let b_fd = |i: usize, h: f64| loss(&run.x, &run.k, &nudged(&run.b, i, h));
+    let parts: [(Part, &[L::Scalar], &dyn Fn(usize, f64) -> f64); 3] =
+        [(Part::Dx, grads.dx.flat(), &x_fd), (Part::Dk, grads.dk.flat(), &k_fd), (Part::Db, grads.db.flat(), &b_fd)];
+    for (part, grads, loss_at) in parts {
+        for (index, got) in grads.iter().enumerate() {
+            let fd = (loss_at(index, H) - loss_at(index, -H)) / (2.0 * H);
+            if !close(got.to_f64(), fd) {
+                return Err(mismatch(part, index, got.to_f64(), fd));
+            }
         }
     }
     Ok(())
