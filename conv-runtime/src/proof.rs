@@ -7,7 +7,7 @@
 //! them exactly. Integer values keep every partial sum below `2^24`, so `f32` and `f64` results
 //! are exact whatever the summation order; a wrong, missing or extra term fails the build:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0080
 //! use conv_runtime::{proof, Geometry, GeometrySpec};
 //! const G: Geometry = match GeometrySpec::new([2, 2], [2, 2]).resolve() {
 //!     Ok(g) => g,

@@ -14,7 +14,7 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let (x0, k0, b0, d0) = (s.x.zeroed(&zero), s.k.zeroed(&zero), s.b.zeroed(&zero), s.u.zeroed(&zero));
     let fill = |op: &super::shape::Operand, place: TokenStream, seed: u64| {
         let view = op.flat(&place, true);
-        quote!(::conv_runtime::proof::#module::fill(#view, #seed);)
+        quote!(::conv_runtime::proof::#module::fill(&#name::GEOMETRY, #view, #seed);)
     };
     let (fx, fk, fb, fd) = (
         fill(&s.x, quote!(x), 1),
