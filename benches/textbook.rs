@@ -14,7 +14,13 @@ fn inputs() -> ([[f32; 5]; 5], [[f32; 3]; 3], f32, [[f32; 3]; 3]) {
     let mut x = [[0.0; 5]; 5];
     let mut k = [[0.0; 3]; 3];
     let mut delta = [[0.0; 3]; 3];
-    for (i, v) in x.flat_mut().iter_mut().chain(k.flat_mut()).chain(delta.flat_mut()).enumerate() {
+    for (i, v) in x
+        .flat_mut()
+        .iter_mut()
+        .chain(k.flat_mut())
+        .chain(delta.flat_mut())
+        .enumerate()
+    {
         *v = ((i * 7919) % 17) as f32 / 8.0 - 1.0;
     }
     (x, k, 0.25, delta)
@@ -30,8 +36,14 @@ fn textbook(c: &mut Criterion) {
     group.bench_function("forward/reference", |bch| {
         let mut u = [[0.0f32; 3]; 3];
         bch.iter(|| {
-            reference::forward(&g, black_box(x.flat()), black_box(k.flat()), black_box(b.flat()), u.flat_mut())
-                .map(|()| u)
+            reference::forward(
+                &g,
+                black_box(x.flat()),
+                black_box(k.flat()),
+                black_box(b.flat()),
+                u.flat_mut(),
+            )
+            .map(|()| u)
         })
     });
     group.bench_function("backward/unrolled", |bch| {

@@ -50,7 +50,10 @@ fn main() {
     };
     let exact = conv_runtime::checks::check_exact::<Textbook>(7);
     println!("Check against conv_runtime::reference (padded/rotated formulation)\n==================================================================\n");
-    println!("sample values:               {}", if agree { "equal" } else { "DIFFERENT" });
+    println!(
+        "sample values:               {}",
+        if agree { "equal" } else { "DIFFERENT" }
+    );
     match exact {
         Ok(()) => println!("random integer-valued check: equal"),
         Err(e) => println!("random integer-valued check: {e}"),

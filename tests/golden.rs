@@ -18,7 +18,11 @@ fn flat(v: &Value) -> Vec<f64> {
 /// A tensor of `L`'s scalar filled from `values`.
 fn tensor<S: Scalar, T: Tensor<S>>(values: &[f64]) -> T {
     let mut t = T::zeroed();
-    assert_eq!(t.flat().len(), values.len(), "golden shape differs from the layer's");
+    assert_eq!(
+        t.flat().len(),
+        values.len(),
+        "golden shape differs from the layer's"
+    );
     for (d, &s) in t.flat_mut().iter_mut().zip(values) {
         *d = S::from_f64(s);
     }
@@ -32,7 +36,12 @@ fn to_f64<S: Scalar>(values: &[S]) -> Vec<f64> {
 /// Runs `L` on every sample of a golden case and compares with `matches(got, expected, what)`.
 fn run<L: Conv2d>(case: &Value, matches: impl Fn(&[f64], &[f64], &str)) {
     let n = case["n"].as_u64().expect("n") as usize;
-    let (x, delta, u, dx) = (flat(&case["x"]), flat(&case["delta"]), flat(&case["u"]), flat(&case["dx"]));
+    let (x, delta, u, dx) = (
+        flat(&case["x"]),
+        flat(&case["delta"]),
+        flat(&case["u"]),
+        flat(&case["dx"]),
+    );
     let k: L::Kernel = tensor(&flat(&case["k"]));
     let b: L::Bias = tensor(&flat(&case["b"]));
     let (xs, us) = (x.len() / n, u.len() / n);
@@ -41,10 +50,18 @@ fn run<L: Conv2d>(case: &Value, matches: impl Fn(&[f64], &[f64], &str)) {
     for s in 0..n {
         let xn: L::Input = tensor(&x[s * xs..(s + 1) * xs]);
         let dn: L::Output = tensor(&delta[s * us..(s + 1) * us]);
-        matches(&to_f64(L::forward(&xn, &k, &b).flat()), &u[s * us..(s + 1) * us], "u");
+        matches(
+            &to_f64(L::forward(&xn, &k, &b).flat()),
+            &u[s * us..(s + 1) * us],
+            "u",
+        );
         let g = L::backward(&xn, &k, &dn);
         matches(&to_f64(g.dx.flat()), &dx[s * xs..(s + 1) * xs], "dx");
-        for (acc, v) in dk.iter_mut().zip(g.dk.flat()).chain(db.iter_mut().zip(g.db.flat())) {
+        for (acc, v) in dk
+            .iter_mut()
+            .zip(g.dk.flat())
+            .chain(db.iter_mut().zip(g.db.flat()))
+        {
             *acc += v.to_f64();
         }
     }
@@ -61,7 +78,10 @@ fn check_integer<L: Conv2d>(json: &str) {
     let g = L::GEOMETRY;
     assert_eq!(
         g.pads().to_vec(),
-        flat(&case["pads_used"]).iter().map(|&p| p as usize).collect::<Vec<_>>(),
+        flat(&case["pads_used"])
+            .iter()
+            .map(|&p| p as usize)
+            .collect::<Vec<_>>(),
         "padding used"
     );
     run::<L>(&case, exact);
@@ -73,22 +93,35 @@ macro_rules! golden {
         fn $test() {
             #[conv2d($($attr)*)]
             struct Layer;
-            check_integer::<Layer>(include_str!(concat!("golden/integer/", $file, ".json")));
+            // Expanded in `golden/cases.rs`, so the path is relative to `tests/golden/`.
+            check_integer::<Layer>(include_str!(concat!("integer/", $file, ".json")));
         }
     )*};
 }
 
-include!("golden_cases.rs");
+include!("golden/cases.rs");
 
 /// The float32 cases: `|got - expected| <= 1e-4 + 1e-4 * |expected|` (the data's own rule).
 fn check_float32<L: Conv2d>(name: &str) {
-    let all: Value = serde_json::from_str(include_str!("golden/float32/cases_float32.json")).expect("JSON");
-    let case = all["cases"].as_array().expect("cases").iter().find(|c| c["name"] == name).expect("case");
-    let (atol, rtol) = (case["tolerance"]["atol"].as_f64().unwrap(), case["tolerance"]["rtol"].as_f64().unwrap());
+    let all: Value =
+        serde_json::from_str(include_str!("golden/float32/cases_float32.json")).expect("JSON");
+    let case = all["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["name"] == name)
+        .expect("case");
+    let (atol, rtol) = (
+        case["tolerance"]["atol"].as_f64().unwrap(),
+        case["tolerance"]["rtol"].as_f64().unwrap(),
+    );
     run::<L>(case, |got, want, what| {
         assert_eq!(got.len(), want.len(), "{what}");
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!((g - w).abs() <= atol + rtol * w.abs(), "{what}[{i}]: got {g}, expected {w}");
+            assert!(
+                (g - w).abs() <= atol + rtol * w.abs(),
+                "{what}[{i}]: got {g}, expected {w}"
+            );
         }
     });
 }

@@ -4,7 +4,12 @@
 use quote::quote;
 
 fn expand(attr: proc_macro2::TokenStream) -> String {
-    let tokens = conv_engine::emit::expand(attr, quote!(pub struct Textbook;));
+    let tokens = conv_engine::emit::expand(
+        attr,
+        quote!(
+            pub struct Textbook;
+        ),
+    );
     let file: syn::File = syn::parse2(tokens).expect("the expansion is a valid Rust file");
     prettyplease::unparse(&file)
 }

@@ -32,8 +32,17 @@ impl fmt::Display for CheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CheckError::Shape(e) => write!(f, "shape: {e}"),
-            CheckError::Mismatch { check, part, index, got, expected } => {
-                write!(f, "{check} check failed: {part:?}[{index}] is {got}, expected {expected}")
+            CheckError::Mismatch {
+                check,
+                part,
+                index,
+                got,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "{check} check failed: {part:?}[{index}] is {got}, expected {expected}"
+                )
             }
         }
     }
@@ -60,7 +69,10 @@ impl Default for Tolerance {
     /// `1e-4 + 1e-4 * |expected|`: the rule of the TensorFlow/JAX float32 golden data, loose
     /// enough for `f32` summation-order differences on inputs in `[-1, 1)`.
     fn default() -> Self {
-        Self { atol: 1e-4, rtol: 1e-4 }
+        Self {
+            atol: 1e-4,
+            rtol: 1e-4,
+        }
     }
 }
 
@@ -80,17 +92,42 @@ struct Run<L: Conv2d> {
 
 impl<L: Conv2d> Run<L> {
     fn new(mut value: impl FnMut() -> f64) -> Self {
-        let mut run = Self { x: Tensor::zeroed(), k: Tensor::zeroed(), b: Tensor::zeroed(), delta: Tensor::zeroed() };
-        for v in run.x.flat_mut().iter_mut().chain(run.k.flat_mut()).chain(run.b.flat_mut()).chain(run.delta.flat_mut()) {
+        let mut run = Self {
+            x: Tensor::zeroed(),
+            k: Tensor::zeroed(),
+            b: Tensor::zeroed(),
+            delta: Tensor::zeroed(),
+        };
+        for v in run
+            .x
+            .flat_mut()
+            .iter_mut()
+            .chain(run.k.flat_mut())
+            .chain(run.b.flat_mut())
+            .chain(run.delta.flat_mut())
+        {
             *v = L::Scalar::from_f64(value());
         }
         run
     }
 
     /// `(part, got, expected)` for `u`, `dx`, `dk`, `db` against the reference in `S`.
-    fn compare<S: Scalar>(&self, g: &Geometry, mut ok: impl FnMut(Part, usize, f64, f64) -> bool) -> Result<(), CheckError> {
-        let cast = |v: &[L::Scalar]| v.iter().map(|e| S::from_f64(e.to_f64())).collect::<Vec<S>>();
-        let (x, k, b, delta) = (cast(self.x.flat()), cast(self.k.flat()), cast(self.b.flat()), cast(self.delta.flat()));
+    fn compare<S: Scalar>(
+        &self,
+        g: &Geometry,
+        mut ok: impl FnMut(Part, usize, f64, f64) -> bool,
+    ) -> Result<(), CheckError> {
+        let cast = |v: &[L::Scalar]| {
+            v.iter()
+                .map(|e| S::from_f64(e.to_f64()))
+                .collect::<Vec<S>>()
+        };
+        let (x, k, b, delta) = (
+            cast(self.x.flat()),
+            cast(self.k.flat()),
+            cast(self.b.flat()),
+            cast(self.delta.flat()),
+        );
         let u = reference::forward_vec(g, &x, &k, &b)?;
         let want = reference::backward_vec(g, &x, &k, &delta)?;
         let got_u = L::forward(&self.x, &self.k, &self.b);
@@ -105,7 +142,13 @@ impl<L: Conv2d> Run<L> {
             for (index, (g, w)) in got.iter().zip(want).enumerate() {
                 let (g, w) = (g.to_f64(), w.to_f64());
                 if !ok(part, index, g, w) {
-                    return Err(CheckError::Mismatch { check: "", part, index, got: g, expected: w });
+                    return Err(CheckError::Mismatch {
+                        check: "",
+                        part,
+                        index,
+                        got: g,
+                        expected: w,
+                    });
                 }
             }
         }
@@ -136,9 +179,19 @@ impl Rng {
 
 fn labelled(check: &'static str, r: Result<(), CheckError>) -> Result<(), CheckError> {
     r.map_err(|e| match e {
-        CheckError::Mismatch { part, index, got, expected, .. } => {
-            CheckError::Mismatch { check, part, index, got, expected }
-        }
+        CheckError::Mismatch {
+            part,
+            index,
+            got,
+            expected,
+            ..
+        } => CheckError::Mismatch {
+            check,
+            part,
+            index,
+            got,
+            expected,
+        },
         other => other,
     })
 }
@@ -162,7 +215,10 @@ pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
     let mut rng = Rng(seed);
     let range = proof::value_range(&g);
     let run = Run::<L>::new(|| rng.int(range));
-    labelled("exact", run.compare::<L::Scalar>(&g, |_, _, got, want| got == want))
+    labelled(
+        "exact",
+        run.compare::<L::Scalar>(&g, |_, _, got, want| got == want),
+    )
 }
 
 /// Random inputs in `[-1, 1)` in `L`'s element type: results within `tol` of the reference
@@ -174,7 +230,10 @@ pub fn check_tolerance<L: Conv2d>(seed: u64, tol: Tolerance) -> Result<(), Check
     let g = L::GEOMETRY;
     let mut rng = Rng(seed);
     let run = Run::<L>::new(|| rng.unit());
-    labelled("tolerance", run.compare::<f64>(&g, |_, _, got, want| tol.allows(got, want)))
+    labelled(
+        "tolerance",
+        run.compare::<f64>(&g, |_, _, got, want| tol.allows(got, want)),
+    )
 }
 
 /// Central finite differences in `f64` of `Loss = Σ u·delta` through `L::forward`, against
@@ -195,7 +254,11 @@ pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> 
     let grads = L::backward(&run.x, &run.k, &run.delta);
     let loss = |x: &L::Input, k: &L::Kernel, b: &L::Bias| -> f64 {
         let u = L::forward(x, k, b);
-        u.flat().iter().zip(run.delta.flat()).map(|(u, d)| u.to_f64() * d.to_f64()).sum()
+        u.flat()
+            .iter()
+            .zip(run.delta.flat())
+            .map(|(u, d)| u.to_f64() * d.to_f64())
+            .sum()
     };
     let close = |got: f64, fd: f64| (got - fd).abs() <= 1e-9 * (1.0 + fd.abs());
     let mismatch = |part, index, got, expected| CheckError::Mismatch {
@@ -208,8 +271,11 @@ pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> 
     let x_fd = |i: usize, h: f64| loss(&nudged(&run.x, i, h), &run.k, &run.b);
     let k_fd = |i: usize, h: f64| loss(&run.x, &nudged(&run.k, i, h), &run.b);
     let b_fd = |i: usize, h: f64| loss(&run.x, &run.k, &nudged(&run.b, i, h));
-    let parts: [(Part, &[L::Scalar], &dyn Fn(usize, f64) -> f64); 3] =
-        [(Part::Dx, grads.dx.flat(), &x_fd), (Part::Dk, grads.dk.flat(), &k_fd), (Part::Db, grads.db.flat(), &b_fd)];
+    let parts: [(Part, &[L::Scalar], &dyn Fn(usize, f64) -> f64); 3] = [
+        (Part::Dx, grads.dx.flat(), &x_fd),
+        (Part::Dk, grads.dk.flat(), &k_fd),
+        (Part::Db, grads.db.flat(), &b_fd),
+    ];
     for (part, grads, loss_at) in parts {
         for (index, got) in grads.iter().enumerate() {
             let fd = (loss_at(index, H) - loss_at(index, -H)) / (2.0 * H);

@@ -2,30 +2,30 @@
 
 use core::fmt;
 
-/// An operand of a convolution.
+/// An operand of a convolution, as named in a [`ShapeError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Operand {
-    /// The input `x`.
+    /// The input `x`, `[C_in][H][W]`.
     X,
-    /// The kernel `k`.
+    /// The kernel `k`, `[C_out][C_in][KH][KW]`.
     K,
-    /// The bias `b`.
+    /// The bias `b`, `[C_out]`.
     B,
-    /// The output `u`.
+    /// The output `u`, `[C_out][OH][OW]`.
     U,
-    /// The upstream gradient `delta = dL/du`.
+    /// The upstream gradient `delta = dL/du`, `[C_out][OH][OW]`.
     Delta,
-    /// The gradient `dL/dx`.
+    /// The gradient `dL/dx`, shaped like `x`.
     Dx,
-    /// The gradient `dL/dk`.
+    /// The gradient `dL/dk`, shaped like `k`.
     Dk,
-    /// The gradient `dL/db`.
+    /// The gradient `dL/db`, shaped like `b`.
     Db,
 }
 
 impl Operand {
-    /// The operand's name: `"x"`, `"dL/dx"`, ...
+    /// The operand's name as the documentation writes it: `"x"`, `"delta"`, `"dL/dx"`, ...
     pub const fn name(self) -> &'static str {
         match self {
             Operand::X => "x",
@@ -40,11 +40,17 @@ impl Operand {
     }
 }
 
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A slice whose length does not match the layer's geometry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ShapeError {
     /// Which operand.
-    pub operand: Operand,
+    pub what: Operand,
     /// The length the geometry needs.
     pub expected: usize,
     /// The length given.
@@ -56,9 +62,7 @@ impl fmt::Display for ShapeError {
         write!(
             f,
             "`{}` has {} elements, but the layer's geometry needs {}",
-            self.operand.name(),
-            self.found,
-            self.expected
+            self.what, self.found, self.expected
         )
     }
 }
@@ -66,13 +70,17 @@ impl fmt::Display for ShapeError {
 #[cfg(feature = "std")]
 impl std::error::Error for ShapeError {}
 
-/// `Err(ShapeError)` for the first slice in `given` whose length differs from its expected one.
+/// `Err` for the first `(operand, found, expected)` whose lengths differ.
 pub(crate) const fn check_lengths(given: &[(Operand, usize, usize)]) -> Result<(), ShapeError> {
     let mut i = 0;
     while i < given.len() {
-        let (operand, found, expected) = given[i];
+        let (what, found, expected) = given[i];
         if found != expected {
-            return Err(ShapeError { operand, expected, found });
+            return Err(ShapeError {
+                what,
+                expected,
+                found,
+            });
         }
         i += 1;
     }

@@ -40,7 +40,13 @@ macro_rules! formulation {
             type T = core::primitive::$t;
 
             /// `u = x ⋆ k + b` into `u`; see the [module docs](super).
-            pub const fn forward_into(g: &Geometry, x: &[T], k: &[T], b: &[T], u: &mut [T]) -> Result<(), ShapeError> {
+            pub const fn forward_into(
+                g: &Geometry,
+                x: &[T],
+                k: &[T],
+                b: &[T],
+                u: &mut [T],
+            ) -> Result<(), ShapeError> {
                 if let Err(e) = check_lengths(&[
                     (Operand::X, x.len(), g.input_len()),
                     (Operand::K, k.len(), g.kernel_len()),
@@ -139,15 +145,24 @@ macro_rules! formulation {
                             // Row of the padded, stride-dilated delta, and of the rotated kernel.
                             let y = pr + r;
                             let rot = eh - 1 - r;
-                            if y + 1 >= eh && (y + 1 - eh) % sh == 0 && (y + 1 - eh) / sh < oh && rot % dh == 0 {
+                            if y + 1 >= eh
+                                && (y + 1 - eh) % sh == 0
+                                && (y + 1 - eh) / sh < oh
+                                && rot % dh == 0
+                            {
                                 let (i, a) = ((y + 1 - eh) / sh, rot / dh);
                                 let mut t = 0;
                                 while t < ew {
                                     let z = pc + t;
                                     let rot = ew - 1 - t;
-                                    if z + 1 >= ew && (z + 1 - ew) % sw == 0 && (z + 1 - ew) / sw < ow && rot % dw == 0 {
+                                    if z + 1 >= ew
+                                        && (z + 1 - ew) % sw == 0
+                                        && (z + 1 - ew) / sw < ow
+                                        && rot % dw == 0
+                                    {
                                         let (j, bb) = ((z + 1 - ew) / sw, rot / dw);
-                                        s += delta[(o * oh + i) * ow + j] * k[((o * ci + c) * kh + a) * kw + bb];
+                                        s += delta[(o * oh + i) * ow + j]
+                                            * k[((o * ci + c) * kh + a) * kw + bb];
                                     }
                                     t += 1;
                                 }
@@ -179,7 +194,8 @@ macro_rules! formulation {
                             while j < ow {
                                 let col = bb * dw + j * sw;
                                 if col >= left && col - left < w {
-                                    s += x[(c * h + r - top) * w + col - left] * delta[(o * oh + i) * ow + j];
+                                    s += x[(c * h + r - top) * w + col - left]
+                                        * delta[(o * oh + i) * ow + j];
                                 }
                                 j += 1;
                             }
@@ -201,7 +217,13 @@ formulation!(f64);
 ///
 /// # Errors
 /// A [`ShapeError`] when a slice's length differs from what `g` needs.
-pub fn forward<S: Scalar>(g: &Geometry, x: &[S], k: &[S], b: &[S], u: &mut [S]) -> Result<(), ShapeError> {
+pub fn forward<S: Scalar>(
+    g: &Geometry,
+    x: &[S],
+    k: &[S],
+    b: &[S],
+    u: &mut [S],
+) -> Result<(), ShapeError> {
     S::forward_into(g, x, k, b, u)
 }
 
@@ -228,7 +250,12 @@ pub fn backward<S: Scalar>(
 /// # Errors
 /// A [`ShapeError`] when a slice's length differs from what `g` needs.
 #[cfg(feature = "std")]
-pub fn forward_vec<S: Scalar>(g: &Geometry, x: &[S], k: &[S], b: &[S]) -> Result<Vec<S>, ShapeError> {
+pub fn forward_vec<S: Scalar>(
+    g: &Geometry,
+    x: &[S],
+    k: &[S],
+    b: &[S],
+) -> Result<Vec<S>, ShapeError> {
     let mut u = vec![S::ZERO; g.output_len()];
     forward(g, x, k, b, &mut u)?;
     Ok(u)

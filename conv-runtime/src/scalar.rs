@@ -39,7 +39,13 @@ pub trait Scalar:
     fn to_f64(self) -> f64;
     /// [`reference::forward`] for this type.
     #[doc(hidden)]
-    fn forward_into(g: &Geometry, x: &[Self], k: &[Self], b: &[Self], u: &mut [Self]) -> Result<(), ShapeError>;
+    fn forward_into(
+        g: &Geometry,
+        x: &[Self],
+        k: &[Self],
+        b: &[Self],
+        u: &mut [Self],
+    ) -> Result<(), ShapeError>;
     /// [`reference::backward`] for this type.
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
@@ -65,7 +71,13 @@ macro_rules! scalar {
             fn to_f64(self) -> f64 {
                 self as f64
             }
-            fn forward_into(g: &Geometry, x: &[Self], k: &[Self], b: &[Self], u: &mut [Self]) -> Result<(), ShapeError> {
+            fn forward_into(
+                g: &Geometry,
+                x: &[Self],
+                k: &[Self],
+                b: &[Self],
+                u: &mut [Self],
+            ) -> Result<(), ShapeError> {
                 reference::$t::forward_into(g, x, k, b, u)
             }
             fn backward_into(
@@ -143,12 +155,16 @@ impl<S: Scalar, const A: usize, const B: usize, const C: usize> Tensor<S> for [[
     }
 }
 
-impl<S: Scalar, const A: usize, const B: usize, const C: usize, const D: usize> Tensor<S> for [[[[S; D]; C]; B]; A] {
+impl<S: Scalar, const A: usize, const B: usize, const C: usize, const D: usize> Tensor<S>
+    for [[[[S; D]; C]; B]; A]
+{
     fn flat(&self) -> &[S] {
         self.as_flattened().as_flattened().as_flattened()
     }
     fn flat_mut(&mut self) -> &mut [S] {
-        self.as_flattened_mut().as_flattened_mut().as_flattened_mut()
+        self.as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
     }
     fn zeroed() -> Self {
         [[[[S::ZERO; D]; C]; B]; A]

@@ -1,7 +1,9 @@
 //! The checks and the compile-time proof accept a correct layer and reject a wrong one. The
 //! layers here are written by hand (loops over the definition), not generated.
 
-use conv_runtime::checks::{check_exact, check_finite_differences, check_tolerance, CheckError, Part, Tolerance};
+use conv_runtime::checks::{
+    check_exact, check_finite_differences, check_tolerance, CheckError, Part, Tolerance,
+};
 use conv_runtime::proof::{self, Mismatch};
 use conv_runtime::{Conv2d, Geometry, GeometrySpec, Gradients};
 
@@ -30,7 +32,11 @@ fn forward(x: &X, k: &K, b: f32) -> U {
 
 /// The chain rule by loops; `wrong` drops the product `delta[1][1] * k[0][0]` from `dL/dx[1][1]`.
 fn backward(x: &X, k: &K, delta: &U, wrong: bool) -> Gradients<X, K, f32> {
-    let mut g = Gradients { dx: [[0.0; 5]; 5], dk: [[0.0; 3]; 3], db: 0.0 };
+    let mut g = Gradients {
+        dx: [[0.0; 5]; 5],
+        dk: [[0.0; 3]; 3],
+        db: 0.0,
+    };
     for i in 0..3 {
         for j in 0..3 {
             g.db += delta[i][j];
@@ -82,17 +88,33 @@ fn a_correct_layer_passes_every_check() {
 
 #[test]
 fn a_wrong_term_fails_every_check() {
-    let is_dx_11 = |e: CheckError| matches!(e, CheckError::Mismatch { part: Part::Dx, index: 6, .. });
+    let is_dx_11 = |e: CheckError| {
+        matches!(
+            e,
+            CheckError::Mismatch {
+                part: Part::Dx,
+                index: 6,
+                ..
+            }
+        )
+    };
     assert!(is_dx_11(check_exact::<Wrong>(1).unwrap_err()));
-    assert!(is_dx_11(check_tolerance::<Wrong>(1, Tolerance::default()).unwrap_err()));
+    assert!(is_dx_11(
+        check_tolerance::<Wrong>(1, Tolerance::default()).unwrap_err()
+    ));
     let e = check_finite_differences::<Wrong>(1).unwrap_err();
     assert!(is_dx_11(e), "{e}");
-    assert!(e.to_string().starts_with("finite differences check failed: Dx[6]"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("finite differences check failed: Dx[6]"),
+        "{e}"
+    );
 }
 
 #[test]
 fn the_proof_rejects_a_wrong_function() {
-    let (mut x, mut k, mut b, mut delta) = ([[0.0f32; 5]; 5], [[0.0f32; 3]; 3], 0.0f32, [[0.0f32; 3]; 3]);
+    let (mut x, mut k, mut b, mut delta) =
+        ([[0.0f32; 5]; 5], [[0.0f32; 3]; 3], 0.0f32, [[0.0f32; 3]; 3]);
     proof::f32::fill(&G, x.as_flattened_mut(), 1);
     proof::f32::fill(&G, k.as_flattened_mut(), 2);
     proof::f32::fill(&G, std::slice::from_mut(&mut b), 3);
@@ -112,10 +134,22 @@ fn the_proof_rejects_a_wrong_function() {
         )
     };
     assert_eq!(check(&backward(&x, &k, &delta, false), &u), Ok(()));
-    assert_eq!(check(&backward(&x, &k, &delta, true), &u), Err(Mismatch { part: Part::Dx, index: 6 }));
+    assert_eq!(
+        check(&backward(&x, &k, &delta, true), &u),
+        Err(Mismatch {
+            part: Part::Dx,
+            index: 6
+        })
+    );
     let mut wrong_u = u;
     wrong_u[2][1] += 1.0;
-    assert_eq!(check(&backward(&x, &k, &delta, false), &wrong_u), Err(Mismatch { part: Part::U, index: 7 }));
+    assert_eq!(
+        check(&backward(&x, &k, &delta, false), &wrong_u),
+        Err(Mismatch {
+            part: Part::U,
+            index: 7
+        })
+    );
 }
 
 #[test]

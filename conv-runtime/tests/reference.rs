@@ -25,7 +25,12 @@ fn geometry(c: &Value) -> conv_runtime::Geometry {
         Value::String(s) if s == "SAME" => Padding::Same,
         v => {
             let p = flat(v);
-            Padding::Explicit { top: p[0] as usize, bottom: p[1] as usize, left: p[2] as usize, right: p[3] as usize }
+            Padding::Explicit {
+                top: p[0] as usize,
+                bottom: p[1] as usize,
+                left: p[2] as usize,
+                right: p[3] as usize,
+            }
         }
     };
     GeometrySpec {
@@ -44,12 +49,28 @@ fn geometry(c: &Value) -> conv_runtime::Geometry {
 fn run_case<S: Scalar>(c: &Value) {
     let g = geometry(c);
     let name = c["name"].as_str().unwrap();
-    assert_eq!(g.output(), [c["oh"].as_u64().unwrap() as usize, c["ow"].as_u64().unwrap() as usize], "{name}");
-    assert_eq!(g.pads().map(|p| p as f64).to_vec(), flat(&c["pads_used"]), "{name}: pads");
+    assert_eq!(
+        g.output(),
+        [
+            c["oh"].as_u64().unwrap() as usize,
+            c["ow"].as_u64().unwrap() as usize
+        ],
+        "{name}"
+    );
+    assert_eq!(
+        g.pads().map(|p| p as f64).to_vec(),
+        flat(&c["pads_used"]),
+        "{name}: pads"
+    );
     let cast = |v: &[f64]| v.iter().map(|&e| S::from_f64(e)).collect::<Vec<S>>();
     let back = |v: &[S]| v.iter().map(|e| e.to_f64()).collect::<Vec<f64>>();
     let n = c["n"].as_u64().unwrap() as usize;
-    let (x, delta, u, dx) = (flat(&c["x"]), flat(&c["delta"]), flat(&c["u"]), flat(&c["dx"]));
+    let (x, delta, u, dx) = (
+        flat(&c["x"]),
+        flat(&c["delta"]),
+        flat(&c["u"]),
+        flat(&c["dx"]),
+    );
     let (k, b) = (cast(&flat(&c["k"])), cast(&flat(&c["b"])));
     let (xs, us) = (g.input_len(), g.output_len());
     let (mut dk, mut db) = (vec![0.0; g.kernel_len()], vec![0.0; g.bias_len()]);
@@ -59,8 +80,16 @@ fn run_case<S: Scalar>(c: &Value) {
         let got = reference::forward_vec(&g, &xn, &k, &b).unwrap();
         assert_eq!(back(&got), &u[s * us..(s + 1) * us], "{name}: u[{s}]");
         let grads = reference::backward_vec(&g, &xn, &k, &dn).unwrap();
-        assert_eq!(back(&grads.dx), &dx[s * xs..(s + 1) * xs], "{name}: dx[{s}]");
-        for (acc, v) in dk.iter_mut().zip(back(&grads.dk)).chain(db.iter_mut().zip(back(&grads.db))) {
+        assert_eq!(
+            back(&grads.dx),
+            &dx[s * xs..(s + 1) * xs],
+            "{name}: dx[{s}]"
+        );
+        for (acc, v) in dk
+            .iter_mut()
+            .zip(back(&grads.dk))
+            .chain(db.iter_mut().zip(back(&grads.db)))
+        {
             *acc += v;
         }
     }
@@ -85,29 +114,57 @@ fn every_golden_case_exactly() {
 #[test]
 fn wrong_lengths_are_errors_not_panics() {
     let g = GeometrySpec::new([5, 5], [3, 3]).resolve().unwrap();
-    let (x, k, b, d) = (vec![0.0f32; 25], vec![0.0f32; 9], vec![0.0f32; 1], vec![0.0f32; 9]);
+    let (x, k, b, d) = (
+        vec![0.0f32; 25],
+        vec![0.0f32; 9],
+        vec![0.0f32; 1],
+        vec![0.0f32; 9],
+    );
     let mut u = vec![0.0f32; 9];
     assert_eq!(
         reference::forward(&g, &x[..24], &k, &b, &mut u),
-        Err(ShapeError { operand: Operand::X, expected: 25, found: 24 })
+        Err(ShapeError {
+            operand: Operand::X,
+            expected: 25,
+            found: 24
+        })
     );
     assert_eq!(
         reference::forward(&g, &x, &k, &[], &mut u),
-        Err(ShapeError { operand: Operand::B, expected: 1, found: 0 })
+        Err(ShapeError {
+            operand: Operand::B,
+            expected: 1,
+            found: 0
+        })
     );
     assert_eq!(
         reference::forward(&g, &x, &k, &b, &mut [0.0; 10]),
-        Err(ShapeError { operand: Operand::U, expected: 9, found: 10 })
+        Err(ShapeError {
+            operand: Operand::U,
+            expected: 9,
+            found: 10
+        })
     );
     let (mut dx, mut dk, mut db) = (vec![0.0f32; 25], vec![0.0f32; 9], vec![0.0f32; 1]);
     assert_eq!(
         reference::backward(&g, &x, &k, &d[..8], &mut dx, &mut dk, &mut db),
-        Err(ShapeError { operand: Operand::Delta, expected: 9, found: 8 })
+        Err(ShapeError {
+            operand: Operand::Delta,
+            expected: 9,
+            found: 8
+        })
     );
     assert_eq!(
         reference::backward(&g, &x, &k, &d, &mut dx, &mut dk[..3], &mut db),
-        Err(ShapeError { operand: Operand::Dk, expected: 9, found: 3 })
+        Err(ShapeError {
+            operand: Operand::Dk,
+            expected: 9,
+            found: 3
+        })
     );
     let e = reference::backward_vec(&g, &x, &k[..1], &d).unwrap_err();
-    assert_eq!(e.to_string(), "`k` has 1 elements, but the layer's geometry needs 9");
+    assert_eq!(
+        e.to_string(),
+        "`k` has 1 elements, but the layer's geometry needs 9"
+    );
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes tests/golden_cases.rs: one `#[conv2d]` declaration per golden case, f32 and f64.
+"""Writes tests/golden/cases.rs: one `#[conv2d]` declaration per golden case, f32 and f64.
 
 Run from the repository root after changing the golden files: python3 tests/golden/cases.py
 """
@@ -34,4 +34,4 @@ for path in sorted((root / "integer").glob("*.json")):
     for scalar in ("f32", "f64"):
         out.append(f"    {c['name']}_{scalar}: \"{path.stem}\" => [{attr(c, scalar)}];")
 out.append("}")
-(root.parent / "golden_cases.rs").write_text("\n".join(out) + "\n")
+(root / "cases.rs").write_text("\n".join(out) + "\n")

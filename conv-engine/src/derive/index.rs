@@ -45,7 +45,11 @@ impl Indexing for Geometry {
     }
     fn x_at(&self, flat: usize) -> Pixel {
         let [h, w] = self.input();
-        Pixel { c: flat / (h * w), row: flat / w % h, col: flat % w }
+        Pixel {
+            c: flat / (h * w),
+            row: flat / w % h,
+            col: flat % w,
+        }
     }
     fn u_flat(&self, u: Pixel) -> usize {
         let [oh, ow] = self.output();
@@ -53,7 +57,11 @@ impl Indexing for Geometry {
     }
     fn u_at(&self, flat: usize) -> Pixel {
         let [oh, ow] = self.output();
-        Pixel { c: flat / (oh * ow), row: flat / ow % oh, col: flat % ow }
+        Pixel {
+            c: flat / (oh * ow),
+            row: flat / ow % oh,
+            col: flat % ow,
+        }
     }
     fn k_flat(&self, k: Tap) -> usize {
         let [kh, kw] = self.kernel();

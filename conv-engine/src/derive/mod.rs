@@ -57,7 +57,13 @@ impl Derivation {
     pub fn new(geometry: &Geometry) -> Self {
         let forward = expand_forward(geometry);
         let (dx, dk, db) = chain_rule(geometry, &forward);
-        Self { geometry: *geometry, forward, dx, dk, db }
+        Self {
+            geometry: *geometry,
+            forward,
+            dx,
+            dk,
+            db,
+        }
     }
 
     /// The layer's geometry.
@@ -147,7 +153,12 @@ fn expand_forward(g: &Geometry) -> Sums {
                         for b in 0..kw {
                             if let Some((p, q)) = g.tap(i, j, a, b) {
                                 let x = g.x_flat(Pixel { c, row: p, col: q });
-                                let k = g.k_flat(Tap { o, c, row: a, col: b });
+                                let k = g.k_flat(Tap {
+                                    o,
+                                    c,
+                                    row: a,
+                                    col: b,
+                                });
                                 list.push(Product(x as u32, k as u32));
                             }
                         }
@@ -175,7 +186,11 @@ fn chain_rule(g: &Geometry, forward: &Sums) -> (Sums, Sums, Sums) {
         }
         db[g.u_at(u).c].push(Product(delta, delta));
     }
-    (Sums::from_lists(dx), Sums::from_lists(dk), Sums::from_lists(db))
+    (
+        Sums::from_lists(dx),
+        Sums::from_lists(dk),
+        Sums::from_lists(db),
+    )
 }
 
 #[cfg(test)]

@@ -11,9 +11,15 @@ use quote::quote;
 pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let module = &s.scalar;
     let zero = s.zero();
-    let (x0, k0, b0, d0) = (s.x.zeroed(&zero), s.k.zeroed(&zero), s.b.zeroed(&zero), s.u.zeroed(&zero));
+    let (x0, k0, b0, d0) = (
+        s.x.zeroed(&zero),
+        s.k.zeroed(&zero),
+        s.b.zeroed(&zero),
+        s.u.zeroed(&zero),
+    );
     let fill = |op: &super::shape::Operand, place: TokenStream, seed: u64| {
         let view = op.flat(&place, true);
+        let seed = proc_macro2::Literal::u64_unsuffixed(seed);
         quote!(::conv_runtime::proof::#module::fill(&#name::GEOMETRY, #view, #seed);)
     };
     let (fx, fk, fb, fd) = (
@@ -22,7 +28,11 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
         fill(&s.b, quote!(b), 3),
         fill(&s.u, quote!(delta), 4),
     );
-    let b_arg = if s.b.is_scalar() { quote!(b) } else { quote!(&b) };
+    let b_arg = if s.b.is_scalar() {
+        quote!(b)
+    } else {
+        quote!(&b)
+    };
     let view = |op: &super::shape::Operand, place: TokenStream| op.flat(&place, false);
     let args = [
         view(&s.x, quote!(x)),
@@ -35,7 +45,8 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
         view(&s.b, quote!(g.db)),
     ];
     let g = spec.geometry;
-    let sizes = [g.input_len(), g.kernel_len(), g.bias_len(), g.output_len()];
+    let sizes =
+        [g.input_len(), g.kernel_len(), g.bias_len(), g.output_len()].map(super::shape::lit);
     quote! {
         #[doc(hidden)]
         const _: () = {

@@ -42,7 +42,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { compile_time_check: true }
+        Self {
+            compile_time_check: true,
+        }
     }
 }
 
@@ -57,7 +59,11 @@ pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStrea
 ///
 /// Fails when the chain rule and the padded/rotated formulation disagree (the error is spanned
 /// on the struct's name).
-pub fn generate_with(spec: &Spec, target: &syn::ItemStruct, options: &Options) -> syn::Result<TokenStream> {
+pub fn generate_with(
+    spec: &Spec,
+    target: &syn::ItemStruct,
+    options: &Options,
+) -> syn::Result<TokenStream> {
     let d = Derivation::new(&spec.geometry);
     crate::prove::prove(&d).map_err(|e| {
         syn::Error::new(
@@ -69,16 +75,26 @@ pub fn generate_with(spec: &Spec, target: &syn::ItemStruct, options: &Options) -
     let bodies = unroll::bodies(&d, &shapes);
     let name = &target.ident;
     let t = &shapes.scalar;
-    let (x_ty, k_ty, b_ty, u_ty) = (shapes.x.ty(t), shapes.k.ty(t), shapes.b.ty(t), shapes.u.ty(t));
+    let (x_ty, k_ty, b_ty, u_ty) = (
+        shapes.x.ty(t),
+        shapes.k.ty(t),
+        shapes.b.ty(t),
+        shapes.u.ty(t),
+    );
     let geometry = geometry(spec);
     let (forward, backward) = (bodies.forward, bodies.backward);
-    let (struct_doc, forward_doc, backward_doc) = (docs::layer(&d), docs::forward(&d), docs::backward(&d));
+    let (struct_doc, forward_doc, backward_doc) =
+        (docs::layer(&d), docs::forward(&d), docs::backward(&d));
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
     let (b_param, b_arg) = match spec.layout {
         ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
         ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
     };
-    let check = if options.compile_time_check { check::proof(spec, &shapes, name) } else { TokenStream::new() };
+    let check = if options.compile_time_check {
+        check::proof(spec, &shapes, name)
+    } else {
+        TokenStream::new()
+    };
     let mut item = target.clone();
     if item.attrs.iter().any(|a| a.path().is_ident("doc")) {
         item.attrs.push(syn::parse_quote!(#[doc = ""]));
@@ -133,15 +149,22 @@ pub fn generate_with(spec: &Spec, target: &syn::ItemStruct, options: &Options) -
 /// validated by the same function during expansion, so the error arm never runs).
 fn geometry(spec: &Spec) -> TokenStream {
     let s = spec.geometry.spec();
-    let (input, kernel, stride, dilation) = (arr(s.input), arr(s.kernel), arr(s.stride), arr(s.dilation));
+    let (input, kernel, stride, dilation) =
+        (arr(s.input), arr(s.kernel), arr(s.stride), arr(s.dilation));
     let padding = match s.padding {
         Padding::Valid => quote!(::conv_runtime::Padding::Valid),
         Padding::Same => quote!(::conv_runtime::Padding::Same),
-        Padding::Explicit { top, bottom, left, right } => {
+        Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => {
+            let [top, bottom, left, right] = [top, bottom, left, right].map(shape::lit);
             quote!(::conv_runtime::Padding::Explicit { top: #top, bottom: #bottom, left: #left, right: #right })
         }
     };
-    let (ci, co) = (s.in_channels, s.out_channels);
+    let (ci, co) = (shape::lit(s.in_channels), shape::lit(s.out_channels));
     quote! {
         match (::conv_runtime::GeometrySpec {
             input: #input, kernel: #kernel, stride: #stride, dilation: #dilation,
@@ -153,6 +176,7 @@ fn geometry(spec: &Spec) -> TokenStream {
     }
 }
 
-fn arr([a, b]: [usize; 2]) -> TokenStream {
+fn arr(pair: [usize; 2]) -> TokenStream {
+    let [a, b] = pair.map(shape::lit);
     quote!([#a, #b])
 }

@@ -28,23 +28,40 @@ impl Shapes {
         let (ci, co) = (g.in_channels(), g.out_channels());
         let (x, k, b, u) = match spec.layout {
             ChannelLayout::Plain => (vec![h, w], vec![kh, kw], vec![], vec![oh, ow]),
-            ChannelLayout::ChannelFirst => (vec![ci, h, w], vec![co, ci, kh, kw], vec![co], vec![co, oh, ow]),
+            ChannelLayout::ChannelFirst => (
+                vec![ci, h, w],
+                vec![co, ci, kh, kw],
+                vec![co],
+                vec![co, oh, ow],
+            ),
         };
         Self {
-            x: Operand { prefix: "x", dims: x },
-            k: Operand { prefix: "k", dims: k },
-            b: Operand { prefix: "b", dims: b },
-            u: Operand { prefix: "d", dims: u },
+            x: Operand {
+                prefix: "x",
+                dims: x,
+            },
+            k: Operand {
+                prefix: "k",
+                dims: k,
+            },
+            b: Operand {
+                prefix: "b",
+                dims: b,
+            },
+            u: Operand {
+                prefix: "d",
+                dims: u,
+            },
             scalar: Ident::new(spec.scalar.name(), Span::call_site()),
         }
     }
 
     /// `0.0f32` / `0.0f64`.
     pub fn zero(&self) -> TokenStream {
-        let lit = proc_macro2::Literal::f64_suffixed(0.0);
-        match self.scalar.to_string().as_str() {
-            "f32" => quote!(0.0f32),
-            _ => quote!(#lit),
+        if self.scalar == "f32" {
+            quote!(0.0f32)
+        } else {
+            quote!(0.0f64)
         }
     }
 }
@@ -60,12 +77,18 @@ impl Operand {
 
     /// `[[T; W]; H]`, or `T` for a scalar.
     pub fn ty(&self, scalar: &Ident) -> TokenStream {
-        self.dims.iter().rev().fold(quote!(#scalar), |inner, n| quote!([#inner; #n]))
+        self.dims.iter().rev().fold(quote!(#scalar), |inner, &n| {
+            let n = lit(n);
+            quote!([#inner; #n])
+        })
     }
 
     /// `[[0.0f32; W]; H]`.
     pub fn zeroed(&self, zero: &TokenStream) -> TokenStream {
-        self.dims.iter().rev().fold(zero.clone(), |inner, n| quote!([#inner; #n]))
+        self.dims.iter().rev().fold(zero.clone(), |inner, &n| {
+            let n = lit(n);
+            quote!([#inner; #n])
+        })
     }
 
     /// The binding name of flat element `flat`: `x_2_3` (indices joined by `_`), `b` for a scalar.
@@ -119,9 +142,17 @@ impl Operand {
         }
         if self.dims.len() == 1 {
             // `&[T; N]` coerces to `&[T]` at the call.
-            return if mutable { quote!(&mut #place) } else { quote!(&#place) };
+            return if mutable {
+                quote!(&mut #place)
+            } else {
+                quote!(&#place)
+            };
         }
-        let method = if mutable { quote!(as_flattened_mut) } else { quote!(as_flattened) };
+        let method = if mutable {
+            quote!(as_flattened_mut)
+        } else {
+            quote!(as_flattened)
+        };
         let mut view = place.clone();
         for _ in 1..self.dims.len() {
             view = quote!(#view.#method());
@@ -138,4 +169,9 @@ fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenS
             quote!([#(#rows),*])
         }
     }
+}
+
+/// An unsuffixed integer literal (`5`, not `5usize`), for readable generated code.
+pub(super) fn lit(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
 }

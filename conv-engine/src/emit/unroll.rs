@@ -55,11 +55,26 @@ struct Names {
 
 impl Names {
     fn new(s: &Shapes) -> Self {
-        Self { x: s.x.names(), k: s.k.names(), b: s.b.names(), d: s.u.names() }
+        Self {
+            x: s.x.names(),
+            k: s.k.names(),
+            b: s.b.names(),
+            d: s.u.names(),
+        }
     }
 
-    fn destructure(&self, op: &Operand, source: &str, names: &[Ident], used: &[bool]) -> TokenStream {
-        op.destructure(&Ident::new(source, proc_macro2::Span::call_site()), names, used)
+    fn destructure(
+        &self,
+        op: &Operand,
+        source: &str,
+        names: &[Ident],
+        used: &[bool],
+    ) -> TokenStream {
+        op.destructure(
+            &Ident::new(source, proc_macro2::Span::call_site()),
+            names,
+            used,
+        )
     }
 }
 
@@ -76,7 +91,9 @@ fn used(d: &Derivation, s: &Shapes) -> (Vec<bool>, Vec<bool>) {
 }
 
 fn sums(s: &Sums, first: &[Ident], second: &[Ident], zero: &TokenStream) -> Vec<TokenStream> {
-    s.iter().map(|products| sum(None, products, first, second, zero)).collect()
+    s.iter()
+        .map(|products| sum(None, products, first, second, zero))
+        .collect()
 }
 
 /// `start + a0 * b0 + a1 * b1 + ...`; `0.0` when there is nothing to add.

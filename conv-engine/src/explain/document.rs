@@ -22,7 +22,12 @@ pub(super) struct Document<'a, S: Style> {
 impl<'a, S: Style> Document<'a, S> {
     pub fn new(d: &'a Derivation, s: &'a S, full: bool) -> Self {
         let g = d.geometry();
-        Self { d, s, channels: g.in_channels() > 1 || g.out_channels() > 1, full }
+        Self {
+            d,
+            s,
+            channels: g.in_channels() > 1 || g.out_channels() > 1,
+            full,
+        }
     }
 
     fn pixel(&self, sym: Sym, p: Pixel) -> String {
@@ -44,7 +49,8 @@ impl<'a, S: Style> Document<'a, S> {
     fn k(&self, flat: u32) -> String {
         let t: Tap = self.d.k_at(flat as usize);
         if self.channels {
-            self.s.sym(Sym::K, &[t.o + 1, t.c + 1, t.row + 1, t.col + 1])
+            self.s
+                .sym(Sym::K, &[t.o + 1, t.c + 1, t.row + 1, t.col + 1])
         } else {
             self.s.sym(Sym::K, &[t.row + 1, t.col + 1])
         }
@@ -57,9 +63,21 @@ impl<'a, S: Style> Document<'a, S> {
         }
     }
 
-    fn sum(&self, start: Option<String>, products: &[Product], f: impl Fn(&Product) -> String) -> String {
-        let shown = if self.full { products.len() } else { products.len().min(SUMMARY_TERMS) };
-        let mut terms: Vec<String> = start.into_iter().chain(products[..shown].iter().map(f)).collect();
+    fn sum(
+        &self,
+        start: Option<String>,
+        products: &[Product],
+        f: impl Fn(&Product) -> String,
+    ) -> String {
+        let shown = if self.full {
+            products.len()
+        } else {
+            products.len().min(SUMMARY_TERMS)
+        };
+        let mut terms: Vec<String> = start
+            .into_iter()
+            .chain(products[..shown].iter().map(f))
+            .collect();
         if shown < products.len() {
             terms.push(format!("… ({} products)", products.len()));
         }
@@ -78,10 +96,18 @@ impl<'a, S: Style> Document<'a, S> {
         lhs: impl Fn(usize) -> String,
         rhs: impl Fn(usize, &[Product]) -> String,
     ) -> String {
-        let eqs: Vec<(String, String)> = sums.iter().enumerate().take(limit).map(|(i, p)| (lhs(i), rhs(i, p))).collect();
+        let eqs: Vec<(String, String)> = sums
+            .iter()
+            .enumerate()
+            .take(limit)
+            .map(|(i, p)| (lhs(i), rhs(i, p)))
+            .collect();
         let mut out = self.s.equations(&eqs);
         if sums.len() > limit {
-            out += &self.s.paragraph(&format!("… and {} more equations of the same form.", sums.len() - limit));
+            out += &self.s.paragraph(&format!(
+                "… and {} more equations of the same form.",
+                sums.len() - limit
+            ));
         }
         out
     }
@@ -100,7 +126,11 @@ impl<'a, S: Style> Document<'a, S> {
             out += &self.jacobian_k();
             out += &self.s.paragraph(&format!(
                 "{} for every output of channel o (0 for the other channels).",
-                self.s.math(&format!("{} = 1", self.s.partial(&self.s.sym(Sym::U, &[]), &self.s.sym(Sym::B, &[]))))
+                self.s.math(&format!(
+                    "{} = 1",
+                    self.s
+                        .partial(&self.s.sym(Sym::U, &[]), &self.s.sym(Sym::B, &[]))
+                ))
             ));
         } else {
             out += &self.s.paragraph(&self.jacobian_summary());
@@ -143,14 +173,18 @@ impl<'a, S: Style> Document<'a, S> {
             |i| self.u(i),
             |i, p| {
                 let bias = self.b(self.d.u_at(i).c);
-                self.sum(Some(bias), p, |&Product(x, k)| self.s.product(&self.x(x), &self.k(k)))
+                self.sum(Some(bias), p, |&Product(x, k)| {
+                    self.s.product(&self.x(x), &self.k(k))
+                })
             },
         )
     }
 
     fn jacobian_x(&self) -> String {
         let g = self.d.geometry();
-        let cols: Vec<String> = (0..g.output_len()).map(|u| format!("∂{}", self.u(u))).collect();
+        let cols: Vec<String> = (0..g.output_len())
+            .map(|u| format!("∂{}", self.u(u)))
+            .collect();
         let rows = (0..g.input_len())
             .map(|x| {
                 let mut cells = vec!["0".to_string(); g.output_len()];
@@ -165,7 +199,9 @@ impl<'a, S: Style> Document<'a, S> {
 
     fn jacobian_k(&self) -> String {
         let g = self.d.geometry();
-        let cols: Vec<String> = (0..g.output_len()).map(|u| format!("∂{}", self.u(u))).collect();
+        let cols: Vec<String> = (0..g.output_len())
+            .map(|u| format!("∂{}", self.u(u)))
+            .collect();
         let rows = (0..g.kernel_len())
             .map(|k| {
                 let mut cells = vec!["0".to_string(); g.output_len()];
@@ -193,20 +229,26 @@ impl<'a, S: Style> Document<'a, S> {
     fn dx(&self, limit: usize) -> String {
         let dl = |x: usize| self.s.partial("L", &self.x(x as u32));
         self.equations(self.d.dx(), limit, dl, |_, p| {
-            self.sum(None, p, |&Product(d, k)| self.s.product(&self.delta(d), &self.k(k)))
+            self.sum(None, p, |&Product(d, k)| {
+                self.s.product(&self.delta(d), &self.k(k))
+            })
         })
     }
 
     fn dk(&self, limit: usize) -> String {
         let dl = |k: usize| self.s.partial("L", &self.k(k as u32));
         self.equations(self.d.dk(), limit, dl, |_, p| {
-            self.sum(None, p, |&Product(d, x)| self.s.product(&self.delta(d), &self.x(x)))
+            self.sum(None, p, |&Product(d, x)| {
+                self.s.product(&self.delta(d), &self.x(x))
+            })
         })
     }
 
     fn db(&self, limit: usize) -> String {
         let dl = |o: usize| self.s.partial("L", &self.b(o));
-        self.equations(self.d.db(), limit, dl, |_, p| self.sum(None, p, |&Product(d, _)| self.delta(d)))
+        self.equations(self.d.db(), limit, dl, |_, p| {
+            self.sum(None, p, |&Product(d, _)| self.delta(d))
+        })
     }
 
     fn matrix_form(&self, full: bool) -> String {
@@ -232,14 +274,29 @@ impl<'a, S: Style> Document<'a, S> {
         let index = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>();
         let grid = |r: usize, c: usize, cell: &dyn Fn(usize, usize) -> Option<String>| {
             (0..r)
-                .map(|i| (format!("{}", i + 1), (0..c).map(|j| cell(i, j).unwrap_or_else(|| "0".into())).collect()))
+                .map(|i| {
+                    (
+                        format!("{}", i + 1),
+                        (0..c)
+                            .map(|j| cell(i, j).unwrap_or_else(|| "0".into()))
+                            .collect(),
+                    )
+                })
                 .collect::<Vec<_>>()
         };
-        let delta = grid(rows, cols, &|i, j| padded::padded_delta(g, 0, i, j).map(|d| self.delta(d)));
-        out += &self.s.paragraph(&format!("Padded, stride-dilated δ (output channel 1), {rows}x{cols}:"));
+        let delta = grid(rows, cols, &|i, j| {
+            padded::padded_delta(g, 0, i, j).map(|d| self.delta(d))
+        });
+        out += &self.s.paragraph(&format!(
+            "Padded, stride-dilated δ (output channel 1), {rows}x{cols}:"
+        ));
         out += &self.s.table("", &index(cols), &delta);
-        let kernel = grid(eh, ew, &|i, j| padded::rotated_kernel(g, 0, 0, i, j).map(|k| self.k(k)));
-        out += &self.s.paragraph(&format!("Rotated, dilated kernel (channels 1, 1), {eh}x{ew}:"));
+        let kernel = grid(eh, ew, &|i, j| {
+            padded::rotated_kernel(g, 0, 0, i, j).map(|k| self.k(k))
+        });
+        out += &self.s.paragraph(&format!(
+            "Rotated, dilated kernel (channels 1, 1), {eh}x{ew}:"
+        ));
         out += &self.s.table("", &index(ew), &kernel);
         out
     }

@@ -93,7 +93,6 @@ pub fn backward_doc(d: &Derivation) -> String {
     Document::new(d, &Markdown, false).backward_doc()
 }
 
-
 impl Derivation {
     /// The derivation as Markdown ([`Detail::Auto`]).
     pub fn to_markdown(&self) -> String {

@@ -31,7 +31,10 @@ pub(crate) trait Style {
 }
 
 fn joined(idx: &[usize]) -> String {
-    idx.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+    idx.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Markdown for rustdoc and GitHub: subscripts as `<sub>`, tables as pipe tables.
@@ -62,7 +65,11 @@ impl Style for Markdown {
         format!("### {text}\n\n")
     }
     fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String {
-        let mut out = format!("| {corner} | {} |\n|---|{}\n", cols.join(" | "), "---|".repeat(cols.len()));
+        let mut out = format!(
+            "| {corner} | {} |\n|---|{}\n",
+            cols.join(" | "),
+            "---|".repeat(cols.len())
+        );
         for (label, cells) in rows {
             out += &format!("| {label} | {} |\n", cells.join(" | "));
         }
@@ -115,7 +122,10 @@ impl Style for Latex {
     }
     fn equations(&self, eqs: &[(String, String)]) -> String {
         let lines: Vec<String> = eqs.iter().map(|(l, r)| format!("{l} &= {r}")).collect();
-        format!("\\begin{{align*}}\n{}\n\\end{{align*}}\n\n", lines.join(" \\\\\n"))
+        format!(
+            "\\begin{{align*}}\n{}\n\\end{{align*}}\n\n",
+            lines.join(" \\\\\n")
+        )
     }
 }
 
@@ -157,7 +167,11 @@ impl Style for Text {
             }
         }
         let line = |label: &str, cells: &[String]| {
-            let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect();
+            let cells: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect();
             format!("{label:<label_width$} | {}\n", cells.join(" "))
         };
         let mut out = line(corner, cols);

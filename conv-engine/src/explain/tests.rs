@@ -11,11 +11,25 @@ fn markdown_table_has_one_row_per_input_and_a_column_per_output() {
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ∂x<sub>")).collect();
     assert_eq!(rows.len(), 25);
     // Row x[2,2] (1-based): u[1,1] -> k[2,2], u[1,2] -> k[2,1], u[2,1] -> k[1,2], u[2,2] -> k[1,1].
-    let cells: Vec<&str> = rows[6].trim_matches('|').split('|').map(str::trim).collect();
+    let cells: Vec<&str> = rows[6]
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect();
     assert_eq!(cells[0], "∂x<sub>2,2</sub>");
     assert_eq!(
         &cells[1..],
-        ["k<sub>2,2</sub>", "k<sub>2,1</sub>", "0", "k<sub>1,2</sub>", "k<sub>1,1</sub>", "0", "0", "0", "0"]
+        [
+            "k<sub>2,2</sub>",
+            "k<sub>2,1</sub>",
+            "0",
+            "k<sub>1,2</sub>",
+            "k<sub>1,1</sub>",
+            "0",
+            "0",
+            "0",
+            "0"
+        ]
     );
 }
 
@@ -23,7 +37,10 @@ fn markdown_table_has_one_row_per_input_and_a_column_per_output() {
 fn latex_has_one_equation_per_element_and_balanced_braces() {
     let tex = latex(&textbook(), Detail::Auto);
     assert!(tex.contains("\\frac{\\partial L}{\\partial x_{1,1}} &= \\delta_{1,1} \\cdot k_{1,1}"));
-    let dx_lines = tex.lines().filter(|l| l.starts_with("\\frac{\\partial L}{\\partial x_")).count();
+    let dx_lines = tex
+        .lines()
+        .filter(|l| l.starts_with("\\frac{\\partial L}{\\partial x_"))
+        .count();
     assert_eq!(dx_lines, 25);
     let mut depth = 0i32;
     for ch in tex.chars() {

@@ -6,13 +6,24 @@
 mod target;
 mod value;
 
-use crate::{ChannelLayout, Field, GeometryError, GeometrySpec, Padding, Scalar, Spec, MAX_UNROLLED_TERMS};
+use crate::{
+    ChannelLayout, Field, GeometryError, GeometrySpec, Padding, Scalar, Spec, MAX_UNROLLED_TERMS,
+};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::Error;
 use value::{Num, Value};
 
 /// The keys the attribute accepts, in the order error messages list them.
-const KEYS: [&str; 8] = ["input", "kernel", "stride", "padding", "dilation", "in_channels", "out_channels", "scalar"];
+const KEYS: [&str; 8] = [
+    "input",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "in_channels",
+    "out_channels",
+    "scalar",
+];
 
 /// Parses `#[conv2d(attr)]` applied to `item`.
 ///
@@ -25,7 +36,10 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> Result<(Spec, syn::ItemStr
     match (errors.finish(), spec, target) {
         (Ok(()), Some(spec), Some(target)) => Ok((spec, target)),
         (Err(e), _, _) => Err(e),
-        _ => Err(Error::new(Span::call_site(), "invalid `#[conv2d]` attribute")),
+        _ => Err(Error::new(
+            Span::call_site(),
+            "invalid `#[conv2d]` attribute",
+        )),
     }
 }
 
@@ -76,13 +90,21 @@ fn attribute(attr: TokenStream, errors: &mut Errors) -> Option<Spec> {
         }
     }
     let mut missing = false;
-    for (key, present) in [("input", given.input_span.is_some()), ("kernel", given.kernel_span.is_some())] {
+    for (key, present) in [
+        ("input", given.input_span.is_some()),
+        ("kernel", given.kernel_span.is_some()),
+    ] {
         // A misspelt key already reported with this key as its suggestion needs no second error.
-        let misspelt = seen.iter().any(|(k, _)| !KEYS.contains(&k.as_str()) && !suggest(k, &[key]).is_empty());
+        let misspelt = seen
+            .iter()
+            .any(|(k, _)| !KEYS.contains(&k.as_str()) && !suggest(k, &[key]).is_empty());
         if !present && !misspelt {
             errors.push(Error::new(
                 Span::call_site(),
-                format!("missing `{key} = HxW` (for example `{key} = {}`)", if key == "input" { "5x5" } else { "3x3" }),
+                format!(
+                    "missing `{key} = HxW` (for example `{key} = {}`)",
+                    if key == "input" { "5x5" } else { "3x3" }
+                ),
             ));
         }
         missing |= !present;
@@ -101,7 +123,10 @@ fn entries(attr: TokenStream, errors: &mut Errors) -> Vec<(proc_macro2::Ident, V
         let key = match tt {
             TokenTree::Ident(id) => id,
             other => {
-                errors.push(Error::new(other.span(), format!("expected a key such as `input`, found `{other}`")));
+                errors.push(Error::new(
+                    other.span(),
+                    format!("expected a key such as `input`, found `{other}`"),
+                ));
                 skip_to_comma(&mut tokens);
                 continue;
             }
@@ -115,7 +140,9 @@ fn entries(attr: TokenStream, errors: &mut Errors) -> Vec<(proc_macro2::Ident, V
             }
         }
         let mut value = Vec::new();
-        while let Some(tt) = tokens.next_if(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+        while let Some(tt) =
+            tokens.next_if(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+        {
             value.push(tt);
         }
         tokens.next();
@@ -153,7 +180,10 @@ fn assign(given: &mut Given, name: &str, key: &proc_macro2::Ident, v: &Value) ->
             let expected = KEYS.map(|k| format!("`{k}`")).join(", ");
             return Err(Error::new(
                 key.span(),
-                format!("unknown key `{name}`; expected one of {expected}{}", suggest(name, &KEYS)),
+                format!(
+                    "unknown key `{name}`; expected one of {expected}{}",
+                    suggest(name, &KEYS)
+                ),
             ));
         }
     }
@@ -195,9 +225,12 @@ fn validate(given: &Given, errors: &mut Errors) -> Option<Spec> {
     let padding = match &given.padding {
         None | Some(value::Padding::Valid) => Padding::Valid,
         Some(value::Padding::Same) => Padding::Same,
-        Some(value::Padding::Explicit(t, b, l, r)) => {
-            Padding::Explicit { top: t.value, bottom: b.value, left: l.value, right: r.value }
-        }
+        Some(value::Padding::Explicit(t, b, l, r)) => Padding::Explicit {
+            top: t.value,
+            bottom: b.value,
+            left: l.value,
+            right: r.value,
+        },
     };
     let request = GeometrySpec {
         input: [input[0].value, input[1].value],
@@ -220,7 +253,11 @@ fn validate(given: &Given, errors: &mut Errors) -> Option<Spec> {
     } else {
         ChannelLayout::Plain
     };
-    let spec = Spec { geometry, layout, scalar: given.scalar.unwrap_or(Scalar::F32) };
+    let spec = Spec {
+        geometry,
+        layout,
+        scalar: given.scalar.unwrap_or(Scalar::F32),
+    };
     let terms = spec.unrolled_terms();
     if terms > MAX_UNROLLED_TERMS {
         let [h, w] = request.input;
@@ -263,7 +300,12 @@ fn geometry_error(e: GeometryError, given: &Given, request: &GeometrySpec) -> Er
             let padding = match request.padding {
                 Padding::Valid => "`valid`".to_string(),
                 Padding::Same => "`same`".to_string(),
-                Padding::Explicit { top, bottom, left, right } => format!("`({top}, {bottom}, {left}, {right})`"),
+                Padding::Explicit {
+                    top,
+                    bottom,
+                    left,
+                    right,
+                } => format!("`({top}, {bottom}, {left}, {right})`"),
             };
             let dilation = match request.dilation {
                 [1, 1] => String::new(),

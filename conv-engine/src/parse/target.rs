@@ -14,7 +14,10 @@ pub(super) fn target(item: TokenStream) -> syn::Result<syn::ItemStruct> {
             if !s.generics.params.is_empty() || s.generics.where_clause.is_some() {
                 (s.generics.span(), "a generic struct (the array sizes are fixed, so the layer takes no parameters)")
             } else if !matches!(s.fields, syn::Fields::Unit) {
-                (s.fields.span(), "a struct with fields (the layer holds no data; remove the fields)")
+                (
+                    s.fields.span(),
+                    "a struct with fields (the layer holds no data; remove the fields)",
+                )
             } else {
                 return Ok(s);
             }
@@ -28,5 +31,8 @@ pub(super) fn target(item: TokenStream) -> syn::Result<syn::ItemStruct> {
 }
 
 fn first_token_span(item: &syn::Item) -> proc_macro2::Span {
-    item.to_token_stream().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span())
+    item.to_token_stream()
+        .into_iter()
+        .next()
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span())
 }

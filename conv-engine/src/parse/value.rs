@@ -38,10 +38,14 @@ pub(super) fn size(key: &str, v: &Value) -> Result<[Num; 2], Error> {
             let nums = tuple(key, g.stream(), g.span(), 2, "(H, W)")?;
             Ok([nums[0], nums[1]])
         }
-        [TokenTree::Literal(a), TokenTree::Ident(x), TokenTree::Literal(b)] if x == "x" || x == "X" => Err(Error::new(
-            x.span(),
-            format!("write the size of `{key}` without spaces: `{a}x{b}` (or `({a}, {b})`)"),
-        )),
+        [TokenTree::Literal(a), TokenTree::Ident(x), TokenTree::Literal(b)]
+            if x == "x" || x == "X" =>
+        {
+            Err(Error::new(
+                x.span(),
+                format!("write the size of `{key}` without spaces: `{a}x{b}` (or `({a}, {b})`)"),
+            ))
+        }
         _ => Err(not_a_literal(key, v, "a size like `5x5` or `(5, 5)`")),
     }
 }
@@ -61,10 +65,15 @@ fn size_literal(key: &str, lit: &proc_macro2::Literal) -> Result<[Num; 2], Error
             format!("`{text}` reads as the {radix} number {text}, not a size; a size needs rows and columns of at least 1, such as `{key} = 5x5` or `{key} = (5, 5)`"),
         ));
     }
-    let digits_end = text.find(|c: char| !c.is_ascii_digit() && c != '_').unwrap_or(text.len());
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(text.len());
     let (rows, rest) = text.split_at(digits_end);
     if rows.is_empty() {
-        return Err(Error::new(span, format!("expected a size like `5x5` or `(5, 5)` for `{key}`, found `{text}`")));
+        return Err(Error::new(
+            span,
+            format!("expected a size like `5x5` or `(5, 5)` for `{key}`, found `{text}`"),
+        ));
     }
     if rest.starts_with('.') || rest.starts_with('e') || rest.starts_with('E') {
         return Err(Error::new(
@@ -75,18 +84,29 @@ fn size_literal(key: &str, lit: &proc_macro2::Literal) -> Result<[Num; 2], Error
     let cols = match rest.strip_prefix('x') {
         Some(cols) => cols,
         None if rest.starts_with('X') => {
-            return Err(Error::new(span, format!("use a lowercase `x` between rows and columns: `{rows}x{}`", &rest[1..])));
+            return Err(Error::new(
+                span,
+                format!(
+                    "use a lowercase `x` between rows and columns: `{rows}x{}`",
+                    &rest[1..]
+                ),
+            ));
         }
         None if rest.is_empty() => {
             return Err(Error::new(
                 span,
-                format!("`{key}` needs rows and columns: write `{rows}x{rows}` or `({rows}, {rows})`"),
+                format!(
+                    "`{key}` needs rows and columns: write `{rows}x{rows}` or `({rows}, {rows})`"
+                ),
             ));
         }
         None => return Err(suffixed(&text, span)),
     };
     if cols.is_empty() {
-        return Err(Error::new(span, format!("`{text}` is missing the columns: write e.g. `{rows}x{rows}`")));
+        return Err(Error::new(
+            span,
+            format!("`{text}` is missing the columns: write e.g. `{rows}x{rows}`"),
+        ));
     }
     if !cols.chars().all(|c| c.is_ascii_digit() || c == '_') || cols.starts_with('_') {
         return Err(suffixed(&text, span));
@@ -95,7 +115,12 @@ fn size_literal(key: &str, lit: &proc_macro2::Literal) -> Result<[Num; 2], Error
 }
 
 fn suffixed(text: &str, span: Span) -> Error {
-    Error::new(span, format!("`{text}` has a type suffix or stray characters; write plain numbers such as `5x5`"))
+    Error::new(
+        span,
+        format!(
+            "`{text}` has a type suffix or stray characters; write plain numbers such as `5x5`"
+        ),
+    )
 }
 
 /// Decimal digits (with `_` separators) as a `usize`, or an overflow error.
@@ -115,7 +140,10 @@ pub(super) fn integer(key: &str, tt: &TokenTree) -> Result<Num, Error> {
             if text.chars().all(|c| c.is_ascii_digit() || c == '_') && !text.starts_with('_') {
                 number(&text, lit.span())
             } else if text.contains(['.', 'e', 'E']) && !text.starts_with("0x") {
-                Err(Error::new(lit.span(), format!("`{text}` is not an integer; `{key}` takes whole numbers")))
+                Err(Error::new(
+                    lit.span(),
+                    format!("`{text}` is not an integer; `{key}` takes whole numbers"),
+                ))
             } else {
                 Err(suffixed(&text, lit.span()))
             }
@@ -123,12 +151,21 @@ pub(super) fn integer(key: &str, tt: &TokenTree) -> Result<Num, Error> {
         TokenTree::Punct(p) if p.as_char() == '-' => {
             Err(Error::new(p.span(), format!("`{key}` cannot be negative")))
         }
-        other => Err(Error::new(other.span(), format!("`{key}` takes integer literals, found `{other}`"))),
+        other => Err(Error::new(
+            other.span(),
+            format!("`{key}` takes integer literals, found `{other}`"),
+        )),
     }
 }
 
 /// `(a, b, ...)` with exactly `n` integers.
-fn tuple(key: &str, inner: TokenStream, span: Span, n: usize, form: &str) -> Result<Vec<Num>, Error> {
+fn tuple(
+    key: &str,
+    inner: TokenStream,
+    span: Span,
+    n: usize,
+    form: &str,
+) -> Result<Vec<Num>, Error> {
     let mut items: Vec<Vec<TokenTree>> = vec![Vec::new()];
     for tt in inner {
         match &tt {
@@ -141,16 +178,25 @@ fn tuple(key: &str, inner: TokenStream, span: Span, n: usize, form: &str) -> Res
     }
     if items.len() != n || items.iter().any(Vec::is_empty) {
         let found = items.iter().filter(|i| !i.is_empty()).count();
-        return Err(Error::new(span, format!("`{key}` takes {n} numbers `{form}`, found {found}")));
+        return Err(Error::new(
+            span,
+            format!("`{key}` takes {n} numbers `{form}`, found {found}"),
+        ));
     }
     items
         .iter()
         .map(|item| match item.as_slice() {
             [tt] => integer(key, tt),
             [first, ..] => integer(key, first).and_then(|_| {
-                Err(Error::new(first.span(), format!("`{key}` takes integer literals `{form}`")))
+                Err(Error::new(
+                    first.span(),
+                    format!("`{key}` takes integer literals `{form}`"),
+                ))
             }),
-            [] => Err(Error::new(span, format!("`{key}` takes {n} numbers `{form}`"))),
+            [] => Err(Error::new(
+                span,
+                format!("`{key}` takes {n} numbers `{form}`"),
+            )),
         })
         .collect()
 }
@@ -163,7 +209,9 @@ pub(super) fn pair(key: &str, v: &Value) -> Result<[Num; 2], Error> {
             Ok([nums[0], nums[1]])
         }
         [tt] => integer(key, tt).map(|n| [n, n]),
-        [TokenTree::Punct(p), ..] if p.as_char() == '-' => Err(Error::new(p.span(), format!("`{key}` cannot be negative"))),
+        [TokenTree::Punct(p), ..] if p.as_char() == '-' => {
+            Err(Error::new(p.span(), format!("`{key}` cannot be negative")))
+        }
         _ => Err(not_a_literal(key, v, "a number like `2` or `(2, 1)`")),
     }
 }
@@ -172,7 +220,9 @@ pub(super) fn pair(key: &str, v: &Value) -> Result<[Num; 2], Error> {
 pub(super) fn count(key: &str, v: &Value) -> Result<Num, Error> {
     match v.tokens.as_slice() {
         [tt] => integer(key, tt),
-        [TokenTree::Punct(p), ..] if p.as_char() == '-' => Err(Error::new(p.span(), format!("`{key}` cannot be negative"))),
+        [TokenTree::Punct(p), ..] if p.as_char() == '-' => {
+            Err(Error::new(p.span(), format!("`{key}` cannot be negative")))
+        }
         _ => Err(not_a_literal(key, v, "a number like `3`")),
     }
 }
@@ -195,10 +245,19 @@ pub(super) fn padding(v: &Value) -> Result<Padding, Error> {
             }
         }
         [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
-            let n = tuple("padding", g.stream(), g.span(), 4, "(top, bottom, left, right)")?;
+            let n = tuple(
+                "padding",
+                g.stream(),
+                g.span(),
+                4,
+                "(top, bottom, left, right)",
+            )?;
             Ok(Padding::Explicit(n[0], n[1], n[2], n[3]))
         }
-        _ => Err(Error::new(v.span, "expected `valid`, `same` or `(top, bottom, left, right)` for `padding`")),
+        _ => Err(Error::new(
+            v.span,
+            "expected `valid`, `same` or `(top, bottom, left, right)` for `padding`",
+        )),
     }
 }
 
@@ -214,12 +273,19 @@ pub(super) fn scalar(v: &Value) -> Result<crate::Scalar, Error> {
     match v.tokens.as_slice() {
         [TokenTree::Ident(id)] if id == "f32" => Ok(crate::Scalar::F32),
         [TokenTree::Ident(id)] if id == "f64" => Ok(crate::Scalar::F64),
-        _ => Err(Error::new(v.span, format!("expected `f32` or `f64` for `scalar`, found `{}`", text(v)))),
+        _ => Err(Error::new(
+            v.span,
+            format!("expected `f32` or `f64` for `scalar`, found `{}`", text(v)),
+        )),
     }
 }
 
 fn text(v: &Value) -> String {
-    v.tokens.iter().cloned().collect::<TokenStream>().to_string()
+    v.tokens
+        .iter()
+        .cloned()
+        .collect::<TokenStream>()
+        .to_string()
 }
 
 fn not_a_literal(key: &str, v: &Value, expected: &str) -> Error {
@@ -227,8 +293,13 @@ fn not_a_literal(key: &str, v: &Value, expected: &str) -> Error {
         return Error::new(v.span, format!("`{key}` needs a value: {expected}"));
     }
     let what = match v.tokens.first() {
-        Some(TokenTree::Ident(_)) => " (a name: sizes must be literals, known when the macro expands)",
+        Some(TokenTree::Ident(_)) => {
+            " (a name: sizes must be literals, known when the macro expands)"
+        }
         _ => "",
     };
-    Error::new(v.span, format!("expected {expected} for `{key}`, found `{}`{what}", text(v)))
+    Error::new(
+        v.span,
+        format!("expected {expected} for `{key}`, found `{}`{what}", text(v)),
+    )
 }

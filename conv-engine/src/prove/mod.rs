@@ -74,7 +74,11 @@ pub fn prove(d: &Derivation) -> Result<Proof, Disagreement> {
     Ok(Proof { products })
 }
 
-fn compare(gradient: Gradient, ours: &Sums, theirs: Vec<Vec<Product>>) -> Result<usize, Disagreement> {
+fn compare(
+    gradient: Gradient,
+    ours: &Sums,
+    theirs: Vec<Vec<Product>>,
+) -> Result<usize, Disagreement> {
     let mut products = 0;
     let len = ours.len().max(theirs.len());
     for element in 0..len {
@@ -83,7 +87,12 @@ fn compare(gradient: Gradient, ours: &Sums, theirs: Vec<Vec<Product>>) -> Result
         chain_rule.sort_unstable();
         padded.sort_unstable();
         if chain_rule != padded {
-            return Err(Disagreement { gradient, element, chain_rule, padded });
+            return Err(Disagreement {
+                gradient,
+                element,
+                chain_rule,
+                padded,
+            });
         }
         products += padded.len();
     }

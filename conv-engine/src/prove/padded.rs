@@ -23,18 +23,33 @@ pub(crate) fn padded_delta(g: &Geometry, o: usize, row: usize, col: usize) -> Op
     if r % sh != 0 || c % sw != 0 || r / sh >= oh || c / sw >= ow {
         return None;
     }
-    Some(g.u_flat(Pixel { c: o, row: r / sh, col: c / sw }) as u32)
+    Some(g.u_flat(Pixel {
+        c: o,
+        row: r / sh,
+        col: c / sw,
+    }) as u32)
 }
 
 /// `rot180(dilate_D(k))` at `(row, col)` for output channel `o`, input channel `c`.
-pub(crate) fn rotated_kernel(g: &Geometry, o: usize, c: usize, row: usize, col: usize) -> Option<u32> {
+pub(crate) fn rotated_kernel(
+    g: &Geometry,
+    o: usize,
+    c: usize,
+    row: usize,
+    col: usize,
+) -> Option<u32> {
     let [dh, dw] = g.dilation();
     let [eh, ew] = extent(g);
     let (r, s) = (eh - 1 - row, ew - 1 - col);
     if r % dh != 0 || s % dw != 0 {
         return None;
     }
-    Some(g.k_flat(Tap { o, c, row: r / dh, col: s / dw }) as u32)
+    Some(g.k_flat(Tap {
+        o,
+        c,
+        row: r / dh,
+        col: s / dw,
+    }) as u32)
 }
 
 /// The dilated kernel's extent `[(KH-1)*DH + 1, (KW-1)*DW + 1]`.
@@ -56,7 +71,10 @@ pub(super) fn dx(g: &Geometry) -> Vec<Vec<Product>> {
         for o in 0..g.out_channels() {
             for r in 0..eh {
                 for s in 0..ew {
-                    if let (Some(d), Some(k)) = (padded_delta(g, o, pr + r, pc + s), rotated_kernel(g, o, c, r, s)) {
+                    if let (Some(d), Some(k)) = (
+                        padded_delta(g, o, pr + r, pc + s),
+                        rotated_kernel(g, o, c, r, s),
+                    ) {
                         list.push(Product(d, k));
                     }
                 }
@@ -74,7 +92,12 @@ pub(super) fn dk(g: &Geometry) -> Vec<Vec<Product>> {
     let [top, _, left, _] = g.pads();
     let mut out = Vec::with_capacity(g.kernel_len());
     for k in 0..g.kernel_len() {
-        let Tap { o, c, row: a, col: b } = g.k_at(k);
+        let Tap {
+            o,
+            c,
+            row: a,
+            col: b,
+        } = g.k_at(k);
         let mut list = Vec::new();
         // Walk the stride-dilated delta: nonzero only at multiples of the stride.
         for y in (0..(oh - 1) * sh + 1).step_by(sh) {
@@ -82,8 +105,16 @@ pub(super) fn dk(g: &Geometry) -> Vec<Vec<Product>> {
                 let (pr, pc) = (a * dh + y, b * dw + z);
                 let inside = pr >= top && pc >= left && pr - top < h && pc - left < w;
                 if inside {
-                    let d = g.u_flat(Pixel { c: o, row: y / sh, col: z / sw }) as u32;
-                    let x = g.x_flat(Pixel { c, row: pr - top, col: pc - left }) as u32;
+                    let d = g.u_flat(Pixel {
+                        c: o,
+                        row: y / sh,
+                        col: z / sw,
+                    }) as u32;
+                    let x = g.x_flat(Pixel {
+                        c,
+                        row: pr - top,
+                        col: pc - left,
+                    }) as u32;
                     list.push(Product(d, x));
                 }
             }
@@ -97,6 +128,10 @@ pub(super) fn dk(g: &Geometry) -> Vec<Vec<Product>> {
 pub(super) fn db(g: &Geometry) -> Vec<Vec<Product>> {
     let plane = g.output()[0] * g.output()[1];
     (0..g.out_channels())
-        .map(|o| (o * plane..(o + 1) * plane).map(|d| Product(d as u32, d as u32)).collect())
+        .map(|o| {
+            (o * plane..(o + 1) * plane)
+                .map(|d| Product(d as u32, d as u32))
+                .collect()
+        })
         .collect()
 }

@@ -3,13 +3,24 @@ use crate::{GeometrySpec, Padding};
 
 fn geometries() -> Vec<crate::Geometry> {
     let mut out = Vec::new();
-    for (input, kernel) in [([5, 5], [3, 3]), ([7, 6], [3, 2]), ([1, 9], [1, 4]), ([4, 4], [4, 4]), ([6, 5], [1, 1])] {
+    for (input, kernel) in [
+        ([5, 5], [3, 3]),
+        ([7, 6], [3, 2]),
+        ([1, 9], [1, 4]),
+        ([4, 4], [4, 4]),
+        ([6, 5], [1, 1]),
+    ] {
         for stride in [[1, 1], [2, 1], [3, 2]] {
             for dilation in [[1, 1], [2, 1], [1, 2]] {
                 for padding in [
                     Padding::Valid,
                     Padding::Same,
-                    Padding::Explicit { top: 1, bottom: 0, left: 2, right: 1 },
+                    Padding::Explicit {
+                        top: 1,
+                        bottom: 0,
+                        left: 2,
+                        right: 1,
+                    },
                 ] {
                     for (in_channels, out_channels) in [(1, 1), (2, 3)] {
                         let spec = GeometrySpec {

@@ -1,0 +1,6 @@
+use conv_runtime::conv2d;
+
+#[conv2d(kernel = 3x3)]
+pub struct Layer;
+
+fn main() {}
