@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo bench --bench textbook`.
 
-use conv_runtime::{conv2d, reference, Conv2d, Tensor};
+use conv_runtime::{conv2d, reference, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 

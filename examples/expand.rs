@@ -1,0 +1,43 @@
+//! Prints the code `#[conv2d(...)]` emits for a spec, formatted (what `cargo expand` shows).
+//!
+//! ```sh
+//! cargo run --example expand -- "input = 5x5, kernel = 3x3"
+//! cargo run --example expand -- "input = 28x28, kernel = 5x5" --no-check   # without the compile-time proof
+//! ```
+
+use conv_engine::emit::{generate_with, Options};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(attr) = args.iter().find(|a| !a.starts_with("--")) else {
+        eprintln!("usage: expand \"input = 5x5, kernel = 3x3\" [--no-check]");
+        return ExitCode::FAILURE;
+    };
+    let options = Options {
+        compile_time_check: !args.iter().any(|a| a == "--no-check"),
+    };
+    let tokens = match proc_macro2::TokenStream::from_str(attr) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let item = quote::quote!(
+        pub struct Layer;
+    );
+    let expanded = conv_engine::parse::parse(tokens, item)
+        .and_then(|(spec, target)| generate_with(&spec, &target, &options));
+    match expanded.and_then(syn::parse2::<syn::File>) {
+        Ok(file) => {
+            print!("{}", prettyplease::unparse(&file));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
