@@ -10,24 +10,34 @@ use std::hint::black_box;
 #[conv2d(input = 5x5, kernel = 3x3)]
 struct Textbook;
 
-fn inputs() -> ([[f32; 5]; 5], [[f32; 3]; 3], f32, [[f32; 3]; 3]) {
-    let mut x = [[0.0; 5]; 5];
-    let mut k = [[0.0; 3]; 3];
-    let mut delta = [[0.0; 3]; 3];
-    for (i, v) in x
-        .flat_mut()
-        .iter_mut()
-        .chain(k.flat_mut())
-        .chain(delta.flat_mut())
-        .enumerate()
-    {
-        *v = ((i * 7919) % 17) as f32 / 8.0 - 1.0;
+struct Inputs {
+    x: [[f32; 5]; 5],
+    k: [[f32; 3]; 3],
+    b: f32,
+    delta: [[f32; 3]; 3],
+}
+
+/// Values in [-1, 1) (not integers: the compiler must not fold the arithmetic).
+fn inputs() -> Inputs {
+    let mut i = Inputs {
+        x: [[0.0; 5]; 5],
+        k: [[0.0; 3]; 3],
+        b: 0.25,
+        delta: [[0.0; 3]; 3],
+    };
+    let values =
+        i.x.flat_mut()
+            .iter_mut()
+            .chain(i.k.flat_mut())
+            .chain(i.delta.flat_mut());
+    for (n, v) in values.enumerate() {
+        *v = ((n * 7919) % 17) as f32 / 8.0 - 1.0;
     }
-    (x, k, 0.25, delta)
+    i
 }
 
 fn textbook(c: &mut Criterion) {
-    let (x, k, b, delta) = inputs();
+    let Inputs { x, k, b, delta } = inputs();
     let g = Textbook::GEOMETRY;
     let mut group = c.benchmark_group("textbook");
     group.bench_function("forward/unrolled", |bch| {

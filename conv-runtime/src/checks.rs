@@ -1,62 +1,67 @@
-//! Run-time checks any generated layer can run against independent oracles: the reference
-//! formulation (exactly, and within a tolerance against an `f64` evaluation) and central finite
-//! differences of its own forward pass.
+//! Run-time checks any layer can run against independent oracles:
+//!
+//! - [`check_exact`]: nonzero integers in `[-R, R]` (`R =` [`proof::value_range`]) against
+//!   [`mod@reference`] in the layer's scalar, with `==`;
+//! - [`check_tolerance`]: uniform floats in `[-1, 1)` against [`mod@reference`] in `f64` on the
+//!   same values, within a [`Tolerance`];
+//! - [`check_finite_differences`]: nonzero integers in `[-4, 4]` against central differences of
+//!   the layer's own `forward`, with `==` (see its docs for why that is exact).
+//!
+//! Each returns the first element that fails, as a [`CheckError`]. Inputs come from a small
+//! deterministic generator (splitmix64) seeded by `seed`, so a failure reproduces.
 
-use crate::{proof, reference, Conv2d, Geometry, Scalar, ShapeError, Tensor};
+use crate::{proof, reference, Conv2d, Gradients, Scalar, ShapeError, Tensor};
 use core::fmt;
 
 pub use crate::proof::Part;
 
-/// Why a check failed.
+/// Why a check failed: the first element outside what the check allows, or a shape problem.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum CheckError {
-    /// The layer's array types do not match its geometry.
-    Shape(ShapeError),
-    /// An element differs from the oracle beyond what the check allows.
-    Mismatch {
-        /// The check: `"exact"`, `"tolerance"` or `"finite differences"`.
-        check: &'static str,
-        /// Which result.
-        part: Part,
-        /// Flat position of the element.
-        index: usize,
-        /// The layer's value.
-        got: f64,
-        /// The oracle's value.
-        expected: f64,
-    },
+pub struct CheckError {
+    /// The check: `"exact"`, `"tolerance"` or `"finite differences"`.
+    pub check: &'static str,
+    /// Which result. [`Part::Shape`] when the layer's array types do not match its geometry.
+    pub part: Part,
+    /// Flat row-major position of the element (0 for [`Part::Shape`]).
+    pub index: usize,
+    /// The layer's value (for [`Part::Shape`], the length found).
+    pub got: f64,
+    /// The oracle's value (for [`Part::Shape`], the length the geometry needs).
+    pub expected: f64,
+}
+
+impl CheckError {
+    fn shape(check: &'static str) -> impl Fn(ShapeError) -> Self {
+        move |e| CheckError {
+            check,
+            part: Part::Shape(e),
+            index: 0,
+            got: e.found as f64,
+            expected: e.expected as f64,
+        }
+    }
 }
 
 impl fmt::Display for CheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CheckError::Shape(e) => write!(f, "shape: {e}"),
-            CheckError::Mismatch {
-                check,
-                part,
-                index,
-                got,
-                expected,
-            } => {
-                write!(
-                    f,
-                    "{check} check failed: {part:?}[{index}] is {got}, expected {expected}"
-                )
-            }
+        match self.part {
+            Part::Shape(e) => write!(f, "{} check failed: {e}", self.check),
+            part => write!(
+                f,
+                "{} check failed: {}[{}] is {}, expected {}",
+                self.check,
+                part.name(),
+                self.index,
+                self.got,
+                self.expected
+            ),
         }
     }
 }
 
 impl std::error::Error for CheckError {}
 
-impl From<ShapeError> for CheckError {
-    fn from(e: ShapeError) -> Self {
-        CheckError::Shape(e)
-    }
-}
-
-/// Elementwise tolerance `|got - expected| <= atol + rtol * |expected|`.
+/// Elementwise tolerance: `|got - expected| <= atol + rtol * |expected|`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tolerance {
     /// Absolute part.
@@ -66,8 +71,8 @@ pub struct Tolerance {
 }
 
 impl Default for Tolerance {
-    /// `1e-4 + 1e-4 * |expected|`: the rule of the TensorFlow/JAX float32 golden data, loose
-    /// enough for `f32` summation-order differences on inputs in `[-1, 1)`.
+    /// `atol = rtol = 1e-4`, meant for `f32`: the rule of the TensorFlow/JAX `float32` golden
+    /// data, loose enough for `f32` rounding and summation order on inputs in `[-1, 1)`.
     fn default() -> Self {
         Self {
             atol: 1e-4,
@@ -77,82 +82,9 @@ impl Default for Tolerance {
 }
 
 impl Tolerance {
-    fn allows(&self, got: f64, expected: f64) -> bool {
+    /// Whether `got` is close enough to `expected`.
+    pub fn allows(&self, got: f64, expected: f64) -> bool {
         (got - expected).abs() <= self.atol + self.rtol * expected.abs()
-    }
-}
-
-/// A layer's inputs and results.
-struct Run<L: Conv2d> {
-    x: L::Input,
-    k: L::Kernel,
-    b: L::Bias,
-    delta: L::Output,
-}
-
-impl<L: Conv2d> Run<L> {
-    fn new(mut value: impl FnMut() -> f64) -> Self {
-        let mut run = Self {
-            x: Tensor::zeroed(),
-            k: Tensor::zeroed(),
-            b: Tensor::zeroed(),
-            delta: Tensor::zeroed(),
-        };
-        for v in run
-            .x
-            .flat_mut()
-            .iter_mut()
-            .chain(run.k.flat_mut())
-            .chain(run.b.flat_mut())
-            .chain(run.delta.flat_mut())
-        {
-            *v = L::Scalar::from_f64(value());
-        }
-        run
-    }
-
-    /// `(part, got, expected)` for `u`, `dx`, `dk`, `db` against the reference in `S`.
-    fn compare<S: Scalar>(
-        &self,
-        g: &Geometry,
-        mut ok: impl FnMut(Part, usize, f64, f64) -> bool,
-    ) -> Result<(), CheckError> {
-        let cast = |v: &[L::Scalar]| {
-            v.iter()
-                .map(|e| S::from_f64(e.to_f64()))
-                .collect::<Vec<S>>()
-        };
-        let (x, k, b, delta) = (
-            cast(self.x.flat()),
-            cast(self.k.flat()),
-            cast(self.b.flat()),
-            cast(self.delta.flat()),
-        );
-        let u = reference::forward_vec(g, &x, &k, &b)?;
-        let want = reference::backward_vec(g, &x, &k, &delta)?;
-        let got_u = L::forward(&self.x, &self.k, &self.b);
-        let got = L::backward(&self.x, &self.k, &self.delta);
-        let parts: [(Part, &[L::Scalar], &[S]); 4] = [
-            (Part::U, got_u.flat(), &u),
-            (Part::Dx, got.dx.flat(), &want.dx),
-            (Part::Dk, got.dk.flat(), &want.dk),
-            (Part::Db, got.db.flat(), &want.db),
-        ];
-        for (part, got, want) in parts {
-            for (index, (g, w)) in got.iter().zip(want).enumerate() {
-                let (g, w) = (g.to_f64(), w.to_f64());
-                if !ok(part, index, g, w) {
-                    return Err(CheckError::Mismatch {
-                        check: "",
-                        part,
-                        index,
-                        got: g,
-                        expected: w,
-                    });
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -171,32 +103,135 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
     }
-    /// An integer in `[-r, r]`.
-    fn int(&mut self, r: u64) -> f64 {
-        (self.next() % (2 * r + 1)) as f64 - r as f64
+    /// A nonzero integer in `[-r, r]`.
+    fn nonzero(&mut self, r: u64) -> f64 {
+        let v = self.next() % (2 * r);
+        if v < r {
+            v as f64 - r as f64
+        } else {
+            (v - r + 1) as f64
+        }
     }
 }
 
-fn labelled(check: &'static str, r: Result<(), CheckError>) -> Result<(), CheckError> {
-    r.map_err(|e| match e {
-        CheckError::Mismatch {
-            part,
-            index,
-            got,
-            expected,
-            ..
-        } => CheckError::Mismatch {
-            check,
-            part,
-            index,
-            got,
-            expected,
-        },
-        other => other,
-    })
+/// What `L::backward` returns.
+type LayerGradients<L> =
+    Gradients<<L as Conv2d>::Input, <L as Conv2d>::Kernel, <L as Conv2d>::Bias>;
+
+/// A layer's inputs: `x`, `k`, `b` and `delta = dL/du`.
+struct Inputs<L: Conv2d> {
+    x: L::Input,
+    k: L::Kernel,
+    b: L::Bias,
+    delta: L::Output,
 }
 
-/// `t` with element `i` moved by `h`.
+impl<L: Conv2d> Inputs<L> {
+    fn new(mut value: impl FnMut() -> f64) -> Self {
+        let mut run = Self {
+            x: Tensor::zeroed(),
+            k: Tensor::zeroed(),
+            b: Tensor::zeroed(),
+            delta: Tensor::zeroed(),
+        };
+        let all = run.x.flat_mut().iter_mut().chain(run.k.flat_mut());
+        for v in all.chain(run.b.flat_mut()).chain(run.delta.flat_mut()) {
+            *v = L::Scalar::from_f64(value());
+        }
+        run
+    }
+
+    /// The layer's `u` and gradients.
+    fn layer(&self) -> (L::Output, LayerGradients<L>) {
+        (
+            L::forward(&self.x, &self.k, &self.b),
+            L::backward(&self.x, &self.k, &self.delta),
+        )
+    }
+}
+
+/// The first element of `got` that `ok` rejects against `want`.
+fn compare<A: Scalar, B: Scalar>(
+    check: &'static str,
+    part: Part,
+    got: &[A],
+    want: &[B],
+    ok: impl Fn(f64, f64) -> bool,
+) -> Result<(), CheckError> {
+    for (index, (g, w)) in got.iter().zip(want).enumerate() {
+        let (got, expected) = (g.to_f64(), w.to_f64());
+        if !ok(got, expected) {
+            return Err(CheckError {
+                check,
+                part,
+                index,
+                got,
+                expected,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Nonzero integer-valued random inputs (exact in `f32`, see [`proof::value_range`]): `L`'s
+/// `forward` and `backward` must equal [`mod@reference`] in `L::Scalar` exactly, element by
+/// element.
+/// This is the compile-time [`proof`] at run time, with any seed.
+///
+/// # Errors
+/// The first element that differs (in the order `u`, `dL/dx`, `dL/dk`, `dL/db`), or a shape
+/// error when `L`'s array types do not match `L::GEOMETRY`.
+pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
+    const CHECK: &str = "exact";
+    let g = L::GEOMETRY;
+    let mut rng = Rng(seed);
+    let r = proof::value_range(&g);
+    let inputs = Inputs::<L>::new(|| rng.nonzero(r));
+    let (x, k, b, delta) = (&inputs.x, &inputs.k, &inputs.b, &inputs.delta);
+    let mut u = L::Output::zeroed();
+    let mut want = Gradients {
+        dx: L::Input::zeroed(),
+        dk: L::Kernel::zeroed(),
+        db: L::Bias::zeroed(),
+    };
+    reference::forward(&g, x.flat(), k.flat(), b.flat(), u.flat_mut())
+        .map_err(CheckError::shape(CHECK))?;
+    let (dx, dk, db) = (want.dx.flat_mut(), want.dk.flat_mut(), want.db.flat_mut());
+    reference::backward(&g, x.flat(), k.flat(), delta.flat(), dx, dk, db)
+        .map_err(CheckError::shape(CHECK))?;
+    let (got_u, got) = inputs.layer();
+    let eq = |a: f64, b: f64| a == b;
+    compare(CHECK, Part::U, got_u.flat(), u.flat(), eq)?;
+    compare(CHECK, Part::Dx, got.dx.flat(), want.dx.flat(), eq)?;
+    compare(CHECK, Part::Dk, got.dk.flat(), want.dk.flat(), eq)?;
+    compare(CHECK, Part::Db, got.db.flat(), want.db.flat(), eq)
+}
+
+/// Random inputs uniform in `[-1, 1)`, rounded to `L::Scalar`: `L`'s results must lie within
+/// `tol` of [`mod@reference`] evaluated in `f64` on the same (rounded) values.
+///
+/// # Errors
+/// The first element outside the tolerance (in the order `u`, `dL/dx`, `dL/dk`, `dL/db`), or a
+/// shape error when `L`'s array types do not match `L::GEOMETRY`.
+pub fn check_tolerance<L: Conv2d>(seed: u64, tol: Tolerance) -> Result<(), CheckError> {
+    const CHECK: &str = "tolerance";
+    let g = L::GEOMETRY;
+    let mut rng = Rng(seed);
+    let inputs = Inputs::<L>::new(|| rng.unit());
+    let wide = |t: &[L::Scalar]| t.iter().map(|v| v.to_f64()).collect::<Vec<f64>>();
+    let (x, k) = (wide(inputs.x.flat()), wide(inputs.k.flat()));
+    let (b, delta) = (wide(inputs.b.flat()), wide(inputs.delta.flat()));
+    let u = reference::forward_vec(&g, &x, &k, &b).map_err(CheckError::shape(CHECK))?;
+    let want = reference::backward_vec(&g, &x, &k, &delta).map_err(CheckError::shape(CHECK))?;
+    let (got_u, got) = inputs.layer();
+    let ok = |a: f64, b: f64| tol.allows(a, b);
+    compare(CHECK, Part::U, got_u.flat(), &u, ok)?;
+    compare(CHECK, Part::Dx, got.dx.flat(), &want.dx, ok)?;
+    compare(CHECK, Part::Dk, got.dk.flat(), &want.dk, ok)?;
+    compare(CHECK, Part::Db, got.db.flat(), &want.db, ok)
+}
+
+/// `t` with flat element `i` moved by `h`.
 fn nudged<S: Scalar, T: Tensor<S>>(t: &T, i: usize, h: f64) -> T {
     let mut out = *t;
     if let Some(v) = out.flat_mut().get_mut(i) {
@@ -205,84 +240,70 @@ fn nudged<S: Scalar, T: Tensor<S>>(t: &T, i: usize, h: f64) -> T {
     out
 }
 
-/// Integer-valued random inputs (exact in `f32`, see [`proof::value_range`]): `L`'s `forward`
-/// and `backward` must equal the reference formulation exactly.
+/// Central finite differences of `Loss = Σ u * delta` through `L::forward`, computed in `f64`,
+/// against `L::backward`, for every element of `x`, `k` and `b`:
+/// `dL/dv ≈ (Loss(v + h) - Loss(v - h)) / 2h`. An oracle that needs neither [`mod@reference`] nor
+/// the chain rule.
+///
+/// # Tolerance: none
+/// The loss is linear in each single variable (`u` is affine in each of `x`, `k`, `b` taken
+/// alone), so the central difference equals the derivative with no truncation error. Inputs
+/// are nonzero integers in `[-4, 4]` and `h = 0.5`, so every value the layer computes is a
+/// multiple of `0.5` of magnitude at most `4.5 * 4 * terms + 4.5`, exact in `f32` for any layer
+/// `#[conv2d]` accepts, and the `f64` loss sums and the division by `2h = 1` are exact too.
+/// Any difference is therefore a wrong gradient, and the comparison is `==`.
 ///
 /// # Errors
-/// The first element that differs, or a shape error.
-pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
-    let g = L::GEOMETRY;
-    let mut rng = Rng(seed);
-    let range = proof::value_range(&g);
-    let run = Run::<L>::new(|| rng.int(range));
-    labelled(
-        "exact",
-        run.compare::<L::Scalar>(&g, |_, _, got, want| got == want),
-    )
-}
-
-/// Random inputs in `[-1, 1)` in `L`'s element type: results within `tol` of the reference
-/// evaluated in `f64` on the same values.
-///
-/// # Errors
-/// The first element outside the tolerance, or a shape error.
-pub fn check_tolerance<L: Conv2d>(seed: u64, tol: Tolerance) -> Result<(), CheckError> {
-    let g = L::GEOMETRY;
-    let mut rng = Rng(seed);
-    let run = Run::<L>::new(|| rng.unit());
-    labelled(
-        "tolerance",
-        run.compare::<f64>(&g, |_, _, got, want| tol.allows(got, want)),
-    )
-}
-
-/// Central finite differences in `f64` of `Loss = Σ u·delta` through `L::forward`, against
-/// `L::backward`, for every element of `x`, `k` and `b`.
-///
-/// Inputs are integers in `[-R/2, R/2]` (`R` = [`proof::value_range`], so every sum, with the
-/// step's half-integers, is exact in `f32`) and the step is `h = 0.5`: the loss is linear in each
-/// variable, so the central difference equals the derivative up to `f64` rounding of the loss
-/// sums; the check allows `1e-9 * (1 + |expected|)`.
-///
-/// # Errors
-/// The first element whose derivative differs, or a shape error.
+/// The first element whose derivative differs (in the order `dL/dx`, `dL/dk`, `dL/db`), or a
+/// shape error when `L`'s array types do not match `L::GEOMETRY`.
 pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
+    const CHECK: &str = "finite differences";
     const H: f64 = 0.5;
+    let g = L::GEOMETRY;
+    let lengths = [
+        (
+            crate::Operand::X,
+            L::Input::zeroed().flat().len(),
+            g.input_len(),
+        ),
+        (
+            crate::Operand::K,
+            L::Kernel::zeroed().flat().len(),
+            g.kernel_len(),
+        ),
+        (
+            crate::Operand::B,
+            L::Bias::zeroed().flat().len(),
+            g.bias_len(),
+        ),
+        (
+            crate::Operand::U,
+            L::Output::zeroed().flat().len(),
+            g.output_len(),
+        ),
+    ];
+    crate::error::check_lengths(&lengths).map_err(CheckError::shape(CHECK))?;
     let mut rng = Rng(seed);
-    let range = (proof::value_range(&L::GEOMETRY) / 2).max(1);
-    let run = Run::<L>::new(|| rng.int(range));
-    let grads = L::backward(&run.x, &run.k, &run.delta);
+    let inputs = Inputs::<L>::new(|| rng.nonzero(4));
+    let (x, k, b) = (&inputs.x, &inputs.k, &inputs.b);
+    let (_, grads) = inputs.layer();
     let loss = |x: &L::Input, k: &L::Kernel, b: &L::Bias| -> f64 {
         let u = L::forward(x, k, b);
-        u.flat()
-            .iter()
-            .zip(run.delta.flat())
-            .map(|(u, d)| u.to_f64() * d.to_f64())
-            .sum()
+        let pairs = u.flat().iter().zip(inputs.delta.flat());
+        pairs.map(|(u, d)| u.to_f64() * d.to_f64()).sum()
     };
-    let close = |got: f64, fd: f64| (got - fd).abs() <= 1e-9 * (1.0 + fd.abs());
-    let mismatch = |part, index, got, expected| CheckError::Mismatch {
-        check: "finite differences",
-        part,
-        index,
-        got,
-        expected,
-    };
-    let x_fd = |i: usize, h: f64| loss(&nudged(&run.x, i, h), &run.k, &run.b);
-    let k_fd = |i: usize, h: f64| loss(&run.x, &nudged(&run.k, i, h), &run.b);
-    let b_fd = |i: usize, h: f64| loss(&run.x, &run.k, &nudged(&run.b, i, h));
-    let parts: [(Part, &[L::Scalar], &dyn Fn(usize, f64) -> f64); 3] = [
-        (Part::Dx, grads.dx.flat(), &x_fd),
-        (Part::Dk, grads.dk.flat(), &k_fd),
-        (Part::Db, grads.db.flat(), &b_fd),
-    ];
-    for (part, grads, loss_at) in parts {
-        for (index, got) in grads.iter().enumerate() {
-            let fd = (loss_at(index, H) - loss_at(index, -H)) / (2.0 * H);
-            if !close(got.to_f64(), fd) {
-                return Err(mismatch(part, index, got.to_f64(), fd));
-            }
-        }
-    }
-    Ok(())
+    let central = |at: &dyn Fn(f64) -> f64| (at(H) - at(-H)) / (2.0 * H);
+    let eq = |a: f64, b: f64| a == b;
+    let fd_x: Vec<f64> = (0..g.input_len())
+        .map(|i| central(&|h| loss(&nudged(x, i, h), k, b)))
+        .collect();
+    compare(CHECK, Part::Dx, grads.dx.flat(), &fd_x, eq)?;
+    let fd_k: Vec<f64> = (0..g.kernel_len())
+        .map(|i| central(&|h| loss(x, &nudged(k, i, h), b)))
+        .collect();
+    compare(CHECK, Part::Dk, grads.dk.flat(), &fd_k, eq)?;
+    let fd_b: Vec<f64> = (0..g.bias_len())
+        .map(|i| central(&|h| loss(x, k, &nudged(b, i, h))))
+        .collect();
+    compare(CHECK, Part::Db, grads.db.flat(), &fd_b, eq)
 }

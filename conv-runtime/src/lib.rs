@@ -57,13 +57,37 @@
 //! Bad attributes are spanned compile errors (the struct is still emitted), and layers whose
 //! unrolled code would exceed [`MAX_UNROLLED_TERMS`] products are rejected with the count.
 //!
-//! # Run time
+//! # What this crate holds
 //!
-//! [`reference`] is the generic formulation at run-time sizes (slices, [`ShapeError`] on a
-//! length mismatch, never a panic); [`checks`] runs any layer against it and against finite
-//! differences.
+//! - [`conv2d`], the attribute (re-exported from `conv-derive`), and the [`Conv2d`] trait every
+//!   generated layer implements, with [`Gradients`], [`Scalar`] and [`Tensor`].
+//! - [`mod@reference`]: the layer's generic formulation at run-time sizes, written once as
+//!   `const fn` for `f32` and `f64`: the definition for `u`, the classic padded / rotated
+//!   formulation for `dL/dx`, `dL/dk`, `dL/db`. Wrong slice lengths are a [`ShapeError`], never
+//!   a panic.
+//! - [`proof`]: the `const` check the macro emits for every layer, which evaluates the generated
+//!   `const fn forward` and `backward` on integer-valued inputs and compares them exactly with
+//!   [`mod@reference`]; a wrong term fails the build.
+//! - [`checks`] (feature `std`): the same comparison at run time for any [`Conv2d`], plus a
+//!   tolerance check on random floats and central finite differences.
+//! - [`train`]: a trainable [`train::Layer`] around any generated layer (SGD, accumulated
+//!   gradients, batches, deterministic initialisation) and [`train::Stack`], which only
+//!   compiles when one layer's output is the next one's input.
+//! - [`derivation`] (feature `derivation`): the symbolic derivation behind
+//!   [`Conv2d::derivation`] and its renderers.
+//!
+//! Layouts are flat and row-major: `x` `[C_in][H][W]`, `k` `[C_out][C_in][KH][KW]`, `b`
+//! `[C_out]`, `u` and `delta = dL/du` `[C_out][OH][OW]`.
+//!
+//! # Features
+//!
+//! - `std` (default): `std::error::Error` impls, the `Vec`-returning helpers and [`checks`].
+//!   Without it the crate is `no_std` and allocation-free.
+//! - `derivation` (default, implies `std`): [`Conv2d::derivation`] and the [`derivation`] module.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
+// The crate docs link to `checks` and `derivation`, which some feature sets leave out.
+#![cfg_attr(not(feature = "derivation"), allow(rustdoc::broken_intra_doc_links))]
 
 #[cfg(feature = "std")]
 pub mod checks;
@@ -72,6 +96,7 @@ mod layer;
 pub mod proof;
 pub mod reference;
 mod scalar;
+pub mod train;
 
 pub use conv_derive::conv2d;
 pub use conv_engine::{Geometry, GeometryError, GeometrySpec, Padding};
@@ -83,21 +108,23 @@ pub use scalar::{Scalar, Tensor};
 #[cfg(feature = "derivation")]
 pub use conv_engine::MAX_UNROLLED_TERMS;
 
-/// The symbolic derivation of a layer and its renderers (see [`Conv2d::derivation`]).
+/// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian
+/// tables and chain rule, and the renderers in [`explain`](self::derivation::explain).
 #[cfg(feature = "derivation")]
 pub mod derivation {
     pub use conv_engine::derive::*;
-    pub use conv_engine::explain::{self, Detail, Format};
+    pub use conv_engine::explain;
 }
 
 /// What `backward` returns: the gradients of the loss with respect to the input, the kernel and
-/// the bias, in the layer's array types.
+/// the bias, in the layer's array types (`Gradients<Vec<S>, Vec<S>, Vec<S>>` from
+/// [`reference::backward_vec`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Gradients<X, K, B> {
-    /// `dL/dx`.
+    /// `dL/dx`, shaped like `x`.
     pub dx: X,
-    /// `dL/dk`.
+    /// `dL/dk`, shaped like `k`.
     pub dk: K,
-    /// `dL/db`.
+    /// `dL/db`, shaped like `b`.
     pub db: B,
 }

@@ -1,11 +1,211 @@
 //! The compile-time check that `#[conv2d]` emits for every layer.
 //!
-//! The macro emits a `const _: () = { .. };` item that fills inputs with [`f32::fill`](self::f32::fill)
-//! (pseudo-random integers), evaluates the layer's `const fn forward` and `backward`, and passes
-//! everything to [`f32::assert_layer`](self::f32::assert_layer), which computes the same
-//! quantities with [`reference`](crate::reference) (the padded/rotated formulation) and compares
-//! them exactly. Integer values keep every partial sum below `2^24`, so `f32` and `f64` results
-//! are exact whatever the summation order; a wrong, missing or extra term fails the build:
+//! The macro emits a `const _: () = { .. };` item that fills the inputs with pseudo-random
+//! nonzero integers ([`f32::fill`]), evaluates the layer's `const fn forward` and `backward` on
+//! them, and hands everything to [`f32::assert_layer`]. That computes the same quantities with
+//! [`reference`](crate::reference) (the definition for `u`, the padded / rotated formulation for
+//! the gradients) and compares them exactly, element by element. The values keep every partial
+//! sum an integer of magnitude at most `2^24` (see [`value_range`]), so `f32` and `f64` results
+//! are exact whatever the summation order, and `==` is the right comparison. A wrong, missing or
+//! extra term stops the build with a message naming the part (`u`, `dL/dx`, `dL/dk`, `dL/db`).
+//!
+//! # The call the macro emits
+//!
+//! Arguments are flat row-major slices; the const generics `NX, NK, NB, NU` are the lengths of
+//! `x`, `k`, `b` and `u` (the geometry's `input_len()`, `kernel_len()`, `bias_len()`,
+//! `output_len()`), used to size the reference's buffers (a `const fn` cannot allocate):
+//!
+//! ```text
+//! pub const fn fill(g: &Geometry, s: &mut [T], seed: u64)
+//! pub const fn check<const NX: usize, const NK: usize, const NB: usize, const NU: usize>(
+//!     g: &Geometry, x: &[T], k: &[T], b: &[T], u: &[T], delta: &[T], dx: &[T], dk: &[T], db: &[T],
+//! ) -> Result<(), Mismatch>
+//! pub const fn assert_layer<const NX: usize, const NK: usize, const NB: usize, const NU: usize>(
+//!     g: &Geometry, x: &[T], k: &[T], b: &[T], u: &[T], delta: &[T], dx: &[T], dk: &[T], db: &[T],
+//! )
+//! ```
+//!
+//! Flat views, all `const`: a nested array `a: [[T; W]; H]` is `a.as_flattened()` (one call per
+//! extra dimension, `as_flattened_mut()` for `fill`), a `[T; N]` is `&a` (it coerces), a scalar
+//! bias is `::core::slice::from_ref(&b)` (`from_mut` for `fill`). Seeds: `x` 1, `k` 2, `b` 3,
+//! `delta` 4.
+//!
+//! For the textbook layer `Textbook` (`input = 5x5, kernel = 3x3`, `f32`), with
+//! `forward(&[[f32; 5]; 5], &[[f32; 3]; 3], f32) -> [[f32; 3]; 3]` and
+//! `backward(..) -> Gradients<[[f32; 5]; 5], [[f32; 3]; 3], f32>`, the emitted item is the
+//! `const _` below (the layer here is written by hand, with loops, so the example runs):
+//!
+//! ```
+//! use conv_runtime::{Geometry, GeometrySpec, Gradients};
+//!
+//! pub struct Textbook;
+//! impl Textbook {
+//!     pub const GEOMETRY: Geometry = match GeometrySpec::new([5, 5], [3, 3]).resolve() {
+//!         Ok(g) => g,
+//!         Err(e) => e.panic(),
+//!     };
+//!     pub const fn forward(x: &[[f32; 5]; 5], k: &[[f32; 3]; 3], b: f32) -> [[f32; 3]; 3] {
+//!         let mut u = [[b; 3]; 3];
+//!         let mut n = 0;
+//!         while n < 81 {
+//!             let (i, j, a, c) = (n / 27, n / 9 % 3, n / 3 % 3, n % 3);
+//!             u[i][j] += x[i + a][j + c] * k[a][c];
+//!             n += 1;
+//!         }
+//!         u
+//!     }
+//!     pub const fn backward(
+//!         x: &[[f32; 5]; 5],
+//!         k: &[[f32; 3]; 3],
+//!         delta: &[[f32; 3]; 3],
+//!     ) -> Gradients<[[f32; 5]; 5], [[f32; 3]; 3], f32> {
+//!         let mut g = Gradients { dx: [[0.0; 5]; 5], dk: [[0.0; 3]; 3], db: 0.0 };
+//!         let mut n = 0;
+//!         while n < 81 {
+//!             let (i, j, a, c) = (n / 27, n / 9 % 3, n / 3 % 3, n % 3);
+//!             g.dx[i + a][j + c] += delta[i][j] * k[a][c];
+//!             g.dk[a][c] += delta[i][j] * x[i + a][j + c];
+//!             if a == 0 && c == 0 {
+//!                 g.db += delta[i][j];
+//!             }
+//!             n += 1;
+//!         }
+//!         g
+//!     }
+//! }
+//!
+//! // What `#[conv2d(input = 5x5, kernel = 3x3)] pub struct Textbook;` emits:
+//! const _: () = {
+//!     let mut x = [[0.0f32; 5]; 5];
+//!     let mut k = [[0.0f32; 3]; 3];
+//!     let mut b = 0.0f32;
+//!     let mut delta = [[0.0f32; 3]; 3];
+//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, x.as_flattened_mut(), 1);
+//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, k.as_flattened_mut(), 2);
+//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, ::core::slice::from_mut(&mut b), 3);
+//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, delta.as_flattened_mut(), 4);
+//!     let u = Textbook::forward(&x, &k, b);
+//!     let g = Textbook::backward(&x, &k, &delta);
+//!     ::conv_runtime::proof::f32::assert_layer::<25, 9, 1, 9>(
+//!         &Textbook::GEOMETRY,
+//!         x.as_flattened(),
+//!         k.as_flattened(),
+//!         ::core::slice::from_ref(&b),
+//!         u.as_flattened(),
+//!         delta.as_flattened(),
+//!         g.dx.as_flattened(),
+//!         g.dk.as_flattened(),
+//!         ::core::slice::from_ref(&g.db),
+//!     );
+//! };
+//! ```
+//!
+//! A channel-first layer (`in_channels`/`out_channels` given) has `x: [[[T; W]; H]; C_in]`,
+//! `k: [[[[T; KW]; KH]; C_in]; C_out]`, `b: [T; C_out]` and `u: [[[T; OW]; OH]; C_out]`, so the
+//! views gain `.as_flattened()` calls and the bias is a plain reference. Here
+//! `input = 4x4, kernel = 3x3, stride = 2, padding = (1, 1, 1, 1), in_channels = 2,
+//! out_channels = 3` (`NX = 2*4*4`, `NK = 3*2*3*3`, `NB = 3`, `NU = 3*2*2`):
+//!
+//! ```
+//! # use conv_runtime::{Geometry, GeometrySpec, Gradients, Padding};
+//! # type X = [[[f32; 4]; 4]; 2];
+//! # type K = [[[[f32; 3]; 3]; 2]; 3];
+//! # type U = [[[f32; 2]; 2]; 3];
+//! pub struct Mixer;
+//! impl Mixer {
+//!     pub const GEOMETRY: Geometry = match (GeometrySpec {
+//!         input: [4, 4],
+//!         kernel: [3, 3],
+//!         stride: [2, 2],
+//!         dilation: [1, 1],
+//!         padding: Padding::Explicit { top: 1, bottom: 1, left: 1, right: 1 },
+//!         in_channels: 2,
+//!         out_channels: 3,
+//!     })
+//!     .resolve()
+//!     {
+//!         Ok(g) => g,
+//!         Err(e) => e.panic(),
+//!     };
+//!     // Hand-written loops over (o, i, j, c, a, bb), reading through `Geometry::tap`.
+//! #   pub const fn forward(x: &X, k: &K, b: &[f32; 3]) -> U {
+//! #       let mut u = [[[0.0; 2]; 2]; 3];
+//! #       let mut n = 0;
+//! #       while n < 3 * 2 * 2 * 2 * 3 * 3 {
+//! #           let (o, i, j) = (n / 72, n / 36 % 2, n / 18 % 2);
+//! #           let (c, a, bb) = (n / 9 % 2, n / 3 % 3, n % 3);
+//! #           if c == 0 && a == 0 && bb == 0 {
+//! #               u[o][i][j] += b[o];
+//! #           }
+//! #           if let Some((p, q)) = Self::GEOMETRY.tap(i, j, a, bb) {
+//! #               u[o][i][j] += x[c][p][q] * k[o][c][a][bb];
+//! #           }
+//! #           n += 1;
+//! #       }
+//! #       u
+//! #   }
+//! #   pub const fn backward(x: &X, k: &K, delta: &U) -> Gradients<X, K, [f32; 3]> {
+//! #       let (dx, dk, db) = ([[[0.0; 4]; 4]; 2], [[[[0.0; 3]; 3]; 2]; 3], [0.0; 3]);
+//! #       let mut g = Gradients { dx, dk, db };
+//! #       let mut n = 0;
+//! #       while n < 3 * 2 * 2 * 2 * 3 * 3 {
+//! #           let (o, i, j) = (n / 72, n / 36 % 2, n / 18 % 2);
+//! #           let (c, a, bb) = (n / 9 % 2, n / 3 % 3, n % 3);
+//! #           if c == 0 && a == 0 && bb == 0 {
+//! #               g.db[o] += delta[o][i][j];
+//! #           }
+//! #           if let Some((p, q)) = Self::GEOMETRY.tap(i, j, a, bb) {
+//! #               g.dx[c][p][q] += delta[o][i][j] * k[o][c][a][bb];
+//! #               g.dk[o][c][a][bb] += delta[o][i][j] * x[c][p][q];
+//! #           }
+//! #           n += 1;
+//! #       }
+//! #       g
+//! #   }
+//! }
+//!
+//! const _: () = {
+//!     let mut x = [[[0.0f32; 4]; 4]; 2];
+//!     let mut k = [[[[0.0f32; 3]; 3]; 2]; 3];
+//!     let mut b = [0.0f32; 3];
+//!     let mut delta = [[[0.0f32; 2]; 2]; 3];
+//!     ::conv_runtime::proof::f32::fill(
+//!         &Mixer::GEOMETRY,
+//!         x.as_flattened_mut().as_flattened_mut(),
+//!         1,
+//!     );
+//!     ::conv_runtime::proof::f32::fill(
+//!         &Mixer::GEOMETRY,
+//!         k.as_flattened_mut().as_flattened_mut().as_flattened_mut(),
+//!         2,
+//!     );
+//!     ::conv_runtime::proof::f32::fill(&Mixer::GEOMETRY, &mut b, 3);
+//!     ::conv_runtime::proof::f32::fill(
+//!         &Mixer::GEOMETRY,
+//!         delta.as_flattened_mut().as_flattened_mut(),
+//!         4,
+//!     );
+//!     let u = Mixer::forward(&x, &k, &b);
+//!     let g = Mixer::backward(&x, &k, &delta);
+//!     ::conv_runtime::proof::f32::assert_layer::<32, 54, 3, 12>(
+//!         &Mixer::GEOMETRY,
+//!         x.as_flattened().as_flattened(),
+//!         k.as_flattened().as_flattened().as_flattened(),
+//!         &b,
+//!         u.as_flattened().as_flattened(),
+//!         delta.as_flattened().as_flattened(),
+//!         g.dx.as_flattened().as_flattened(),
+//!         g.dk.as_flattened().as_flattened().as_flattened(),
+//!         &g.db,
+//!     );
+//! };
+//! ```
+//!
+//! # A wrong term fails the build
+//!
+//! The layer below forgets one product of `dL/dk` (`d * x[1][1]`); the constant's evaluation
+//! panics with ``conv2d proof failed: the generated `backward` differs from the padded/rotated
+//! formulation (dL/dk)``, which is a compile error:
 //!
 //! ```compile_fail,E0080
 //! use conv_runtime::{proof, Geometry, GeometrySpec};
@@ -13,18 +213,22 @@
 //!     Ok(g) => g,
 //!     Err(e) => e.panic(),
 //! };
-//! // A 2x2 input, 2x2 kernel, one output: u = b + Σ x*k. The backward below forgets `d * x[1][1]`.
+//! // 2x2 input, 2x2 kernel, one output: u = b + Σ x*k.
 //! const fn forward(x: &[[f32; 2]; 2], k: &[[f32; 2]; 2], b: f32) -> [[f32; 1]; 1] {
 //!     [[b + x[0][0] * k[0][0] + x[0][1] * k[0][1] + x[1][0] * k[1][0] + x[1][1] * k[1][1]]]
 //! }
-//! const fn backward(x: &[[f32; 2]; 2], k: &[[f32; 2]; 2], d: &[[f32; 1]; 1]) -> ([[f32; 2]; 2], [[f32; 2]; 2], f32) {
+//! type Grads = ([[f32; 2]; 2], [[f32; 2]; 2], f32);
+//! const fn backward(x: &[[f32; 2]; 2], k: &[[f32; 2]; 2], d: &[[f32; 1]; 1]) -> Grads {
 //!     let d = d[0][0];
-//!     ([[d * k[0][0], d * k[0][1]], [d * k[1][0], d * k[1][1]]],
-//!      [[d * x[0][0], d * x[0][1]], [d * x[1][0], 0.0]],
-//!      d)
+//!     (
+//!         [[d * k[0][0], d * k[0][1]], [d * k[1][0], d * k[1][1]]],
+//!         [[d * x[0][0], d * x[0][1]], [d * x[1][0], 0.0]], // should be d * x[1][1]
+//!         d,
+//!     )
 //! }
 //! const _: () = {
-//!     let (mut x, mut k, mut b, mut delta) = ([[0.0f32; 2]; 2], [[0.0f32; 2]; 2], 0.0f32, [[0.0f32; 1]; 1]);
+//!     let (mut x, mut k) = ([[0.0f32; 2]; 2], [[0.0f32; 2]; 2]);
+//!     let (mut b, mut delta) = (0.0f32, [[0.0f32; 1]; 1]);
 //!     proof::f32::fill(&G, x.as_flattened_mut(), 1);
 //!     proof::f32::fill(&G, k.as_flattened_mut(), 2);
 //!     proof::f32::fill(&G, core::slice::from_mut(&mut b), 3);
@@ -38,16 +242,26 @@
 //! };
 //! ```
 //!
-//! With the missing term restored (`d * x[1][1]`) the same item compiles; see the crate's tests.
+//! # Cost
+//!
+//! Constant evaluation is interpreted: every loop iteration, call, branch and checked operation
+//! costs compile time, and rustc's deny-by-default lint `long_running_const_eval` stops an
+//! evaluation after about two million counted steps (loop iterations and calls). The check does
+//! about `3 * Geometry::macs()` multiply-adds in [`reference`](crate::reference) (whole zero rows
+//! of the padded / dilated arrays are skipped), plus a few steps per element for `fill` and the
+//! comparison. Measured with rustc 1.95: a 5x5 input with a 3x3 kernel adds no measurable time;
+//! 28x28 with 5x5 (14,400 products in each of `u`, `dL/dx`, `dL/dk`) about 1 s; the lint first
+//! fires between 90x90 and 100x100 inputs with a 5x5 kernel, beyond what `#[conv2d]` unrolls.
 
-use crate::Geometry;
+use crate::{Geometry, ShapeError};
 
 /// Which result of a layer differs from the reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum Part {
-    /// An operand's length does not match the geometry.
-    Shape,
+    /// An operand's length does not match the geometry (for [`check`](self::f32::check), one of
+    /// the layer's results `u`, `dL/dx`, `dL/dk`, `dL/db`, one of its inputs, or a buffer size
+    /// `NX`..`NU` that differs from the geometry's).
+    Shape(ShapeError),
     /// The forward output `u`.
     U,
     /// `dL/dx`.
@@ -58,70 +272,158 @@ pub enum Part {
     Db,
 }
 
+impl Part {
+    /// `"u"`, `"dL/dx"`, `"dL/dk"`, `"dL/db"`, or `"shape"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Part::Shape(_) => "shape",
+            Part::U => "u",
+            Part::Dx => "dL/dx",
+            Part::Dk => "dL/dk",
+            Part::Db => "dL/db",
+        }
+    }
+}
+
 /// The first element where a layer and the reference differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Mismatch {
     /// Which result.
     pub part: Part,
-    /// Flat position of the element (for [`Part::Shape`], 0).
+    /// Flat row-major position of the element (0 for [`Part::Shape`]).
     pub index: usize,
 }
 
-/// Largest magnitude of the integer test values for `g`: every sum of the layer (at most
-/// `terms` products plus the bias) stays below `2^24`, so it is exact in `f32`.
+/// Largest magnitude `R` of the test values for `g`: with every operand in `[-R, R]`, every
+/// partial sum of `u`, `dL/dx`, `dL/dk` and `dL/db` (at most `terms` products of two operands,
+/// plus the bias) is an integer of magnitude at most `2^24`, hence exact in `f32` and `f64`.
+/// Capped at 1024 (and at least 1); larger values make a swapped operand more likely to show.
 pub const fn value_range(g: &Geometry) -> u64 {
     let [kh, kw] = g.kernel();
     let [oh, ow] = g.output();
-    let forward = g.in_channels() * kh * kw + 1;
-    let dx = g.out_channels() * kh * kw;
-    let dk = oh * ow;
-    let mut terms = forward;
-    if dx > terms {
-        terms = dx;
+    let sums = [
+        g.in_channels() * kh * kw + 1, // u: products, then the bias
+        g.out_channels() * kh * kw,    // dL/dx: at most one product per (o, a, b)
+        oh * ow,                       // dL/dk and dL/db: one per output position
+    ];
+    let mut terms = 1;
+    let mut i = 0;
+    while i < sums.len() {
+        if sums[i] > terms {
+            terms = sums[i];
+        }
+        i += 1;
     }
-    if dk > terms {
-        terms = dk;
-    }
+    // Largest r in [1, 1024] with (terms + 1) * r^2 <= 2^24, by bisection.
     let bound = (1u64 << 24) / (terms as u64 + 1);
-    // Integer square root, capped: large enough that a swapped operand shows.
-    let mut r = 1u64;
-    while (r + 1) * (r + 1) <= bound && r < 1024 {
-        r += 1;
+    let (mut lo, mut hi) = (1u64, 1024u64);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if mid * mid <= bound {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
     }
-    r
+    lo
+}
+
+/// The panic message of `assert_layer` for a mismatch.
+const fn message(part: Part) -> &'static str {
+    use crate::error::Operand;
+    macro_rules! failed {
+        ($($what:literal),*) => {
+            concat!("conv2d proof failed: ", $($what),*)
+        };
+    }
+    match part {
+        Part::U => failed!("the generated `forward` differs from conv_runtime::reference (u)"),
+        Part::Dx => {
+            failed!("the generated `backward` differs from the padded/rotated formulation (dL/dx)")
+        }
+        Part::Dk => {
+            failed!("the generated `backward` differs from the padded/rotated formulation (dL/dk)")
+        }
+        Part::Db => {
+            failed!("the generated `backward` differs from the padded/rotated formulation (dL/db)")
+        }
+        Part::Shape(e) => match e.what {
+            Operand::X => failed!("`x` does not have the length the geometry needs (shape)"),
+            Operand::K => failed!("`k` does not have the length the geometry needs (shape)"),
+            Operand::B => failed!("`b` does not have the length the geometry needs (shape)"),
+            Operand::Delta => {
+                failed!("`delta` does not have the length the geometry needs (shape)")
+            }
+            Operand::U => failed!(
+                "`u` (or the buffer size NU) does not have the length the geometry needs (shape)"
+            ),
+            Operand::Dx => failed!(
+                "`dL/dx` (or the buffer size NX) does not have the length the geometry needs ",
+                "(shape)"
+            ),
+            Operand::Dk => failed!(
+                "`dL/dk` (or the buffer size NK) does not have the length the geometry needs ",
+                "(shape)"
+            ),
+            Operand::Db => failed!(
+                "`dL/db` (or the buffer size NB) does not have the length the geometry needs ",
+                "(shape)"
+            ),
+        },
+    }
 }
 
 macro_rules! proof {
     ($t:ident) => {
-        /// The check in this element type (`const fn`).
+        #[doc = concat!("The check in `", stringify!($t), "`; see the [module docs](super).")]
         pub mod $t {
-            use super::{value_range, Mismatch, Part};
+            use super::{message, value_range, Mismatch, Part};
+            use crate::error::{check_lengths, Operand};
             use crate::reference::$t as reference;
             use crate::Geometry;
             type T = core::primitive::$t;
 
-            /// Fills `s` with pseudo-random integers in `[-R, R]`, `R = value_range(g)`,
-            /// deterministic in `seed`.
+            /// Fills `s` with pseudo-random nonzero integers in `[-R, R]`, `R =`
+            /// [`value_range(g)`](value_range), deterministic in `seed` (splitmix64). Zero is
+            /// left out so that a missing or extra product always changes a sum.
             pub const fn fill(g: &Geometry, s: &mut [T], seed: u64) {
-                let span = 2 * value_range(g) + 1;
-                let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+                let r = value_range(g);
+                let mut state = seed ^ 0x2545_F491_4F6C_DD1D;
                 let mut i = 0;
                 while i < s.len() {
-                    // splitmix64
                     state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
                     let mut z = state;
                     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
                     z ^= z >> 31;
-                    s[i] = (z % span) as T - value_range(g) as T;
+                    // 2R nonzero values: 0..R map to -R..-1, R..2R to 1..R.
+                    let v = z % (2 * r);
+                    s[i] = if v < r {
+                        v as T - r as T
+                    } else {
+                        (v - r + 1) as T
+                    };
                     i += 1;
                 }
             }
 
-            /// Compares a layer's results with the reference formulation, exactly. `NX`, `NK`,
-            /// `NB`, `NU` are the lengths of `x`, `k`, `b`, `u` (buffers for the reference).
+            /// Compares a layer's results `u`, `dx`, `dk`, `db` on the inputs `x`, `k`, `b`,
+            /// `delta` with the [reference](crate::reference), exactly (`==`), element by
+            /// element, in the order `u`, `dL/dx`, `dL/dk`, `dL/db`. All slices are flat and
+            /// row-major; `NX`, `NK`, `NB`, `NU` must be the geometry's `input_len()`,
+            /// `kernel_len()`, `bias_len()` and `output_len()` (they size the reference's
+            /// buffers).
+            ///
+            /// # Errors
+            /// The first element that differs, or [`Part::Shape`] when a length (of a slice or
+            /// of a buffer) does not match the geometry.
             #[allow(clippy::too_many_arguments)]
-            pub const fn check<const NX: usize, const NK: usize, const NB: usize, const NU: usize>(
+            pub const fn check<
+                const NX: usize,
+                const NK: usize,
+                const NB: usize,
+                const NU: usize,
+            >(
                 g: &Geometry,
                 x: &[T],
                 k: &[T],
@@ -132,22 +434,43 @@ macro_rules! proof {
                 dk: &[T],
                 db: &[T],
             ) -> Result<(), Mismatch> {
-                let shape = Mismatch { part: Part::Shape, index: 0 };
-                let (mut ru, mut rdx, mut rdk, mut rdb) = ([0.0; NU], [0.0; NX], [0.0; NK], [0.0; NB]);
-                if reference::forward_into(g, x, k, b, &mut ru).is_err() {
-                    return Err(shape);
+                // The layer's results first, so that a later `U`..`Db` error names a buffer.
+                if let Err(e) = check_lengths(&[
+                    (Operand::U, u.len(), g.output_len()),
+                    (Operand::Dx, dx.len(), g.input_len()),
+                    (Operand::Dk, dk.len(), g.kernel_len()),
+                    (Operand::Db, db.len(), g.bias_len()),
+                ]) {
+                    return Err(Mismatch {
+                        part: Part::Shape(e),
+                        index: 0,
+                    });
                 }
-                if reference::backward_into(g, x, k, delta, &mut rdx, &mut rdk, &mut rdb).is_err() {
-                    return Err(shape);
+                let (mut ru, mut rdx, mut rdk, mut rdb) =
+                    ([0.0; NU], [0.0; NX], [0.0; NK], [0.0; NB]);
+                if let Err(e) = reference::forward_into(g, x, k, b, &mut ru) {
+                    return Err(Mismatch {
+                        part: Part::Shape(e),
+                        index: 0,
+                    });
                 }
-                let pairs: [(&[T], &[T], Part); 4] =
-                    [(u, &ru, Part::U), (dx, &rdx, Part::Dx), (dk, &rdk, Part::Dk), (db, &rdb, Part::Db)];
+                if let Err(e) =
+                    reference::backward_into(g, x, k, delta, &mut rdx, &mut rdk, &mut rdb)
+                {
+                    return Err(Mismatch {
+                        part: Part::Shape(e),
+                        index: 0,
+                    });
+                }
+                let pairs: [(&[T], &[T], Part); 4] = [
+                    (u, &ru, Part::U),
+                    (dx, &rdx, Part::Dx),
+                    (dk, &rdk, Part::Dk),
+                    (db, &rdb, Part::Db),
+                ];
                 let mut p = 0;
                 while p < pairs.len() {
                     let (got, want, part) = pairs[p];
-                    if got.len() != want.len() {
-                        return Err(shape);
-                    }
                     let mut i = 0;
                     while i < got.len() {
                         if got[i] != want[i] {
@@ -160,10 +483,16 @@ macro_rules! proof {
                 Ok(())
             }
 
-            /// [`check`], stopping compilation (or panicking at run time) on a mismatch with a
-            /// message naming the result that differs.
+            /// [`check`], panicking on a mismatch (in a `const` item: a compile error) with a
+            /// message naming the part, e.g. ``conv2d proof failed: the generated `backward`
+            /// differs from the padded/rotated formulation (dL/dx)``.
             #[allow(clippy::too_many_arguments)]
-            pub const fn assert_layer<const NX: usize, const NK: usize, const NB: usize, const NU: usize>(
+            pub const fn assert_layer<
+                const NX: usize,
+                const NK: usize,
+                const NB: usize,
+                const NU: usize,
+            >(
                 g: &Geometry,
                 x: &[T],
                 k: &[T],
@@ -174,23 +503,8 @@ macro_rules! proof {
                 dk: &[T],
                 db: &[T],
             ) {
-                match check::<NX, NK, NB, NU>(g, x, k, b, u, delta, dx, dk, db) {
-                    Ok(()) => {}
-                    Err(Mismatch { part: Part::U, .. }) => {
-                        panic!("conv2d proof failed: the generated `forward` differs from conv_runtime::reference (u)")
-                    }
-                    Err(Mismatch { part: Part::Dx, .. }) => panic!(
-                        "conv2d proof failed: the generated `backward` differs from the padded/rotated formulation (dL/dx)"
-                    ),
-                    Err(Mismatch { part: Part::Dk, .. }) => panic!(
-                        "conv2d proof failed: the generated `backward` differs from the padded/rotated formulation (dL/dk)"
-                    ),
-                    Err(Mismatch { part: Part::Db, .. }) => panic!(
-                        "conv2d proof failed: the generated `backward` differs from the padded/rotated formulation (dL/db)"
-                    ),
-                    Err(Mismatch { part: Part::Shape, .. }) => {
-                        panic!("conv2d proof failed: an operand's length does not match the layer's geometry")
-                    }
+                if let Err(m) = check::<NX, NK, NB, NU>(g, x, k, b, u, delta, dx, dk, db) {
+                    panic!("{}", message(m.part));
                 }
             }
         }

@@ -1,45 +1,152 @@
 //! The generic formulation of the layer at run-time sizes: the oracle every generated layer is
-//! proven against, at compile time ([`crate::proof`]) and at run time ([`crate::checks`]).
+//! checked against, at compile time ([`crate::proof`]) and at run time ([`crate::checks`]).
 //!
-//! Flat row-major layouts: `x[c][p][q]`, `k[o][c][a][b]`, `b[o]`, `u[o][i][j]` and
-//! `delta[o][i][j]`. With `EK = (K-1)*D + 1` the dilated kernel's extent:
+//! Flat row-major layouts: `x[c][p][q]` (`[C_in][H][W]`), `k[o][c][a][b]`
+//! (`[C_out][C_in][KH][KW]`), `b[o]` (`[C_out]`), `u[o][i][j]` and `delta[o][i][j]`
+//! (`[C_out][OH][OW]`). Stride `S`, dilation `D`, padding `top, bottom, left, right`;
+//! `EK = (K - 1) * D + 1` is the extent of the dilated kernel along an axis.
 //!
-//! - **forward**, the definition:
-//!   `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
-//!   reads outside `x` being zeros;
-//! - **`dL/dx`**, the classic padded/rotated form, independent of the chain-rule derivation:
-//!   `dL/dx = crop( pad(dilate_S(delta), EK-1) ⋆ rot180(dilate_D(k)) )`
+//! # Forward: the definition
+//!
+//! ```text
+//! u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]
+//! ```
+//!
+//! A read that falls in the padding is a zero (see [`Geometry::tap`]).
+//!
+//! # Backward: the classic padded / rotated formulation
+//!
+//! Written independently of the chain rule that `#[conv2d]` expands symbolically, so the two can
+//! check each other:
+//!
+//! - `dL/dx = crop( pad(dilate_S(delta), EK - 1) ⋆ rot180(dilate_D(k)) )`, summed over `o`:
+//!   insert `S - 1` zeros between the entries of `delta`, pad it with `EK - 1` zeros on each
+//!   side, correlate (`⋆`, no flip) with the kernel dilated by `D` and rotated by 180 degrees.
+//!   The result is the gradient with respect to the *padded* input (rows the windows never
+//!   reach are zeros); dropping the `top` rows and `left` columns of forward padding, and
+//!   keeping `H x W`, gives `dL/dx`:
 //!
 //!   ```text
-//!   delta (2x2, stride 2)   dilate_S          pad EK-1 = 2        ⋆ rot180(k)   crop `top`,`left`
-//!   d00 d01               d00  0  d01       0 0  0  0  0  0 0
-//!   d10 d11                0   0   0        0 0  0  0  0  0 0
-//!                         d10  0  d11  ->   0 0 d00 0 d01 0 0   ->  (padded x sized) -> x sized
-//!                                           ...
+//!   dx[c][p][q] = Σ_o Σ_{r < EKH} Σ_{t < EKW} P[o][p + top + r][q + left + t] * R[o][c][r][t]
+//!     P = pad(dilate_S(delta), EK - 1)      R = rot180(dilate_D(k))
 //!   ```
 //!
-//!   summed over output channels; the result covers the padded input and is cropped to `x`;
-//! - **`dL/dk`** `= pad(x) ⋆ dilate_S(delta)` with taps `D` apart:
-//!   `dk[o][c][a][b] = Σ_{i,j} xpad[c][a*DH + i*SH][b*DW + j*SW] * delta[o][i][j]`;
-//! - **`dL/db[o]`** `= Σ_{i,j} delta[o][i][j]`.
+//!   One axis, `OH = 2`, stride 2, a 2-tap kernel with dilation 2 (`EK = 3`), `top = 0`:
 //!
-//! The algorithm is written once (a macro) for [`f32`](self::f32) and [`f64`](self::f64) as
-//! `const fn`s, so the compile-time proof and the run-time API run the same code. Index
-//! arithmetic is written inline: constant evaluation pays for every function call.
+//!   ```text
+//!   delta                        d0     d1
+//!   dilate_S(delta)              d0  0  d1           S - 1 = 1 zero between entries
+//!   P = pad(.., EK - 1)    0  0  d0  0  d1  0  0     EK - 1 = 2 zeros on each side
+//!   R = rot180(dilate_D(k))      k1  0  k0           D - 1 = 1 zero between taps, reversed
+//!   correlate              g[y] = Σ_r P[y + r] * R[r]   (y = 0..4, the padded input)
+//!                          g = [d0*k0, 0, d0*k1 + d1*k0, 0, d1*k1]
+//!   crop                   dx[p] = g[p + top]        (rows no window reaches: 0)
+//!   forward, to compare    u0 = x0*k0 + x2*k1, u1 = x2*k0 + x4*k1: dL/dx2 = d0*k1 + d1*k0
+//!   ```
+//!
+//! - `dL/dk = pad(x) ⋆ dilate_S(delta)`, reading the padded input with taps `D` apart:
+//!   `dk[o][c][a][b] = Σ_{i,j} xpad[c][i*SH + a*DH][j*SW + b*DW] * delta[o][i][j]`.
+//! - `dL/db[o] = Σ_{i,j} delta[o][i][j]`.
+//!
+//! The padded, dilated and rotated arrays are never built. Padding, dilation and rotation act
+//! on rows and columns independently, so each *virtual* array is described one axis at a time by
+//! a small `const fn` that maps a position to the row (or column) of the source array found
+//! there, or to `None` where the virtual array holds a zero: `padded_dilated_delta` for `P`,
+//! `rotated_dilated_kernel` for `R`, `padded_input` for `xpad`. `P[o][y][z]` is
+//! `delta[o][i][j]` when row `y` maps to `i` and column `z` to `j`, else 0. The loops skip a
+//! zero row whole, and read the geometry once per call (constant evaluation pays for every
+//! step; see [`crate::proof`]).
+//!
+//! # One source for compile time and run time
+//!
+//! The algorithm is written once, in a macro, as `const fn`s for [`mod@f32`] and
+//! [`mod@f64`]: the compile-time proof and the run-time API run the same code. Every
+//! slice length is checked against the geometry first ([`ShapeError`], never a panic), after
+//! which every index is in bounds by construction. [`forward`] and [`backward`] dispatch on the
+//! element type; with `std`, [`forward_vec`] and [`backward_vec`] allocate the results.
 
 #[cfg(feature = "std")]
 use crate::Gradients;
 use crate::{Geometry, Scalar, ShapeError};
 
+/// One axis (rows or columns) of a layer, with the numbers the virtual arrays need, read from
+/// the [`Geometry`] once (constant evaluation pays for every call).
+#[derive(Clone, Copy)]
+struct Axis {
+    /// `H` (or `W`).
+    input: usize,
+    /// `S`.
+    stride: usize,
+    /// `D`.
+    dilation: usize,
+    /// Padding before: `top` (or `left`).
+    before: usize,
+    /// `OH` (or `OW`).
+    output: usize,
+    /// `EK = (K - 1) * D + 1`, the extent of the dilated kernel.
+    extent: usize,
+}
+
+impl Axis {
+    /// Axis 0 (rows) or 1 (columns) of `g`.
+    const fn of(g: &Geometry, axis: usize) -> Self {
+        Axis {
+            input: g.input()[axis],
+            stride: g.stride()[axis],
+            dilation: g.dilation()[axis],
+            before: g.pads()[2 * axis],
+            output: g.output()[axis],
+            extent: (g.kernel()[axis] - 1) * g.dilation()[axis] + 1,
+        }
+    }
+
+    /// The index of `x` at position `y` of the virtual padded input, or `None` in the padding
+    /// (`before` zeros first, then the input, then zeros).
+    const fn padded_input(self, y: usize) -> Option<usize> {
+        if y < self.before || y - self.before >= self.input {
+            return None;
+        }
+        Some(y - self.before)
+    }
+
+    /// The index of `delta` at position `y` of the virtual `pad(dilate_S(delta), EK - 1)`, or
+    /// `None` where it holds a zero: one of the `EK - 1` zeros of padding on either side, or
+    /// one of the `S - 1` zeros inserted between entries.
+    const fn padded_dilated_delta(self, y: usize) -> Option<usize> {
+        if y + 1 < self.extent {
+            return None;
+        }
+        let dilated = y + 1 - self.extent;
+        if !dilated.is_multiple_of(self.stride) || dilated / self.stride >= self.output {
+            return None;
+        }
+        Some(dilated / self.stride)
+    }
+
+    /// The kernel tap at position `r` of the virtual `rot180(dilate_D(k))`, or `None` where it
+    /// holds one of the `D - 1` zeros inserted between taps.
+    const fn rotated_dilated_kernel(self, r: usize) -> Option<usize> {
+        if r >= self.extent || !(self.extent - 1 - r).is_multiple_of(self.dilation) {
+            return None;
+        }
+        Some((self.extent - 1 - r) / self.dilation)
+    }
+}
+
 macro_rules! formulation {
     ($t:ident) => {
-        /// The formulation in this element type (`const fn`).
+        #[doc = concat!("The formulation in `", stringify!($t), "`; see the [module docs](super).")]
         pub mod $t {
+            use super::Axis;
             use crate::error::{check_lengths, Operand};
             use crate::{Geometry, ShapeError};
             type T = core::primitive::$t;
 
-            /// `u = x ⋆ k + b` into `u`; see the [module docs](super).
+            /// `u = x ⋆ k + b` into `u`, by the definition (reads of the padding are zeros).
+            ///
+            /// # Errors
+            /// A [`ShapeError`] naming the first of `x`, `k`, `b`, `u` whose length differs from
+            /// what `g` needs; `u` is then left untouched.
             pub const fn forward_into(
                 g: &Geometry,
                 x: &[T],
@@ -56,8 +163,7 @@ macro_rules! formulation {
                     return Err(e);
                 }
                 let ([h, w], [kh, kw], [oh, ow]) = (g.input(), g.kernel(), g.output());
-                let ([sh, sw], [dh, dw], pads) = (g.stride(), g.dilation(), g.pads());
-                let (top, left, ci) = (pads[0], pads[2], g.in_channels());
+                let (rows, cols, ci) = (Axis::of(g, 0), Axis::of(g, 1), g.in_channels());
                 let mut n = 0;
                 while n < u.len() {
                     let (o, i, j) = (n / (oh * ow), n / ow % oh, n % ow);
@@ -66,14 +172,17 @@ macro_rules! formulation {
                     while c < ci {
                         let mut a = 0;
                         while a < kh {
-                            let r = i * sh + a * dh;
-                            if r >= top && r - top < h {
+                            // Geometry::tap, a row at a time: a padding row adds nothing.
+                            if let Some(p) = rows.padded_input(i * rows.stride + a * rows.dilation)
+                            {
+                                let (x_row, k_row) =
+                                    ((c * h + p) * w, ((o * ci + c) * kh + a) * kw);
                                 let mut bb = 0;
                                 while bb < kw {
-                                    let col = j * sw + bb * dw;
-                                    if col >= left && col - left < w {
-                                        let xv = x[(c * h + r - top) * w + col - left];
-                                        s += xv * k[((o * ci + c) * kh + a) * kw + bb];
+                                    if let Some(q) =
+                                        cols.padded_input(j * cols.stride + bb * cols.dilation)
+                                    {
+                                        s += x[x_row + q] * k[k_row + bb];
                                     }
                                     bb += 1;
                                 }
@@ -88,8 +197,12 @@ macro_rules! formulation {
                 Ok(())
             }
 
-            /// `dL/dx`, `dL/dk`, `dL/db` into `dx`, `dk`, `db` by the padded/rotated
-            /// formulation; see the [module docs](super).
+            /// `dL/dx`, `dL/dk`, `dL/db` into `dx`, `dk`, `db` from `delta = dL/du`, by the
+            /// padded / rotated formulation.
+            ///
+            /// # Errors
+            /// A [`ShapeError`] naming the first of `x`, `k`, `delta`, `dx`, `dk`, `db` whose
+            /// length differs from what `g` needs; the outputs are then left untouched.
             pub const fn backward_into(
                 g: &Geometry,
                 x: &[T],
@@ -111,58 +224,43 @@ macro_rules! formulation {
                 }
                 input_gradient(g, k, delta, dx);
                 kernel_gradient(g, x, delta, dk);
-                let plane = g.output()[0] * g.output()[1];
-                let mut o = 0;
-                while o < db.len() {
-                    let mut s = 0.0;
-                    let mut n = o * plane;
-                    while n < (o + 1) * plane {
-                        s += delta[n];
-                        n += 1;
-                    }
-                    db[o] = s;
-                    o += 1;
-                }
+                bias_gradient(g, delta, db);
                 Ok(())
             }
 
-            /// `dx = crop(pad(dilate_S(delta)) ⋆ rot180(dilate_D(k)))`.
+            /// `dx[c] = crop(Σ_o P[o] ⋆ R[o][c])` with `P = pad(dilate_S(delta), EK - 1)` and
+            /// `R = rot180(dilate_D(k))`: element `[c][p][q]` is the correlation at
+            /// `(p + top, q + left)` of the padded-input-sized result,
+            /// `Σ_o Σ_{r,t} P[o][p + top + r][q + left + t] * R[o][c][r][t]`.
             const fn input_gradient(g: &Geometry, k: &[T], delta: &[T], dx: &mut [T]) {
                 let ([h, w], [kh, kw], [oh, ow]) = (g.input(), g.kernel(), g.output());
-                let ([sh, sw], [dh, dw], pads) = (g.stride(), g.dilation(), g.pads());
+                let (rows, cols) = (Axis::of(g, 0), Axis::of(g, 1));
                 let (ci, co) = (g.in_channels(), g.out_channels());
-                let (eh, ew) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
                 let mut n = 0;
                 while n < dx.len() {
                     let (c, p, q) = (n / (h * w), n / w % h, n % w);
-                    // Uncropped position in the padded input.
-                    let (pr, pc) = (p + pads[0], q + pads[2]);
+                    // Crop: x[p][q] is position (p + top, q + left) of the padded input.
+                    let (y, z) = (p + rows.before, q + cols.before);
                     let mut s = 0.0;
                     let mut o = 0;
                     while o < co {
                         let mut r = 0;
-                        while r < eh {
-                            // Row of the padded, stride-dilated delta, and of the rotated kernel.
-                            let y = pr + r;
-                            let rot = eh - 1 - r;
-                            if y + 1 >= eh
-                                && (y + 1 - eh) % sh == 0
-                                && (y + 1 - eh) / sh < oh
-                                && rot % dh == 0
-                            {
-                                let (i, a) = ((y + 1 - eh) / sh, rot / dh);
+                        while r < rows.extent {
+                            // Row y + r of P and row r of R; a zero row of either adds nothing.
+                            if let (Some(i), Some(a)) = (
+                                rows.padded_dilated_delta(y + r),
+                                rows.rotated_dilated_kernel(r),
+                            ) {
+                                let (d_row, k_row) =
+                                    ((o * oh + i) * ow, ((o * ci + c) * kh + a) * kw);
                                 let mut t = 0;
-                                while t < ew {
-                                    let z = pc + t;
-                                    let rot = ew - 1 - t;
-                                    if z + 1 >= ew
-                                        && (z + 1 - ew) % sw == 0
-                                        && (z + 1 - ew) / sw < ow
-                                        && rot % dw == 0
-                                    {
-                                        let (j, bb) = ((z + 1 - ew) / sw, rot / dw);
-                                        s += delta[(o * oh + i) * ow + j]
-                                            * k[((o * ci + c) * kh + a) * kw + bb];
+                                while t < cols.extent {
+                                    if let (Some(j), Some(bb)) = (
+                                        cols.padded_dilated_delta(z + t),
+                                        cols.rotated_dilated_kernel(t),
+                                    ) {
+                                        // P[o][y + r][z + t] * R[o][c][r][t]
+                                        s += delta[d_row + j] * k[k_row + bb];
                                     }
                                     t += 1;
                                 }
@@ -176,26 +274,27 @@ macro_rules! formulation {
                 }
             }
 
-            /// `dk = pad(x) ⋆ dilate_S(delta)`, taps `D` apart.
+            /// `dk[o][c] = xpad[c] ⋆ dilate_S(delta[o])` with taps `D` apart: the entries of the
+            /// stride-dilated `delta` sit at `(i*SH, j*SW)` (the rest are zeros), so
+            /// `dk[o][c][a][b] = Σ_{i,j} xpad[c][i*SH + a*DH][j*SW + b*DW] * delta[o][i][j]`.
             const fn kernel_gradient(g: &Geometry, x: &[T], delta: &[T], dk: &mut [T]) {
                 let ([h, w], [kh, kw], [oh, ow]) = (g.input(), g.kernel(), g.output());
-                let ([sh, sw], [dh, dw], pads) = (g.stride(), g.dilation(), g.pads());
-                let (top, left, ci) = (pads[0], pads[2], g.in_channels());
+                let (rows, cols, ci) = (Axis::of(g, 0), Axis::of(g, 1), g.in_channels());
                 let mut n = 0;
                 while n < dk.len() {
                     let (plane, a, bb) = (n / (kh * kw), n / kw % kh, n % kw);
                     let (o, c) = (plane / ci, plane % ci);
+                    let (a_offset, b_offset) = (a * rows.dilation, bb * cols.dilation);
                     let mut s = 0.0;
                     let mut i = 0;
                     while i < oh {
-                        let r = a * dh + i * sh;
-                        if r >= top && r - top < h {
+                        // Row i*SH + a*DH of xpad; a padding row adds nothing.
+                        if let Some(p) = rows.padded_input(i * rows.stride + a_offset) {
+                            let (x_row, d_row) = ((c * h + p) * w, (o * oh + i) * ow);
                             let mut j = 0;
                             while j < ow {
-                                let col = bb * dw + j * sw;
-                                if col >= left && col - left < w {
-                                    s += x[(c * h + r - top) * w + col - left]
-                                        * delta[(o * oh + i) * ow + j];
+                                if let Some(q) = cols.padded_input(j * cols.stride + b_offset) {
+                                    s += x[x_row + q] * delta[d_row + j];
                                 }
                                 j += 1;
                             }
@@ -206,6 +305,22 @@ macro_rules! formulation {
                     n += 1;
                 }
             }
+
+            /// `db[o] = Σ_{i,j} delta[o][i][j]`.
+            const fn bias_gradient(g: &Geometry, delta: &[T], db: &mut [T]) {
+                let plane = g.output()[0] * g.output()[1];
+                let mut o = 0;
+                while o < db.len() {
+                    let mut s = 0.0;
+                    let mut n = o * plane;
+                    while n < (o + 1) * plane {
+                        s += delta[n];
+                        n += 1;
+                    }
+                    db[o] = s;
+                    o += 1;
+                }
+            }
         }
     };
 }
@@ -213,7 +328,8 @@ macro_rules! formulation {
 formulation!(f32);
 formulation!(f64);
 
-/// [`f32::forward_into`](self::f32::forward_into) for either element type: `u = x ⋆ k + b`.
+/// `u = x ⋆ k + b` into `u` for either element type ([`f32::forward_into`]
+/// or [`f64::forward_into`]).
 ///
 /// # Errors
 /// A [`ShapeError`] when a slice's length differs from what `g` needs.
@@ -227,12 +343,12 @@ pub fn forward<S: Scalar>(
     S::forward_into(g, x, k, b, u)
 }
 
-/// [`f32::backward_into`](self::f32::backward_into) for either element type: `dL/dx`, `dL/dk`,
-/// `dL/db` from `delta = dL/du` by the padded/rotated formulation.
+/// `dL/dx`, `dL/dk`, `dL/db` from `delta = dL/du` for either element type, by the padded /
+/// rotated formulation ([`f32::backward_into`] or
+/// [`f64::backward_into`]).
 ///
 /// # Errors
 /// A [`ShapeError`] when a slice's length differs from what `g` needs.
-#[allow(clippy::too_many_arguments)]
 pub fn backward<S: Scalar>(
     g: &Geometry,
     x: &[S],
@@ -245,7 +361,7 @@ pub fn backward<S: Scalar>(
     S::backward_into(g, x, k, delta, dx, dk, db)
 }
 
-/// [`forward`] into a new `Vec`.
+/// [`forward`] into a new `Vec` of `g.output_len()` elements.
 ///
 /// # Errors
 /// A [`ShapeError`] when a slice's length differs from what `g` needs.
@@ -261,11 +377,12 @@ pub fn forward_vec<S: Scalar>(
     Ok(u)
 }
 
-/// [`backward`] into new `Vec`s.
+/// [`backward`] into new `Vec`s (flat, in the layouts of `x`, `k` and `b`).
 ///
 /// # Errors
 /// A [`ShapeError`] when a slice's length differs from what `g` needs.
 #[cfg(feature = "std")]
+#[allow(clippy::type_complexity)] // the three gradients, spelled out for the reader
 pub fn backward_vec<S: Scalar>(
     g: &Geometry,
     x: &[S],
@@ -279,4 +396,45 @@ pub fn backward_vec<S: Scalar>(
     };
     backward(g, x, k, delta, &mut out.dx, &mut out.dk, &mut out.db)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::Axis;
+    use crate::GeometrySpec;
+    use std::vec::Vec;
+
+    #[test]
+    fn virtual_arrays_of_the_picture() {
+        // Rows: H = 5, OH = 2, stride 2, a 2-tap kernel with dilation 2 (EK = 3), no padding.
+        let mut spec = GeometrySpec::new([5, 1], [2, 1]);
+        (spec.stride, spec.dilation) = ([2, 1], [2, 1]);
+        let g = spec.resolve().unwrap();
+        assert_eq!(g.output(), [2, 1]);
+        let rows = Axis::of(&g, 0);
+        let p: Vec<_> = (0..7).map(|y| rows.padded_dilated_delta(y)).collect();
+        assert_eq!(p, [None, None, Some(0), None, Some(1), None, None]);
+        let r: Vec<_> = (0..4).map(|r| rows.rotated_dilated_kernel(r)).collect();
+        assert_eq!(r, [Some(1), None, Some(0), None]);
+        let x: Vec<_> = (0..6).map(|y| rows.padded_input(y)).collect();
+        assert_eq!(x, [Some(0), Some(1), Some(2), Some(3), Some(4), None]);
+    }
+
+    #[test]
+    fn padding_shifts_the_padded_input() {
+        let mut spec = GeometrySpec::new([2, 3], [2, 2]);
+        spec.padding = crate::Padding::Explicit {
+            top: 1,
+            bottom: 0,
+            left: 2,
+            right: 1,
+        };
+        let g = spec.resolve().unwrap();
+        let (rows, cols) = (Axis::of(&g, 0), Axis::of(&g, 1));
+        let r: Vec<_> = (0..4).map(|y| rows.padded_input(y)).collect();
+        assert_eq!(r, [None, Some(0), Some(1), None]);
+        let c: Vec<_> = (0..7).map(|z| cols.padded_input(z)).collect();
+        assert_eq!(c, [None, None, Some(0), Some(1), Some(2), None, None]);
+    }
 }

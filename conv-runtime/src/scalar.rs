@@ -10,7 +10,9 @@ mod sealed {
     impl Sealed for f64 {}
 }
 
-/// An element type of generated layers: `f32` or `f64`.
+/// An element type of generated layers: `f32` or `f64` (sealed: no other type implements it).
+///
+/// The hidden methods dispatch to [`reference::f32`] or [`reference::f64`].
 pub trait Scalar:
     Copy
     + PartialEq

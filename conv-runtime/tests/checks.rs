@@ -1,11 +1,12 @@
-//! The checks and the compile-time proof accept a correct layer and reject a wrong one. The
-//! layers here are written by hand (loops over the definition), not generated.
+//! The run-time checks and the compile-time proof accept a correct layer and reject a wrong one.
+//! The layers here are written by hand (loops over the chain rule), not generated.
+#![cfg(feature = "std")]
 
 use conv_runtime::checks::{
     check_exact, check_finite_differences, check_tolerance, CheckError, Part, Tolerance,
 };
 use conv_runtime::proof::{self, Mismatch};
-use conv_runtime::{Conv2d, Geometry, GeometrySpec, Gradients};
+use conv_runtime::{Conv2d, Geometry, GeometrySpec, Gradients, Operand, ShapeError};
 
 const G: Geometry = match GeometrySpec::new([5, 5], [3, 3]).resolve() {
     Ok(g) => g,
@@ -30,7 +31,8 @@ fn forward(x: &X, k: &K, b: f32) -> U {
     u
 }
 
-/// The chain rule by loops; `wrong` drops the product `delta[1][1] * k[0][0]` from `dL/dx[1][1]`.
+/// The chain rule by loops; `wrong` drops the product `delta[1][1] * k[0][0]` from
+/// `dL/dx[1][1]` (flat index 6).
 fn backward(x: &X, k: &K, delta: &U, wrong: bool) -> Gradients<X, K, f32> {
     let mut g = Gradients {
         dx: [[0.0; 5]; 5],
@@ -53,7 +55,9 @@ fn backward(x: &X, k: &K, delta: &U, wrong: bool) -> Gradients<X, K, f32> {
     g
 }
 
+/// A correct hand-written textbook layer.
 struct Right;
+/// The same with one wrong term in `dL/dx`.
 struct Wrong;
 
 macro_rules! layer {
@@ -77,6 +81,28 @@ macro_rules! layer {
 layer!(Right, false);
 layer!(Wrong, true);
 
+/// A layer whose array types do not match its geometry (a 4x4 input for a 5x5 layer).
+struct Misshapen;
+
+impl Conv2d for Misshapen {
+    type Scalar = f64;
+    type Input = [[f64; 4]; 4];
+    type Kernel = [[f64; 3]; 3];
+    type Bias = f64;
+    type Output = [[f64; 3]; 3];
+    const GEOMETRY: Geometry = G;
+    fn forward(_: &[[f64; 4]; 4], _: &[[f64; 3]; 3], b: &f64) -> [[f64; 3]; 3] {
+        [[*b; 3]; 3]
+    }
+    fn backward(
+        _: &[[f64; 4]; 4],
+        _: &[[f64; 3]; 3],
+        _: &[[f64; 3]; 3],
+    ) -> Gradients<[[f64; 4]; 4], [[f64; 3]; 3], f64> {
+        Gradients::default()
+    }
+}
+
 #[test]
 fn a_correct_layer_passes_every_check() {
     for seed in 0..5 {
@@ -88,37 +114,63 @@ fn a_correct_layer_passes_every_check() {
 
 #[test]
 fn a_wrong_term_fails_every_check() {
-    let is_dx_11 = |e: CheckError| {
-        matches!(
-            e,
-            CheckError::Mismatch {
-                part: Part::Dx,
-                index: 6,
-                ..
-            }
-        )
-    };
-    assert!(is_dx_11(check_exact::<Wrong>(1).unwrap_err()));
-    assert!(is_dx_11(
-        check_tolerance::<Wrong>(1, Tolerance::default()).unwrap_err()
-    ));
+    let at_dx_1_1 = |e: &CheckError| (e.part, e.index) == (Part::Dx, 6);
+    let e = check_exact::<Wrong>(1).unwrap_err();
+    assert!(at_dx_1_1(&e) && e.check == "exact", "{e}");
+    let e = check_tolerance::<Wrong>(1, Tolerance::default()).unwrap_err();
+    assert!(at_dx_1_1(&e) && e.check == "tolerance", "{e}");
     let e = check_finite_differences::<Wrong>(1).unwrap_err();
-    assert!(is_dx_11(e), "{e}");
+    assert!(at_dx_1_1(&e) && e.check == "finite differences", "{e}");
+    // The missing product is delta[1][1] * k[0][0]: got + that = expected.
+    assert_ne!(e.got, e.expected);
+    let msg = e.to_string();
     assert!(
-        e.to_string()
-            .starts_with("finite differences check failed: Dx[6]"),
-        "{e}"
+        msg.starts_with("finite differences check failed: dL/dx[6] is "),
+        "{msg}"
     );
 }
 
 #[test]
-fn the_proof_rejects_a_wrong_function() {
-    let (mut x, mut k, mut b, mut delta) =
-        ([[0.0f32; 5]; 5], [[0.0f32; 3]; 3], 0.0f32, [[0.0f32; 3]; 3]);
+fn a_misshapen_layer_is_a_shape_error_not_a_panic() {
+    let shape = Part::Shape(ShapeError {
+        what: Operand::X,
+        expected: 25,
+        found: 16,
+    });
+    for e in [
+        check_exact::<Misshapen>(0).unwrap_err(),
+        check_tolerance::<Misshapen>(0, Tolerance::default()).unwrap_err(),
+        check_finite_differences::<Misshapen>(0).unwrap_err(),
+    ] {
+        assert_eq!((e.part, e.got, e.expected), (shape, 16.0, 25.0), "{e}");
+        assert!(e
+            .to_string()
+            .ends_with("`x` has 16 elements, but the layer's geometry needs 25"));
+    }
+}
+
+#[test]
+fn tolerance_is_absolute_plus_relative() {
+    let t = Tolerance::default();
+    assert_eq!((t.atol, t.rtol), (1e-4, 1e-4));
+    assert!(t.allows(1.0 + 1.9e-4, 1.0));
+    assert!(!t.allows(1.0 + 2.1e-4, 1.0));
+    assert!(t.allows(1e-4, 0.0) && !t.allows(-1.1e-4, 0.0));
+}
+
+/// Inputs as the macro's compile-time check makes them.
+fn inputs() -> (X, K, f32, U) {
+    let (mut x, mut k, mut b, mut delta) = ([[0.0; 5]; 5], [[0.0; 3]; 3], 0.0, [[0.0; 3]; 3]);
     proof::f32::fill(&G, x.as_flattened_mut(), 1);
     proof::f32::fill(&G, k.as_flattened_mut(), 2);
     proof::f32::fill(&G, std::slice::from_mut(&mut b), 3);
     proof::f32::fill(&G, delta.as_flattened_mut(), 4);
+    (x, k, b, delta)
+}
+
+#[test]
+fn the_proof_rejects_a_wrong_function() {
+    let (x, k, b, delta) = inputs();
     let u = forward(&x, &k, b);
     let check = |g: &Gradients<X, K, f32>, u: &U| {
         proof::f32::check::<25, 9, 1, 9>(
@@ -133,31 +185,105 @@ fn the_proof_rejects_a_wrong_function() {
             std::slice::from_ref(&g.db),
         )
     };
-    assert_eq!(check(&backward(&x, &k, &delta, false), &u), Ok(()));
-    assert_eq!(
-        check(&backward(&x, &k, &delta, true), &u),
-        Err(Mismatch {
-            part: Part::Dx,
-            index: 6
-        })
-    );
+    let right = backward(&x, &k, &delta, false);
+    assert_eq!(check(&right, &u), Ok(()));
+    let dx_1_1 = Mismatch {
+        part: Part::Dx,
+        index: 6,
+    };
+    assert_eq!(check(&backward(&x, &k, &delta, true), &u), Err(dx_1_1));
     let mut wrong_u = u;
     wrong_u[2][1] += 1.0;
-    assert_eq!(
-        check(&backward(&x, &k, &delta, false), &wrong_u),
+    let u_2_1 = Mismatch {
+        part: Part::U,
+        index: 7,
+    };
+    assert_eq!(check(&right, &wrong_u), Err(u_2_1));
+    let mut wrong_db = right;
+    wrong_db.db = -wrong_db.db;
+    assert_eq!(check(&wrong_db, &u).unwrap_err().part, Part::Db);
+    let mut wrong_dk = right;
+    wrong_dk.dk[2][2] = 0.0;
+    let dk_2_2 = Mismatch {
+        part: Part::Dk,
+        index: 8,
+    };
+    assert_eq!(check(&wrong_dk, &u), Err(dk_2_2));
+}
+
+#[test]
+fn the_proof_reports_lengths_as_shape_errors() {
+    let (x, k, b, delta) = inputs();
+    let u = forward(&x, &k, b);
+    let g = backward(&x, &k, &delta, false);
+    let (xs, ks, bs, us, ds) = (
+        x.as_flattened(),
+        k.as_flattened(),
+        std::slice::from_ref(&b),
+        u.as_flattened(),
+        delta.as_flattened(),
+    );
+    let (dx, dk, db) = (
+        g.dx.as_flattened(),
+        g.dk.as_flattened(),
+        std::slice::from_ref(&g.db),
+    );
+    let shape = |what, expected, found| {
         Err(Mismatch {
-            part: Part::U,
-            index: 7
+            part: Part::Shape(ShapeError {
+                what,
+                expected,
+                found,
+            }),
+            index: 0,
         })
+    };
+    let check = proof::f32::check::<25, 9, 1, 9>;
+    assert_eq!(
+        check(&G, xs, ks, bs, &us[1..], ds, dx, dk, db),
+        shape(Operand::U, 9, 8)
+    );
+    assert_eq!(
+        check(&G, xs, ks, bs, us, ds, &dx[..24], dk, db),
+        shape(Operand::Dx, 25, 24)
+    );
+    assert_eq!(
+        check(&G, &xs[..3], ks, bs, us, ds, dx, dk, db),
+        shape(Operand::X, 25, 3)
+    );
+    assert_eq!(
+        check(&G, xs, ks, bs, us, &ds[..2], dx, dk, db),
+        shape(Operand::Delta, 9, 2)
+    );
+    // A buffer size that is not the geometry's.
+    let bad_buffer = proof::f32::check::<25, 9, 1, 10>;
+    assert_eq!(
+        bad_buffer(&G, xs, ks, bs, us, ds, dx, dk, db),
+        shape(Operand::U, 9, 10)
     );
 }
 
 #[test]
-fn test_values_are_distinct_enough_and_exact() {
-    // The range keeps every sum below 2^24 (exact in f32) and large enough that swapping two
-    // operands almost always changes a result.
+fn test_values_are_nonzero_integers_in_range_and_exact() {
+    // The range keeps every sum at most 2^24 (exact in f32) and is wide enough that a swapped
+    // operand almost always changes a result.
     assert_eq!(proof::value_range(&G), 1024);
     let big = GeometrySpec::new([28, 28], [5, 5]).resolve().unwrap();
     let r = proof::value_range(&big);
-    assert!(r >= 100 && 576 * r * r < 1 << 24, "{r}");
+    assert!(
+        r >= 100 && 577 * r * r <= 1 << 24 && 577 * (r + 1) * (r + 1) > 1 << 24,
+        "{r}"
+    );
+
+    let mut s = [0.0f64; 4000];
+    proof::f64::fill(&big, &mut s, 9);
+    assert!(s
+        .iter()
+        .all(|&v| v != 0.0 && v.fract() == 0.0 && v.abs() <= r as f64));
+    assert!(s.contains(&(r as f64)) && s.contains(&-(r as f64)));
+    let mut again = [0.0f64; 4000];
+    proof::f64::fill(&big, &mut again, 9);
+    assert_eq!(s, again, "deterministic");
+    proof::f64::fill(&big, &mut again, 10);
+    assert_ne!(s, again, "the seed matters");
 }
