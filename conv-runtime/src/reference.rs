@@ -88,6 +88,24 @@ struct Axis {
 }
 
 impl Axis {
+    /// Taps `[lo, hi)` of output index `i` that read inside the input: the `a` with
+    /// `0 <= i*S + a*D - before < input`. Loops use it once per row instead of asking
+    /// [`Axis::padded_input`] per element (constant evaluation pays for every call).
+    const fn window(self, i: usize) -> (usize, usize) {
+        range(i * self.stride, self.dilation, self.before, self.input, self.extent_taps())
+    }
+
+    /// Outputs `[lo, hi)` whose tap `a` reads inside the input: the `i` with
+    /// `0 <= i*S + a*D - before < input`.
+    const fn reach(self, a: usize) -> (usize, usize) {
+        range(a * self.dilation, self.stride, self.before, self.input, self.output)
+    }
+
+    /// Number of kernel taps along this axis.
+    const fn extent_taps(self) -> usize {
+        (self.extent - 1) / self.dilation + 1
+    }
+
     /// Axis 0 (rows) or 1 (columns) of `g`.
     const fn of(g: &Geometry, axis: usize) -> Self {
         Axis {
@@ -133,6 +151,20 @@ impl Axis {
     }
 }
 
+/// `[lo, hi)` of the `t < count` with `0 <= base + t*step - before < input`.
+const fn range(base: usize, step: usize, before: usize, input: usize, count: usize) -> (usize, usize) {
+    // base + t*step >= before
+    let lo = if base >= before { 0 } else { (before - base).div_ceil(step) };
+    // base + t*step <= before + input - 1
+    let hi = if base > before + input - 1 { 0 } else { (before + input - 1 - base) / step + 1 };
+    let hi = if hi < count { hi } else { count };
+    if lo < hi {
+        (lo, hi)
+    } else {
+        (0, 0)
+    }
+}
+
 macro_rules! formulation {
     ($t:ident) => {
         #[doc = concat!("The formulation in `", stringify!($t), "`; see the [module docs](super).")]
@@ -167,25 +199,21 @@ macro_rules! formulation {
                 let mut n = 0;
                 while n < u.len() {
                     let (o, i, j) = (n / (oh * ow), n / ow % oh, n % ow);
+                    // Geometry::tap for whole rows and columns: only taps inside the input.
+                    let ((a0, a1), (b0, b1)) = (rows.window(i), cols.window(j));
+                    // An empty window (all padding) leaves the bias.
+                    let q0 = (j * cols.stride + b0 * cols.dilation).saturating_sub(cols.before);
                     let mut s = b[o];
                     let mut c = 0;
                     while c < ci {
-                        let mut a = 0;
-                        while a < kh {
-                            // Geometry::tap, a row at a time: a padding row adds nothing.
-                            if let Some(p) = rows.padded_input(i * rows.stride + a * rows.dilation)
-                            {
-                                let (x_row, k_row) =
-                                    ((c * h + p) * w, ((o * ci + c) * kh + a) * kw);
-                                let mut bb = 0;
-                                while bb < kw {
-                                    if let Some(q) =
-                                        cols.padded_input(j * cols.stride + bb * cols.dilation)
-                                    {
-                                        s += x[x_row + q] * k[k_row + bb];
-                                    }
-                                    bb += 1;
-                                }
+                        let mut a = a0;
+                        while a < a1 {
+                            let p = i * rows.stride + a * rows.dilation - rows.before;
+                            let (x_row, k_row) = ((c * h + p) * w + q0, ((o * ci + c) * kh + a) * kw);
+                            let mut bb = b0;
+                            while bb < b1 {
+                                s += x[x_row + (bb - b0) * cols.dilation] * k[k_row + bb];
+                                bb += 1;
                             }
                             a += 1;
                         }
@@ -244,28 +272,27 @@ macro_rules! formulation {
                     let mut s = 0.0;
                     let mut o = 0;
                     while o < co {
-                        let mut r = 0;
-                        while r < rows.extent {
-                            // Row y + r of P and row r of R; a zero row of either adds nothing.
-                            if let (Some(i), Some(a)) = (
-                                rows.padded_dilated_delta(y + r),
-                                rows.rotated_dilated_kernel(r),
-                            ) {
-                                let (d_row, k_row) =
-                                    ((o * oh + i) * ow, ((o * ci + c) * kh + a) * kw);
-                                let mut t = 0;
-                                while t < cols.extent {
-                                    if let (Some(j), Some(bb)) = (
-                                        cols.padded_dilated_delta(z + t),
-                                        cols.rotated_dilated_kernel(t),
-                                    ) {
+                        // Row r of R = rot180(dilate_D(k)) is zero unless r = EK-1 - a*D, where it
+                        // holds kernel row a; it meets row y + r of P = pad(dilate_S(delta), EK-1),
+                        // which holds delta row (y + r - (EK-1)) / S = (y - a*D) / S when that is a
+                        // multiple of S inside delta, and is zero otherwise. Columns likewise.
+                        let mut a = 0;
+                        while a < kh && a * rows.dilation <= y {
+                            let dy = y - a * rows.dilation;
+                            if dy % rows.stride == 0 && dy / rows.stride < oh {
+                                let i = dy / rows.stride;
+                                let (d_row, k_row) = ((o * oh + i) * ow, ((o * ci + c) * kh + a) * kw);
+                                let mut bb = 0;
+                                while bb < kw && bb * cols.dilation <= z {
+                                    let dz = z - bb * cols.dilation;
+                                    if dz % cols.stride == 0 && dz / cols.stride < ow {
                                         // P[o][y + r][z + t] * R[o][c][r][t]
-                                        s += delta[d_row + j] * k[k_row + bb];
+                                        s += delta[d_row + dz / cols.stride] * k[k_row + bb];
                                     }
-                                    t += 1;
+                                    bb += 1;
                                 }
                             }
-                            r += 1;
+                            a += 1;
                         }
                         o += 1;
                     }
@@ -285,19 +312,22 @@ macro_rules! formulation {
                     let (plane, a, bb) = (n / (kh * kw), n / kw % kh, n % kw);
                     let (o, c) = (plane / ci, plane % ci);
                     let (a_offset, b_offset) = (a * rows.dilation, bb * cols.dilation);
+                    // Rows i*SH + a*DH and columns j*SW + b*DW of xpad that are not padding.
+                    let ((i0, i1), (j0, j1)) = (rows.reach(a), cols.reach(bb));
+                    // An empty range (all padding) leaves 0.
+                    let q0 = (j0 * cols.stride + b_offset).saturating_sub(cols.before);
                     let mut s = 0.0;
-                    let mut i = 0;
-                    while i < oh {
-                        // Row i*SH + a*DH of xpad; a padding row adds nothing.
-                        if let Some(p) = rows.padded_input(i * rows.stride + a_offset) {
-                            let (x_row, d_row) = ((c * h + p) * w, (o * oh + i) * ow);
-                            let mut j = 0;
-                            while j < ow {
-                                if let Some(q) = cols.padded_input(j * cols.stride + b_offset) {
-                                    s += x[x_row + q] * delta[d_row + j];
-                                }
-                                j += 1;
-                            }
+                    let mut i = i0;
+                    while i < i1 {
+                        let p = i * rows.stride + a_offset - rows.before;
+                        if j0 == j1 {
+                            break;
+                        }
+                        let (x_row, d_row) = ((c * h + p) * w + q0, (o * oh + i) * ow);
+                        let mut j = j0;
+                        while j < j1 {
+                            s += x[x_row + (j - j0) * cols.stride] * delta[d_row + j];
+                            j += 1;
                         }
                         i += 1;
                     }
