@@ -3,6 +3,8 @@
 //! ```sh
 //! cargo run --example expand -- "input = 5x5, kernel = 3x3"
 //! cargo run --example expand -- "input = 28x28, kernel = 5x5" --no-check   # without the compile-time proof
+//! cargo run --example expand -- "input = 28x28, kernel = 5x5" --window     # loops over windows
+//! cargo run --example expand -- "input = 28x28, kernel = 5x5" --window     # loops over windows
 //! ```
 
 use conv_engine::emit::{generate_with, Options};
@@ -12,11 +14,13 @@ use std::str::FromStr;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(attr) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: expand \"input = 5x5, kernel = 3x3\" [--no-check]");
+        eprintln!("usage: expand \"input = 5x5, kernel = 3x3\" [--no-check] [--window]");
         return ExitCode::FAILURE;
     };
+    let flag = |name: &str| args.iter().any(|a| a == name);
     let options = Options {
-        compile_time_check: !args.iter().any(|a| a == "--no-check"),
+        compile_time_check: !flag("--no-check"),
+        strategy: flag("--window").then_some(conv_engine::Strategy::Window),
     };
     let tokens = match proc_macro2::TokenStream::from_str(attr) {
         Ok(t) => t,

@@ -53,9 +53,11 @@
 //! a small `const fn` that maps a position to the row (or column) of the source array found
 //! there, or to `None` where the virtual array holds a zero: `padded_dilated_delta` for `P`,
 //! `rotated_dilated_kernel` for `R`, `padded_input` for `xpad`. `P[o][y][z]` is
-//! `delta[o][i][j]` when row `y` maps to `i` and column `z` to `j`, else 0. The loops skip a
-//! zero row whole, and read the geometry once per call (constant evaluation pays for every
-//! step; see [`crate::proof`]).
+//! `delta[o][i][j]` when row `y` maps to `i` and column `z` to `j`, else 0. Those maps define the
+//! virtual arrays (the tests check them against the pictures above); the loops visit only
+//! their nonzero entries, with index ranges computed once per row (`Axis::window`,
+//! `Axis::reach`) and the nonzero rows of `R` enumerated directly, because constant evaluation
+//! pays for every step and every call (see [`crate::proof`]).
 //!
 //! # One source for compile time and run time
 //!
@@ -92,13 +94,25 @@ impl Axis {
     /// `0 <= i*S + a*D - before < input`. Loops use it once per row instead of asking
     /// [`Axis::padded_input`] per element (constant evaluation pays for every call).
     const fn window(self, i: usize) -> (usize, usize) {
-        range(i * self.stride, self.dilation, self.before, self.input, self.extent_taps())
+        range(
+            i * self.stride,
+            self.dilation,
+            self.before,
+            self.input,
+            self.extent_taps(),
+        )
     }
 
     /// Outputs `[lo, hi)` whose tap `a` reads inside the input: the `i` with
     /// `0 <= i*S + a*D - before < input`.
     const fn reach(self, a: usize) -> (usize, usize) {
-        range(a * self.dilation, self.stride, self.before, self.input, self.output)
+        range(
+            a * self.dilation,
+            self.stride,
+            self.before,
+            self.input,
+            self.output,
+        )
     }
 
     /// Number of kernel taps along this axis.
@@ -118,6 +132,7 @@ impl Axis {
         }
     }
 
+    #[cfg(test)]
     /// The index of `x` at position `y` of the virtual padded input, or `None` in the padding
     /// (`before` zeros first, then the input, then zeros).
     const fn padded_input(self, y: usize) -> Option<usize> {
@@ -127,6 +142,7 @@ impl Axis {
         Some(y - self.before)
     }
 
+    #[cfg(test)]
     /// The index of `delta` at position `y` of the virtual `pad(dilate_S(delta), EK - 1)`, or
     /// `None` where it holds a zero: one of the `EK - 1` zeros of padding on either side, or
     /// one of the `S - 1` zeros inserted between entries.
@@ -141,6 +157,7 @@ impl Axis {
         Some(dilated / self.stride)
     }
 
+    #[cfg(test)]
     /// The kernel tap at position `r` of the virtual `rot180(dilate_D(k))`, or `None` where it
     /// holds one of the `D - 1` zeros inserted between taps.
     const fn rotated_dilated_kernel(self, r: usize) -> Option<usize> {
@@ -152,11 +169,25 @@ impl Axis {
 }
 
 /// `[lo, hi)` of the `t < count` with `0 <= base + t*step - before < input`.
-const fn range(base: usize, step: usize, before: usize, input: usize, count: usize) -> (usize, usize) {
+const fn range(
+    base: usize,
+    step: usize,
+    before: usize,
+    input: usize,
+    count: usize,
+) -> (usize, usize) {
     // base + t*step >= before
-    let lo = if base >= before { 0 } else { (before - base).div_ceil(step) };
+    let lo = if base >= before {
+        0
+    } else {
+        (before - base).div_ceil(step)
+    };
     // base + t*step <= before + input - 1
-    let hi = if base > before + input - 1 { 0 } else { (before + input - 1 - base) / step + 1 };
+    let hi = if base > before + input - 1 {
+        0
+    } else {
+        (before + input - 1 - base) / step + 1
+    };
     let hi = if hi < count { hi } else { count };
     if lo < hi {
         (lo, hi)
@@ -209,7 +240,8 @@ macro_rules! formulation {
                         let mut a = a0;
                         while a < a1 {
                             let p = i * rows.stride + a * rows.dilation - rows.before;
-                            let (x_row, k_row) = ((c * h + p) * w + q0, ((o * ci + c) * kh + a) * kw);
+                            let (x_row, k_row) =
+                                ((c * h + p) * w + q0, ((o * ci + c) * kh + a) * kw);
                             let mut bb = b0;
                             while bb < b1 {
                                 s += x[x_row + (bb - b0) * cols.dilation] * k[k_row + bb];
@@ -281,7 +313,8 @@ macro_rules! formulation {
                             let dy = y - a * rows.dilation;
                             if dy % rows.stride == 0 && dy / rows.stride < oh {
                                 let i = dy / rows.stride;
-                                let (d_row, k_row) = ((o * oh + i) * ow, ((o * ci + c) * kh + a) * kw);
+                                let (d_row, k_row) =
+                                    ((o * oh + i) * ow, ((o * ci + c) * kh + a) * kw);
                                 let mut bb = 0;
                                 while bb < kw && bb * cols.dilation <= z {
                                     let dz = z - bb * cols.dilation;

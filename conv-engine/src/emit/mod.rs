@@ -5,9 +5,10 @@ mod check;
 mod docs;
 mod shape;
 mod unroll;
+mod window;
 
 use crate::derive::Derivation;
-use crate::{ChannelLayout, Padding, Spec};
+use crate::{ChannelLayout, Padding, Spec, Strategy};
 use proc_macro2::TokenStream;
 use quote::quote;
 use shape::Shapes;
@@ -38,12 +39,15 @@ pub struct Options {
     /// time (on by default; the attribute always emits it). Turning it off is for measuring what
     /// the check costs.
     pub compile_time_check: bool,
+    /// Overrides the spec's strategy (`None`: the spec's own choice).
+    pub strategy: Option<Strategy>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             compile_time_check: true,
+            strategy: None,
         }
     }
 }
@@ -72,7 +76,10 @@ pub fn generate_with(
         )
     })?;
     let shapes = Shapes::new(spec);
-    let bodies = unroll::bodies(&d, &shapes);
+    let bodies = match options.strategy.unwrap_or_else(|| spec.auto_strategy()) {
+        Strategy::Full => unroll::bodies(&d, &shapes),
+        Strategy::Window => window::bodies(spec, &shapes),
+    };
     let name = &target.ident;
     let t = &shapes.scalar;
     let (x_ty, k_ty, b_ty, u_ty) = (

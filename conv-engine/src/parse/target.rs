@@ -1,38 +1,59 @@
 //! The item `#[conv2d]` is applied to: a unit struct without generics.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
+use syn::{Error, Item};
 
 const EXPECTED: &str = "`#[conv2d]` applies to a unit struct such as `pub struct Textbook;`";
 
-/// The target struct, or a spanned error naming what was found instead.
+/// The target struct, or an error spanned on what makes it something else (the keyword, the
+/// fields, the generics).
 pub(super) fn target(item: TokenStream) -> syn::Result<syn::ItemStruct> {
-    let item: syn::Item = syn::parse2(item)?;
-    let (span, found): (proc_macro2::Span, &str) = match item {
-        syn::Item::Struct(s) => {
-            if !s.generics.params.is_empty() || s.generics.where_clause.is_some() {
-                (s.generics.span(), "a generic struct (the array sizes are fixed, so the layer takes no parameters)")
-            } else if !matches!(s.fields, syn::Fields::Unit) {
-                (
-                    s.fields.span(),
-                    "a struct with fields (the layer holds no data; remove the fields)",
-                )
-            } else {
-                return Ok(s);
-            }
-        }
-        syn::Item::Enum(e) => (e.enum_token.span, "an enum"),
-        syn::Item::Fn(f) => (f.sig.fn_token.span, "a function"),
-        syn::Item::Union(u) => (u.union_token.span, "a union"),
-        other => (first_token_span(&other), "another kind of item"),
+    // `syn::ItemStruct` fails on an enum or a fn with a confusing message; `Item` parses both.
+    let item: Item = syn::parse2(item)?;
+    let (span, found) = match item {
+        Item::Struct(s) => return unit_struct(s),
+        Item::Enum(e) => (e.enum_token.span, "an enum"),
+        Item::Union(u) => (u.union_token.span, "a union"),
+        Item::Fn(f) => (f.sig.fn_token.span, "a function"),
+        Item::Trait(t) => (t.trait_token.span, "a trait"),
+        Item::Impl(i) => (i.impl_token.span, "an impl block"),
+        Item::Mod(m) => (m.mod_token.span, "a module"),
+        Item::Type(t) => (t.type_token.span, "a type alias"),
+        Item::Const(c) => (c.const_token.span, "a constant"),
+        Item::Static(s) => (s.static_token.span, "a static"),
+        other => (first_token(&other), "another kind of item"),
     };
-    Err(syn::Error::new(span, format!("{EXPECTED}; found {found}")))
+    Err(Error::new(span, format!("{EXPECTED}; found {found}")))
 }
 
-fn first_token_span(item: &syn::Item) -> proc_macro2::Span {
+fn unit_struct(s: syn::ItemStruct) -> syn::Result<syn::ItemStruct> {
+    if !s.generics.params.is_empty() || s.generics.where_clause.is_some() {
+        return Err(Error::new_spanned(
+            &s.generics,
+            format!(
+                "{EXPECTED}; found a generic struct \
+                 (the layer's sizes are fixed by the attribute, so it takes no parameters)"
+            ),
+        ));
+    }
+    if !matches!(s.fields, syn::Fields::Unit) {
+        let kind = match s.fields {
+            syn::Fields::Named(_) => "a struct with fields",
+            _ => "a tuple struct",
+        };
+        return Err(Error::new(
+            s.fields.span(),
+            format!("{EXPECTED}; found {kind} (the layer holds no data: remove the fields)"),
+        ));
+    }
+    Ok(s)
+}
+
+fn first_token(item: &Item) -> Span {
     item.to_token_stream()
         .into_iter()
         .next()
-        .map_or_else(proc_macro2::Span::call_site, |t| t.span())
+        .map_or_else(Span::call_site, |t| t.span())
 }

@@ -1,6 +1,6 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = SIZE, kernel = 3x3)]
-pub struct Layer;
+pub struct Textbook;
 
 fn main() {}

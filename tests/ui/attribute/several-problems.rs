@@ -1,6 +1,6 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = 0x5, kernel = 3X3, strid = 2)]
-pub struct Layer;
+pub struct Textbook;
 
 fn main() {}

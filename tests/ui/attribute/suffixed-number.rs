@@ -1,6 +1,6 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = 5u8, kernel = 3x3)]
-pub struct Layer;
+pub struct Textbook;
 
 fn main() {}

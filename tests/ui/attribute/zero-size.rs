@@ -1,6 +1,6 @@
 use conv_runtime::conv2d;
 
-#[conv2d(input = (5, 0), kernel = 3x3)]
-pub struct Layer;
+#[conv2d(input = (0, 5), kernel = 3x3)]
+pub struct Textbook;
 
 fn main() {}

@@ -1,6 +1,6 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = 5x5, kernel = 3x3, stride = 0)]
-pub struct Layer;
+pub struct Textbook;
 
 fn main() {}

@@ -1,8 +1,8 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = 5x5, kernel = 3x3)]
-pub enum Layer {
-    A,
+pub enum Textbook {
+    Layer,
 }
 
 fn main() {}

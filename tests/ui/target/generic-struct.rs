@@ -1,6 +1,6 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = 5x5, kernel = 3x3)]
-pub struct Layer<T>(core::marker::PhantomData<T>);
+pub struct Textbook<const N: usize>;
 
 fn main() {}

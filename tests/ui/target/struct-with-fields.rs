@@ -1,8 +1,8 @@
 use conv_runtime::conv2d;
 
 #[conv2d(input = 5x5, kernel = 3x3)]
-pub struct Layer {
-    weights: [f32; 9],
+pub struct Textbook {
+    pub weights: [f32; 9],
 }
 
 fn main() {}

@@ -1,0 +1,381 @@
+//! Every bad attribute or target gives an error saying what was found and what is expected.
+
+use super::{errors, errors_on, ok, one_error, parse};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+#[test]
+fn rejects_bad_keys() {
+    one_error(
+        quote!(kernel = 3x3),
+        "missing `input = HxW` (for example `input = 5x5`)",
+    );
+    one_error(
+        quote!(input = 5x5),
+        "missing `kernel = HxW` (for example `kernel = 3x3`)",
+    );
+    let want = "unknown key `inptu`; expected one of `input`, `kernel`, `stride`, `padding`, \
+                `dilation`, `in_channels`, `out_channels`, `scalar` (did you mean `input`?)";
+    one_error(quote!(inptu = 5x5, kernel = 3x3), want);
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, colour = 1),
+        "unknown key `colour`; expected",
+    );
+    let got = errors(quote!(input = 5x5, kernel = 3x3, colour = 1));
+    assert!(!got[0].contains("did you mean"), "{got:?}");
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, input = 6x6),
+        "duplicate key `input`; it was first given as `input = 5x5`",
+    );
+    one_error(
+        quote!(input 5x5, kernel = 3x3),
+        "expected `=` after `input`, found `5x5`",
+    );
+    one_error(
+        quote!(input =, kernel = 3x3),
+        "expected a value after `input =`",
+    );
+    one_error(
+        quote!(input = 5x5,, kernel = 3x3),
+        "expected `key = value` before this `,`",
+    );
+    one_error(
+        quote!(5x5, kernel = 3x3),
+        "expected a key such as `input`, found `5x5`",
+    );
+}
+
+#[test]
+fn rejects_sizes_that_lex_as_something_else() {
+    one_error(
+        quote!(input = 0x5, kernel = 3x3),
+        "`0x5` reads as the hexadecimal number 0x5, not as 0 rows by 5 columns",
+    );
+    one_error(
+        quote!(input = 0b11, kernel = 3x3),
+        "reads as the binary number",
+    );
+    one_error(
+        quote!(input = 5e5, kernel = 3x3),
+        "`5e5` reads as the floating-point number 5e5; did you mean `input = 5x5`?",
+    );
+    one_error(
+        quote!(input = 5.0, kernel = 3x3),
+        "reads as the floating-point number 5.0; `input` takes whole rows and columns",
+    );
+    one_error(
+        quote!(input = 5X5, kernel = 3x3),
+        "lowercase `x` between rows and columns: `5x5`",
+    );
+    one_error(quote!(input = 5 x 5, kernel = 3x3), "without spaces: `5x5`");
+    one_error(quote!(input = 5 x5, kernel = 3x3), "without spaces: `5x5`");
+    one_error(quote!(input = 5x 5, kernel = 3x3), "without spaces: `5x5`");
+    one_error(
+        quote!(input = 5x, kernel = 3x3),
+        "`5x` is missing the columns",
+    );
+    one_error(
+        quote!(input = 5, kernel = 3x3),
+        "needs rows and columns, found only `5`",
+    );
+    one_error(
+        quote!(input = 5x5x5, kernel = 3x3),
+        "takes 2 numbers (rows x columns), found 3",
+    );
+    one_error(
+        quote!(input = (5, 5, 5), kernel = 3x3),
+        "takes 2 numbers `(rows, columns)`, found 3",
+    );
+    one_error(
+        quote!(input = (5), kernel = 3x3),
+        "takes 2 numbers `(rows, columns)`, found 1",
+    );
+    one_error(
+        quote!(input = 5u8, kernel = 3x3),
+        "has the type suffix `u8`",
+    );
+    one_error(
+        quote!(input = 5x5u8, kernel = 3x3),
+        "has the type suffix `u8`; sizes take none: write `5x5`",
+    );
+    one_error(
+        quote!(input = (5u8, 5), kernel = 3x3),
+        "has the type suffix `u8`; write `5`",
+    );
+    one_error(
+        quote!(input = 5xa, kernel = 3x3),
+        "expected a size like `5x5` or `(5, 5)` for `input`, found `5xa`",
+    );
+    one_error(
+        quote!(input = N, kernel = 3x3),
+        "found `N`; the macro reads the attribute's tokens",
+    );
+    one_error(
+        quote!(input = SIZES::A, kernel = 3x3),
+        "expected a size like `5x5`",
+    );
+    one_error(
+        quote!(input = "5x5", kernel = 3x3),
+        "not a string: remove the quotes",
+    );
+    one_error(
+        quote!(input = -5x5, kernel = 3x3),
+        "`input` cannot be negative, found `-5x5`",
+    );
+    one_error(
+        quote!(input = (5, -5), kernel = 3x3),
+        "`input` cannot be negative, found `-5`",
+    );
+    one_error(
+        quote!(input = (5, 2.5), kernel = 3x3),
+        "`2.5` is not a whole number",
+    );
+}
+
+#[test]
+fn reports_each_bad_number_of_a_tuple() {
+    let got = errors(quote!(input = (-5, 0x5), kernel = 3x3));
+    assert_eq!(got.len(), 2, "{got:#?}");
+}
+
+#[test]
+fn rejects_numbers_too_large_for_usize_without_panicking() {
+    one_error(
+        quote!(input = 999999999999999999999999999999x5, kernel = 3x3),
+        "is too large",
+    );
+    one_error(
+        quote!(input = (5, 999999999999999999999999999999), kernel = 3x3),
+        "is too large",
+    );
+    one_error(
+        quote!(
+            input = 5x5,
+            kernel = 3x3,
+            stride = 999999999999999999999999999999
+        ),
+        "is too large",
+    );
+    let huge = usize::MAX.to_string();
+    let huge: TokenStream = huge.parse().unwrap();
+    for attr in [
+        quote!(input = 5x5, kernel = 3x3, dilation = #huge),
+        quote!(input = (#huge, 5), kernel = 3x3, padding = same),
+        quote!(input = (#huge, #huge), kernel = 1x1),
+        quote!(input = 5x5, kernel = 3x3, in_channels = #huge, out_channels = #huge),
+        quote!(input = 5x5, kernel = 3x3, padding = (0, 0, 0, #huge)),
+        quote!(
+            input = 1x1,
+            kernel = 1x1,
+            padding = (0, 0, 0, 1000000000000)
+        ),
+        quote!(input = 1x1000000, kernel = 1x500000),
+    ] {
+        let got = errors(attr.clone());
+        assert_eq!(got.len(), 1, "`{attr}`: {got:#?}");
+    }
+}
+
+#[test]
+fn rejects_bad_stride_padding_dilation_channels_and_scalar() {
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, stride = 0),
+        "`stride` must be at least 1, found 0",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, stride = (1, 0)),
+        "`stride` columns must be at least 1",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, stride = -1),
+        "`stride` cannot be negative",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, stride = 2x2),
+        "write `(2, 2)`",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, stride = 1.5),
+        "not a whole number",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, dilation = 0),
+        "`dilation` must be at least 1, found 0",
+    );
+    one_error(quote!(input = 5x5, kernel = 3x3, padding = sam), "unknown padding `sam`; expected `valid`, `same` or `(top, bottom, left, right)` (did you mean `same`?)");
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, padding = SAME),
+        "(did you mean `same`?)",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, padding = full),
+        "unknown padding `full`",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, padding = (1, 1)),
+        "takes 4 numbers `(top, bottom, left, right)`, found 2",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, padding = 1),
+        "write `(1, 1, 1, 1)`",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, in_channels = 0),
+        "`in_channels` must be at least 1, found 0",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, out_channels = C),
+        "expected a number like `3` for `out_channels`",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, scalar = f16),
+        "expected `f32` or `f64` for `scalar`, found `f16`",
+    );
+    let got = errors(quote!(input = 5x5, kernel = 3x3, scalar = f16));
+    assert!(!got[0].contains("did you mean"), "{got:?}");
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, scalar = F64),
+        "(did you mean `f64`?)",
+    );
+}
+
+#[test]
+fn rejects_zero_sizes_each_on_its_number() {
+    one_error(
+        quote!(input = (0, 5), kernel = 3x3),
+        "`input` rows must be at least 1, found 0",
+    );
+    one_error(
+        quote!(input = 5x0, kernel = 3x3),
+        "`input` columns must be at least 1, found 0",
+    );
+    let got = errors(quote!(input = (0, 0), kernel = (3, 0), stride = 0));
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert!(
+        got.iter()
+            .all(|e| e.contains("must be at least 1, found 0")),
+        "{got:#?}"
+    );
+}
+
+#[test]
+fn rejects_kernels_larger_than_the_input() {
+    one_error(
+        quote!(input = 5x5, kernel = 7x7),
+        "kernel 7x7 is larger than input 5x5 with padding `valid`",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x6),
+        "kernel 3x6 is larger than input 5x5",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, dilation = 3),
+        "kernel 3x3 with dilation 3 spans 7x7, which is larger than input 5x5 with padding `valid`",
+    );
+    one_error(
+        quote!(input = 5x5, kernel = 8x3, padding = (1, 1, 0, 0)),
+        "kernel 8x3 is larger than input 5x5 with padding `(1, 1, 0, 0)` (7x5 once padded)",
+    );
+    // `same` pads the input up to the kernel.
+    assert_eq!(
+        ok(quote!(input = 5x5, kernel = 7x7, padding = same))
+            .geometry
+            .output(),
+        [5, 5]
+    );
+}
+
+#[test]
+fn rejects_layers_too_large_to_unroll() {
+    let want = "layer too large to unroll: 64x64 input with 9x9 kernel gives 762048 terms \
+                (forward + backward), more than the limit of 100000";
+    one_error(quote!(input = 64x64, kernel = 9x9), want);
+    one_error(
+        quote!(
+            input = 28x28,
+            kernel = 3x3,
+            in_channels = 8,
+            out_channels = 8
+        ),
+        "28x28 input with 3x3 kernel, 8 -> 8 channels gives 1168128 terms",
+    );
+    // Just under the limit: 3 * 26 * 26 * 9 * 4 = 73008.
+    ok(quote!(input = 28x28, kernel = 3x3, out_channels = 4));
+}
+
+#[test]
+fn reports_every_problem_at_once() {
+    let got = errors(quote!(input = 0x5, kernel = 3X3, strid = 2, scalar = f16));
+    assert_eq!(got.len(), 4, "{got:#?}");
+    // A bad scalar does not hide a geometry problem.
+    let got = errors(quote!(input = 5x5, kernel = 7x7, scalar = f16));
+    assert_eq!(got.len(), 2, "{got:#?}");
+    // Attribute and target problems come together.
+    let got = errors_on(
+        quote!(input = 5X5, kernel = 3x3),
+        quote!(
+            enum L {}
+        ),
+    );
+    assert_eq!(got.len(), 2, "{got:#?}");
+}
+
+#[test]
+fn rejects_targets_that_are_not_unit_structs() {
+    let attr = quote!(input = 5x5, kernel = 3x3);
+    let cases = [
+        (
+            quote!(
+                struct L {
+                    a: u8,
+                }
+            ),
+            "found a struct with fields",
+        ),
+        (
+            quote!(
+                struct L(u8);
+            ),
+            "found a tuple struct",
+        ),
+        (
+            quote!(
+                enum L {}
+            ),
+            "found an enum",
+        ),
+        (
+            quote!(
+                fn l() {}
+            ),
+            "found a function",
+        ),
+        (
+            quote!(
+                struct L<const N: usize>;
+            ),
+            "found a generic struct",
+        ),
+        (quote!(impl L {}), "found an impl block"),
+    ];
+    for (item, want) in cases {
+        let got = errors_on(attr.clone(), item.clone());
+        assert_eq!(got.len(), 1, "`{item}`: {got:#?}");
+        assert!(got[0]
+            .starts_with("`#[conv2d]` applies to a unit struct such as `pub struct Textbook;`"));
+        assert!(
+            got[0].contains(want),
+            "`{item}`: expected `{want}` in `{}`",
+            got[0]
+        );
+    }
+    let (_, target) = parse(
+        attr,
+        quote!(
+            #[doc = "A layer."]
+            pub(crate) struct L;
+        ),
+    )
+    .unwrap();
+    assert_eq!(target.ident, "L");
+}
