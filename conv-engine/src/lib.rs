@@ -33,4 +33,7 @@ pub mod parse;
 
 pub use geometry::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 #[cfg(feature = "derive")]
-pub use spec::{ChannelLayout, Scalar, Spec, Strategy, AUTO_FULL_TERMS, MAX_UNROLLED_TERMS};
+pub use spec::{
+    ChannelLayout, Scalar, Spec, Strategy, Unroll, AUTO_FULL_TERMS, MAX_UNROLLED_TERMS,
+    MAX_WINDOW_MACS,
+};

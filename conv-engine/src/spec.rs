@@ -11,6 +11,24 @@ pub const MAX_UNROLLED_TERMS: usize = 100_000;
 /// kernel (43,200 products) is unrolled: its debug build takes about 2 s and 0.4 GB.
 pub const AUTO_FULL_TERMS: usize = 50_000;
 
+/// Most multiply-adds per forward pass of a layer emitted with [`Strategy::Window`]: the
+/// compile-time proof evaluates the layer and the reference formulation in rustc's constant
+/// evaluator, which is slow (about 0.3 s for 43,000 multiply-adds) and stops long-running
+/// evaluations.
+pub const MAX_WINDOW_MACS: usize = 150_000;
+
+/// The `unroll` key: which [`Strategy`] to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Unroll {
+    /// [`Strategy::Full`], up to [`MAX_UNROLLED_TERMS`].
+    Full,
+    /// [`Strategy::Window`].
+    Window,
+    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`], else [`Strategy::Window`] (the default).
+    #[default]
+    Auto,
+}
+
 /// How the generated functions are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Strategy {
@@ -59,15 +77,18 @@ pub struct Spec {
     pub layout: ChannelLayout,
     /// Element type.
     pub scalar: Scalar,
+    /// Code-generation strategy asked for.
+    pub unroll: Unroll,
 }
 
 impl Spec {
-    /// The textbook layout (`Plain`, `f32`) for a geometry.
+    /// The textbook layout (`Plain`, `f32`, `unroll = auto`) for a geometry.
     pub const fn new(geometry: Geometry) -> Self {
         Self {
             geometry,
             layout: ChannelLayout::Plain,
             scalar: Scalar::F32,
+            unroll: Unroll::Auto,
         }
     }
 
@@ -76,12 +97,14 @@ impl Spec {
         3 * self.geometry.nonzero_terms()
     }
 
-    /// The strategy `unroll = auto` picks: [`Strategy::Full`] up to [`AUTO_FULL_TERMS`].
-    pub const fn auto_strategy(&self) -> Strategy {
-        if self.unrolled_terms() <= AUTO_FULL_TERMS {
-            Strategy::Full
-        } else {
-            Strategy::Window
+    /// The strategy the code is emitted with: the one asked for, or for `auto`
+    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`] products and [`Strategy::Window`] above.
+    pub const fn strategy(&self) -> Strategy {
+        match self.unroll {
+            Unroll::Full => Strategy::Full,
+            Unroll::Window => Strategy::Window,
+            Unroll::Auto if self.unrolled_terms() <= AUTO_FULL_TERMS => Strategy::Full,
+            Unroll::Auto => Strategy::Window,
         }
     }
 }

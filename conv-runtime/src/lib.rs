@@ -34,6 +34,7 @@
 //! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
 //! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
 //! | `scalar` | `f32` or `f64` | `f32` |
+//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), or `auto` (`full` up to [`AUTO_FULL_TERMS`] products) | `auto` |
 //!
 //! The layer is the cross-correlation of TensorFlow's `conv2d`:
 //! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
@@ -52,10 +53,11 @@
 //! - Two proofs. During expansion the engine derives the gradients by the chain rule and
 //!   compares them term by term with the padded/rotated formulation; a mismatch is a compile
 //!   error. Then a `const` item evaluates the emitted `const fn`s on integer-valued inputs and
-//!   compares them exactly with [`reference`] (see [`proof`]); a wrong term fails the build.
+//!   compares them exactly with [`mod@reference`] (see [`proof`]); a wrong term fails the build.
 //!
-//! Bad attributes are spanned compile errors (the struct is still emitted), and layers whose
-//! unrolled code would exceed [`MAX_UNROLLED_TERMS`] products are rejected with the count.
+//! Bad attributes are spanned compile errors (the struct is still emitted). `unroll = full`
+//! beyond [`MAX_UNROLLED_TERMS`] products, and window layers beyond [`MAX_WINDOW_MACS`]
+//! multiply-adds (the compile-time proof's budget), are rejected with the count.
 //!
 //! # What this crate holds
 //!
@@ -104,9 +106,8 @@ pub use error::{Operand, ShapeError};
 pub use layer::Conv2d;
 pub use scalar::{Scalar, Tensor};
 
-/// Largest number of products (`u`, `dL/dx` and `dL/dk` together) a layer may unroll to.
 #[cfg(feature = "derivation")]
-pub use conv_engine::MAX_UNROLLED_TERMS;
+pub use conv_engine::{AUTO_FULL_TERMS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS};
 
 /// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian
 /// tables and chain rule, and the renderers in [`explain`](self::derivation::explain).

@@ -76,7 +76,7 @@ pub fn generate_with(
         )
     })?;
     let shapes = Shapes::new(spec);
-    let bodies = match options.strategy.unwrap_or_else(|| spec.auto_strategy()) {
+    let bodies = match options.strategy.unwrap_or_else(|| spec.strategy()) {
         Strategy::Full => unroll::bodies(&d, &shapes),
         Strategy::Window => window::bodies(spec, &shapes),
     };

@@ -5,7 +5,7 @@ use super::entries::{entries, Entry};
 use super::suggest::{did_you_mean, nearest};
 use super::values::{self, Num, Pair, Value};
 use super::Errors;
-use crate::Scalar;
+use crate::{Scalar, Unroll};
 use proc_macro2::{Span, TokenStream};
 use syn::Error;
 
@@ -20,6 +20,7 @@ pub(super) struct Given {
     pub in_channels: Option<Num>,
     pub out_channels: Option<Num>,
     pub scalar: Option<Scalar>,
+    pub unroll: Option<Unroll>,
 }
 
 /// Parses one value into its field of [`Given`]; the `&str` is the key, for messages.
@@ -75,6 +76,7 @@ pub(super) const KEYS: &[Key] = &[
     optional("in_channels", |g, k, v| values::count(k, v).map(|x| g.in_channels = Some(x))),
     optional("out_channels", |g, k, v| values::count(k, v).map(|x| g.out_channels = Some(x))),
     optional("scalar", |g, k, v| values::scalar(k, v).map(|x| g.scalar = Some(x))).not_geometry(),
+    optional("unroll", |g, k, v| values::unroll(k, v).map(|x| g.unroll = Some(x))).not_geometry(),
 ];
 
 /// Reads the attribute through [`KEYS`]. Every problem goes to `errors`; the values come back

@@ -6,8 +6,8 @@ use super::keys::Given;
 use super::values::{self, Num, Pair};
 use super::Errors;
 use crate::{
-    ChannelLayout, Field, Geometry, GeometryError, GeometrySpec, Padding, Scalar, Spec,
-    MAX_UNROLLED_TERMS,
+    ChannelLayout, Field, Geometry, GeometryError, GeometrySpec, Padding, Scalar, Spec, Strategy,
+    MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
 };
 use proc_macro2::Span;
 use syn::Error;
@@ -40,6 +40,7 @@ pub(super) fn spec(given: &Given, errors: &mut Errors) -> Option<Spec> {
             ChannelLayout::Plain
         },
         scalar: given.scalar.unwrap_or(Scalar::F32),
+        unroll: given.unroll.unwrap_or_default(),
     };
     errors.ok(unroll_limit(&spec, input.span))?;
     Some(spec)
@@ -202,7 +203,8 @@ fn geometry_error(e: GeometryError, request: &GeometrySpec, given: &Given) -> Er
     }
 }
 
-/// Rejects layers whose unrolled forward and backward exceed [`MAX_UNROLLED_TERMS`].
+/// Rejects fully unrolled layers above [`MAX_UNROLLED_TERMS`] products and window layers above
+/// [`MAX_WINDOW_MACS`] multiply-adds.
 fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
     let g = &spec.geometry;
     let [oh, ow] = g.output();
@@ -222,19 +224,38 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
             ),
         ));
     };
-    let terms = spec.unrolled_terms();
-    if terms <= MAX_UNROLLED_TERMS {
-        return Ok(());
+    match spec.strategy() {
+        Strategy::Full => {
+            let terms = spec.unrolled_terms();
+            if terms <= MAX_UNROLLED_TERMS {
+                return Ok(());
+            }
+            Err(Error::new(
+                at,
+                format!(
+                    "layer too large to unroll: {} gives {terms} terms (forward + backward), more \
+                     than the limit of {MAX_UNROLLED_TERMS}; use `unroll = window` (loops over \
+                     output positions) or a smaller layer",
+                    describe(g)
+                ),
+            ))
+        }
+        Strategy::Window => {
+            let macs = g.macs();
+            if macs <= MAX_WINDOW_MACS {
+                return Ok(());
+            }
+            Err(Error::new(
+                at,
+                format!(
+                    "layer too large for the compile-time proof: {} needs {macs} multiply-adds \
+                     per forward pass, more than the limit of {MAX_WINDOW_MACS}; use a smaller \
+                     input or kernel, a larger stride or fewer channels",
+                    describe(g)
+                ),
+            ))
+        }
     }
-    Err(Error::new(
-        at,
-        format!(
-            "layer too large to unroll: {} gives {terms} terms (forward + backward), more than \
-             the limit of {MAX_UNROLLED_TERMS}; use a smaller input or kernel, a larger stride \
-             or fewer channels",
-            describe(g)
-        ),
-    ))
 }
 
 /// `28x28 input with 9x9 kernel`, with the stride, dilation, padding and channels that differ

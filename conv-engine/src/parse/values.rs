@@ -151,6 +151,23 @@ pub(super) fn padding(key: &str, v: &Value) -> syn::Result<Padding> {
 }
 
 /// `f32` or `f64`.
+/// `full`, `window` or `auto`.
+pub(super) fn unroll(key: &str, v: &Value) -> syn::Result<crate::Unroll> {
+    use crate::Unroll;
+    match v.tokens.as_slice() {
+        [TokenTree::Ident(id)] if id == "full" => Ok(Unroll::Full),
+        [TokenTree::Ident(id)] if id == "window" => Ok(Unroll::Window),
+        [TokenTree::Ident(id)] if id == "auto" => Ok(Unroll::Auto),
+        _ => {
+            let found = v.text();
+            let hint = super::suggest::did_you_mean(&found, &["full", "window", "auto"]);
+            Err(v.error(format!(
+                "expected `full`, `window` or `auto` for `{key}`, found `{found}`{hint}"
+            )))
+        }
+    }
+}
+
 pub(super) fn scalar(key: &str, v: &Value) -> syn::Result<Scalar> {
     match v.tokens.as_slice() {
         [TokenTree::Ident(id)] if id == "f32" => Ok(Scalar::F32),

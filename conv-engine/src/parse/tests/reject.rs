@@ -15,7 +15,7 @@ fn rejects_bad_keys() {
         "missing `kernel = HxW` (for example `kernel = 3x3`)",
     );
     let want = "unknown key `inptu`; expected one of `input`, `kernel`, `stride`, `padding`, \
-                `dilation`, `in_channels`, `out_channels`, `scalar` (did you mean `input`?)";
+                `dilation`, `in_channels`, `out_channels`, `scalar`, `unroll` (did you mean `input`?)";
     one_error(quote!(inptu = 5x5, kernel = 3x3), want);
     one_error(
         quote!(input = 5x5, kernel = 3x3, colour = 1),
@@ -288,8 +288,14 @@ fn rejects_kernels_larger_than_the_input() {
 #[test]
 fn rejects_layers_too_large_to_unroll() {
     let want = "layer too large to unroll: 64x64 input with 9x9 kernel gives 762048 terms \
-                (forward + backward), more than the limit of 100000";
-    one_error(quote!(input = 64x64, kernel = 9x9), want);
+                (forward + backward), more than the limit of 100000; use `unroll = window`";
+    one_error(quote!(input = 64x64, kernel = 9x9, unroll = full), want);
+    // `auto` switches to windows instead; they are limited by the proof's cost.
+    one_error(
+        quote!(input = 64x64, kernel = 9x9),
+        "layer too large for the compile-time proof: 64x64 input with 9x9 kernel needs 254016 \
+         multiply-adds per forward pass, more than the limit of 150000",
+    );
     one_error(
         quote!(
             input = 28x28,
@@ -297,10 +303,34 @@ fn rejects_layers_too_large_to_unroll() {
             in_channels = 8,
             out_channels = 8
         ),
-        "28x28 input with 3x3 kernel, 8 -> 8 channels gives 1168128 terms",
+        "28x28 input with 3x3 kernel, 8 -> 8 channels needs 389376 multiply-adds",
     );
-    // Just under the limit: 3 * 26 * 26 * 9 * 4 = 73008.
-    ok(quote!(input = 28x28, kernel = 3x3, out_channels = 4));
+    // Under the unroll limit (3 * 26 * 26 * 9 * 4 = 73008 terms), over `auto`'s threshold.
+    let spec = ok(quote!(
+        input = 28x28,
+        kernel = 3x3,
+        out_channels = 4,
+        unroll = full
+    ));
+    assert_eq!(spec.strategy(), crate::Strategy::Full);
+    let spec = ok(quote!(input = 28x28, kernel = 3x3, out_channels = 4));
+    assert_eq!(spec.strategy(), crate::Strategy::Window);
+    assert_eq!(
+        ok(quote!(input = 28x28, kernel = 5x5)).strategy(),
+        crate::Strategy::Full
+    );
+    assert_eq!(
+        ok(quote!(input = 5x5, kernel = 3x3, unroll = window)).strategy(),
+        crate::Strategy::Window
+    );
+}
+
+#[test]
+fn rejects_a_misspelt_strategy() {
+    one_error(
+        quote!(input = 5x5, kernel = 3x3, unroll = windwo),
+        "expected `full`, `window` or `auto` for `unroll`, found `windwo` (did you mean `window`?)",
+    );
 }
 
 #[test]

@@ -1,0 +1,145 @@
+//! The command line: one option per attribute key, plus the output format and destination.
+
+use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
+
+/// Examples and the JSON schema, shown by `--help` (not by `-h`).
+const AFTER_LONG_HELP: &str = concat!(
+    "Examples:\n",
+    "  conv-derivation --input 5x5 --kernel 3x3\n",
+    "  conv-derivation --input 5x5 --kernel 3x3 --format markdown --output textbook.md\n",
+    "  conv-derivation --input 6x5 --kernel 3x3 --stride 2 --padding same --format latex\n",
+    "  conv-derivation --input 28x28 --kernel 5x5 --format svg --output jacobian.svg\n",
+    "  conv-derivation --input \"(8, 6)\" --kernel 3x3 --in-channels 2 --out-channels 3 --format json\n",
+    "  conv-derivation --input 5x5 --kernel 3x3 --padding \"(1, 0, 2, 1)\" --format rust\n",
+    "\n",
+    "Detail: without --full, layers whose Jacobian du/dx has more than 2500 cells (input elements\n",
+    "times output elements) are summarised (index formulas, counts, the first equations; JSON:\n",
+    "counts only). --full writes everything; for markdown, latex and text it is refused above\n",
+    "1,000,000 Jacobian cells (the tables alone would be tens of megabytes).\n",
+    "\n",
+    "SVG: rows are input elements, columns output elements, one `rect class=\"cell\"` per nonzero\n",
+    "du/dx entry coloured by the kernel weight it equals. Above 256 rows or columns the matrix is\n",
+    "drawn in blocks (one per input row and output row, `rect class=\"block\"`), coloured by the\n",
+    "kernel row they hold; the caption says so.\n",
+    "\n",
+    "JSON (schema \"conv-derivation/1\", all indices 0-based, see the crate docs for the full schema):\n",
+    "  { \"schema\", \"attribute\", \"indexing\": \"0-based\", \"full\": bool,\n",
+    "    \"geometry\": { input, kernel, stride, dilation, padding, pads, in_channels,\n",
+    "                  out_channels, output, scalar, layout },\n",
+    "    \"forward\" | \"dx\" | \"dk\" | \"db\": { \"count\", \"terms\", \"sums\"?: [ { <element>, \"products\": [..] } ] } }\n",
+    "  pixel = { c, row, col } (x, u, delta), tap = { o, c, row, col } (k), bias = { o }.\n",
+    "  forward: { u, products: [{ x, k }] }   dx: { x, products: [{ delta, k }] }\n",
+    "  dk: { k, products: [{ delta, x }] }     db: { b, products: [{ delta }] }\n",
+    "  \"sums\" is present only when \"full\" is true.\n",
+);
+
+/// Prints the derivation of a `#[conv2d(...)]` layer: the forward sums, the Jacobian tables
+/// du/dx and du/dk, and the chain rule for dL/dx, dL/dk, dL/db; or the code the macro emits.
+///
+/// The layer options take exactly the attribute's values and are validated by the attribute's
+/// own parser, so every message is the one `#[conv2d]` would give.
+#[derive(Debug, Parser)]
+#[command(name = "conv-derivation", version, after_long_help = AFTER_LONG_HELP)]
+pub struct Cli {
+    /// Input size `HxW` or `(H, W)` (required), e.g. `5x5`, `(28, 28)`.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub input: Option<String>,
+
+    /// Kernel size `KHxKW` or `(KH, KW)` (required), e.g. `3x3`.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub kernel: Option<String>,
+
+    /// Stride `S` or `(SH, SW)` [attribute default: 1].
+    #[arg(long, value_name = "STRIDE", allow_hyphen_values = true)]
+    pub stride: Option<String>,
+
+    /// Padding `valid`, `same` (TensorFlow's rule) or `(top, bottom, left, right)`
+    /// [attribute default: valid].
+    #[arg(long, value_name = "PADDING", allow_hyphen_values = true)]
+    pub padding: Option<String>,
+
+    /// Dilation `D` or `(DH, DW)` [attribute default: 1].
+    #[arg(long, value_name = "DILATION", allow_hyphen_values = true)]
+    pub dilation: Option<String>,
+
+    /// Input channels (the attribute's `in_channels`) [attribute default: 1, no channel axis].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub in_channels: Option<String>,
+
+    /// Output channels (the attribute's `out_channels`) [attribute default: 1, no channel axis].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub out_channels: Option<String>,
+
+    /// Element type `f32` or `f64` [attribute default: f32]; only `--format rust` shows it.
+    #[arg(long, value_name = "TYPE", allow_hyphen_values = true)]
+    pub scalar: Option<String>,
+
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Write every table, equation and sum even for large layers (see "Detail" below).
+    #[arg(long, conflicts_with = "summary")]
+    pub full: bool,
+
+    /// Write the summary (index formulas, counts, first equations) even for small layers.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Name of the struct in `--format rust` [default: Layer].
+    #[arg(long, value_name = "IDENT", default_value = "Layer")]
+    pub name: String,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Markdown with `<sub>` subscripts and pipe tables (1-based indices, as in the textbook).
+    Markdown,
+    /// LaTeX (amsmath): `array` tables and `align*` equations (1-based indices).
+    Latex,
+    /// Plain text for terminals (1-based indices).
+    Text,
+    /// An SVG picture of the Jacobian du/dx sparsity pattern, coloured by kernel weight.
+    Svg,
+    /// The derivation as data (0-based indices; schema in `--help`).
+    Json,
+    /// The exact code `#[conv2d(...)]` emits, formatted with prettyplease.
+    Rust,
+}
+
+impl Cli {
+    /// The layer options as `(attribute key, command-line flag, value)`, in the attribute's
+    /// key order, only those given.
+    pub fn layer_options(&self) -> Vec<(&'static str, &'static str, &str)> {
+        [
+            ("input", "--input", &self.input),
+            ("kernel", "--kernel", &self.kernel),
+            ("stride", "--stride", &self.stride),
+            ("padding", "--padding", &self.padding),
+            ("dilation", "--dilation", &self.dilation),
+            ("in_channels", "--in-channels", &self.in_channels),
+            ("out_channels", "--out-channels", &self.out_channels),
+            ("scalar", "--scalar", &self.scalar),
+        ]
+        .into_iter()
+        .filter_map(|(key, flag, value)| value.as_deref().map(|v| (key, flag, v)))
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

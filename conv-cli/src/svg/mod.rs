@@ -1,0 +1,458 @@
+//! An SVG picture of the Jacobian `∂u/∂x`: rows are input elements `x`, columns output
+//! elements `u` (row-major, channel first), and every nonzero entry is coloured by the kernel
+//! weight it equals.
+//!
+//! - Up to [`MAX_CELLS_AXIS`] rows and columns every entry is one `<rect class="cell">` with a
+//!   `<title>` tooltip (`∂u1,1/∂x1,1 = k1,1`).
+//! - Beyond, the matrix is downscaled: each nonzero block (one input row by one output row) is a
+//!   grey `<rect class="block">`, and inside it each diagonal run of entries holding the same
+//!   weight is one coloured `<line class="run">`. The caption says which drawing was made.
+//!
+//! Labels are 1-based, as in the textbook and the text renderers.
+
+mod canvas;
+mod palette;
+
+use canvas::{escape, Canvas};
+use conv_engine::derive::{Derivation, Pixel, Tap};
+use palette::{sub, Palette, LEGEND_MAX};
+use std::collections::BTreeMap;
+
+/// Most rows or columns drawn one cell at a time.
+pub const MAX_CELLS_AXIS: usize = 256;
+
+/// Side of the matrix area, in pixels, that the cell size aims for.
+const TARGET: f64 = 720.0;
+/// Space left of and above the matrix, for labels and titles.
+const LEFT: f64 = 90.0;
+const TOP: f64 = 110.0;
+/// Smallest gap between two axis labels, in pixels.
+const LABEL_GAP: f64 = 12.0;
+
+/// The matrix's placement: element `(row, col)` lies at `(LEFT + col*s, TOP + row*s)`.
+struct Frame {
+    rows: usize,
+    cols: usize,
+    /// Side of one cell, in pixels (below 1 when downscaled).
+    s: f64,
+    /// Input image: `[channels, H, W]`; output: `[channels, OH, OW]`.
+    x_shape: [usize; 3],
+    u_shape: [usize; 3],
+}
+
+impl Frame {
+    fn width(&self) -> f64 {
+        self.cols as f64 * self.s
+    }
+    fn height(&self) -> f64 {
+        self.rows as f64 * self.s
+    }
+    fn x_flat(&self, p: Pixel) -> usize {
+        flat(self.x_shape, p)
+    }
+    fn u_flat(&self, p: Pixel) -> usize {
+        flat(self.u_shape, p)
+    }
+}
+
+fn flat([_, h, w]: [usize; 3], p: Pixel) -> usize {
+    (p.c * h + p.row) * w + p.col
+}
+
+/// The picture of `d`'s `∂u/∂x`; `attribute` goes into the title.
+pub fn render(d: &Derivation, attribute: &str) -> String {
+    let g = d.geometry();
+    let (rows, cols) = (g.input_len(), g.output_len());
+    let cells = rows <= MAX_CELLS_AXIS && cols <= MAX_CELLS_AXIS;
+    let s = if cells {
+        (TARGET / rows.max(cols) as f64).floor().clamp(4.0, 28.0)
+    } else {
+        TARGET / rows.max(cols) as f64
+    };
+    let [h, w] = g.input();
+    let [oh, ow] = g.output();
+    let frame = Frame {
+        rows,
+        cols,
+        s,
+        x_shape: [g.in_channels(), h, w],
+        u_shape: [g.out_channels(), oh, ow],
+    };
+    let palette = Palette::new(g.kernel(), g.in_channels(), g.out_channels());
+    let entries = d.jacobian_x();
+    let legend_rows = palette.len.min(LEGEND_MAX);
+    let width = LEFT + frame.width() + 40.0 + 110.0;
+    let height = (TOP + frame.height()).max(TOP + 20.0 * legend_rows as f64 + 40.0) + 90.0;
+    let mut c = Canvas::new(width, height);
+    c.raw(&format!(
+        "<title>Jacobian ∂u/∂x of #[conv2d({})]</title>\n",
+        escape(attribute)
+    ));
+    header(&mut c, d, attribute, entries.len());
+    grid(&mut c, &frame);
+    let caption = if cells {
+        draw_cells(&mut c, &frame, &palette, &entries);
+        format!(
+            "Every entry drawn: {} nonzero of {} cells ({} input × {} output elements). Row: x, \
+             column: u; a cell is ∂u/∂x, coloured by the kernel weight it equals.",
+            entries.len(),
+            rows * cols,
+            rows,
+            cols
+        )
+    } else {
+        let runs = draw_runs(&mut c, &frame, &palette, &entries);
+        format!(
+            "Downscaled: {rows} × {cols} cells are too many to draw one by one (more than \
+             {MAX_CELLS_AXIS} rows or columns). Grey: a block of one input row × one output row \
+             with nonzero entries; each coloured line is a diagonal run of entries holding the \
+             same kernel weight ({runs} runs for {} nonzero entries).",
+            entries.len()
+        )
+    };
+    axes(&mut c, &frame, cells);
+    legend(&mut c, &frame, &palette);
+    c.wrapped_text(
+        10.0,
+        TOP + frame.height() + 30.0,
+        width - 20.0,
+        "caption",
+        &caption,
+    );
+    c.finish()
+}
+
+fn header(c: &mut Canvas, d: &Derivation, attribute: &str, nonzero: usize) {
+    let g = d.geometry();
+    c.text(
+        10.0,
+        22.0,
+        "title",
+        "start",
+        &format!(
+            "Jacobian ∂u/∂x of #[conv2d({})]: {} nonzero entries",
+            escape(attribute),
+            nonzero
+        ),
+    );
+    let [h, w] = g.input();
+    let [oh, ow] = g.output();
+    let [t, b, l, r] = g.pads();
+    c.text(
+        10.0,
+        40.0,
+        "subtitle",
+        "start",
+        &format!(
+            "input {h}x{w}, kernel {}x{}, stride {:?}, dilation {:?}, pads (top {t}, bottom {b}, \
+             left {l}, right {r}), channels {} → {}, output {oh}x{ow}",
+            g.kernel()[0],
+            g.kernel()[1],
+            g.stride(),
+            g.dilation(),
+            g.in_channels(),
+            g.out_channels()
+        ),
+    );
+}
+
+/// Light lines between image rows, darker between channels.
+fn grid(c: &mut Canvas, f: &Frame) {
+    let (w, h) = (f.width(), f.height());
+    c.raw(&format!(
+        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{w:.2}\" height=\"{h:.2}\" \
+         fill=\"#fafafa\" stroke=\"#888\"/>\n"
+    ));
+    let [_, xh, xw] = f.x_shape;
+    let [_, uh, uw] = f.u_shape;
+    let lines = |n: usize, group: usize| (1..n / group).map(move |i| (i * group, 0));
+    let row_lines: Vec<_> = lines(f.rows, xw).collect();
+    let col_lines: Vec<_> = lines(f.cols, uw).collect();
+    if (xw as f64 * f.s) >= 3.0 {
+        for (r, _) in row_lines {
+            let y = TOP + r as f64 * f.s;
+            let channel = r % (xh * xw) == 0;
+            c.line(LEFT, y, LEFT + w, y, "grid", grid_color(channel), 0.5);
+        }
+    }
+    if (uw as f64 * f.s) >= 3.0 {
+        for (col, _) in col_lines {
+            let x = LEFT + col as f64 * f.s;
+            let channel = col % (uh * uw) == 0;
+            c.line(x, TOP, x, TOP + h, "grid", grid_color(channel), 0.5);
+        }
+    }
+}
+
+fn grid_color(channel: bool) -> &'static str {
+    if channel {
+        "#555"
+    } else {
+        "#ccc"
+    }
+}
+
+/// One rect per nonzero entry.
+fn draw_cells(
+    c: &mut Canvas,
+    f: &Frame,
+    palette: &Palette,
+    entries: &[conv_engine::derive::JacobianEntry],
+) {
+    let label_inside = f.s >= 22.0 && !palette.channels;
+    for e in entries {
+        let (x, y) = (
+            LEFT + f.u_flat(e.u) as f64 * f.s,
+            TOP + f.x_flat(e.x) as f64 * f.s,
+        );
+        let key = palette.key(e.k);
+        let tip = format!(
+            "∂{}/∂{} = {}",
+            pixel_plain("u", e.u, palette.channels),
+            pixel_plain("x", e.x, palette.channels),
+            palette.plain(e.k)
+        );
+        c.raw(&format!(
+            "<rect class=\"cell\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"{s:.2}\" height=\"{s:.2}\" \
+             fill=\"{}\" data-k=\"{key}\"><title>{tip}</title></rect>\n",
+            palette.color(key),
+            s = f.s
+        ));
+        if label_inside {
+            let t = e.k;
+            c.text(
+                x + f.s / 2.0,
+                y + f.s / 2.0 + 3.5,
+                "cell-label",
+                "middle",
+                &format!("{},{}", t.row + 1, t.col + 1),
+            );
+        }
+    }
+}
+
+/// A diagonal run: entries of one block holding one weight; the first and last, and how many.
+struct Run {
+    first: (usize, usize),
+    last: (usize, usize),
+    len: usize,
+}
+
+/// Grey nonzero blocks and one line per run; returns the number of runs.
+fn draw_runs(
+    c: &mut Canvas,
+    f: &Frame,
+    palette: &Palette,
+    entries: &[conv_engine::derive::JacobianEntry],
+) -> usize {
+    // (x block, u block, weight) -> run, where a block is one image row of one channel.
+    let mut runs: BTreeMap<(usize, usize, Tap), Run> = BTreeMap::new();
+    let [_, _, xw] = f.x_shape;
+    let [_, _, uw] = f.u_shape;
+    for e in entries {
+        let (r, col) = (f.x_flat(e.x), f.u_flat(e.u));
+        let run = runs.entry((r / xw, col / uw, e.k)).or_insert(Run {
+            first: (r, col),
+            last: (r, col),
+            len: 0,
+        });
+        run.first = run.first.min((r, col));
+        run.last = run.last.max((r, col));
+        run.len += 1;
+    }
+    let mut blocks: Vec<(usize, usize)> = runs.keys().map(|&(a, b, _)| (a, b)).collect();
+    blocks.dedup();
+    for (br, bc) in blocks {
+        c.raw(&format!(
+            "<rect class=\"block\" x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{:.2}\" \
+             fill=\"#e4e4e4\"/>\n",
+            LEFT + (bc * uw) as f64 * f.s,
+            TOP + (br * xw) as f64 * f.s,
+            uw as f64 * f.s,
+            xw as f64 * f.s
+        ));
+    }
+    let stroke = f.s.max(1.2);
+    for (&(_, _, k), run) in &runs {
+        let at = |(r, col): (usize, usize)| {
+            (
+                LEFT + (col as f64 + 0.5) * f.s,
+                TOP + (r as f64 + 0.5) * f.s,
+            )
+        };
+        let ((x1, y1), (x2, y2)) = (at(run.first), at(run.last));
+        let key = palette.key(k);
+        c.raw(&format!(
+            "<line class=\"run\" x1=\"{x1:.2}\" y1=\"{y1:.2}\" x2=\"{x2:.2}\" y2=\"{y2:.2}\" \
+             stroke=\"{}\" stroke-width=\"{stroke:.2}\" stroke-linecap=\"square\" \
+             data-k=\"{key}\"><title>{} ({} entries)</title></line>\n",
+            palette.color(key),
+            palette.plain(k),
+            run.len
+        ));
+    }
+    runs.len()
+}
+
+/// Axis titles and element labels (every element when there is room, else one per image row).
+fn axes(c: &mut Canvas, f: &Frame, cells: bool) {
+    let (w, h) = (f.width(), f.height());
+    c.text(
+        LEFT + w / 2.0,
+        58.0,
+        "axis-title",
+        "middle",
+        "output element u (column) →",
+    );
+    c.raw(&format!(
+        "<text class=\"axis-title\" transform=\"translate(16 {:.2}) rotate(-90)\" \
+         text-anchor=\"middle\">input element x (row) →</text>\n",
+        TOP + h / 2.0
+    ));
+    let channels = f.x_shape[0] > 1 || f.u_shape[0] > 1;
+    if cells && f.s >= LABEL_GAP {
+        for r in 0..f.rows {
+            let p = unflat(f.x_shape, r);
+            let y = TOP + (r as f64 + 0.5) * f.s + 4.0;
+            c.text(LEFT - 4.0, y, "row-label", "end", &pixel("x", p, channels));
+        }
+        for col in 0..f.cols {
+            let p = unflat(f.u_shape, col);
+            let x = LEFT + (col as f64 + 0.5) * f.s + 4.0;
+            column_label(c, x, &pixel("u", p, channels));
+        }
+    } else {
+        group_labels(c, f, channels);
+    }
+}
+
+/// One label per image row (`x` row p, `u` row i), thinned to keep [`LABEL_GAP`].
+fn group_labels(c: &mut Canvas, f: &Frame, channels: bool) {
+    let [_, xh, xw] = f.x_shape;
+    let [_, uh, uw] = f.u_shape;
+    let step = |group: usize| (LABEL_GAP / (group as f64 * f.s)).ceil().max(1.0) as usize;
+    for block in (0..f.rows / xw).step_by(step(xw)) {
+        let y = TOP + ((block * xw) as f64 + xw as f64 / 2.0) * f.s + 4.0;
+        let label = row_label("x", block, xh, channels);
+        c.text(LEFT - 4.0, y, "row-label", "end", &label);
+    }
+    for block in (0..f.cols / uw).step_by(step(uw)) {
+        let x = LEFT + ((block * uw) as f64 + uw as f64 / 2.0) * f.s + 4.0;
+        column_label(c, x, &row_label("u", block, uh, channels));
+    }
+}
+
+/// `x row 3` (1-based), with the channel when there are channels: `x c1 row 3`.
+fn row_label(symbol: &str, block: usize, rows: usize, channels: bool) -> String {
+    if channels {
+        format!("{symbol} c{} row {}", block / rows + 1, block % rows + 1)
+    } else {
+        format!("{symbol} row {}", block % rows + 1)
+    }
+}
+
+fn column_label(c: &mut Canvas, x: f64, label: &str) {
+    c.raw(&format!(
+        "<text class=\"col-label\" transform=\"translate({x:.2} {:.2}) rotate(-90)\" \
+         text-anchor=\"start\">{label}</text>\n",
+        TOP - 4.0
+    ));
+}
+
+fn unflat([_, h, w]: [usize; 3], flat: usize) -> Pixel {
+    Pixel {
+        c: flat / (h * w),
+        row: flat / w % h,
+        col: flat % w,
+    }
+}
+
+/// `x` with its 1-based subscript, as SVG markup.
+fn pixel(symbol: &str, p: Pixel, channels: bool) -> String {
+    if channels {
+        sub(symbol, &[p.c + 1, p.row + 1, p.col + 1])
+    } else {
+        sub(symbol, &[p.row + 1, p.col + 1])
+    }
+}
+
+/// [`pixel`] as plain text.
+fn pixel_plain(symbol: &str, p: Pixel, channels: bool) -> String {
+    if channels {
+        format!("{symbol}{},{},{}", p.c + 1, p.row + 1, p.col + 1)
+    } else {
+        format!("{symbol}{},{}", p.row + 1, p.col + 1)
+    }
+}
+
+/// Colour swatches and the weight each stands for, right of the matrix.
+fn legend(c: &mut Canvas, f: &Frame, palette: &Palette) {
+    let x = LEFT + f.width() + 40.0;
+    let what = if palette.per_weight {
+        "kernel weight"
+    } else {
+        "kernel tap (any channels)"
+    };
+    c.text(x, TOP - 8.0, "legend-title", "start", what);
+    for key in 0..palette.len.min(LEGEND_MAX) {
+        let y = TOP + 20.0 * key as f64;
+        c.raw(&format!(
+            "<rect class=\"swatch\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"14\" height=\"14\" \
+             fill=\"{}\" data-k=\"{key}\"/>\n",
+            palette.color(key)
+        ));
+        c.text(x + 20.0, y + 11.5, "legend-label", "start", &palette.label(key));
+    }
+    if palette.len > LEGEND_MAX {
+        let y = TOP + 20.0 * LEGEND_MAX as f64 + 12.0;
+        let more = format!("(+{} more)", palette.len - LEGEND_MAX);
+        c.text(x, y, "legend-label", "start", &more);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use conv_engine::{GeometrySpec, Padding};
+
+    fn svg(spec: GeometrySpec) -> String {
+        render(&Derivation::new(&spec.resolve().unwrap()), "test")
+    }
+
+    fn count(svg: &str, needle: &str) -> usize {
+        svg.matches(needle).count()
+    }
+
+    #[test]
+    fn textbook_draws_one_cell_per_entry() {
+        let s = svg(GeometrySpec::new([5, 5], [3, 3]));
+        assert_eq!(count(&s, "class=\"cell\""), 81);
+        assert_eq!(count(&s, "class=\"swatch\""), 9);
+        assert!(s.contains("Every entry drawn"));
+    }
+
+    #[test]
+    fn large_layers_are_downscaled_into_runs() {
+        let s = svg(GeometrySpec::new([28, 28], [5, 5]));
+        assert_eq!(count(&s, "class=\"cell\""), 0);
+        // Each of the 24 output rows reads 5 input rows; each block holds 5 diagonals.
+        assert_eq!(count(&s, "class=\"block\""), 24 * 5);
+        assert_eq!(count(&s, "class=\"run\""), 24 * 5 * 5);
+        assert!(s.contains("Downscaled"));
+    }
+
+    #[test]
+    fn padded_strided_runs_cover_every_entry() {
+        let mut spec = GeometrySpec::new([40, 30], [3, 3]);
+        spec.stride = [2, 3];
+        spec.padding = Padding::Same;
+        let g = spec.resolve().unwrap();
+        let d = Derivation::new(&g);
+        let s = render(&d, "test");
+        let total: usize = s
+            .split("entries)</title>")
+            .filter_map(|part| part.rsplit(" (").next()?.parse::<usize>().ok())
+            .sum();
+        assert_eq!(total, d.jacobian_x().len());
+    }
+}

@@ -1,0 +1,6 @@
+use conv_runtime::conv2d;
+
+#[conv2d(input = 64x64, kernel = 9x9)]
+pub struct Textbook;
+
+fn main() {}
