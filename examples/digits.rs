@@ -5,7 +5,7 @@
 //!
 //! Run with `cargo run --release --example digits`.
 
-use conv_runtime::{conv2d, train::Layer};
+use conv_runtime::{conv2d, rng::SplitMix64, train::Layer};
 use flate2::read::GzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Read;
@@ -53,14 +53,11 @@ fn load() -> Result<Vec<Sample>, String> {
         .collect()
 }
 
-/// Deterministic shuffle (splitmix64 + Fisher-Yates).
-fn shuffle<T>(items: &mut [T], mut state: u64) {
+/// Deterministic shuffle (Fisher-Yates).
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut rng = SplitMix64::new(seed);
     for i in (1..items.len()).rev() {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        items.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
+        items.swap(i, rng.below(i as u64 + 1) as usize);
     }
 }
 
@@ -72,16 +69,13 @@ struct Dense {
 
 impl Dense {
     fn new(seed: u64) -> Self {
-        let mut state = seed;
-        let limit = (6.0 / (HIDDEN + CLASSES) as f32).sqrt();
+        let mut rng = SplitMix64::new(seed);
+        let limit = (6.0 / (HIDDEN + CLASSES) as f64).sqrt();
         let w = (0..CLASSES)
             .map(|_| {
                 let mut row = [0.0; HIDDEN];
                 for v in &mut row {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    *v = limit * (((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0);
+                    *v = (limit * (2.0 * rng.unit() - 1.0)) as f32;
                 }
                 row
             })

@@ -10,6 +10,7 @@
 //! Each returns the first element that fails, as a [`CheckError`]. Inputs come from a small
 //! deterministic generator (splitmix64) seeded by `seed`, so a failure reproduces.
 
+use crate::rng::SplitMix64;
 use crate::{proof, reference, Conv2d, Gradients, Scalar, ShapeError, Tensor};
 use core::fmt;
 
@@ -88,29 +89,17 @@ impl Tolerance {
     }
 }
 
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
+/// The checks' inputs: [`SplitMix64`] values as `f64`.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     /// Uniform in `[-1, 1)`.
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        2.0 * self.0.unit() - 1.0
     }
     /// A nonzero integer in `[-r, r]`.
     fn nonzero(&mut self, r: u64) -> f64 {
-        let v = self.next() % (2 * r);
-        if v < r {
-            v as f64 - r as f64
-        } else {
-            (v - r + 1) as f64
-        }
+        self.0.nonzero(r) as f64
     }
 }
 
@@ -184,7 +173,7 @@ fn compare<A: Scalar, B: Scalar>(
 pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
     const CHECK: &str = "exact";
     let g = L::GEOMETRY;
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64::new(seed));
     let r = proof::value_range(&g);
     let inputs = Inputs::<L>::new(|| rng.nonzero(r));
     let (x, k, b, delta) = (&inputs.x, &inputs.k, &inputs.b, &inputs.delta);
@@ -216,7 +205,7 @@ pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
 pub fn check_tolerance<L: Conv2d>(seed: u64, tol: Tolerance) -> Result<(), CheckError> {
     const CHECK: &str = "tolerance";
     let g = L::GEOMETRY;
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64::new(seed));
     let inputs = Inputs::<L>::new(|| rng.unit());
     let wide = |t: &[L::Scalar]| t.iter().map(|v| v.to_f64()).collect::<Vec<f64>>();
     let (x, k) = (wide(inputs.x.flat()), wide(inputs.k.flat()));
@@ -283,7 +272,7 @@ pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> 
         ),
     ];
     crate::error::check_lengths(&lengths).map_err(CheckError::shape(CHECK))?;
-    let mut rng = Rng(seed);
+    let mut rng = Rng(SplitMix64::new(seed));
     let inputs = Inputs::<L>::new(|| rng.nonzero(4));
     let (x, k, b) = (&inputs.x, &inputs.k, &inputs.b);
     let (_, grads) = inputs.layer();

@@ -97,6 +97,7 @@ mod error;
 mod layer;
 pub mod proof;
 pub mod reference;
+pub mod rng;
 mod scalar;
 pub mod train;
 

@@ -388,21 +388,10 @@ macro_rules! proof {
             /// left out so that a missing or extra product always changes a sum.
             pub const fn fill(g: &Geometry, s: &mut [T], seed: u64) {
                 let r = value_range(g);
-                let mut state = seed ^ 0x2545_F491_4F6C_DD1D;
+                let mut rng = crate::rng::SplitMix64::new(seed ^ 0x2545_F491_4F6C_DD1D);
                 let mut i = 0;
                 while i < s.len() {
-                    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                    let mut z = state;
-                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                    z ^= z >> 31;
-                    // 2R nonzero values: 0..R map to -R..-1, R..2R to 1..R.
-                    let v = z % (2 * r);
-                    s[i] = if v < r {
-                        v as T - r as T
-                    } else {
-                        (v - r + 1) as T
-                    };
+                    s[i] = rng.nonzero(r) as T;
                     i += 1;
                 }
             }

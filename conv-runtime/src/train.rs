@@ -96,10 +96,10 @@ impl<L: Conv2d> Layer<L> {
         let [kh, kw] = g.kernel();
         let fans = ((g.in_channels() + g.out_channels()) * kh * kw) as f64;
         let limit = libm_sqrt(6.0 / fans);
-        let mut state = seed;
+        let mut rng = crate::rng::SplitMix64::new(seed);
         let mut kernel: L::Kernel = Tensor::zeroed();
         for w in kernel.flat_mut() {
-            *w = L::Scalar::from_f64(limit * (2.0 * unit(&mut state) - 1.0));
+            *w = L::Scalar::from_f64(limit * (2.0 * rng.unit() - 1.0));
         }
         Self::new(kernel, Tensor::zeroed())
     }
@@ -212,16 +212,6 @@ fn add_assign<S: Scalar, T: Tensor<S>>(acc: &mut T, v: &T) {
     for (a, b) in acc.flat_mut().iter_mut().zip(v.flat()) {
         *a += *b;
     }
-}
-
-/// Uniform in `[0, 1)` (splitmix64).
-fn unit(state: &mut u64) -> f64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `sqrt` without `std` (Newton's method; exact enough for an initialisation scale).

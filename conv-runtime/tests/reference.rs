@@ -103,23 +103,10 @@ fn every_golden_case_of_the_workspace_exactly() {
     assert_eq!(cases, 67);
 }
 
-/// Nonzero integers in `[-4, 4]` (splitmix64).
+/// Nonzero integers in `[-4, 4]`.
 fn values(seed: u64, n: usize) -> Vec<f64> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            let v = ((z ^ (z >> 31)) % 8) as f64;
-            if v < 4.0 {
-                v - 4.0
-            } else {
-                v - 3.0
-            }
-        })
-        .collect()
+    let mut rng = conv_runtime::rng::SplitMix64::new(seed);
+    (0..n).map(|_| rng.nonzero(4) as f64).collect()
 }
 
 /// The padded/rotated backward equals central differences of the direct forward, exactly: the

@@ -165,18 +165,15 @@ fn grid(c: &mut Canvas, f: &Frame) {
     ));
     let [_, xh, xw] = f.x_shape;
     let [_, uh, uw] = f.u_shape;
-    let lines = |n: usize, group: usize| (1..n / group).map(move |i| (i * group, 0));
-    let row_lines: Vec<_> = lines(f.rows, xw).collect();
-    let col_lines: Vec<_> = lines(f.cols, uw).collect();
     if (xw as f64 * f.s) >= 3.0 {
-        for (r, _) in row_lines {
+        for r in (xw..f.rows).step_by(xw) {
             let y = TOP + r as f64 * f.s;
             let channel = r % (xh * xw) == 0;
             c.line(LEFT, y, LEFT + w, y, "grid", grid_color(channel), 0.5);
         }
     }
     if (uw as f64 * f.s) >= 3.0 {
-        for (col, _) in col_lines {
+        for col in (uw..f.cols).step_by(uw) {
             let x = LEFT + col as f64 * f.s;
             let channel = col % (uh * uw) == 0;
             c.line(x, TOP, x, TOP + h, "grid", grid_color(channel), 0.5);

@@ -1,0 +1,70 @@
+//! One validated layer to the text of the requested format.
+
+use crate::args::OutputFormat;
+use crate::layer::Layer;
+use crate::{json, svg};
+use conv_engine::derive::Derivation;
+use conv_engine::emit::{generate_with, Options};
+use conv_engine::explain::{self, Detail, Format};
+
+/// Largest Jacobian (`x` elements times `u` elements) that `--full` writes in Markdown, LaTeX
+/// or text: the `∂u/∂x` table has one cell per pair, so 1,000,000 cells is already tens of
+/// megabytes. Beyond it `--full` is refused with a message.
+pub const FULL_MAX_CELLS: usize = 1_000_000;
+
+/// How much to write, from `--full` and `--summary`.
+pub fn detail(full: bool, summary: bool) -> Detail {
+    match (full, summary) {
+        (true, _) => Detail::Full,
+        (false, true) => Detail::Summary,
+        (false, false) => Detail::Auto,
+    }
+}
+
+/// The document for `layer` in `format`, or the reason it is not written.
+pub fn render(layer: &Layer, format: OutputFormat, detail: Detail) -> Result<String, Vec<String>> {
+    let document = |format| {
+        let d = Derivation::new(&layer.spec.geometry);
+        check_full(&d, detail).map_err(|e| vec![e])?;
+        Ok(explain::render(&d, format, detail))
+    };
+    match format {
+        OutputFormat::Markdown => document(Format::Markdown),
+        OutputFormat::Latex => document(Format::Latex),
+        OutputFormat::Text => document(Format::Text),
+        OutputFormat::Json => {
+            let d = Derivation::new(&layer.spec.geometry);
+            let full = detail.is_full_for(&d);
+            Ok(json::render(&layer.spec, &layer.attribute, &d, full))
+        }
+        OutputFormat::Svg => {
+            let d = Derivation::new(&layer.spec.geometry);
+            Ok(svg::render(&d, &layer.attribute))
+        }
+        OutputFormat::Rust => rust(layer),
+    }
+}
+
+/// Refuses `--full` tables past [`FULL_MAX_CELLS`].
+fn check_full(d: &Derivation, detail: Detail) -> Result<(), String> {
+    let g = d.geometry();
+    let cells = g.input_len().saturating_mul(g.output_len());
+    if detail == Detail::Full && cells > FULL_MAX_CELLS {
+        return Err(format!(
+            "`--full` would write a ∂u/∂x table of {} x {} = {cells} cells, more than the limit \
+             of {FULL_MAX_CELLS}; drop `--full` for the summary, or use `--format json --full` \
+             (every sum, without the table) or `--format svg` (the sparsity pattern)",
+            g.input_len(),
+            g.output_len()
+        ));
+    }
+    Ok(())
+}
+
+/// The code `#[conv2d(...)]` emits, formatted with prettyplease.
+fn rust(layer: &Layer) -> Result<String, Vec<String>> {
+    generate_with(&layer.spec, &layer.target, &Options::default())
+        .and_then(syn::parse2::<syn::File>)
+        .map(|file| prettyplease::unparse(&file))
+        .map_err(|e| e.into_iter().map(|e| e.to_string()).collect())
+}
