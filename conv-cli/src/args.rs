@@ -12,6 +12,7 @@ const AFTER_LONG_HELP: &str = concat!(
     "  conv-derivation --input 28x28 --kernel 5x5 --format svg --output jacobian.svg\n",
     "  conv-derivation --input \"(8, 6)\" --kernel 3x3 --in-channels 2 --out-channels 3 --format json\n",
     "  conv-derivation --input 5x5 --kernel 3x3 --padding \"(1, 0, 2, 1)\" --format rust\n",
+    "  conv-derivation --input 28x28 --kernel 5x5 --unroll window --format rust --name Mnist\n",
     "\n",
     "Detail: without --full, layers whose Jacobian du/dx has more than 2500 cells (input elements\n",
     "times output elements) are summarised (index formulas, counts, the first equations; JSON:\n",
@@ -75,6 +76,11 @@ pub struct Cli {
     #[arg(long, value_name = "TYPE", allow_hyphen_values = true)]
     pub scalar: Option<String>,
 
+    /// Code strategy `full`, `window` or `auto` (the attribute's `unroll`) [attribute default:
+    /// auto]; only `--format rust` shows it.
+    #[arg(long, value_name = "STRATEGY", allow_hyphen_values = true)]
+    pub unroll: Option<String>,
+
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -126,6 +132,7 @@ impl Cli {
             ("in_channels", "--in-channels", &self.in_channels),
             ("out_channels", "--out-channels", &self.out_channels),
             ("scalar", "--scalar", &self.scalar),
+            ("unroll", "--unroll", &self.unroll),
         ]
         .into_iter()
         .filter_map(|(key, flag, value)| value.as_deref().map(|v| (key, flag, v)))

@@ -208,10 +208,91 @@ pub fn render(spec: &Spec, attribute: &str, d: &Derivation, full: bool) -> Strin
     };
     // Serializing plain structs of numbers and strings cannot fail; an error would be a bug
     // here, and is reported as a JSON string rather than a panic.
-    let mut text = serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
-    text.push('\n');
-    text
+    match serde_json::to_value(&doc) {
+        Ok(value) => {
+            let mut text = String::new();
+            write_value(&mut text, &value, 0);
+            text.push('\n');
+            text
+        }
+        Err(e) => format!(
+            "{{\"error\": {}}}\n",
+            serde_json::Value::from(e.to_string())
+        ),
+    }
+}
+
+/// Pretty JSON with leaves kept on one line: an array or object whose members are all scalars
+/// or such small objects (an index `{"c": 0, "row": 1, "col": 2}`, a product, `[5, 5]`) is
+/// written inline when it fits in 100 characters; anything larger is spread over lines,
+/// indented by two spaces.
+fn write_value(out: &mut String, value: &serde_json::Value, indent: usize) {
+    use serde_json::Value;
+    if inline(value) {
+        let line = spaced(value);
+        if line.len() <= 100 {
+            out.push_str(&line);
+            return;
+        }
+    }
+    let pad = "  ".repeat(indent + 1);
+    let (open, close, items): (char, char, Vec<(Option<&String>, &Value)>) = match value {
+        Value::Array(a) => ('[', ']', a.iter().map(|v| (None, v)).collect()),
+        Value::Object(o) => ('{', '}', o.iter().map(|(k, v)| (Some(k), v)).collect()),
+        scalar => {
+            out.push_str(&scalar.to_string());
+            return;
+        }
+    };
+    out.push(open);
+    for (i, (key, v)) in items.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str(&pad);
+        if let Some(key) = key {
+            out.push_str(&Value::from(key.as_str()).to_string());
+            out.push_str(": ");
+        }
+        write_value(out, v, indent + 1);
+    }
+    out.push('\n');
+    out.push_str(&"  ".repeat(indent));
+    out.push(close);
+}
+
+/// Whether `value` is written on one line: a scalar, or a container of at most two levels
+/// whose innermost members are scalars (an index, a product of two indices, a pair).
+fn inline(value: &serde_json::Value) -> bool {
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    let small = match value {
+        serde_json::Value::Array(a) => a.len() <= 4,
+        _ => true,
+    };
+    depth(value) <= 2 && small
+}
+
+/// `value` on one line with a space after `:` and `,`.
+fn spaced(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(spaced).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(o) => {
+            let items: Vec<String> = o
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), spaced(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 fn section<T>(sums: &Sums, full: bool, f: impl Fn(usize, &[Product]) -> T) -> Section<T> {
@@ -240,7 +321,9 @@ mod tests {
         assert_eq!(v["geometry"]["output"], serde_json::json!([3, 3]));
         let forward = v["forward"]["sums"].as_array().unwrap();
         assert_eq!(forward.len(), 9);
-        assert!(forward.iter().all(|s| s["products"].as_array().unwrap().len() == 9));
+        assert!(forward
+            .iter()
+            .all(|s| s["products"].as_array().unwrap().len() == 9));
         // u[0][0] = x[0][0] * k[0][0] + ...: the first product, 0-based.
         assert_eq!(
             forward[0]["products"][0],

@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn textbook_parses() {
-        let layer = parse(&[("input", "--input", "5x5"), ("kernel", "--kernel", "3x3")], "T");
+        let layer = parse(
+            &[("input", "--input", "5x5"), ("kernel", "--kernel", "3x3")],
+            "T",
+        );
         let layer = layer.ok().expect("textbook layer parses");
         assert_eq!(layer.spec.geometry.output(), [3, 3]);
         assert_eq!(layer.attribute, "input = 5x5, kernel = 3x3");
@@ -114,7 +117,10 @@ mod tests {
 
     #[test]
     fn a_comment_cannot_swallow_the_next_key() {
-        let m = messages(&[("input", "--input", "5x5 //"), ("kernel", "--kernel", "3x3")]);
+        let m = messages(&[
+            ("input", "--input", "5x5 //"),
+            ("kernel", "--kernel", "3x3"),
+        ]);
         assert!(m.is_empty(), "{m:?}");
     }
 
@@ -122,7 +128,10 @@ mod tests {
     fn unbalanced_and_smuggled_values_are_errors() {
         let m = messages(&[("input", "--input", "(5, 5"), ("kernel", "--kernel", "3x3")]);
         assert_eq!(m.len(), 1);
-        assert!(m[0].starts_with("`--input` value `(5, 5` is not valid"), "{m:?}");
+        assert!(
+            m[0].starts_with("`--input` value `(5, 5` is not valid"),
+            "{m:?}"
+        );
         let m = messages(&[("input", "--input", "5x5, kernel = 3x3")]);
         assert!(m[0].contains("takes one value"), "{m:?}");
         let m = messages(&[("input", "--input", ""), ("kernel", "--kernel", "3x3")]);
@@ -131,7 +140,10 @@ mod tests {
 
     #[test]
     fn a_bad_name_is_an_error() {
-        let m = parse(&[("input", "--input", "5x5"), ("kernel", "--kernel", "3x3")], "1a");
+        let m = parse(
+            &[("input", "--input", "5x5"), ("kernel", "--kernel", "3x3")],
+            "1a",
+        );
         assert!(m.is_err());
     }
 }

@@ -10,8 +10,8 @@
 //! ```
 //!
 //! The layer options (`--input`, `--kernel`, `--stride`, `--padding`, `--dilation`,
-//! `--in-channels`, `--out-channels`, `--scalar`) take the attribute's values (`5x5`, `(5, 5)`,
-//! `2`, `(2, 1)`, `same`, `(1, 0, 2, 1)`, `f64`). They are assembled into the attribute
+//! `--in-channels`, `--out-channels`, `--scalar`, `--unroll`) take the attribute's values
+//! (`5x5`, `(5, 5)`, `2`, `(2, 1)`, `same`, `(1, 0, 2, 1)`, `f64`, `window`). They are assembled into the attribute
 //! `input = .., kernel = .., ..` and validated by [`conv_engine::parse::parse`], so the
 //! messages are the attribute's own; every problem is printed as `error: ...` on standard
 //! error and the exit code is 1 (2 for a malformed command line, from clap).

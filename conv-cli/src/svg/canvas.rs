@@ -23,7 +23,7 @@ impl Canvas {
              .subtitle, .caption { font-size: 12px; fill: #333; }\n\
              .axis-title, .legend-title { font-size: 13px; }\n\
              .row-label, .col-label, .legend-label { font-size: 11px; fill: #222; }\n\
-             .cell-label { font-size: 10px; fill: #fff; pointer-events: none; }\n\
+             .cell-label { font-size: 10px; fill: #fff; stroke: #000; stroke-opacity: 0.45; stroke-width: 2px; paint-order: stroke; pointer-events: none; }\n\
              </style>\n",
         );
         out.push_str("<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");

@@ -14,7 +14,7 @@ mod canvas;
 mod palette;
 
 use canvas::{escape, Canvas};
-use conv_engine::derive::{Derivation, Pixel, Tap};
+use conv_engine::derive::{Derivation, JacobianEntry, Pixel, Tap};
 use palette::{sub, Palette, LEGEND_MAX};
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ pub const MAX_CELLS_AXIS: usize = 256;
 const TARGET: f64 = 720.0;
 /// Space left of and above the matrix, for labels and titles.
 const LEFT: f64 = 90.0;
-const TOP: f64 = 110.0;
+const TOP: f64 = 140.0;
 /// Smallest gap between two axis labels, in pixels.
 const LABEL_GAP: f64 = 12.0;
 
@@ -81,8 +81,9 @@ pub fn render(d: &Derivation, attribute: &str) -> String {
     let palette = Palette::new(g.kernel(), g.in_channels(), g.out_channels());
     let entries = d.jacobian_x();
     let legend_rows = palette.len.min(LEGEND_MAX);
-    let width = LEFT + frame.width() + 40.0 + 110.0;
-    let height = (TOP + frame.height()).max(TOP + 20.0 * legend_rows as f64 + 40.0) + 90.0;
+    let width = (LEFT + frame.width() + 40.0 + 110.0).max(760.0);
+    let bottom = (TOP + frame.height()).max(TOP + 20.0 * legend_rows as f64 + 20.0);
+    let height = bottom + 90.0;
     let mut c = Canvas::new(width, height);
     c.raw(&format!(
         "<title>Jacobian ∂u/∂x of #[conv2d({})]</title>\n",
@@ -112,13 +113,7 @@ pub fn render(d: &Derivation, attribute: &str) -> String {
     };
     axes(&mut c, &frame, cells);
     legend(&mut c, &frame, &palette);
-    c.wrapped_text(
-        10.0,
-        TOP + frame.height() + 30.0,
-        width - 20.0,
-        "caption",
-        &caption,
-    );
+    c.wrapped_text(10.0, bottom + 30.0, width - 20.0, "caption", &caption);
     c.finish()
 }
 
@@ -129,31 +124,38 @@ fn header(c: &mut Canvas, d: &Derivation, attribute: &str, nonzero: usize) {
         22.0,
         "title",
         "start",
-        &format!(
-            "Jacobian ∂u/∂x of #[conv2d({})]: {} nonzero entries",
-            escape(attribute),
-            nonzero
-        ),
+        &format!("Jacobian ∂u/∂x: {nonzero} nonzero entries"),
     );
+    let attribute = format!("#[conv2d({attribute})]");
+    c.text(10.0, 40.0, "subtitle", "start", &escape(&attribute));
     let [h, w] = g.input();
     let [oh, ow] = g.output();
     let [t, b, l, r] = g.pads();
     c.text(
         10.0,
-        40.0,
+        56.0,
         "subtitle",
         "start",
         &format!(
-            "input {h}x{w}, kernel {}x{}, stride {:?}, dilation {:?}, pads (top {t}, bottom {b}, \
+            "input {h}x{w}, kernel {}x{}, stride {}, dilation {}, pads (top {t}, bottom {b}, \
              left {l}, right {r}), channels {} → {}, output {oh}x{ow}",
             g.kernel()[0],
             g.kernel()[1],
-            g.stride(),
-            g.dilation(),
+            pair(g.stride()),
+            pair(g.dilation()),
             g.in_channels(),
             g.out_channels()
         ),
     );
+}
+
+/// `2`, or `(2, 1)` when the two differ, as the attribute writes them.
+fn pair([a, b]: [usize; 2]) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("({a}, {b})")
+    }
 }
 
 /// Light lines between image rows, darker between channels.
@@ -190,12 +192,7 @@ fn grid_color(channel: bool) -> &'static str {
 }
 
 /// One rect per nonzero entry.
-fn draw_cells(
-    c: &mut Canvas,
-    f: &Frame,
-    palette: &Palette,
-    entries: &[conv_engine::derive::JacobianEntry],
-) {
+fn draw_cells(c: &mut Canvas, f: &Frame, palette: &Palette, entries: &[JacobianEntry]) {
     let label_inside = f.s >= 22.0 && !palette.channels;
     for e in entries {
         let (x, y) = (
@@ -235,14 +232,9 @@ struct Run {
     len: usize,
 }
 
-/// Grey nonzero blocks and one line per run; returns the number of runs.
-fn draw_runs(
-    c: &mut Canvas,
-    f: &Frame,
-    palette: &Palette,
-    entries: &[conv_engine::derive::JacobianEntry],
-) -> usize {
-    // (x block, u block, weight) -> run, where a block is one image row of one channel.
+/// The runs of `entries`, keyed by (x block, u block, weight), a block being one image row of
+/// one channel. Within a block and for one weight the output columns are consecutive.
+fn collect_runs(f: &Frame, entries: &[JacobianEntry]) -> BTreeMap<(usize, usize, Tap), Run> {
     let mut runs: BTreeMap<(usize, usize, Tap), Run> = BTreeMap::new();
     let [_, _, xw] = f.x_shape;
     let [_, _, uw] = f.u_shape;
@@ -257,6 +249,14 @@ fn draw_runs(
         run.last = run.last.max((r, col));
         run.len += 1;
     }
+    runs
+}
+
+/// Grey nonzero blocks and one line per run; returns the number of runs.
+fn draw_runs(c: &mut Canvas, f: &Frame, palette: &Palette, entries: &[JacobianEntry]) -> usize {
+    let runs = collect_runs(f, entries);
+    let [_, _, xw] = f.x_shape;
+    let [_, _, uw] = f.u_shape;
     let mut blocks: Vec<(usize, usize)> = runs.keys().map(|&(a, b, _)| (a, b)).collect();
     blocks.dedup();
     for (br, bc) in blocks {
@@ -296,7 +296,7 @@ fn axes(c: &mut Canvas, f: &Frame, cells: bool) {
     let (w, h) = (f.width(), f.height());
     c.text(
         LEFT + w / 2.0,
-        58.0,
+        76.0,
         "axis-title",
         "middle",
         "output element u (column) →",
@@ -398,7 +398,13 @@ fn legend(c: &mut Canvas, f: &Frame, palette: &Palette) {
              fill=\"{}\" data-k=\"{key}\"/>\n",
             palette.color(key)
         ));
-        c.text(x + 20.0, y + 11.5, "legend-label", "start", &palette.label(key));
+        c.text(
+            x + 20.0,
+            y + 11.5,
+            "legend-label",
+            "start",
+            &palette.label(key),
+        );
     }
     if palette.len > LEGEND_MAX {
         let y = TOP + 20.0 * LEGEND_MAX as f64 + 12.0;
@@ -445,11 +451,20 @@ mod tests {
         spec.padding = Padding::Same;
         let g = spec.resolve().unwrap();
         let d = Derivation::new(&g);
-        let s = render(&d, "test");
-        let total: usize = s
-            .split("entries)</title>")
-            .filter_map(|part| part.rsplit(" (").next()?.parse::<usize>().ok())
-            .sum();
-        assert_eq!(total, d.jacobian_x().len());
+        let entries = d.jacobian_x();
+        let frame = Frame {
+            rows: g.input_len(),
+            cols: g.output_len(),
+            s: 1.0,
+            x_shape: [1, 40, 30],
+            u_shape: [1, g.output()[0], g.output()[1]],
+        };
+        let runs = collect_runs(&frame, &entries);
+        for run in runs.values() {
+            // Consecutive output columns, one entry each: a line covers exactly the run.
+            assert_eq!(run.last.1 - run.first.1 + 1, run.len);
+        }
+        let total: usize = runs.values().map(|r| r.len).sum();
+        assert_eq!(total, entries.len());
     }
 }
