@@ -80,7 +80,6 @@ mod args;
 mod json;
 mod layer;
 mod output;
-mod svg;
 
 use clap::Parser;
 use std::io::Write;

@@ -1,8 +1,8 @@
 //! One validated layer to the text of the requested format.
 
 use crate::args::OutputFormat;
+use crate::json;
 use crate::layer::Layer;
-use crate::{json, svg};
 use conv_engine::derive::Derivation;
 use conv_engine::emit::{generate_with, Options};
 use conv_engine::explain::{self, Detail, Format};
@@ -39,7 +39,7 @@ pub fn render(layer: &Layer, format: OutputFormat, detail: Detail) -> Result<Str
         }
         OutputFormat::Svg => {
             let d = Derivation::new(&layer.spec.geometry);
-            Ok(svg::render(&d, &layer.attribute))
+            Ok(conv_engine::explain::svg(&d, &layer.attribute))
         }
         OutputFormat::Rust => rust(layer),
     }

@@ -15,6 +15,7 @@
 
 mod document;
 mod style;
+mod svg;
 
 use crate::derive::Derivation;
 use document::Document;
@@ -83,6 +84,53 @@ pub fn text(d: &Derivation, detail: Detail) -> String {
     render(d, Format::Text, detail)
 }
 
+/// An SVG picture of `d`'s Jacobian `∂u/∂x`: one cell per nonzero entry, coloured by the kernel
+/// weight it holds, with a legend; large layers are drawn downscaled in blocks (the caption says
+/// so). `attribute` (`input = 5x5, kernel = 3x3`) goes into the title.
+pub fn svg(d: &Derivation, attribute: &str) -> String {
+    svg::render(d, attribute)
+}
+
+/// The attribute that declares `d`'s geometry: `input = 5x5, kernel = 3x3`, with the options
+/// that differ from their defaults.
+pub fn attribute(d: &Derivation) -> String {
+    let s = d.geometry().spec();
+    let pair = |[a, b]: [usize; 2]| {
+        if a == b {
+            a.to_string()
+        } else {
+            format!("({a}, {b})")
+        }
+    };
+    let mut parts = vec![
+        format!("input = {}x{}", s.input[0], s.input[1]),
+        format!("kernel = {}x{}", s.kernel[0], s.kernel[1]),
+    ];
+    if s.stride != [1, 1] {
+        parts.push(format!("stride = {}", pair(s.stride)));
+    }
+    if s.dilation != [1, 1] {
+        parts.push(format!("dilation = {}", pair(s.dilation)));
+    }
+    match s.padding {
+        crate::Padding::Valid => {}
+        crate::Padding::Same => parts.push("padding = same".into()),
+        crate::Padding::Explicit {
+            top,
+            bottom,
+            left,
+            right,
+        } => parts.push(format!("padding = ({top}, {bottom}, {left}, {right})")),
+    }
+    if s.in_channels != 1 || s.out_channels != 1 {
+        parts.push(format!(
+            "in_channels = {}, out_channels = {}",
+            s.in_channels, s.out_channels
+        ));
+    }
+    parts.join(", ")
+}
+
 /// Rustdoc of a generated `forward`.
 pub fn forward_doc(d: &Derivation) -> String {
     Document::new(d, &Markdown, false).forward_doc()
@@ -105,6 +153,10 @@ impl Derivation {
     /// The derivation as plain text ([`Detail::Auto`]).
     pub fn to_text(&self) -> String {
         text(self, Detail::Auto)
+    }
+    /// The Jacobian `∂u/∂x` as an SVG picture (see [`svg`]).
+    pub fn to_svg(&self) -> String {
+        svg(self, &attribute(self))
     }
 }
 

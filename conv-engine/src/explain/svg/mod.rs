@@ -13,8 +13,8 @@
 mod canvas;
 mod palette;
 
+use crate::derive::{Derivation, JacobianEntry, Pixel, Tap};
 use canvas::{escape, Canvas};
-use conv_engine::derive::{Derivation, JacobianEntry, Pixel, Tap};
 use palette::{sub, Palette, LEGEND_MAX};
 use std::collections::BTreeMap;
 
@@ -416,7 +416,7 @@ fn legend(c: &mut Canvas, f: &Frame, palette: &Palette) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use conv_engine::{GeometrySpec, Padding};
+    use crate::{GeometrySpec, Padding};
 
     fn svg(spec: GeometrySpec) -> String {
         render(&Derivation::new(&spec.resolve().unwrap()), "test")

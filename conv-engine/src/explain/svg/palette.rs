@@ -1,6 +1,6 @@
 //! Colours of the kernel weights, and the 1-based labels the legend and tooltips use.
 
-use conv_engine::derive::Tap;
+use crate::derive::Tap;
 
 /// Most legend entries drawn; further colours are counted in a note.
 pub const LEGEND_MAX: usize = 64;
