@@ -5,6 +5,8 @@
 #   macro     `#[conv2d(...)] pub struct Layer;` (expansion, proof and code generation)
 #   expanded  the expansion pasted as source, with the compile-time proof
 #   no-proof  the expansion without the compile-time proof
+# Each crate also holds a plain `pub fn` calling `forward` and `backward`, so that the
+# (`#[inline]`) generated functions are compiled to machine code as in a crate that uses them.
 # Dependencies are built first and not counted.
 #
 # Usage: scripts/compile-budget.sh ["input = 28x28, kernel = 5x5" ...]
@@ -44,6 +46,20 @@ TOML
       expanded) "$root/target/debug/examples/expand" "$spec" > "$dir/src/lib.rs" ;;
       no-proof) "$root/target/debug/examples/expand" "$spec" --no-check > "$dir/src/lib.rs" ;;
     esac
+    cat >> "$dir/src/lib.rs" <<'RUST'
+
+type L = Layer;
+type X = <L as ::conv_runtime::Conv2d>::Input;
+type K = <L as ::conv_runtime::Conv2d>::Kernel;
+type B = <L as ::conv_runtime::Conv2d>::Bias;
+type U = <L as ::conv_runtime::Conv2d>::Output;
+
+/// Makes rustc generate machine code for the layer.
+pub fn run(x: &X, k: &K, b: &B, delta: &U) -> (U, ::conv_runtime::Gradients<X, K, B>) {
+    use ::conv_runtime::Conv2d;
+    (L::forward(x, k, b), L::backward(x, k, delta))
+}
+RUST
     printf "| %s | %s | %s | %s |\n" "$spec" "$form" "$(measure "$dir" dev)" "$(measure "$dir" release)"
   done
 done

@@ -232,6 +232,7 @@ macro_rules! formulation {
                     let (o, i, j) = (n / (oh * ow), n / ow % oh, n % ow);
                     // Geometry::tap for whole rows and columns: only taps inside the input.
                     let ((a0, a1), (b0, b1)) = (rows.window(i), cols.window(j));
+                    let dw = cols.dilation;
                     // An empty window (all padding) leaves the bias.
                     let q0 = (j * cols.stride + b0 * cols.dilation).saturating_sub(cols.before);
                     let mut s = b[o];
@@ -242,10 +243,11 @@ macro_rules! formulation {
                             let p = i * rows.stride + a * rows.dilation - rows.before;
                             let (x_row, k_row) =
                                 ((c * h + p) * w + q0, ((o * ci + c) * kh + a) * kw);
-                            let mut bb = b0;
+                            let (mut bb, mut xi) = (b0, x_row);
                             while bb < b1 {
-                                s += x[x_row + (bb - b0) * cols.dilation] * k[k_row + bb];
+                                s += x[xi] * k[k_row + bb];
                                 bb += 1;
+                                xi += dw;
                             }
                             a += 1;
                         }
@@ -301,6 +303,7 @@ macro_rules! formulation {
                     let (c, p, q) = (n / (h * w), n / w % h, n % w);
                     // Crop: x[p][q] is position (p + top, q + left) of the padded input.
                     let (y, z) = (p + rows.before, q + cols.before);
+                    let (sw, dw) = (cols.stride, cols.dilation);
                     let mut s = 0.0;
                     let mut o = 0;
                     while o < co {
@@ -315,14 +318,17 @@ macro_rules! formulation {
                                 let i = dy / rows.stride;
                                 let (d_row, k_row) =
                                     ((o * oh + i) * ow, ((o * ci + c) * kh + a) * kw);
-                                let mut bb = 0;
-                                while bb < kw && bb * cols.dilation <= z {
-                                    let dz = z - bb * cols.dilation;
-                                    if dz % cols.stride == 0 && dz / cols.stride < ow {
+                                let (mut bb, mut dz) = (0, z);
+                                loop {
+                                    if dz % sw == 0 && dz / sw < ow {
                                         // P[o][y + r][z + t] * R[o][c][r][t]
-                                        s += delta[d_row + dz / cols.stride] * k[k_row + bb];
+                                        s += delta[d_row + dz / sw] * k[k_row + bb];
                                     }
                                     bb += 1;
+                                    if bb == kw || dz < dw {
+                                        break;
+                                    }
+                                    dz -= dw;
                                 }
                             }
                             a += 1;
@@ -345,6 +351,7 @@ macro_rules! formulation {
                     let (plane, a, bb) = (n / (kh * kw), n / kw % kh, n % kw);
                     let (o, c) = (plane / ci, plane % ci);
                     let (a_offset, b_offset) = (a * rows.dilation, bb * cols.dilation);
+                    let sw = cols.stride;
                     // Rows i*SH + a*DH and columns j*SW + b*DW of xpad that are not padding.
                     let ((i0, i1), (j0, j1)) = (rows.reach(a), cols.reach(bb));
                     // An empty range (all padding) leaves 0.
@@ -357,10 +364,11 @@ macro_rules! formulation {
                             break;
                         }
                         let (x_row, d_row) = ((c * h + p) * w + q0, (o * oh + i) * ow);
-                        let mut j = j0;
+                        let (mut j, mut xi) = (j0, x_row);
                         while j < j1 {
-                            s += x[x_row + (j - j0) * cols.stride] * delta[d_row + j];
+                            s += x[xi] * delta[d_row + j];
                             j += 1;
+                            xi += sw;
                         }
                         i += 1;
                     }
