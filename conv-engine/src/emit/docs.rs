@@ -1,11 +1,20 @@
 //! Rustdoc of the generated items: the derivation in Markdown (tables and equations for small
-//! layers, a structured summary for large ones).
+//! layers, a structured summary for large ones), and for small layers the SVG picture of the
+//! Jacobian, inlined as a `data:` image (rustdoc copies no files, but renders such images).
 
 use crate::derive::Derivation;
-use crate::explain;
+use crate::explain::{self, Detail};
 
 pub(super) fn layer(d: &Derivation) -> String {
-    explain::markdown(d, explain::Detail::Auto)
+    let mut doc = explain::markdown(d, Detail::Auto);
+    if Detail::Auto.is_full_for(d) {
+        let svg = explain::svg(d, &explain::attribute(d));
+        doc += &format!(
+            "### Jacobian ∂u/∂x, pictured\n\n![The nonzero entries of ∂u/∂x, coloured by kernel weight](data:image/svg+xml;base64,{})\n",
+            base64(svg.as_bytes())
+        );
+    }
+    doc
 }
 
 pub(super) fn forward(d: &Derivation) -> String {
@@ -14,4 +23,43 @@ pub(super) fn forward(d: &Derivation) -> String {
 
 pub(super) fn backward(d: &Derivation) -> String {
     explain::backward_doc(d)
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(TABLE[(n >> shift) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(super::base64(plain.as_bytes()), encoded);
+        }
+    }
 }

@@ -34,6 +34,46 @@ fn markdown_table_has_one_row_per_input_and_a_column_per_output() {
 }
 
 #[test]
+fn markdown_table_matches_the_formula_cell_by_cell() {
+    // Written from u[i][j] = b + sum_{a,b} x[i+a][j+b] k[a][b]: du[i][j]/dx[p][q] = k[p-i][q-j]
+    // when 0 <= p-i < 3 and 0 <= q-j < 3, else 0; rows x[p][q], columns u[i][j], 1-based labels.
+    let md = markdown(&textbook(), Detail::Auto);
+    let rows: Vec<Vec<String>> = md
+        .lines()
+        .filter(|l| l.starts_with("| ∂x<sub>"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect();
+    let header: Vec<&str> = md
+        .lines()
+        .find(|l| l.contains("∂u<sub>1,1</sub>"))
+        .expect("a header row")
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect();
+    for (n, (i, j)) in (0..3).flat_map(|i| (0..3).map(move |j| (i, j))).enumerate() {
+        assert_eq!(header[n + 1], format!("∂u<sub>{},{}</sub>", i + 1, j + 1));
+    }
+    assert_eq!(rows.len(), 25);
+    for (r, (p, q)) in (0..5).flat_map(|p| (0..5).map(move |q| (p, q))).enumerate() {
+        assert_eq!(rows[r][0], format!("∂x<sub>{},{}</sub>", p + 1, q + 1));
+        for (n, (i, j)) in (0..3).flat_map(|i| (0..3).map(move |j| (i, j))).enumerate() {
+            let want = if p >= i && p - i < 3 && q >= j && q - j < 3 {
+                format!("k<sub>{},{}</sub>", p - i + 1, q - j + 1)
+            } else {
+                "0".to_string()
+            };
+            assert_eq!(rows[r][n + 1], want, "cell x[{p}][{q}], u[{i}][{j}]");
+        }
+    }
+}
+
+#[test]
 fn latex_has_one_equation_per_element_and_balanced_braces() {
     let tex = latex(&textbook(), Detail::Auto);
     assert!(tex.contains("\\frac{\\partial L}{\\partial x_{1,1}} &= \\delta_{1,1} \\cdot k_{1,1}"));
