@@ -84,14 +84,14 @@ fn every_format_runs_for_the_textbook_layer() {
 
 #[test]
 fn textbook_snapshots() {
-    for f in ["markdown", "latex", "text", "json", "rust"] {
+    for f in ["markdown", "latex", "text", "svg", "json", "rust"] {
         insta::assert_snapshot!(format!("textbook_{f}"), format(TEXTBOOK, f));
     }
 }
 
 #[test]
 fn strided_same_padded_snapshots() {
-    for f in ["markdown", "latex", "text", "json", "rust"] {
+    for f in ["markdown", "latex", "text", "svg", "json", "rust"] {
         insta::assert_snapshot!(format!("strided_same_{f}"), format(STRIDED, f));
     }
 }
