@@ -106,11 +106,10 @@ impl Window<'_> {
         let g = self.g();
         let ([oh, ow], [sh, sw]) = (g.output(), g.stride());
         let (oh, ow) = (lit(oh), lit(ow));
-        let scaled = |index: TokenStream, stride: usize| {
-            let stride = lit(stride);
-            if stride.to_string() == "1" {
-                index
-            } else {
+        let scaled = |index: TokenStream, stride: usize| match stride {
+            1 => index,
+            _ => {
+                let stride = lit(stride);
                 quote!(#index * #stride)
             }
         };
