@@ -1,6 +1,6 @@
 //! Proof: the chain-rule gradients of [`derive`](crate::derive) equal the classic padded/rotated
-//! formulation ([`padded`]), compared term by term as multisets of products. A mismatch is an
-//! error that the macro turns into a compile error.
+//! formulation (the private `padded` module), compared term by term as multisets of products.
+//! A mismatch is an error that the macro turns into a compile error.
 
 pub(crate) mod padded;
 
