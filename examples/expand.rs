@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     let options = Options {
         compile_time_check: !flag("--no-check"),
         strategy: flag("--window").then_some(conv_engine::Strategy::Window),
+        doc_images: true,
     };
     let tokens = match proc_macro2::TokenStream::from_str(attr) {
         Ok(t) => t,

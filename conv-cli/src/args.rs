@@ -93,6 +93,11 @@ pub struct Cli {
     #[arg(long)]
     pub summary: bool,
 
+    /// In `--format rust`, leave out the SVG picture the struct docs inline (base64) for small
+    /// layers.
+    #[arg(long)]
+    pub no_doc_images: bool,
+
     /// Name of the struct in `--format rust` [default: Layer].
     #[arg(long, value_name = "IDENT", default_value = "Layer")]
     pub name: String,

@@ -98,7 +98,7 @@ fn main() -> ExitCode {
         }
     };
     let detail = output::detail(cli.full, cli.summary);
-    let text = match output::render(&layer, cli.format, detail) {
+    let text = match output::render(&layer, cli.format, detail, !cli.no_doc_images) {
         Ok(text) => text,
         Err(messages) => {
             report(&messages);

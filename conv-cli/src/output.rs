@@ -21,8 +21,14 @@ pub fn detail(full: bool, summary: bool) -> Detail {
     }
 }
 
-/// The document for `layer` in `format`, or the reason it is not written.
-pub fn render(layer: &Layer, format: OutputFormat, detail: Detail) -> Result<String, Vec<String>> {
+/// The document for `layer` in `format`, or the reason it is not written. `doc_images`: whether
+/// `rust` output keeps the picture inlined in the struct docs.
+pub fn render(
+    layer: &Layer,
+    format: OutputFormat,
+    detail: Detail,
+    doc_images: bool,
+) -> Result<String, Vec<String>> {
     let document = |format| {
         let d = Derivation::new(&layer.spec.geometry);
         check_full(&d, detail).map_err(|e| vec![e])?;
@@ -41,7 +47,7 @@ pub fn render(layer: &Layer, format: OutputFormat, detail: Detail) -> Result<Str
             let d = Derivation::new(&layer.spec.geometry);
             Ok(conv_engine::explain::svg(&d, &layer.attribute))
         }
-        OutputFormat::Rust => rust(layer),
+        OutputFormat::Rust => rust(layer, doc_images),
     }
 }
 
@@ -62,8 +68,12 @@ fn check_full(d: &Derivation, detail: Detail) -> Result<(), String> {
 }
 
 /// The code `#[conv2d(...)]` emits, formatted with prettyplease.
-fn rust(layer: &Layer) -> Result<String, Vec<String>> {
-    generate_with(&layer.spec, &layer.target, &Options::default())
+fn rust(layer: &Layer, doc_images: bool) -> Result<String, Vec<String>> {
+    let options = Options {
+        doc_images,
+        ..Options::default()
+    };
+    generate_with(&layer.spec, &layer.target, &options)
         .and_then(syn::parse2::<syn::File>)
         .map(|file| prettyplease::unparse(&file))
         .map_err(|e| e.into_iter().map(|e| e.to_string()).collect())

@@ -5,9 +5,9 @@
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
 
-pub(super) fn layer(d: &Derivation) -> String {
+pub(super) fn layer(d: &Derivation, images: bool) -> String {
     let mut doc = explain::markdown(d, Detail::Auto);
-    if Detail::Auto.is_full_for(d) {
+    if images && Detail::Auto.is_full_for(d) {
         let svg = explain::svg(d, &explain::attribute(d));
         doc += &format!(
             "### Jacobian ∂u/∂x, pictured\n\n![The nonzero entries of ∂u/∂x, coloured by kernel weight](data:image/svg+xml;base64,{})\n",
@@ -49,6 +49,28 @@ fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::derive::Derivation;
+    use crate::GeometrySpec;
+
+    #[test]
+    fn small_layers_inline_their_picture() {
+        let d = Derivation::new(&GeometrySpec::new([5, 5], [3, 3]).resolve().unwrap());
+        let doc = super::layer(&d, true);
+        let at = doc
+            .find("(data:image/svg+xml;base64,")
+            .expect("an inlined image")
+            + 27;
+        let end = at + doc[at..].find(')').expect("a closed link");
+        let svg = crate::explain::svg(&d, &crate::explain::attribute(&d));
+        assert_eq!(&doc[at..end], super::base64(svg.as_bytes()));
+        assert!(!super::layer(&d, false).contains("data:image"));
+        let big = Derivation::new(&GeometrySpec::new([28, 28], [5, 5]).resolve().unwrap());
+        assert!(
+            !super::layer(&big, true).contains("data:image"),
+            "summaries carry no picture"
+        );
+    }
+
     #[test]
     fn base64_matches_rfc_4648_vectors() {
         let cases = [

@@ -41,6 +41,9 @@ pub struct Options {
     pub compile_time_check: bool,
     /// Overrides the spec's strategy (`None`: the spec's own choice).
     pub strategy: Option<Strategy>,
+    /// Inline the SVG picture of the Jacobian (base64) in the struct docs of small layers (on
+    /// by default). Off, the generated source is shorter to read.
+    pub doc_images: bool,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Default for Options {
         Self {
             compile_time_check: true,
             strategy: None,
+            doc_images: true,
         }
     }
 }
@@ -90,8 +94,11 @@ pub fn generate_with(
     );
     let geometry = geometry(spec);
     let (forward, backward) = (bodies.forward, bodies.backward);
-    let (struct_doc, forward_doc, backward_doc) =
-        (docs::layer(&d), docs::forward(&d), docs::backward(&d));
+    let (struct_doc, forward_doc, backward_doc) = (
+        docs::layer(&d, options.doc_images),
+        docs::forward(&d),
+        docs::backward(&d),
+    );
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
     let (b_param, b_arg) = match spec.layout {
         ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
