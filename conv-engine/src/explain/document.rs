@@ -124,14 +124,7 @@ impl<'a, S: Style> Document<'a, S> {
             out += &self.jacobian_x();
             out += &self.s.heading("Jacobian ∂u/∂k");
             out += &self.jacobian_k();
-            out += &self.s.paragraph(&format!(
-                "{} for every output of channel o (0 for the other channels).",
-                self.s.math(&format!(
-                    "{} = 1",
-                    self.s
-                        .partial(&self.s.sym(Sym::U, &[]), &self.s.sym(Sym::B, &[]))
-                ))
-            ));
+            out += &self.s.paragraph(&self.bias_jacobian());
         } else {
             out += &self.s.paragraph(&self.jacobian_summary());
         }
@@ -212,6 +205,21 @@ impl<'a, S: Style> Document<'a, S> {
             })
             .collect::<Vec<_>>();
         self.s.table("", &cols, &rows)
+    }
+
+    /// `∂u/∂b = 1`, per output channel when there are several.
+    fn bias_jacobian(&self) -> String {
+        let partial = self
+            .s
+            .partial(&self.s.sym(Sym::U, &[]), &self.s.sym(Sym::B, &[]));
+        let one = self.s.math(&format!("{partial} = 1"));
+        if self.channels {
+            format!(
+                "{one} for every output of channel o and its bias b[o]; 0 for the other biases."
+            )
+        } else {
+            format!("{one} for every output: the bias is added to each.")
+        }
     }
 
     fn jacobian_summary(&self) -> String {
