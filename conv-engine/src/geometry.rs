@@ -90,12 +90,37 @@ impl GeometrySpec {
             Ok(c) => c,
             Err(e) => return Err(e),
         };
-        Ok(Geometry {
+        let geometry = Geometry {
             spec: self,
             pads: [rows.0, rows.1, cols.0, cols.1],
             output: [rows.2, cols.2],
-        })
+        };
+        // Every length and the multiply-add count must fit in usize, so the getters below
+        // cannot overflow.
+        let ([h, w], [kh, kw], [oh, ow]) = (self.input, self.kernel, geometry.output);
+        let (ci, co) = (self.in_channels, self.out_channels);
+        if product(&[ci, h, w]).is_none()
+            || product(&[co, ci, kh, kw]).is_none()
+            || product(&[co, oh, ow, ci, kh, kw]).is_none()
+        {
+            return Err(GeometryError::TooLarge);
+        }
+        Ok(geometry)
     }
+}
+
+/// The product of `factors`, or `None` when it overflows.
+const fn product(factors: &[usize]) -> Option<usize> {
+    let mut acc: usize = 1;
+    let mut i = 0;
+    while i < factors.len() {
+        acc = match acc.checked_mul(factors[i]) {
+            Some(v) => v,
+            None => return None,
+        };
+        i += 1;
+    }
+    Some(acc)
 }
 
 /// `(before, after, output)` of one axis, or the reason it has no output.
@@ -105,7 +130,11 @@ const fn resolve_axis(
 ) -> Result<(usize, usize, usize), GeometryError> {
     let n = spec.input[axis];
     let s = spec.stride[axis];
-    let effective = (spec.kernel[axis] - 1) * spec.dilation[axis] + 1;
+    // (K - 1) * D + 1, which can overflow for absurd requests.
+    let effective = match (spec.kernel[axis] - 1).checked_mul(spec.dilation[axis]) {
+        Some(v) if v < usize::MAX => v + 1,
+        _ => return Err(GeometryError::TooLarge),
+    };
     let (before, after) = match spec.padding {
         Padding::Valid => (0, 0),
         Padding::Explicit {
@@ -122,7 +151,13 @@ const fn resolve_axis(
         }
         Padding::Same => {
             let out = n.div_ceil(s);
-            let needed = (out - 1) * s + effective;
+            let needed = match (out - 1).checked_mul(s) {
+                Some(v) => match v.checked_add(effective) {
+                    Some(v) => v,
+                    None => return Err(GeometryError::TooLarge),
+                },
+                None => return Err(GeometryError::TooLarge),
+            };
             let total = needed.saturating_sub(n);
             (total / 2, total - total / 2)
         }
@@ -376,6 +411,20 @@ mod tests {
             GeometrySpec::new([5, 5], [3, 7]).resolve(),
             Err(GeometryError::KernelTooLarge { axis: 1 })
         );
+    }
+
+    #[test]
+    fn absurd_sizes_are_errors_not_overflows() {
+        let mut s = GeometrySpec::new([5, 5], [3, 3]);
+        s.dilation = [usize::MAX, 1];
+        assert_eq!(s.resolve(), Err(GeometryError::TooLarge));
+        let mut s = GeometrySpec::new([usize::MAX, 2], [1, 1]);
+        s.padding = Padding::Same;
+        s.stride = [2, 1];
+        assert_eq!(s.resolve(), Err(GeometryError::TooLarge));
+        let mut s = GeometrySpec::new([1 << 40, 1 << 40], [1, 1]);
+        s.in_channels = 1 << 20;
+        assert_eq!(s.resolve(), Err(GeometryError::TooLarge));
     }
 
     #[test]
