@@ -4,7 +4,7 @@
 //! cargo run --example expand -- "input = 5x5, kernel = 3x3"
 //! cargo run --example expand -- "input = 28x28, kernel = 5x5" --no-check   # without the compile-time proof
 //! cargo run --example expand -- "input = 28x28, kernel = 5x5" --window     # loops over windows
-//! cargo run --example expand -- "input = 28x28, kernel = 5x5" --window     # loops over windows
+//! cargo run --example expand -- "input = 28x28, kernel = 5x5, unroll = rows" # loops over rows
 //! ```
 
 use conv_engine::emit::{generate_with, Options};

@@ -1,6 +1,6 @@
 //! Generated layers against TensorFlow/JAX golden data (`tests/golden/`, see its README for
 //! provenance): every integer case, exact equality of `u`, `dL/dx`, `dL/dk`, `dL/db` in f32 and
-//! f64 and with `unroll = window` (batches: one call per sample, `dL/dk` and `dL/db` summed over
+//! f64 and with `unroll = window` and `unroll = rows` (batches: one call per sample, `dL/dk` and `dL/db` summed over
 //! samples), and the float32 cases within the data's stated tolerance.
 
 use conv_runtime::{conv2d, Conv2d, Scalar, Tensor};
@@ -163,7 +163,7 @@ fn float32_dilated_same() {
 
 #[test]
 fn float32_lenet_sized_two_to_three_channels() {
-    // 259,200 products: `auto` picks the window strategy.
+    // 259,200 products: `auto` picks the rows strategy.
     #[conv2d(input = 28x28, kernel = 5x5, in_channels = 2, out_channels = 3)]
     struct Layer;
     check_float32::<Layer>("f32_s1_valid_28x28_k5x5_ci2_co3");

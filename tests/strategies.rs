@@ -1,5 +1,5 @@
-//! `unroll = window` and `unroll = full` emit different code for the same layer; on integer
-//! inputs (exact in f32) they agree exactly, and both pass the run-time checks.
+//! `unroll = full`, `unroll = window` and `unroll = rows` emit different code for the same
+//! layer; on integer inputs (exact in f32) they agree exactly, and all pass the run-time checks.
 
 use conv_runtime::checks::{check_exact, check_finite_differences};
 use conv_runtime::{conv2d, proof, Conv2d, Tensor};
@@ -45,7 +45,10 @@ macro_rules! both {
             struct Full;
             #[conv2d($($attr)*, unroll = window)]
             struct Window;
+            #[conv2d($($attr)*, unroll = rows)]
+            struct Rows;
             same_results::<Full, Window>();
+            same_results::<Full, Rows>();
         }
     };
 }

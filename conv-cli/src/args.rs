@@ -76,7 +76,7 @@ pub struct Cli {
     #[arg(long, value_name = "TYPE", allow_hyphen_values = true)]
     pub scalar: Option<String>,
 
-    /// Code strategy `full`, `window` or `auto` (the attribute's `unroll`) [attribute default:
+    /// Code strategy `full`, `window`, `rows` or `auto` (the attribute's `unroll`) [attribute default:
     /// auto]; only `--format rust` shows it.
     #[arg(long, value_name = "STRATEGY", allow_hyphen_values = true)]
     pub unroll: Option<String>,

@@ -184,6 +184,32 @@ pub struct Geometry {
 }
 
 impl Geometry {
+    /// The layer that computes one output row: the `(KH-1)*DH + 1` rows of the zero-padded
+    /// input that output row `i` reads (from row `i*SH`), at the padded width, with the same
+    /// kernel, stride, dilation and channels, no padding, and one output row of the same width.
+    pub const fn row_window(&self) -> Geometry {
+        let s = self.spec;
+        let [_, width] = self.padded_input();
+        Geometry {
+            spec: GeometrySpec {
+                input: [(s.kernel[0] - 1) * s.dilation[0] + 1, width],
+                padding: Padding::Explicit {
+                    top: 0,
+                    bottom: 0,
+                    left: 0,
+                    right: 0,
+                },
+                ..s
+            },
+            pads: [0; 4],
+            output: [1, self.output[1]],
+        }
+    }
+    /// Padded input size `[H + top + bottom, W + left + right]`.
+    pub const fn padded_input(&self) -> [usize; 2] {
+        let ([h, w], [t, b, l, r]) = (self.spec.input, self.pads);
+        [h + t + b, w + l + r]
+    }
     /// The request this geometry was resolved from.
     pub const fn spec(&self) -> GeometrySpec {
         self.spec

@@ -7,14 +7,14 @@ use crate::geometry::Geometry;
 pub const MAX_UNROLLED_TERMS: usize = 100_000;
 
 /// Largest number of products (`u`, `dL/dx` and `dL/dk` together) for which `unroll = auto`
-/// emits the full unroll; larger layers get [`Strategy::Window`]. A 28x28 input with a 5x5
+/// emits the full unroll; larger layers get [`Strategy::Rows`]. A 28x28 input with a 5x5
 /// kernel (43,200 products) is unrolled: its debug build takes about 2 s and 0.4 GB.
 pub const AUTO_FULL_TERMS: usize = 50_000;
 
-/// Most multiply-adds per forward pass of a layer emitted with [`Strategy::Window`]: the
-/// compile-time proof evaluates the layer and the reference formulation in rustc's constant
-/// evaluator, which is slow (about 0.3 s for 43,000 multiply-adds) and stops long-running
-/// evaluations.
+/// Most multiply-adds per forward pass of a layer whose compile-time proof evaluates it whole
+/// (every [`Strategy::Window`] layer, and the one-row layer of every [`Strategy::Rows`] layer):
+/// the proof evaluates the layer and the reference formulation in rustc's constant evaluator,
+/// which is slow (about 0.3 s for 43,000 multiply-adds) and stops long-running evaluations.
 pub const MAX_WINDOW_MACS: usize = 150_000;
 
 /// The `unroll` key: which [`Strategy`] to use.
@@ -24,7 +24,9 @@ pub enum Unroll {
     Full,
     /// [`Strategy::Window`].
     Window,
-    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`], else [`Strategy::Window`] (the default).
+    /// [`Strategy::Rows`].
+    Rows,
+    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`], else [`Strategy::Rows`] (the default).
     #[default]
     Auto,
 }
@@ -35,7 +37,16 @@ pub enum Strategy {
     /// One expression per output element, only nonzero products, no loops.
     Full,
     /// Loops over output positions with the kernel window written out.
+    ///
+    /// Window and row code reads a zero-padded copy of `x`, so a tap on a padding zero is a
+    /// product `0 * k` (and `delta * 0` in `dL/dk`): with an infinite or NaN weight or `delta`
+    /// it gives NaN where [`Strategy::Full`] and the reference leave the tap out.
     Window,
+    /// A loop over output rows; each output row is a one-row layer whose code updates whole
+    /// rows (an output row plus a kernel weight times a contiguous input row) with the kernel
+    /// taps written out. The compile-time proof evaluates the one-row layer exactly, and the
+    /// whole layer too when it has at most [`MAX_WINDOW_MACS`] multiply-adds.
+    Rows,
 }
 
 /// Element type of the generated functions.
@@ -98,13 +109,14 @@ impl Spec {
     }
 
     /// The strategy the code is emitted with: the one asked for, or for `auto`
-    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`] products and [`Strategy::Window`] above.
+    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`] products and [`Strategy::Rows`] above.
     pub const fn strategy(&self) -> Strategy {
         match self.unroll {
             Unroll::Full => Strategy::Full,
             Unroll::Window => Strategy::Window,
+            Unroll::Rows => Strategy::Rows,
             Unroll::Auto if self.unrolled_terms() <= AUTO_FULL_TERMS => Strategy::Full,
-            Unroll::Auto => Strategy::Window,
+            Unroll::Auto => Strategy::Rows,
         }
     }
 }

@@ -28,6 +28,7 @@ fn word() -> impl Strategy<Value = TokenTree> {
         "f64",
         "full",
         "window",
+        "rows",
         "auto",
         "N",
         "struct",

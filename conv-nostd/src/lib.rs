@@ -14,6 +14,10 @@ pub struct Textbook;
 #[conv2d(input = 8x8, kernel = 3x3, in_channels = 2, out_channels = 3, stride = 2, padding = same, unroll = window)]
 pub struct Block;
 
+/// A padded layer in the rows strategy (a hidden one-row companion layer).
+#[conv2d(input = 12x10, kernel = 3x3, in_channels = 2, out_channels = 2, padding = same, unroll = rows)]
+pub struct Rows;
+
 type TextbookGradients = Gradients<[[f32; 5]; 5], [[f32; 3]; 3], f32>;
 
 /// One forward and backward pass of the textbook layer (through the `Conv2d` trait) and one
@@ -29,4 +33,13 @@ pub fn step(
         <Textbook as Conv2d>::backward(x, k, delta),
         block,
     )
+}
+
+/// One backward pass of the rows layer.
+pub fn rows_step(
+    x: &<Rows as Conv2d>::Input,
+    k: &<Rows as Conv2d>::Kernel,
+    delta: &<Rows as Conv2d>::Output,
+) -> <Rows as Conv2d>::Input {
+    Rows::backward(x, k, delta).dx
 }

@@ -34,7 +34,7 @@
 //! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
 //! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
 //! | `scalar` | `f32` or `f64` | `f32` |
-//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), or `auto` (`full` up to [`AUTO_FULL_TERMS`] products) | `auto` |
+//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates), or `auto` (`full` up to [`AUTO_FULL_TERMS`] products, else `rows`) | `auto` |
 //!
 //! The layer is the cross-correlation of TensorFlow's `conv2d`:
 //! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
@@ -56,8 +56,9 @@
 //!   compares them exactly with [`mod@reference`] (see [`proof`]); a wrong term fails the build.
 //!
 //! Bad attributes are spanned compile errors (the struct is still emitted). `unroll = full`
-//! beyond [`MAX_UNROLLED_TERMS`] products, and window layers beyond [`MAX_WINDOW_MACS`]
-//! multiply-adds (the compile-time proof's budget), are rejected with the count.
+//! beyond [`MAX_UNROLLED_TERMS`] products, window layers beyond [`MAX_WINDOW_MACS`]
+//! multiply-adds, and rows layers whose one output row needs more than [`MAX_WINDOW_MACS`]
+//! (the compile-time proof's budget) are rejected with the count.
 //!
 //! # What this crate holds
 //!
@@ -77,6 +78,8 @@
 //!   compiles when one layer's output is the next one's input.
 //! - [`derivation`] (feature `derivation`): the symbolic derivation behind
 //!   [`Conv2d::derivation`] and its renderers.
+//! - [`rng`]: the small deterministic generator (splitmix64, usable in `const fn`) behind the
+//!   proof's test values, the checks' inputs and [`train::Layer::init`].
 //!
 //! Layouts are flat and row-major: `x` `[C_in][H][W]`, `k` `[C_out][C_in][KH][KW]`, `b`
 //! `[C_out]`, `u` and `delta = dL/du` `[C_out][OH][OW]`.

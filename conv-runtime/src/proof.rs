@@ -302,9 +302,12 @@ pub const fn value_range(g: &Geometry) -> u64 {
     let [kh, kw] = g.kernel();
     let [oh, ow] = g.output();
     let sums = [
-        g.in_channels() * kh * kw + 1, // u: products, then the bias
-        g.out_channels() * kh * kw,    // dL/dx: at most one product per (o, a, b)
-        oh * ow,                       // dL/dk and dL/db: one per output position
+        // u: products, then the bias (saturating: `C_in * KH * KW` may be `usize::MAX`)
+        (g.in_channels() * kh * kw).saturating_add(1),
+        // dL/dx: at most one product per (o, a, b)
+        g.out_channels() * kh * kw,
+        // dL/dk and dL/db: one per output position
+        oh * ow,
     ];
     let mut terms = 1;
     let mut i = 0;
@@ -315,7 +318,7 @@ pub const fn value_range(g: &Geometry) -> u64 {
         i += 1;
     }
     // Largest r in [1, 1024] with (terms + 1) * r^2 <= 2^24, by bisection.
-    let bound = (1u64 << 24) / (terms as u64 + 1);
+    let bound = (1u64 << 24) / (terms as u64).saturating_add(1);
     let (mut lo, mut hi) = (1u64, 1024u64);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);

@@ -68,6 +68,8 @@
 //! element type; with `std`, [`forward_vec`] and [`backward_vec`] allocate the results.
 
 #[cfg(feature = "std")]
+use crate::error::{check_lengths, Operand};
+#[cfg(feature = "std")]
 use crate::Gradients;
 use crate::{Geometry, Scalar, ShapeError};
 
@@ -247,7 +249,12 @@ macro_rules! formulation {
                             while bb < b1 {
                                 s += x[xi] * k[k_row + bb];
                                 bb += 1;
-                                xi += dw;
+                                // Past the last tap the address may not fit (a dilation near
+                                // `usize::MAX` is a valid geometry). A branch, not a call to
+                                // `wrapping_add`: constant evaluation counts calls.
+                                if bb < b1 {
+                                    xi += dw;
+                                }
                             }
                             a += 1;
                         }
@@ -368,7 +375,10 @@ macro_rules! formulation {
                         while j < j1 {
                             s += x[xi] * delta[d_row + j];
                             j += 1;
-                            xi += sw;
+                            // Past the last output the address may not fit (see `forward_into`).
+                            if j < j1 {
+                                xi += sw;
+                            }
                         }
                         i += 1;
                     }
@@ -443,6 +453,12 @@ pub fn forward_vec<S: Scalar>(
     k: &[S],
     b: &[S],
 ) -> Result<Vec<S>, ShapeError> {
+    // The operands first: a wrong length is an error, not an allocation of a geometry's size.
+    check_lengths(&[
+        (Operand::X, x.len(), g.input_len()),
+        (Operand::K, k.len(), g.kernel_len()),
+        (Operand::B, b.len(), g.bias_len()),
+    ])?;
     let mut u = vec![S::ZERO; g.output_len()];
     forward(g, x, k, b, &mut u)?;
     Ok(u)
@@ -460,6 +476,12 @@ pub fn backward_vec<S: Scalar>(
     k: &[S],
     delta: &[S],
 ) -> Result<Gradients<Vec<S>, Vec<S>, Vec<S>>, ShapeError> {
+    // The operands first, as in `forward_vec`.
+    check_lengths(&[
+        (Operand::X, x.len(), g.input_len()),
+        (Operand::K, k.len(), g.kernel_len()),
+        (Operand::Delta, delta.len(), g.output_len()),
+    ])?;
     let mut out = Gradients {
         dx: vec![S::ZERO; g.input_len()],
         dk: vec![S::ZERO; g.kernel_len()],

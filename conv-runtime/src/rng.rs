@@ -21,9 +21,16 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// A nonzero integer in `[-r, r]` (`r >= 1`), each of the `2r` values about equally likely.
+    /// A nonzero integer in `[-r, r]`, each of the `2r` values about equally likely; `r` is
+    /// taken as at least 1 and at most `i64::MAX`.
     pub const fn nonzero(&mut self, r: u64) -> i64 {
-        let r = if r == 0 { 1 } else { r };
+        let r = if r == 0 {
+            1
+        } else if r > i64::MAX as u64 {
+            i64::MAX as u64
+        } else {
+            r
+        };
         let v = self.next_u64() % (2 * r);
         if v < r {
             v as i64 - r as i64

@@ -94,7 +94,8 @@ impl<L: Conv2d> Layer<L> {
     pub fn init(seed: u64) -> Self {
         let g = L::GEOMETRY;
         let [kh, kw] = g.kernel();
-        let fans = ((g.in_channels() + g.out_channels()) * kh * kw) as f64;
+        // In f64: exact for any real layer, and no overflow for a geometry near `usize::MAX`.
+        let fans = (g.in_channels() as f64 + g.out_channels() as f64) * kh as f64 * kw as f64;
         let limit = libm_sqrt(6.0 / fans);
         let mut rng = crate::rng::SplitMix64::new(seed);
         let mut kernel: L::Kernel = Tensor::zeroed();

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes tests/golden/cases.rs: one `#[conv2d]` declaration per golden case: f32 and f64 with
-the default strategy, and f32 with `unroll = window`.
+the default strategy, and f32 with `unroll = window` and with `unroll = rows`.
 
 Run from the repository root after changing the golden files: python3 tests/golden/cases.py
 """
@@ -26,15 +26,15 @@ def attr(c, scalar):
         parts.append(f"in_channels = {c['c_in']}, out_channels = {c['c_out']}")
     if scalar == "f64":
         parts.append("scalar = f64")
-    if scalar == "window":
-        parts.append("unroll = window")
+    if scalar in ("window", "rows"):
+        parts.append(f"unroll = {scalar}")
     return ", ".join(parts)
 
 
 out.append("golden! {")
 for path in sorted((root / "integer").glob("*.json")):
     c = json.loads(path.read_text())
-    for scalar in ("f32", "f64", "window"):
+    for scalar in ("f32", "f64", "window", "rows"):
         out.append(f"    {c['name']}_{scalar}: \"{path.stem}\" => [{attr(c, scalar)}];")
 out.append("}")
 (root / "cases.rs").write_text("\n".join(out) + "\n")

@@ -4,6 +4,7 @@
 
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
+use crate::Strategy;
 
 pub(super) fn layer(d: &Derivation, images: bool) -> String {
     let mut doc = explain::markdown(d, Detail::Auto);
@@ -17,12 +18,38 @@ pub(super) fn layer(d: &Derivation, images: bool) -> String {
     doc
 }
 
-pub(super) fn forward(d: &Derivation) -> String {
-    explain::forward_doc(d)
+/// How the code of a strategy is written, for the function docs.
+fn form(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::Full => "fully unrolled",
+        Strategy::Window => "loops over output positions with the kernel window written out",
+        Strategy::Rows => {
+            "a loop over output rows; each row is a one-row layer whose kernel window is written \
+             out as row updates"
+        }
+    }
 }
 
-pub(super) fn backward(d: &Derivation) -> String {
-    explain::backward_doc(d)
+pub(super) fn forward(d: &Derivation, strategy: Strategy) -> String {
+    explain::forward_doc(d).replacen("fully unrolled", form(strategy), 1)
+}
+
+pub(super) fn backward(d: &Derivation, strategy: Strategy) -> String {
+    match strategy {
+        Strategy::Full => explain::backward_doc(d),
+        Strategy::Window | Strategy::Rows => format!(
+            "Backward pass, {}: with `delta = ∂L/∂u`, returns `∂L/∂x`, `∂L/∂k` and `∂L/∂b` (the \
+             sum of `delta` per output channel): the derivation's {} + {} nonzero products, in \
+             another summation order, plus products with the padding zeros where the layer pads \
+             (so a padded tap with an infinite or NaN weight gives NaN, where the full unroll \
+             leaves the tap out). Proven at compile time equal to the \
+             padded/rotated formulation of `conv_runtime::reference`. See the type's \
+             documentation for the equations.",
+            form(strategy),
+            d.dx().terms(),
+            d.dk().terms()
+        ),
+    }
 }
 
 /// Standard base64 with padding (RFC 4648).

@@ -3,6 +3,7 @@
 
 mod check;
 mod docs;
+mod rows;
 mod shape;
 mod unroll;
 mod window;
@@ -80,11 +81,26 @@ pub fn generate_with(
         )
     })?;
     let shapes = Shapes::new(spec);
-    let bodies = match options.strategy.unwrap_or_else(|| spec.strategy()) {
-        Strategy::Full => unroll::bodies(&d, &shapes),
-        Strategy::Window => window::bodies(spec, &shapes),
-    };
     let name = &target.ident;
+    let strategy = options.strategy.unwrap_or_else(|| spec.strategy());
+    let (bodies, companion) = match strategy {
+        Strategy::Full => (unroll::bodies(&d, &shapes), TokenStream::new()),
+        Strategy::Window => (window::bodies(spec, &shapes), TokenStream::new()),
+        Strategy::Rows => {
+            let row_spec = rows::row_spec(spec);
+            let row_shapes = Shapes::new(&row_spec);
+            let row = rows::companion(name);
+            let bodies = rows::bodies(spec, &shapes, &row, &row_shapes);
+            let item = companion_item(&row_spec, &row_shapes, &row, options);
+            (bodies, item)
+        }
+    };
+    // The whole layer is evaluated at compile time when that is affordable; a `rows` layer's
+    // arithmetic is all in its companion, whose proof `companion_item` emits.
+    let whole_check = match strategy {
+        Strategy::Rows => spec.geometry.macs() <= crate::MAX_WINDOW_MACS,
+        Strategy::Full | Strategy::Window => true,
+    };
     let t = &shapes.scalar;
     let (x_ty, k_ty, b_ty, u_ty) = (
         shapes.x.ty(t),
@@ -96,15 +112,15 @@ pub fn generate_with(
     let (forward, backward) = (bodies.forward, bodies.backward);
     let (struct_doc, forward_doc, backward_doc) = (
         docs::layer(&d, options.doc_images),
-        docs::forward(&d),
-        docs::backward(&d),
+        docs::forward(&d, strategy),
+        docs::backward(&d, strategy),
     );
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
     let (b_param, b_arg) = match spec.layout {
         ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
         ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
     };
-    let check = if options.compile_time_check {
+    let check = if options.compile_time_check && whole_check {
         check::proof(spec, &shapes, name)
     } else {
         TokenStream::new()
@@ -156,7 +172,60 @@ pub fn generate_with(
         }
 
         #check
+
+        #companion
     })
+}
+
+/// The hidden one-row layer of a [`Strategy::Rows`] layer, with its own compile-time proof.
+fn companion_item(
+    row_spec: &Spec,
+    row_shapes: &Shapes,
+    row: &proc_macro2::Ident,
+    options: &Options,
+) -> TokenStream {
+    let bodies = rows::row_bodies(row_spec, row_shapes);
+    let t = &row_shapes.scalar;
+    let (x_ty, k_ty, b_ty, u_ty) = (
+        row_shapes.x.ty(t),
+        row_shapes.k.ty(t),
+        row_shapes.b.ty(t),
+        row_shapes.u.ty(t),
+    );
+    let b_param = match row_spec.layout {
+        ChannelLayout::Plain => quote!(b: #b_ty),
+        ChannelLayout::ChannelFirst => quote!(b: &#b_ty),
+    };
+    let geometry = geometry(row_spec);
+    let (forward, backward) = (bodies.forward, bodies.backward);
+    let check = if options.compile_time_check {
+        check::proof(row_spec, row_shapes, row)
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        /// The one-row layer (one output row's input window) that the `rows` strategy loops over.
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        struct #row;
+
+        #[allow(dead_code)]
+        impl #row {
+            const GEOMETRY: ::conv_runtime::Geometry = #geometry;
+
+            #[inline(always)]
+            const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                #forward
+            }
+
+            #[inline(always)]
+            const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> ::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty> {
+                #backward
+            }
+        }
+
+        #check
+    }
 }
 
 /// `::conv_runtime::GeometrySpec { .. }.resolve()`, unwrapped at compile time (the spec was

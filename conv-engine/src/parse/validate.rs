@@ -203,8 +203,9 @@ fn geometry_error(e: GeometryError, request: &GeometrySpec, given: &Given) -> Er
     }
 }
 
-/// Rejects fully unrolled layers above [`MAX_UNROLLED_TERMS`] products and window layers above
-/// [`MAX_WINDOW_MACS`] multiply-adds.
+/// Rejects fully unrolled layers above [`MAX_UNROLLED_TERMS`] products, window layers above
+/// [`MAX_WINDOW_MACS`] multiply-adds, and rows layers above [`MAX_WINDOW_MACS`] multiply-adds
+/// per output row.
 fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
     let g = &spec.geometry;
     let [oh, ow] = g.output();
@@ -234,8 +235,24 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
                 at,
                 format!(
                     "layer too large to unroll: {} gives {terms} terms (forward + backward), more \
-                     than the limit of {MAX_UNROLLED_TERMS}; use `unroll = window` (loops over \
-                     output positions) or a smaller layer",
+                     than the limit of {MAX_UNROLLED_TERMS}; use `unroll = rows` (loops over \
+                     output rows) or a smaller layer",
+                    describe(g)
+                ),
+            ))
+        }
+        Strategy::Rows => {
+            let row = g.row_window();
+            let macs = row.macs();
+            if macs <= MAX_WINDOW_MACS {
+                return Ok(());
+            }
+            Err(Error::new(
+                at,
+                format!(
+                    "layer too large for the compile-time proof: one output row of {} needs \
+                     {macs} multiply-adds, more than the limit of {MAX_WINDOW_MACS}; use a \
+                     narrower input, a smaller kernel, a larger stride or fewer channels",
                     describe(g)
                 ),
             ))
@@ -249,8 +266,8 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
                 at,
                 format!(
                     "layer too large for the compile-time proof: {} needs {macs} multiply-adds \
-                     per forward pass, more than the limit of {MAX_WINDOW_MACS}; use a smaller \
-                     input or kernel, a larger stride or fewer channels",
+                     per forward pass, more than the limit of {MAX_WINDOW_MACS}; use \
+                     `unroll = rows` (the proof evaluates one output row) or a smaller layer",
                     describe(g)
                 ),
             ))

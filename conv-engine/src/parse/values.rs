@@ -151,18 +151,19 @@ pub(super) fn padding(key: &str, v: &Value) -> syn::Result<Padding> {
 }
 
 /// `f32` or `f64`.
-/// `full`, `window` or `auto`.
+/// `full`, `window`, `rows` or `auto`.
 pub(super) fn unroll(key: &str, v: &Value) -> syn::Result<crate::Unroll> {
     use crate::Unroll;
     match v.tokens.as_slice() {
         [TokenTree::Ident(id)] if id == "full" => Ok(Unroll::Full),
         [TokenTree::Ident(id)] if id == "window" => Ok(Unroll::Window),
+        [TokenTree::Ident(id)] if id == "rows" => Ok(Unroll::Rows),
         [TokenTree::Ident(id)] if id == "auto" => Ok(Unroll::Auto),
         _ => {
             let found = v.text();
-            let hint = super::suggest::did_you_mean(&found, &["full", "window", "auto"]);
+            let hint = super::suggest::did_you_mean(&found, &["full", "window", "rows", "auto"]);
             Err(v.error(format!(
-                "expected `full`, `window` or `auto` for `{key}`, found `{found}`{hint}"
+                "expected `full`, `window`, `rows` or `auto` for `{key}`, found `{found}`{hint}"
             )))
         }
     }

@@ -288,20 +288,38 @@ fn rejects_kernels_larger_than_the_input() {
 #[test]
 fn rejects_layers_too_large_to_unroll() {
     let want = "layer too large to unroll: 64x64 input with 9x9 kernel gives 762048 terms \
-                (forward + backward), more than the limit of 100000; use `unroll = window`";
+                (forward + backward), more than the limit of 100000; use `unroll = rows`";
     one_error(quote!(input = 64x64, kernel = 9x9, unroll = full), want);
-    // `auto` switches to windows instead; they are limited by the proof's cost.
+    // `auto` switches to rows instead: the proof evaluates one output row (56 * 81 = 4536
+    // multiply-adds).
+    assert_eq!(
+        ok(quote!(input = 64x64, kernel = 9x9)).strategy(),
+        crate::Strategy::Rows
+    );
+    // Windows are limited by the cost of evaluating the whole layer at compile time.
     one_error(
-        quote!(input = 64x64, kernel = 9x9),
+        quote!(input = 64x64, kernel = 9x9, unroll = window),
         "layer too large for the compile-time proof: 64x64 input with 9x9 kernel needs 254016 \
          multiply-adds per forward pass, more than the limit of 150000",
+    );
+    // Rows by the cost of one output row.
+    one_error(
+        quote!(
+            input = 16x1200,
+            kernel = 3x3,
+            in_channels = 8,
+            out_channels = 8
+        ),
+        "layer too large for the compile-time proof: one output row of 16x1200 input with 3x3 \
+         kernel, 8 -> 8 channels needs 690048 multiply-adds, more than the limit of 150000",
     );
     one_error(
         quote!(
             input = 28x28,
             kernel = 3x3,
             in_channels = 8,
-            out_channels = 8
+            out_channels = 8,
+            unroll = window
         ),
         "28x28 input with 3x3 kernel, 8 -> 8 channels needs 389376 multiply-adds",
     );
@@ -314,7 +332,7 @@ fn rejects_layers_too_large_to_unroll() {
     ));
     assert_eq!(spec.strategy(), crate::Strategy::Full);
     let spec = ok(quote!(input = 28x28, kernel = 3x3, out_channels = 4));
-    assert_eq!(spec.strategy(), crate::Strategy::Window);
+    assert_eq!(spec.strategy(), crate::Strategy::Rows);
     assert_eq!(
         ok(quote!(input = 28x28, kernel = 5x5)).strategy(),
         crate::Strategy::Full
@@ -329,7 +347,8 @@ fn rejects_layers_too_large_to_unroll() {
 fn rejects_a_misspelt_strategy() {
     one_error(
         quote!(input = 5x5, kernel = 3x3, unroll = windwo),
-        "expected `full`, `window` or `auto` for `unroll`, found `windwo` (did you mean `window`?)",
+        "expected `full`, `window`, `rows` or `auto` for `unroll`, found `windwo` (did you mean \
+         `window`?)",
     );
 }
 

@@ -1,0 +1,392 @@
+//! The `rows` strategy: a loop over output rows around a *one-row layer*.
+//!
+//! Output row `i` of a layer reads only the `KHE = (KH-1)*DH + 1` rows of the zero-padded input
+//! starting at `i*SH`. That window is itself a layer: input `KHE x WP` (`WP` the padded width),
+//! the same kernel, stride, dilation and channels, no padding, one output row. The macro emits
+//! that one-row layer as a hidden companion struct (`__<Name>Row`) with its own `forward` and
+//! `backward`, written as row updates with the kernel taps written out:
+//!
+//! ```text
+//! acc = [b[o]; OW];  acc[j] += w[c][a*DH][j*SW + b*DW] * k[o][c][a][b]   (every tap, j = 0..OW)
+//! ```
+//!
+//! which LLVM turns into vector code (the inner loop has constant bounds and, at stride 1,
+//! contiguous reads). The layer's `forward` copies each window and stacks the companion's rows;
+//! `backward` adds each window's `dL/dx` into a padded `dL/dx` (cropped at the end) and sums
+//! `dL/dk` and `dL/db` over rows.
+//!
+//! The companion gets the usual compile-time proof (all of the layer's arithmetic is in it, and
+//! it is small: `OW * C_out * C_in * KH * KW` multiply-adds), and the whole layer gets it too
+//! when it is small enough to evaluate ([`crate::MAX_WINDOW_MACS`]).
+//!
+//! Summation order: `u` as in the full unroll (`c, a, b` after the bias); `dL/dk` per row over
+//! `j` in 8 interleaved partial sums, then over rows `i`; `dL/db` over `j` then `i`; `dL/dx`
+//! accumulated per window, then over rows (exact on the proof's integer inputs either way).
+
+use super::shape::{lit, Shapes};
+use super::unroll::Bodies;
+use crate::{ChannelLayout, Geometry, Spec};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// Partial sums per `dL/dk` dot product (independent accumulators vectorise; one does not).
+const LANES: usize = 8;
+
+/// The companion's spec: the row geometry with the layer's layout and scalar.
+pub fn row_spec(spec: &Spec) -> Spec {
+    Spec {
+        geometry: spec.geometry.row_window(),
+        ..*spec
+    }
+}
+
+/// The companion struct's name.
+pub(super) fn companion(name: &Ident) -> Ident {
+    format_ident!("__{}Row", name)
+}
+
+/// Helpers shared by the layer's loop and the companion's bodies.
+struct Rows<'a> {
+    spec: &'a Spec,
+    shapes: &'a Shapes,
+    channels: bool,
+}
+
+impl<'a> Rows<'a> {
+    fn new(spec: &'a Spec, shapes: &'a Shapes) -> Self {
+        Self {
+            spec,
+            shapes,
+            channels: spec.layout == ChannelLayout::ChannelFirst,
+        }
+    }
+
+    fn g(&self) -> &Geometry {
+        &self.spec.geometry
+    }
+
+    /// `arr[c]` for channel-first layers, `arr` for plain ones.
+    fn ch(&self, arr: TokenStream, c: usize) -> TokenStream {
+        if self.channels {
+            let c = lit(c);
+            quote!(#arr[#c])
+        } else {
+            arr
+        }
+    }
+
+    /// `[[[0.0; cols]; rows]; channels]` (without the channel axis for plain layers).
+    fn zeros(&self, channels: usize, rows: usize, cols: usize) -> TokenStream {
+        let zero = self.shapes.zero();
+        let (rows, cols) = (lit(rows), lit(cols));
+        let plane = quote!([[#zero; #cols]; #rows]);
+        if self.channels {
+            let channels = lit(channels);
+            quote!([#plane; #channels])
+        } else {
+            plane
+        }
+    }
+
+    /// `index * step`, or `index` for a step of 1.
+    fn scaled(index: TokenStream, step: usize) -> TokenStream {
+        match step {
+            1 => index,
+            _ => {
+                let step = lit(step);
+                quote!(#index * #step)
+            }
+        }
+    }
+
+    /// `index + offset`, or `index` for an offset of 0.
+    fn offset(index: TokenStream, offset: usize) -> TokenStream {
+        match offset {
+            0 => index,
+            _ => {
+                let offset = lit(offset);
+                quote!(#index + #offset)
+            }
+        }
+    }
+
+    /// `let mut j = 0; while j < n { body; j += 1; }`
+    fn each(index: &str, n: usize, body: TokenStream) -> TokenStream {
+        let (index, n) = (Ident::new(index, Span::call_site()), lit(n));
+        quote! {
+            let mut #index = 0;
+            while #index < #n {
+                #body
+                #index += 1;
+            }
+        }
+    }
+
+    /// `(a, b, row, col)` of every tap of the kernel window: window row `a*DH`, and the column
+    /// `j*SW + b*DW` read for output column `j`.
+    fn taps(&self) -> Vec<(TokenStream, TokenStream, TokenStream, TokenStream)> {
+        let g = self.g();
+        let ([kh, kw], [_, sw], [dh, dw]) = (g.kernel(), g.stride(), g.dilation());
+        let mut out = Vec::new();
+        for a in 0..kh {
+            for b in 0..kw {
+                let col = Self::offset(Self::scaled(quote!(j), sw), b * dw);
+                let (a_lit, b_lit, row) = (lit(a), lit(b), lit(a * dh));
+                out.push((quote!(#a_lit), quote!(#b_lit), quote!(#row), col));
+            }
+        }
+        out
+    }
+
+    /// `body` inside loops over output channel `o` and input channel `c` (no loops for plain
+    /// layers), with `xc = x[c]`, `kc = k[o][c]` and the bias or `delta` row of `o` in scope.
+    fn channels(
+        &self,
+        per_o: TokenStream,
+        per_c: TokenStream,
+        after_o: TokenStream,
+    ) -> TokenStream {
+        let g = self.g();
+        if !self.channels {
+            return quote! { let (xc, kc) = (x, k); #per_o #per_c #after_o };
+        }
+        let (ci, co) = (lit(g.in_channels()), lit(g.out_channels()));
+        quote! {
+            let mut o = 0;
+            while o < #co {
+                #per_o
+                let mut c = 0;
+                while c < #ci {
+                    let (xc, kc) = (&x[c], &k[o][c]);
+                    #per_c
+                    c += 1;
+                }
+                #after_o
+                o += 1;
+            }
+        }
+    }
+
+    // ---- the companion (one-row layer) ----
+
+    fn row_forward(&self) -> TokenStream {
+        let ow = self.g().output()[1];
+        let updates = self.taps().into_iter().map(|(a, b, row, col)| {
+            let body = quote!(acc[j] += xc[#row][#col] * w;);
+            let each = Self::each("j", ow, body);
+            quote! { let w = kc[#a][#b]; #each }
+        });
+        let (bias, store) = if self.channels {
+            (quote!(b[o]), quote!(u[o][0] = acc;))
+        } else {
+            (quote!(b), quote!(u[0] = acc;))
+        };
+        let ow = lit(ow);
+        let body = self.channels(
+            quote!(let mut acc = [#bias; #ow];),
+            quote!(#(#updates)*),
+            store,
+        );
+        let zeros = self.shapes.u.zeroed(&self.shapes.zero());
+        quote! { let mut u = #zeros; #body u }
+    }
+
+    fn row_backward(&self) -> TokenStream {
+        let g = self.g();
+        let ([_, ow], [kh, kw]) = (g.output(), g.kernel());
+        let zero = self.shapes.zero();
+        let lanes = lit(LANES);
+        let taps = self.taps().into_iter().map(|(a, b, row, col)| {
+            let scatter = Self::each("j", ow, quote!(dxc[#row][#col] += d[j] * w;));
+            let dot = Self::each("j", ow, quote!(s[j % #lanes] += d[j] * xc[#row][#col];));
+            quote! {
+                let w = kc[#a][#b];
+                #scatter
+                let mut s = [#zero; #lanes];
+                #dot
+                gk[#a][#b] = sum(&s);
+            }
+        });
+        let (d_row, db_slot, dx_c, dk_slot) = if self.channels {
+            (
+                quote!(&delta[o][0]),
+                quote!(db[o]),
+                quote!(&mut dx[c]),
+                quote!(dk[o][c]),
+            )
+        } else {
+            (quote!(&delta[0]), quote!(db), quote!(&mut dx), quote!(dk))
+        };
+        let (ow_lit, kh, kw) = (lit(ow), lit(kh), lit(kw));
+        let per_o = quote! {
+            let d = #d_row;
+            let mut s = [#zero; #lanes];
+            let mut j = 0;
+            while j < #ow_lit { s[j % #lanes] += d[j]; j += 1; }
+            #db_slot = sum(&s);
+        };
+        let per_c = quote! {
+            let dxc = #dx_c;
+            let mut gk = [[#zero; #kw]; #kh];
+            #(#taps)*
+            #dk_slot = gk;
+        };
+        let body = self.channels(per_o, per_c, TokenStream::new());
+        let t = &self.shapes.scalar;
+        let (dx_zeros, dk_zeros, db_zeros) = (
+            self.shapes.x.zeroed(&zero),
+            self.shapes.k.zeroed(&zero),
+            self.shapes.b.zeroed(&zero),
+        );
+        quote! {
+            /// The partial sums added pairwise.
+            const fn sum(s: &[#t; #lanes]) -> #t {
+                let mut width = #lanes;
+                let mut s = *s;
+                while width > 1 {
+                    width /= 2;
+                    let mut i = 0;
+                    while i < width { s[i] += s[i + width]; i += 1; }
+                }
+                s[0]
+            }
+            let mut dx = #dx_zeros;
+            let mut dk = #dk_zeros;
+            let mut db = #db_zeros;
+            #body
+            ::conv_runtime::Gradients { dx, dk, db }
+        }
+    }
+}
+
+/// Bodies of the companion's `forward` and `backward` (`spec` is the row spec).
+pub(super) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes) -> Bodies {
+    let r = Rows::new(row_spec, row_shapes);
+    Bodies {
+        forward: r.row_forward(),
+        backward: r.row_backward(),
+    }
+}
+
+/// Bodies of the layer's `forward` and `backward`: a loop over output rows calling the
+/// companion `row` (of shapes `row_shapes`).
+pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Shapes) -> Bodies {
+    let r = Rows::new(spec, shapes);
+    let g = spec.geometry;
+    let ([h, w], [t, bo, l, rt], [oh, _], [sh, _], ci, co) = (
+        g.input(),
+        g.pads(),
+        g.output(),
+        g.stride(),
+        g.in_channels(),
+        g.out_channels(),
+    );
+    let padded = g.pads() != [0, 0, 0, 0];
+    let (hp, wp) = (h + t + bo, w + l + rt);
+    let khe = row_spec_rows(&g);
+    let zero = shapes.zero();
+
+    // `xp`: x, or a zero-padded copy.
+    let xp = if padded {
+        let zeros = r.zeros(ci, hp, wp);
+        let copies = (0..ci).map(|c| {
+            let (to, from) = (r.ch(quote!(xp), c), r.ch(quote!(x), c));
+            let (t, l) = (lit(t), lit(l));
+            let cols = Rows::each("q", w, quote!(#to[p + #t][q + #l] = #from[p][q];));
+            Rows::each("p", h, cols)
+        });
+        quote!(let mut xp = #zeros; #(#copies)*)
+    } else {
+        quote!(let xp = x;)
+    };
+    // `w`: the window of output row `i` (rows `r .. r + KHE` of `xp`).
+    let window_zeros = row_shapes.x.zeroed(&zero);
+    let window = {
+        let copies = (0..ci).map(|c| {
+            let (to, from) = (r.ch(quote!(w), c), r.ch(quote!(xp), c));
+            Rows::each("a", khe, quote!(#to[a] = #from[r + a];))
+        });
+        let r0 = Rows::scaled(quote!(i), sh);
+        quote!(let r = #r0; let mut w = #window_zeros; #(#copies)*)
+    };
+    let store = (0..co).map(|o| {
+        let (to, from) = (r.ch(quote!(u), o), r.ch(quote!(row), o));
+        quote!(#to[i] = #from[0];)
+    });
+    let u_zeros = shapes.u.zeroed(&zero);
+    let forward_loop = Rows::each(
+        "i",
+        oh,
+        quote! { #window let row = #row::forward(&w, k, b); #(#store)* },
+    );
+    let forward = quote! { #xp let mut u = #u_zeros; #forward_loop u };
+
+    // backward
+    let delta_zeros = row_shapes.u.zeroed(&zero);
+    let take = (0..co).map(|o| {
+        let (to, from) = (r.ch(quote!(d), o), r.ch(quote!(delta), o));
+        quote!(#to[0] = #from[i];)
+    });
+    let add_dx = (0..ci).map(|c| {
+        let (to, from) = (r.ch(quote!(dxp), c), r.ch(quote!(g.dx), c));
+        let cols = Rows::each("q", wp, quote!(#to[r + a][q] += #from[a][q];));
+        Rows::each("a", khe, cols)
+    });
+    let k_len = shapes.k.len();
+    let flat_k = |place: TokenStream, mutable: bool| shapes.k.flat(&place, mutable);
+    let (dk_flat, gk_flat) = (flat_k(quote!(dk), true), flat_k(quote!(g.dk), false));
+    let add_db = if shapes.b.is_scalar() {
+        quote!(db += g.db;)
+    } else {
+        Rows::each("o", co, quote!(db[o] += g.db[o];))
+    };
+    let add_dk = Rows::each("n", k_len, quote!(dkf[n] += gkf[n];));
+    let backward_loop = Rows::each(
+        "i",
+        oh,
+        quote! {
+            #window
+            let mut d = #delta_zeros;
+            #(#take)*
+            let g = #row::backward(&w, k, &d);
+            #(#add_dx)*
+            {
+                let (dkf, gkf) = (#dk_flat, #gk_flat);
+                #add_dk
+            }
+            #add_db
+        },
+    );
+    let crop = if padded {
+        let copies = (0..ci).map(|c| {
+            let (to, from) = (r.ch(quote!(dx), c), r.ch(quote!(dxp), c));
+            let (t, l) = (lit(t), lit(l));
+            let cols = Rows::each("q", w, quote!(#to[p][q] = #from[p + #t][q + #l];));
+            Rows::each("p", h, cols)
+        });
+        let zeros = shapes.x.zeroed(&zero);
+        quote!(let mut dx = #zeros; #(#copies)*)
+    } else {
+        quote!(let dx = dxp;)
+    };
+    let (dxp_zeros, dk_zeros, db_zeros) = (
+        r.zeros(ci, hp, wp),
+        shapes.k.zeroed(&zero),
+        shapes.b.zeroed(&zero),
+    );
+    let backward = quote! {
+        #xp
+        let mut dxp = #dxp_zeros;
+        let mut dk = #dk_zeros;
+        let mut db = #db_zeros;
+        #backward_loop
+        #crop
+        ::conv_runtime::Gradients { dx, dk, db }
+    };
+    Bodies { forward, backward }
+}
+
+/// `KHE`: rows of one output row's window.
+fn row_spec_rows(g: &Geometry) -> usize {
+    (g.kernel()[0] - 1) * g.dilation()[0] + 1
+}
