@@ -34,6 +34,6 @@ pub mod parse;
 pub use geometry::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 #[cfg(feature = "derive")]
 pub use spec::{
-    ChannelLayout, Scalar, Spec, Strategy, Unroll, AUTO_FULL_TERMS, MAX_UNROLLED_TERMS,
-    MAX_WINDOW_MACS,
+    ChannelLayout, Scalar, Spec, Strategy, Unroll, AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS,
+    MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
 };

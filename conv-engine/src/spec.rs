@@ -7,9 +7,17 @@ use crate::geometry::Geometry;
 pub const MAX_UNROLLED_TERMS: usize = 100_000;
 
 /// Largest number of products (`u`, `dL/dx` and `dL/dk` together) for which `unroll = auto`
-/// emits the full unroll; larger layers get [`Strategy::Rows`]. A 28x28 input with a 5x5
+/// emits `forward` fully unrolled; larger layers get [`Strategy::Rows`] (`backward` has its own
+/// threshold, [`AUTO_FULL_BACKWARD_TERMS`]). A 28x28 input with a 5x5
 /// kernel (43,200 products) is unrolled: its debug build takes about 2 s and 0.4 GB.
 pub const AUTO_FULL_TERMS: usize = 50_000;
+
+/// Largest number of `dL/dx` plus `dL/dk` products for which `unroll = auto` emits `backward`
+/// fully unrolled; larger layers get [`Strategy::Rows`]. Straight-line backward code loses to
+/// row updates early: on this project's benchmark machine the textbook layer (162 products)
+/// is fastest unrolled, while an 8x8 input with a 3x3 kernel and 8 output channels (5,184
+/// products) runs 2.6 times faster as rows (see `BENCHMARKS.md`).
+pub const AUTO_FULL_BACKWARD_TERMS: usize = 1_000;
 
 /// Most multiply-adds per forward pass of a layer whose compile-time proof evaluates it whole
 /// (every [`Strategy::Window`] layer, and the one-row layer of every [`Strategy::Rows`] layer):
@@ -108,7 +116,7 @@ impl Spec {
         3 * self.geometry.nonzero_terms()
     }
 
-    /// The strategy the code is emitted with: the one asked for, or for `auto`
+    /// The strategy `forward` is emitted with: the one asked for, or for `auto`
     /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`] products and [`Strategy::Rows`] above.
     pub const fn strategy(&self) -> Strategy {
         match self.unroll {
@@ -117,6 +125,19 @@ impl Spec {
             Unroll::Rows => Strategy::Rows,
             Unroll::Auto if self.unrolled_terms() <= AUTO_FULL_TERMS => Strategy::Full,
             Unroll::Auto => Strategy::Rows,
+        }
+    }
+
+    /// The strategy `backward` is emitted with: the one asked for, or for `auto`
+    /// [`Strategy::Full`] up to [`AUTO_FULL_BACKWARD_TERMS`] products and [`Strategy::Rows`]
+    /// above.
+    pub const fn backward_strategy(&self) -> Strategy {
+        match self.unroll {
+            Unroll::Auto if 2 * self.geometry.nonzero_terms() <= AUTO_FULL_BACKWARD_TERMS => {
+                Strategy::Full
+            }
+            Unroll::Auto => Strategy::Rows,
+            _ => self.strategy(),
         }
     }
 }

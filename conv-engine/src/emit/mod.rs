@@ -82,25 +82,34 @@ pub fn generate_with(
     })?;
     let shapes = Shapes::new(spec);
     let name = &target.ident;
-    let strategy = options.strategy.unwrap_or_else(|| spec.strategy());
-    let (bodies, companion) = match strategy {
-        Strategy::Full => (unroll::bodies(&d, &shapes), TokenStream::new()),
-        Strategy::Window => (window::bodies(spec, &shapes), TokenStream::new()),
-        Strategy::Rows => {
-            let row_spec = rows::row_spec(spec);
-            let row_shapes = Shapes::new(&row_spec);
-            let row = rows::companion(name);
-            let bodies = rows::bodies(spec, &shapes, &row, &row_shapes);
-            let item = companion_item(&row_spec, &row_shapes, &row, options);
-            (bodies, item)
-        }
+    let forward_strategy = options.strategy.unwrap_or_else(|| spec.strategy());
+    let backward_strategy = options.strategy.unwrap_or_else(|| spec.backward_strategy());
+    let rows = [forward_strategy, backward_strategy].contains(&Strategy::Rows);
+    let row_spec = rows::row_spec(spec);
+    let row_shapes = Shapes::new(&row_spec);
+    let row = rows::companion(name);
+    let body = |strategy: Strategy| match strategy {
+        Strategy::Full => unroll::bodies(&d, &shapes),
+        Strategy::Window => window::bodies(spec, &shapes),
+        Strategy::Rows => rows::bodies(spec, &shapes, &row, &row_shapes),
+    };
+    let (forward, backward) = if forward_strategy == backward_strategy {
+        let both = body(forward_strategy);
+        (both.forward, both.backward)
+    } else {
+        (
+            body(forward_strategy).forward,
+            body(backward_strategy).backward,
+        )
+    };
+    let companion = if rows {
+        companion_item(&row_spec, &row_shapes, &row, options)
+    } else {
+        TokenStream::new()
     };
     // The whole layer is evaluated at compile time when that is affordable; a `rows` layer's
     // arithmetic is all in its companion, whose proof `companion_item` emits.
-    let whole_check = match strategy {
-        Strategy::Rows => spec.geometry.macs() <= crate::MAX_WINDOW_MACS,
-        Strategy::Full | Strategy::Window => true,
-    };
+    let whole_check = !rows || spec.geometry.macs() <= crate::MAX_WINDOW_MACS;
     let t = &shapes.scalar;
     let (x_ty, k_ty, b_ty, u_ty) = (
         shapes.x.ty(t),
@@ -109,11 +118,10 @@ pub fn generate_with(
         shapes.u.ty(t),
     );
     let geometry = geometry(spec);
-    let (forward, backward) = (bodies.forward, bodies.backward);
     let (struct_doc, forward_doc, backward_doc) = (
         docs::layer(&d, options.doc_images),
-        docs::forward(&d, strategy),
-        docs::backward(&d, strategy),
+        docs::forward(&d, forward_strategy),
+        docs::backward(&d, backward_strategy),
     );
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
     let (b_param, b_arg) = match spec.layout {

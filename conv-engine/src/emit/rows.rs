@@ -27,7 +27,7 @@ use super::shape::{lit, Shapes};
 use super::unroll::Bodies;
 use crate::{ChannelLayout, Geometry, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 /// Partial sums per `dL/dk` dot product (independent accumulators vectorise; one does not).
 const LANES: usize = 8;
@@ -110,6 +110,41 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// `j + n` (`j` a loop index) or the constant `n`.
+    fn index(looped: bool, n: usize) -> TokenStream {
+        match looped {
+            true => Self::offset(quote!(j), n),
+            false => lit(n).into_token_stream(),
+        }
+    }
+
+    /// `s[l] += term(j)` for `j` in `0..n`, lane `l = j % LANES`: a loop over whole chunks of
+    /// `LANES` with the lanes written out (independent statements LLVM packs into vectors),
+    /// then the remaining `n % LANES` terms with constant indices. `term(true, l)` is the term
+    /// of `j + l` in the loop, `term(false, j)` the one of the constant `j`.
+    fn lanes(n: usize, term: impl Fn(bool, usize) -> TokenStream) -> TokenStream {
+        let whole = n - n % LANES;
+        let chunks = (whole > 0).then(|| {
+            let chunk = (0..LANES).map(|l| {
+                let (lane, t) = (lit(l), term(true, l));
+                quote!(s[#lane] += #t;)
+            });
+            let (whole, step) = (lit(whole), lit(LANES));
+            quote! {
+                let mut j = 0;
+                while j < #whole {
+                    #(#chunk)*
+                    j += #step;
+                }
+            }
+        });
+        let tail = (whole..n).map(|j| {
+            let (lane, t) = (lit(j % LANES), term(false, j));
+            quote!(s[#lane] += #t;)
+        });
+        quote! { #chunks #(#tail)* }
+    }
+
     /// `let mut j = 0; while j < n { body; j += 1; }`
     fn each(index: &str, n: usize, body: TokenStream) -> TokenStream {
         let (index, n) = (Ident::new(index, Span::call_site()), lit(n));
@@ -122,17 +157,32 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// `(a, b, row, col)` of every tap of the kernel window: window row `a*DH`, and the column
-    /// `j*SW + b*DW` read for output column `j`.
-    fn taps(&self) -> Vec<(TokenStream, TokenStream, TokenStream, TokenStream)> {
+    /// `(a, b, row, col)` of every tap of the kernel window: window row `a*DH`, and for output
+    /// column `j + n` (`j` a loop index when `col(true, n)`, absent when `col(false, n)`) the
+    /// column `(j + n)*SW + b*DW` it reads.
+    #[allow(clippy::type_complexity)]
+    fn taps(
+        &self,
+    ) -> Vec<(
+        TokenStream,
+        TokenStream,
+        TokenStream,
+        Box<dyn Fn(bool, usize) -> TokenStream>,
+    )> {
         let g = self.g();
         let ([kh, kw], [_, sw], [dh, dw]) = (g.kernel(), g.stride(), g.dilation());
-        let mut out = Vec::new();
+        let mut out: Vec<(_, _, _, Box<dyn Fn(bool, usize) -> TokenStream>)> = Vec::new();
         for a in 0..kh {
             for b in 0..kw {
-                let col = Self::offset(Self::scaled(quote!(j), sw), b * dw);
+                let col = move |looped: bool, n: usize| {
+                    let fixed = n * sw + b * dw;
+                    match looped {
+                        true => Self::offset(Self::scaled(quote!(j), sw), fixed),
+                        false => lit(fixed).into_token_stream(),
+                    }
+                };
                 let (a_lit, b_lit, row) = (lit(a), lit(b), lit(a * dh));
-                out.push((quote!(#a_lit), quote!(#b_lit), quote!(#row), col));
+                out.push((quote!(#a_lit), quote!(#b_lit), quote!(#row), Box::new(col)));
             }
         }
         out
@@ -172,6 +222,7 @@ impl<'a> Rows<'a> {
     fn row_forward(&self) -> TokenStream {
         let ow = self.g().output()[1];
         let updates = self.taps().into_iter().map(|(a, b, row, col)| {
+            let col = col(true, 0);
             let body = quote!(acc[j] += xc[#row][#col] * w;);
             let each = Self::each("j", ow, body);
             quote! { let w = kc[#a][#b]; #each }
@@ -193,45 +244,104 @@ impl<'a> Rows<'a> {
 
     fn row_backward(&self) -> TokenStream {
         let g = self.g();
-        let ([_, ow], [kh, kw]) = (g.output(), g.kernel());
+        let ([_, ow], [kh, kw], [_, wp], [_, sw], [dh, dw]) =
+            (g.output(), g.kernel(), g.input(), g.stride(), g.dilation());
         let zero = self.shapes.zero();
         let lanes = lit(LANES);
-        let taps = self.taps().into_iter().map(|(a, b, row, col)| {
-            let scatter = Self::each("j", ow, quote!(dxc[#row][#col] += d[j] * w;));
-            let dot = Self::each("j", ow, quote!(s[j % #lanes] += d[j] * xc[#row][#col];));
+        // dL/dk and dL/db: dot products of the delta row with window rows, in lanes.
+        let dots = self.taps().into_iter().map(|(a, b, row, col)| {
+            let dot = Self::lanes(ow, |looped, n| {
+                let (j, at) = (Self::index(looped, n), col(looped, n));
+                quote!(d[#j] * xc[#row][#at])
+            });
             quote! {
-                let w = kc[#a][#b];
-                #scatter
                 let mut s = [#zero; #lanes];
                 #dot
                 gk[#a][#b] = sum(&s);
             }
         });
-        let (d_row, db_slot, dx_c, dk_slot) = if self.channels {
-            (
-                quote!(&delta[o][0]),
-                quote!(db[o]),
-                quote!(&mut dx[c]),
-                quote!(dk[o][c]),
-            )
+        let (d_row, db_slot, dk_slot) = if self.channels {
+            (quote!(&delta[o][0]), quote!(db[o]), quote!(dk[o][c]))
         } else {
-            (quote!(&delta[0]), quote!(db), quote!(&mut dx), quote!(dk))
+            (quote!(&delta[0]), quote!(db), quote!(dk))
         };
-        let (ow_lit, kh, kw) = (lit(ow), lit(kh), lit(kw));
+        let db_sum = Self::lanes(ow, |looped, n| {
+            let j = Self::index(looped, n);
+            quote!(d[#j])
+        });
+        let (kh_lit, kw_lit) = (lit(kh), lit(kw));
         let per_o = quote! {
             let d = #d_row;
             let mut s = [#zero; #lanes];
-            let mut j = 0;
-            while j < #ow_lit { s[j % #lanes] += d[j]; j += 1; }
+            #db_sum
             #db_slot = sum(&s);
         };
         let per_c = quote! {
-            let dxc = #dx_c;
-            let mut gk = [[#zero; #kw]; #kh];
-            #(#taps)*
+            let mut gk = [[#zero; #kw_lit]; #kh_lit];
+            #(#dots)*
             #dk_slot = gk;
         };
-        let body = self.channels(per_o, per_c, TokenStream::new());
+        let dk_db = self.channels(per_o, per_c, TokenStream::new());
+
+        // dL/dx, the matrix form: each window row `a*DH` of channel `c` is the correlation of
+        // the stride-dilated, zero-padded delta rows with kernel row `a` reversed, summed over
+        // output channels: dx[c][a*DH][q] = sum_o sum_b dpad[o][q + LEAD - b*DW] * k[o][c][a][b],
+        // with dpad[o][LEAD + j*SW] = delta[o][0][j], LEAD = (KW-1)*DW.
+        let lead = (kw - 1) * dw;
+        let dpw = wp + lead;
+        let (dpw_lit, wp_lit) = (lit(dpw), lit(wp));
+        let place = Self::offset(Self::scaled(quote!(j), sw), lead);
+        let (dpad_zeros, fill, dp, kc) = if self.channels {
+            let co = lit(g.out_channels());
+            (
+                quote!([[#zero; #dpw_lit]; #co]),
+                Self::each(
+                    "o",
+                    g.out_channels(),
+                    Self::each("j", ow, quote!(dpad[o][#place] = delta[o][0][j];)),
+                ),
+                quote!(&dpad[o]),
+                quote!(&k[o][c]),
+            )
+        } else {
+            (
+                quote!([#zero; #dpw_lit]),
+                Self::each("j", ow, quote!(dpad[#place] = delta[0][j];)),
+                quote!(&dpad),
+                quote!(k),
+            )
+        };
+        let rows = (0..kh).map(|a| {
+            let a_lit = lit(a);
+            let taps = (0..kw).map(|b| {
+                let b_lit = lit(b);
+                let at = Self::offset(quote!(q), lead - b * dw);
+                let update = Self::each("q", wp, quote!(acc[q] += dp[#at] * w;));
+                quote! { let w = kc[#a_lit][#b_lit]; #update }
+            });
+            let per_o = quote! { let (dp, kc) = (#dp, #kc); #(#taps)* };
+            let over_o = if self.channels {
+                Self::each("o", g.out_channels(), per_o)
+            } else {
+                per_o
+            };
+            let target = if self.channels {
+                quote!(dx[c])
+            } else {
+                quote!(dx)
+            };
+            let row = lit(a * dh);
+            quote! {
+                let mut acc = [#zero; #wp_lit];
+                #over_o
+                #target[#row] = acc;
+            }
+        });
+        let dx = if self.channels {
+            Self::each("c", g.in_channels(), quote!(#(#rows)*))
+        } else {
+            quote!(#(#rows)*)
+        };
         let t = &self.shapes.scalar;
         let (dx_zeros, dk_zeros, db_zeros) = (
             self.shapes.x.zeroed(&zero),
@@ -250,10 +360,13 @@ impl<'a> Rows<'a> {
                 }
                 s[0]
             }
-            let mut dx = #dx_zeros;
             let mut dk = #dk_zeros;
             let mut db = #db_zeros;
-            #body
+            #dk_db
+            let mut dpad = #dpad_zeros;
+            #fill
+            let mut dx = #dx_zeros;
+            #dx
             ::conv_runtime::Gradients { dx, dk, db }
         }
     }

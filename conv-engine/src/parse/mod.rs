@@ -26,7 +26,8 @@ use syn::Error;
 /// [`syn::Error`] (each with the narrowest span available).
 pub fn parse(attr: TokenStream, item: TokenStream) -> Result<(Spec, syn::ItemStruct), Error> {
     let mut errors = Errors::default();
-    let spec = keys::read(attr, &mut errors).and_then(|given| validate::spec(&given, &mut errors));
+    let spec = keys::read(transparent(attr), &mut errors)
+        .and_then(|given| validate::spec(&given, &mut errors));
     let target = errors.ok(target::target(item));
     errors.finish()?;
     match (spec, target) {
@@ -37,6 +38,26 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> Result<(Spec, syn::ItemStr
             "invalid `#[conv2d]` attribute",
         )),
     }
+}
+
+/// `attr` with every invisible group (`Delimiter::None`, which `macro_rules!` puts around
+/// `$x:literal` and `$x:expr` fragments) replaced by its contents, at any depth, so that an
+/// attribute written by a declarative macro reads like one written by hand.
+fn transparent(attr: TokenStream) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    attr.into_iter()
+        .flat_map(|tree| match tree {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::None => {
+                transparent(g.stream()).into_iter().collect::<Vec<_>>()
+            }
+            TokenTree::Group(g) => {
+                let mut inner = Group::new(g.delimiter(), transparent(g.stream()));
+                inner.set_span(g.span());
+                vec![TokenTree::Group(inner)]
+            }
+            other => vec![other],
+        })
+        .collect()
 }
 
 /// Every problem found so far, combined (serde's `Ctxt`, darling's `Accumulator`).

@@ -225,7 +225,14 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
             ),
         ));
     };
-    match spec.strategy() {
+    strategy_limit(spec, spec.strategy(), at)?;
+    strategy_limit(spec, spec.backward_strategy(), at)
+}
+
+/// The limit of one strategy (`auto` picks strategies within them).
+fn strategy_limit(spec: &Spec, strategy: Strategy, at: Span) -> syn::Result<()> {
+    let g = &spec.geometry;
+    match strategy {
         Strategy::Full => {
             let terms = spec.unrolled_terms();
             if terms <= MAX_UNROLLED_TERMS {

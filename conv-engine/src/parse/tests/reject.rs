@@ -341,6 +341,27 @@ fn rejects_layers_too_large_to_unroll() {
         ok(quote!(input = 5x5, kernel = 3x3, unroll = window)).strategy(),
         crate::Strategy::Window
     );
+    // `auto` decides per function: backward leaves the full unroll earlier (1,000 products).
+    let strategies = |spec: crate::Spec| (spec.strategy(), spec.backward_strategy());
+    use crate::Strategy::{Full, Rows};
+    let textbook = ok(quote!(input = 5x5, kernel = 3x3));
+    assert_eq!(strategies(textbook), (Full, Full));
+    let digits = ok(quote!(
+        input = 8x8,
+        kernel = 3x3,
+        in_channels = 1,
+        out_channels = 8
+    ));
+    assert_eq!(strategies(digits), (Full, Rows));
+    let lenet = ok(quote!(input = 28x28, kernel = 5x5, out_channels = 6));
+    assert_eq!(strategies(lenet), (Rows, Rows));
+    let explicit = ok(quote!(
+        input = 8x8,
+        kernel = 3x3,
+        out_channels = 8,
+        unroll = full
+    ));
+    assert_eq!(strategies(explicit), (Full, Full));
 }
 
 #[test]
