@@ -91,7 +91,7 @@ impl Op {
 fn group<'a>(c: &'a mut Criterion, name: &str) -> Group<'a> {
     let mut g = c.benchmark_group(format!("{TARGET}/{name}"));
     g.warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(1200))
+        .measurement_time(Duration::from_millis(2000))
         .sample_size(20);
     g
 }

@@ -11,17 +11,26 @@
 //! ```
 //!
 //! which LLVM turns into vector code (the inner loop has constant bounds and, at stride 1,
-//! contiguous reads). The layer's `forward` copies each window and stacks the companion's rows;
-//! `backward` adds each window's `dL/dx` into a padded `dL/dx` (cropped at the end) and sums
-//! `dL/dk` and `dL/db` over rows.
+//! contiguous reads; the accumulator row stays in registers). Its `backward` computes `dL/dx`
+//! in the matrix form, as row updates too: window row `a*DH` of input channel `c` is the sum
+//! over output channels `o` and kernel columns `b` of `k[o][c][a][b]` times the delta row of
+//! `o`, dilated by the stride and zero-padded by `(KW-1)*DW`, read from offset
+//! `(KW-1-b)*DW` (the reversed kernel row); `dL/dk` as dot products of delta rows with window
+//! rows in 8 interleaved partial sums (independent lanes that LLVM packs into vectors). The
+//! layer's `forward` copies each window and stacks the companion's rows; `backward` adds each
+//! window's `dL/dx` into a padded `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db`
+//! over rows.
 //!
 //! The companion gets the usual compile-time proof (all of the layer's arithmetic is in it, and
 //! it is small: `OW * C_out * C_in * KH * KW` multiply-adds), and the whole layer gets it too
-//! when it is small enough to evaluate ([`crate::MAX_WINDOW_MACS`]).
+//! when it is small enough to evaluate ([`crate::MAX_WINDOW_MACS`]). Loops run over output
+//! and input channels; only the `KH x KW` kernel window is written out, so the code size does
+//! not grow with the channel counts.
 //!
 //! Summation order: `u` as in the full unroll (`c, a, b` after the bias); `dL/dk` per row over
-//! `j` in 8 interleaved partial sums, then over rows `i`; `dL/db` over `j` then `i`; `dL/dx`
-//! accumulated per window, then over rows (exact on the proof's integer inputs either way).
+//! `j` in 8 interleaved partial sums added pairwise, then over rows `i`; `dL/db` likewise;
+//! `dL/dx` per window over `o, b`, then over rows (exact on the proof's integer inputs either
+//! way).
 
 use super::shape::{lit, Shapes};
 use super::unroll::Bodies;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The benchmark suite: compile budgets of every configuration's layer, criterion runs of
+# `benches/layers.rs` for the default target and for `-C target-cpu=native` (and of
+# `benches/candle.rs` when CANDLE=1: the Rust peer, behind the `candle` feature), then
+# `BENCHMARKS.md` and `benchmarks.svg` from the results.
+#
+# Usage: scripts/bench.sh            (about 15 minutes on 2 cores; CANDLE=1 adds candle's build)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="$root/target/bench-report"
+rm -rf "$out" target/criterion
+mkdir -p "$out"
+
+layer() { # N CI H W CO KH KW -> attribute
+  echo "input = $3x$4, kernel = $6x$7, in_channels = $2, out_channels = $5"
+}
+scripts/compile-budget.sh \
+  "input = 5x5, kernel = 3x3" \
+  "$(layer 1 1 8 8 8 3 3)" \
+  "$(layer 1 1 28 28 6 5 5)" \
+  "$(layer 1 16 32 32 16 3 3)" | tee "$out/budget.md"
+
+features=()
+[ "${CANDLE:-0}" = 1 ] && features=(--features candle)
+for target in default native; do
+  flags=""
+  [ "$target" = native ] && flags="-C target-cpu=native"
+  RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/bench-$target" \
+    cargo bench --bench layers -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
+  if [ "${CANDLE:-0}" = 1 ]; then
+    RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/bench-$target" \
+      cargo bench "${features[@]}" --bench candle -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
+  fi
+  mkdir -p target/criterion
+  cp -r "$root/target/bench-$target/criterion/." target/criterion/
+done
+cargo run -q --example bench_report -- target/criterion BENCHMARKS.md benchmarks.svg "$out/budget.md"
