@@ -25,8 +25,9 @@ pub const AUTO_FULL_BACKWARD_TERMS: usize = 1_000;
 /// which is slow (about 0.3 s for 43,000 multiply-adds) and stops long-running evaluations.
 pub const MAX_WINDOW_MACS: usize = 150_000;
 
-/// The `unroll` key: which [`Strategy`] to use.
+/// The `unroll` key: which [`Strategy`] to use (more may come, hence `#[non_exhaustive]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Unroll {
     /// [`Strategy::Full`], up to [`MAX_UNROLLED_TERMS`].
     Full,
@@ -39,8 +40,9 @@ pub enum Unroll {
     Auto,
 }
 
-/// How the generated functions are written.
+/// How the generated functions are written (more may come, hence `#[non_exhaustive]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Strategy {
     /// One expression per output element, only nonzero products, no loops.
     Full,

@@ -105,13 +105,15 @@ mod scalar;
 pub mod train;
 
 pub use conv_derive::conv2d;
-pub use conv_engine::{Geometry, GeometryError, GeometrySpec, Padding};
+pub use conv_engine::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 pub use error::{Operand, ShapeError};
 pub use layer::Conv2d;
 pub use scalar::{Scalar, Tensor};
 
 #[cfg(feature = "derivation")]
-pub use conv_engine::{AUTO_FULL_TERMS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS};
+pub use conv_engine::{
+    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+};
 
 /// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian
 /// tables and chain rule, and the renderers in [`explain`](self::derivation::explain).

@@ -176,6 +176,15 @@ pub struct Stack<A: Conv2d, B: Conv2d<Scalar = A::Scalar, Input = A::Output>> {
     pub second: Layer<B>,
 }
 
+impl<A: Conv2d, B: Conv2d<Scalar = A::Scalar, Input = A::Output>> fmt::Debug for Stack<A, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stack")
+            .field("first", &self.first)
+            .field("second", &self.second)
+            .finish()
+    }
+}
+
 impl<A: Conv2d, B: Conv2d<Scalar = A::Scalar, Input = A::Output>> Stack<A, B> {
     /// Both layers, in order.
     pub fn new(first: Layer<A>, second: Layer<B>) -> Self {
