@@ -12,6 +12,14 @@ pub const MAX_UNROLLED_TERMS: usize = 100_000;
 /// kernel (43,200 products) is unrolled: its debug build takes about 2 s and 0.4 GB.
 pub const AUTO_FULL_TERMS: usize = 50_000;
 
+/// Most multiply-adds per forward pass (padding zeros included) of any layer. The macro
+/// derives every product symbolically and proves the chain rule term by term during expansion
+/// (about 45 bytes and 0.3 us per multiply-add in an unoptimised proc-macro build), so this
+/// bounds expansion: a crate holding a layer at the limit (135x67 input, 3x3 kernel,
+/// 16 -> 16 channels, 19.9 million multiply-adds) builds in about 11 s and 1 GB, of which
+/// expansion is about 6 s and 0.85 GB.
+pub const MAX_DERIVED_MACS: usize = 20_000_000;
+
 /// Largest number of `dL/dx` plus `dL/dk` products for which `unroll = auto` emits `backward`
 /// fully unrolled; larger layers get [`Strategy::Rows`]. Straight-line backward code loses to
 /// row updates early: on this project's benchmark machine the textbook layer (162 products)

@@ -57,8 +57,9 @@
 //!
 //! Bad attributes are spanned compile errors (the struct is still emitted). `unroll = full`
 //! beyond [`MAX_UNROLLED_TERMS`] products, window layers beyond [`MAX_WINDOW_MACS`]
-//! multiply-adds, and rows layers whose one output row needs more than [`MAX_WINDOW_MACS`]
-//! (the compile-time proof's budget) are rejected with the count.
+//! multiply-adds, rows layers whose one output row needs more than [`MAX_WINDOW_MACS`]
+//! (the compile-time proof's budget), and any layer beyond [`MAX_DERIVED_MACS`] multiply-adds
+//! (the symbolic derivation's) are rejected with the count.
 //!
 //! # What this crate holds
 //!
@@ -112,7 +113,8 @@ pub use scalar::{Scalar, Tensor};
 
 #[cfg(feature = "derivation")]
 pub use conv_engine::{
-    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, MAX_DERIVED_MACS, MAX_UNROLLED_TERMS,
+    MAX_WINDOW_MACS,
 };
 
 /// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian

@@ -7,15 +7,10 @@ use super::values::{self, Num, Pair};
 use super::Errors;
 use crate::{
     ChannelLayout, Field, Geometry, GeometryError, GeometrySpec, Padding, Scalar, Spec, Strategy,
-    MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+    MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
 };
 use proc_macro2::Span;
 use syn::Error;
-
-/// Most multiply-adds per forward pass (padding zeros included) whose nonzero terms are
-/// counted exactly. Counting walks every (output, tap) pair, so beyond this the count itself
-/// would stall the build, and the layer is far past [`MAX_UNROLLED_TERMS`] anyway.
-const COUNTED_PRODUCTS: usize = MAX_UNROLLED_TERMS * 1000;
 
 /// The validated spec, or `None` with every problem in `errors`.
 pub(super) fn spec(given: &Given, errors: &mut Errors) -> Option<Spec> {
@@ -213,14 +208,14 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
     let products = [ow, g.out_channels(), g.in_channels(), kh, kw]
         .into_iter()
         .try_fold(oh, usize::checked_mul)
-        .filter(|&p| p <= COUNTED_PRODUCTS);
+        .filter(|&p| p <= MAX_DERIVED_MACS);
     let Some(_) = products else {
         return Err(Error::new(
             at,
             format!(
-                "layer too large to unroll: {} needs more than {COUNTED_PRODUCTS} products per \
-                 forward pass, far more than the limit of {MAX_UNROLLED_TERMS} terms; \
-                 use a smaller layer",
+                "layer too large to derive: {} needs more than {MAX_DERIVED_MACS} multiply-adds \
+                 per forward pass, the limit of the symbolic derivation (each product is \
+                 derived and proven at expansion); use a smaller layer",
                 describe(g)
             ),
         ));

@@ -302,6 +302,28 @@ fn rejects_layers_too_large_to_unroll() {
         "layer too large for the compile-time proof: 64x64 input with 9x9 kernel needs 254016 \
          multiply-adds per forward pass, more than the limit of 150000",
     );
+    // Every strategy by the size of the symbolic derivation (20,000,000 multiply-adds).
+    one_error(
+        quote!(
+            input = 300x67,
+            kernel = 3x3,
+            in_channels = 16,
+            out_channels = 16
+        ),
+        "layer too large to derive: 300x67 input with 3x3 kernel, 16 -> 16 channels needs more \
+         than 20000000 multiply-adds per forward pass",
+    );
+    assert_eq!(
+        ok(quote!(
+            input = 135x67,
+            kernel = 3x3,
+            in_channels = 16,
+            out_channels = 16
+        ))
+        .geometry
+        .macs(),
+        19_918_080
+    );
     // Rows by the cost of one output row.
     one_error(
         quote!(
