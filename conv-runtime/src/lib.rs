@@ -121,7 +121,7 @@ pub use conv_engine::{
 /// tables and chain rule, and the renderers in [`explain`](self::derivation::explain).
 #[cfg(feature = "derivation")]
 pub mod derivation {
-    pub use conv_engine::derive::*;
+    pub use conv_engine::derive::{Derivation, JacobianEntry, Pixel, Product, Sums, Tap};
     pub use conv_engine::explain;
 }
 

@@ -257,6 +257,7 @@ use crate::{Geometry, ShapeError};
 
 /// Which result of a layer differs from the reference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Part {
     /// An operand's length does not match the geometry (for [`check`](self::f32::check), one of
     /// the layer's results `u`, `dL/dx`, `dL/dk`, `dL/db`, one of its inputs, or a buffer size
