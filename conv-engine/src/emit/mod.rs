@@ -85,13 +85,18 @@ pub fn generate_with(
     let forward_strategy = options.strategy.unwrap_or_else(|| spec.strategy());
     let backward_strategy = options.strategy.unwrap_or_else(|| spec.backward_strategy());
     let rows = [forward_strategy, backward_strategy].contains(&Strategy::Rows);
-    let row_spec = rows::row_spec(spec);
-    let row_shapes = Shapes::new(&row_spec);
-    let row = rows::companion(name);
-    let body = |strategy: Strategy| match strategy {
-        Strategy::Full => unroll::bodies(&d, &shapes),
-        Strategy::Window => window::bodies(spec, &shapes),
-        Strategy::Rows => rows::bodies(spec, &shapes, &row, &row_shapes),
+    // The one-row companion layer, when either function loops over rows.
+    let companion_spec = rows.then(|| {
+        let row_spec = rows::row_spec(spec);
+        (row_spec, Shapes::new(&row_spec), rows::companion(name))
+    });
+    let body = |strategy: Strategy| match (strategy, &companion_spec) {
+        (Strategy::Rows, Some((_, row_shapes, row))) => {
+            rows::bodies(spec, &shapes, row, row_shapes)
+        }
+        (Strategy::Window, _) => window::bodies(spec, &shapes),
+        // `(Rows, None)` does not occur: the companion exists whenever a function uses rows.
+        (Strategy::Full, _) | (Strategy::Rows, None) => unroll::bodies(&d, &shapes),
     };
     let (forward, backward) = if forward_strategy == backward_strategy {
         let both = body(forward_strategy);
@@ -102,10 +107,9 @@ pub fn generate_with(
             body(backward_strategy).backward,
         )
     };
-    let companion = if rows {
-        companion_item(&row_spec, &row_shapes, &row, options)
-    } else {
-        TokenStream::new()
+    let companion = match &companion_spec {
+        Some((row_spec, row_shapes, row)) => companion_item(row_spec, row_shapes, row, options),
+        None => TokenStream::new(),
     };
     // The whole layer is evaluated at compile time when that is affordable; a `rows` layer's
     // arithmetic is all in its companion, whose proof `companion_item` emits.

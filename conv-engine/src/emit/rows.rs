@@ -86,15 +86,8 @@ impl<'a> Rows<'a> {
 
     /// `[[[0.0; cols]; rows]; channels]` (without the channel axis for plain layers).
     fn zeros(&self, channels: usize, rows: usize, cols: usize) -> TokenStream {
-        let zero = self.shapes.zero();
-        let (rows, cols) = (lit(rows), lit(cols));
-        let plane = quote!([[#zero; #cols]; #rows]);
-        if self.channels {
-            let channels = lit(channels);
-            quote!([#plane; #channels])
-        } else {
-            plane
-        }
+        let channels = self.channels.then_some(channels);
+        super::shape::planes(&self.shapes.zero(), channels, rows, cols)
     }
 
     /// `index * step`, or `index` for a step of 1.
@@ -395,7 +388,7 @@ pub(super) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes) -> Bodies {
 pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Shapes) -> Bodies {
     let r = Rows::new(spec, shapes);
     let g = spec.geometry;
-    let ([h, w], [t, bo, l, rt], [oh, _], [sh, _], ci, co) = (
+    let ([h, w], [t, _, l, _], [oh, _], [sh, _], ci, co) = (
         g.input(),
         g.pads(),
         g.output(),
@@ -404,8 +397,8 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
         g.out_channels(),
     );
     let padded = g.pads() != [0, 0, 0, 0];
-    let (hp, wp) = (h + t + bo, w + l + rt);
-    let khe = row_spec_rows(&g);
+    let [hp, wp] = g.padded_input();
+    let khe = g.row_window().input()[0];
     let zero = shapes.zero();
 
     // `xp`: x, or a zero-padded copy.
@@ -506,9 +499,4 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
         ::conv_runtime::Gradients { dx, dk, db }
     };
     Bodies { forward, backward }
-}
-
-/// `KHE`: rows of one output row's window.
-fn row_spec_rows(g: &Geometry) -> usize {
-    (g.kernel()[0] - 1) * g.dilation()[0] + 1
 }

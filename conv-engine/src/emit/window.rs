@@ -49,15 +49,8 @@ impl Window<'_> {
 
     /// `[[[0.0; cols]; rows]; channels]` (without the channel axis for plain layers).
     fn zeros(&self, channels: usize, rows: usize, cols: usize) -> TokenStream {
-        let zero = self.shapes.zero();
-        let (rows, cols) = (lit(rows), lit(cols));
-        let plane = quote!([[#zero; #cols]; #rows]);
-        if self.channels {
-            let channels = lit(channels);
-            quote!([#plane; #channels])
-        } else {
-            plane
-        }
+        let channels = self.channels.then_some(channels);
+        super::shape::planes(&self.shapes.zero(), channels, rows, cols)
     }
 
     fn padded(&self) -> bool {
