@@ -88,18 +88,12 @@ fn batches_match_single_samples_and_reject_bad_lengths() {
     assert_eq!(us, [layer.forward(&x1), layer.forward(&x2)]);
     assert_eq!(
         layer.forward_batch(&[x1, x2], &mut us[..1]),
-        Err(BatchError {
-            inputs: 2,
-            other: 1
-        })
+        Err(BatchError::new(2, 1))
     );
     let mut dxs = [[[[0.0; 5]; 5]; 2]; 2];
     assert_eq!(
         layer.backward_batch(&[x1, x2], &[d1], &mut dxs),
-        Err(BatchError {
-            inputs: 2,
-            other: 1
-        })
+        Err(BatchError::new(2, 1))
     );
     assert_eq!(
         layer.dk, [[[[0.0; 3]; 3]; 2]; 3],

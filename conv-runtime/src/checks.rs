@@ -17,7 +17,11 @@ use core::fmt;
 pub use crate::proof::Part;
 
 /// Why a check failed: the first element outside what the check allows, or a shape problem.
+///
+/// The struct is `#[non_exhaustive]` (fields may be added): its fields can be read, but code
+/// outside this crate builds one with [`CheckError::new`] rather than a struct literal.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CheckError {
     /// The check: `"exact"`, `"tolerance"` or `"finite differences"`.
     pub check: &'static str,
@@ -32,6 +36,33 @@ pub struct CheckError {
 }
 
 impl CheckError {
+    /// The failure of `check` (`"exact"`, `"tolerance"` or `"finite differences"`) at flat
+    /// row-major position `index` of `part`, where the layer gave `got` and the oracle
+    /// `expected` (for [`Part::Shape`]: `index` 0, and the lengths found and needed).
+    ///
+    /// ```
+    /// use conv_runtime::checks::{CheckError, Part};
+    ///
+    /// let e = CheckError::new("exact", Part::Dx, 6, 1.0, 2.0);
+    /// assert_eq!((e.check, e.part, e.index), ("exact", Part::Dx, 6));
+    /// assert_eq!(e.to_string(), "exact check failed: dL/dx[6] is 1, expected 2");
+    /// ```
+    pub const fn new(
+        check: &'static str,
+        part: Part,
+        index: usize,
+        got: f64,
+        expected: f64,
+    ) -> Self {
+        Self {
+            check,
+            part,
+            index,
+            got,
+            expected,
+        }
+    }
+
     fn shape(check: &'static str) -> impl Fn(ShapeError) -> Self {
         move |e| CheckError {
             check,

@@ -47,7 +47,11 @@ impl fmt::Display for Operand {
 }
 
 /// A slice whose length does not match the layer's geometry.
+///
+/// The struct is `#[non_exhaustive]` (fields may be added): its fields can be read, but code
+/// outside this crate builds one with [`ShapeError::new`] rather than a struct literal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct ShapeError {
     /// Which operand.
     pub what: Operand,
@@ -55,6 +59,26 @@ pub struct ShapeError {
     pub expected: usize,
     /// The length given.
     pub found: usize,
+}
+
+impl ShapeError {
+    /// The error for operand `what`, whose length is `found` where the geometry needs
+    /// `expected`.
+    ///
+    /// ```
+    /// use conv_runtime::{Operand, ShapeError};
+    ///
+    /// let e = ShapeError::new(Operand::K, 9, 8);
+    /// assert_eq!((e.what, e.expected, e.found), (Operand::K, 9, 8));
+    /// assert_eq!(e.to_string(), "`k` has 8 elements, but the layer's geometry needs 9");
+    /// ```
+    pub const fn new(what: Operand, expected: usize, found: usize) -> Self {
+        Self {
+            what,
+            expected,
+            found,
+        }
+    }
 }
 
 impl fmt::Display for ShapeError {

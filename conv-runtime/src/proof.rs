@@ -287,12 +287,34 @@ impl Part {
 }
 
 /// The first element where a layer and the reference differ.
+///
+/// The struct is `#[non_exhaustive]` (fields may be added): its fields can be read, but code
+/// outside this crate builds one with [`Mismatch::new`] rather than a struct literal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Mismatch {
     /// Which result.
     pub part: Part,
     /// Flat row-major position of the element (0 for [`Part::Shape`]).
     pub index: usize,
+}
+
+impl Mismatch {
+    /// The mismatch at flat row-major position `index` of `part` (0 for [`Part::Shape`]).
+    /// A `const fn`, so it can be used in constant evaluation.
+    ///
+    /// ```
+    /// use conv_runtime::proof::{Mismatch, Part};
+    /// use conv_runtime::{Operand, ShapeError};
+    ///
+    /// const AT_DX_6: Mismatch = Mismatch::new(Part::Dx, 6);
+    /// assert_eq!((AT_DX_6.part, AT_DX_6.index), (Part::Dx, 6));
+    /// let shape = Mismatch::new(Part::Shape(ShapeError::new(Operand::U, 9, 8)), 0);
+    /// assert_eq!(shape.part.name(), "shape");
+    /// ```
+    pub const fn new(part: Part, index: usize) -> Self {
+        Self { part, index }
+    }
 }
 
 /// Largest magnitude `R` of the test values for `g`: with every operand in `[-R, R]`, every

@@ -56,12 +56,31 @@ impl<L: Conv2d> fmt::Debug for Layer<L> {
 }
 
 /// A batch whose slices disagree in length.
+///
+/// The struct is `#[non_exhaustive]` (fields may be added): its fields can be read, but code
+/// outside this crate builds one with [`BatchError::new`] rather than a struct literal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct BatchError {
     /// Samples in the inputs.
     pub inputs: usize,
     /// Length of the other slice (outputs, upstream gradients, or input gradients).
     pub other: usize,
+}
+
+impl BatchError {
+    /// The error for a batch of `inputs` samples given another slice of `other` elements.
+    ///
+    /// ```
+    /// use conv_runtime::train::BatchError;
+    ///
+    /// let e = BatchError::new(2, 1);
+    /// assert_eq!((e.inputs, e.other), (2, 1));
+    /// assert_eq!(e.to_string(), "batch of 2 inputs given a slice of 1 elements");
+    /// ```
+    pub const fn new(inputs: usize, other: usize) -> Self {
+        Self { inputs, other }
+    }
 }
 
 impl fmt::Display for BatchError {

@@ -132,11 +132,7 @@ fn a_wrong_term_fails_every_check() {
 
 #[test]
 fn a_misshapen_layer_is_a_shape_error_not_a_panic() {
-    let shape = Part::Shape(ShapeError {
-        what: Operand::X,
-        expected: 25,
-        found: 16,
-    });
+    let shape = Part::Shape(ShapeError::new(Operand::X, 25, 16));
     for e in [
         check_exact::<Misshapen>(0).unwrap_err(),
         check_tolerance::<Misshapen>(0, Tolerance::default()).unwrap_err(),
@@ -187,27 +183,18 @@ fn the_proof_rejects_a_wrong_function() {
     };
     let right = backward(&x, &k, &delta, false);
     assert_eq!(check(&right, &u), Ok(()));
-    let dx_1_1 = Mismatch {
-        part: Part::Dx,
-        index: 6,
-    };
+    let dx_1_1 = Mismatch::new(Part::Dx, 6);
     assert_eq!(check(&backward(&x, &k, &delta, true), &u), Err(dx_1_1));
     let mut wrong_u = u;
     wrong_u[2][1] += 1.0;
-    let u_2_1 = Mismatch {
-        part: Part::U,
-        index: 7,
-    };
+    let u_2_1 = Mismatch::new(Part::U, 7);
     assert_eq!(check(&right, &wrong_u), Err(u_2_1));
     let mut wrong_db = right;
     wrong_db.db = -wrong_db.db;
     assert_eq!(check(&wrong_db, &u).unwrap_err().part, Part::Db);
     let mut wrong_dk = right;
     wrong_dk.dk[2][2] = 0.0;
-    let dk_2_2 = Mismatch {
-        part: Part::Dk,
-        index: 8,
-    };
+    let dk_2_2 = Mismatch::new(Part::Dk, 8);
     assert_eq!(check(&wrong_dk, &u), Err(dk_2_2));
 }
 
@@ -229,14 +216,10 @@ fn the_proof_reports_lengths_as_shape_errors() {
         std::slice::from_ref(&g.db),
     );
     let shape = |what, expected, found| {
-        Err(Mismatch {
-            part: Part::Shape(ShapeError {
-                what,
-                expected,
-                found,
-            }),
-            index: 0,
-        })
+        Err(Mismatch::new(
+            Part::Shape(ShapeError::new(what, expected, found)),
+            0,
+        ))
     };
     let check = proof::f32::check::<25, 9, 1, 9>;
     assert_eq!(

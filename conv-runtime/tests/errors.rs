@@ -72,11 +72,7 @@ fn bad_lengths(n: usize) -> Vec<usize> {
 }
 
 fn shape(what: Operand, expected: usize, found: usize) -> ShapeError {
-    ShapeError {
-        what,
-        expected,
-        found,
-    }
+    ShapeError::new(what, expected, found)
 }
 
 /// What output buffers hold before a call: no result of these tests is negative or a fraction.
@@ -297,10 +293,7 @@ impl<S: Scalar> Slices<S> {
 }
 
 fn shape_mismatch(what: Operand, expected: usize, found: usize) -> Result<(), Mismatch> {
-    Err(Mismatch {
-        part: Part::Shape(shape(what, expected, found)),
-        index: 0,
-    })
+    Err(Mismatch::new(Part::Shape(shape(what, expected, found)), 0))
 }
 
 macro_rules! check_with {
@@ -465,13 +458,13 @@ fn all_checks<L: Conv2d>() -> [CheckError; 3] {
 
 /// `e` is the shape error `what, expected, found` of `check`.
 fn is_shape(e: &CheckError, check: &'static str, what: Operand, expected: usize, found: usize) {
-    let want = CheckError {
+    let want = CheckError::new(
         check,
-        part: Part::Shape(shape(what, expected, found)),
-        index: 0,
-        got: found as f64,
-        expected: expected as f64,
-    };
+        Part::Shape(shape(what, expected, found)),
+        0,
+        found as f64,
+        expected as f64,
+    );
     assert_eq!(*e, want, "{e}");
 }
 
@@ -528,10 +521,7 @@ fn batches_name_the_wrong_slice_and_change_nothing() {
         let xs = vec![x; n];
         for bad in bad_lengths(n) {
             let mut us = vec![poison_u; bad];
-            let want = Err(BatchError {
-                inputs: n,
-                other: bad,
-            });
+            let want = Err(BatchError::new(n, bad));
             assert_eq!(layer.forward_batch(&xs, &mut us), want);
             assert!(
                 us.iter().all(|u| *u == poison_u),

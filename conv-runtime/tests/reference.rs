@@ -195,13 +195,7 @@ fn wrong_lengths_are_errors_not_panics() {
     let mut spec = GeometrySpec::new([5, 5], [3, 3]);
     (spec.in_channels, spec.out_channels) = (2, 3);
     let g = spec.resolve().unwrap();
-    let err = |what, expected, found| {
-        Err(ShapeError {
-            what,
-            expected,
-            found,
-        })
-    };
+    let err = |what, expected, found| Err(ShapeError::new(what, expected, found));
     let (x, k, b, d) = (
         vec![0.0f32; 50],
         vec![0.0f32; 54],
@@ -248,14 +242,7 @@ fn wrong_lengths_are_errors_not_panics() {
     // The first operand in argument order is reported; outputs are untouched on error.
     let mut u = vec![7.0f64; 27];
     let e = reference::f64::forward_into(&g, &[], &[], &[1.0; 3], &mut u).unwrap_err();
-    assert_eq!(
-        e,
-        ShapeError {
-            what: Operand::X,
-            expected: 50,
-            found: 0
-        }
-    );
+    assert_eq!(e, ShapeError::new(Operand::X, 50, 0));
     assert!(u.iter().all(|&v| v == 7.0));
 
     // The `Vec` helpers.
@@ -265,14 +252,7 @@ fn wrong_lengths_are_errors_not_panics() {
         "`k` has 1 elements, but the layer's geometry needs 54"
     );
     let e = reference::forward_vec(&g, &x, &k, &b[..1]).unwrap_err();
-    assert_eq!(
-        e,
-        ShapeError {
-            what: Operand::B,
-            expected: 3,
-            found: 1
-        }
-    );
+    assert_eq!(e, ShapeError::new(Operand::B, 3, 1));
     let boxed: Box<dyn std::error::Error> = Box::new(e);
     assert_eq!(
         boxed.to_string(),
