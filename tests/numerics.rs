@@ -1,5 +1,5 @@
 //! Numerics of generated layers, for several specs (channels, stride, dilation, padding;
-//! `unroll = full` and `window`), each generated with `scalar = f32` and `scalar = f64`:
+//! `unroll = full`, `window` and `rows`), each generated with `scalar = f32` and `scalar = f64`:
 //!
 //! - on nonzero integers in `[-R, R]` (`R =` [`proof::value_range`], every partial sum an
 //!   integer below `2^24`) the `f32` and `f64` layers give the same numbers, equal to the naive
@@ -11,12 +11,12 @@
 //!   finite a sum gives does not depend on the order of its terms, so the generated code's
 //!   summation order does not matter here.
 //!
-//! Known divergence: `unroll = window` reads a zero-padded copy of `x`, so a tap that reads the
-//! padding is a product `0 * k` (and `delta * 0` in `dL/dk`), which is NaN for an infinite or NaN
+//! Known divergence: `unroll = window` and `rows` read a zero-padded copy of `x`, so a tap that
+//! reads the padding is a product `0 * k` (and `delta * 0` in `dL/dk`), which is NaN for an infinite or NaN
 //! `k` (or `delta`) where the reference, the full unroll and the naive loops leave the tap out
-//! and stay finite. Window layers with padding are therefore compared with
-//! `naive::{forward, backward}_zero_padded` ([`PaddingReads::Multiplied`]); when the window
-//! strategy leaves padding reads out, those specs switch to [`PaddingReads::Skipped`] (the test
+//! and stay finite. Window and rows layers with padding are therefore compared with
+//! `naive::{forward, backward}_zero_padded` ([`PaddingReads::Multiplied`]); when these
+//! strategies leave padding reads out, those specs switch to [`PaddingReads::Skipped`] (the test
 //! fails until they do).
 
 #[path = "../conv-runtime/tests/support/naive.rs"]
@@ -136,7 +136,7 @@ impl Seen {
 enum PaddingReads {
     /// Leaves it out, as [`reference`] does (`unroll = full`).
     Skipped,
-    /// Multiplies the zero (`unroll = window`, see the module docs).
+    /// Multiplies the zero (`unroll = window` and `rows`, see the module docs).
     Multiplied,
 }
 
@@ -272,5 +272,17 @@ specs! {
     window_dilated_padded (Multiplied): [
         input = 8x7, kernel = 3x2, stride = 3, dilation = 2, padding = (2, 1, 0, 3),
         unroll = window
+    ];
+    rows_strided_same (Multiplied): [
+        input = 6x5, kernel = 3x3, stride = (1, 2), padding = same, in_channels = 2,
+        out_channels = 2, unroll = rows
+    ];
+    rows_dilated_padded (Multiplied): [
+        input = 8x7, kernel = 3x2, stride = 3, dilation = 2, padding = (2, 1, 0, 3),
+        unroll = rows
+    ];
+    rows_strided_unpadded (Skipped): [
+        input = 7x8, kernel = 3x3, stride = (2, 1), dilation = (1, 2), in_channels = 2,
+        out_channels = 3, unroll = rows
     ];
 }

@@ -58,10 +58,10 @@ pub enum Strategy {
     ///
     /// Window and row code reads a zero-padded copy of `x`, so a tap on a padding zero is a
     /// product `0 * k` (and `delta * 0` in `dL/dk`): with an infinite or NaN weight or `delta`
-    /// it gives NaN where [`Strategy::Full`] and the reference leave the tap out. Rows code
-    /// computes `dL/dx` in the matrix form, whose padded, stride-dilated `delta` rows hold zeros
-    /// too: there an infinite or NaN weight gives NaN in `dL/dx` even without padding. On finite
-    /// inputs every strategy agrees exactly (integers) or within rounding.
+    /// it gives NaN where [`Strategy::Full`] and the reference leave the tap out (as
+    /// TensorFlow's padded convolution does). `dL/dx` holds only the chain rule's products in
+    /// every strategy, and layers without padding propagate NaN and infinities exactly as the
+    /// reference. On finite inputs every strategy agrees exactly (integers) or within rounding.
     Window,
     /// A loop over output rows; each output row is a one-row layer whose code updates whole
     /// rows (an output row plus a kernel weight times a contiguous input row) with the kernel

@@ -40,9 +40,9 @@ pub(super) fn backward(d: &Derivation, strategy: Strategy) -> String {
         Strategy::Window | Strategy::Rows => format!(
             "Backward pass, {}: with `delta = ∂L/∂u`, returns `∂L/∂x`, `∂L/∂k` and `∂L/∂b` (the \
              sum of `delta` per output channel): the derivation's {} + {} nonzero products, in \
-             another summation order, plus products with the padding zeros where the layer pads \
-             (so a padded tap with an infinite or NaN weight gives NaN, where the full unroll \
-             leaves the tap out). Proven at compile time equal to the \
+             another summation order, plus products of `delta` with the padding zeros in \
+             `∂L/∂k` where the layer pads (so an infinite or NaN `delta` next to the padding \
+             gives NaN there, where the full unroll leaves the tap out). Proven at compile time equal to the \
              padded/rotated formulation of `conv_runtime::reference`. See the type's \
              documentation for the equations.",
             form(strategy),

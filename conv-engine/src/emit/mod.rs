@@ -107,13 +107,17 @@ pub fn generate_with(
             body(backward_strategy).backward,
         )
     };
+    // The whole layer is evaluated at compile time when that is affordable. A `rows` layer's
+    // arithmetic is all in its companion, which `companion_item` proves on its own when the
+    // whole layer is too large for that.
+    let whole_check = !rows || spec.geometry.macs() <= crate::MAX_WINDOW_MACS;
     let companion = match &companion_spec {
-        Some((row_spec, row_shapes, row)) => companion_item(row_spec, row_shapes, row, options),
+        Some((row_spec, row_shapes, row)) => {
+            let prove = options.compile_time_check && !whole_check;
+            companion_item(row_spec, row_shapes, row, prove)
+        }
         None => TokenStream::new(),
     };
-    // The whole layer is evaluated at compile time when that is affordable; a `rows` layer's
-    // arithmetic is all in its companion, whose proof `companion_item` emits.
-    let whole_check = !rows || spec.geometry.macs() <= crate::MAX_WINDOW_MACS;
     let t = &shapes.scalar;
     let (x_ty, k_ty, b_ty, u_ty) = (
         shapes.x.ty(t),
@@ -189,12 +193,13 @@ pub fn generate_with(
     })
 }
 
-/// The hidden one-row layer of a [`Strategy::Rows`] layer, with its own compile-time proof.
+/// The hidden one-row layer of a [`Strategy::Rows`] layer, with its own compile-time proof
+/// when `prove`.
 fn companion_item(
     row_spec: &Spec,
     row_shapes: &Shapes,
     row: &proc_macro2::Ident,
-    options: &Options,
+    prove: bool,
 ) -> TokenStream {
     let bodies = rows::row_bodies(row_spec, row_shapes);
     let t = &row_shapes.scalar;
@@ -210,7 +215,7 @@ fn companion_item(
     };
     let geometry = geometry(row_spec);
     let (forward, backward) = (bodies.forward, bodies.backward);
-    let check = if options.compile_time_check {
+    let check = if prove {
         check::proof(row_spec, row_shapes, row)
     } else {
         TokenStream::new()

@@ -10,22 +10,25 @@
 //! acc = [b[o]; OW];  acc[j] += w[c][a*DH][j*SW + b*DW] * k[o][c][a][b]   (every tap, j = 0..OW)
 //! ```
 //!
-//! which LLVM turns into vector code (the inner loop has constant bounds and, at stride 1,
-//! contiguous reads; the accumulator row stays in registers). Its `backward` computes `dL/dx`
-//! in the matrix form, as row updates too: window row `a*DH` of input channel `c` is the sum
-//! over output channels `o` and kernel columns `b` of `k[o][c][a][b]` times the delta row of
-//! `o`, dilated by the stride and zero-padded by `(KW-1)*DW`, read from offset
-//! `(KW-1-b)*DW` (the reversed kernel row); `dL/dk` as dot products of delta rows with window
-//! rows in 8 interleaved partial sums (independent lanes that LLVM packs into vectors). The
-//! layer's `forward` copies each window and stacks the companion's rows; `backward` adds each
-//! window's `dL/dx` into a padded `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db`
-//! over rows.
+//! written out element by element for rows of up to
+//! [`WRITTEN_OUT_ROW`] elements (the accumulator row then lives in registers and LLVM's SLP
+//! vectoriser packs the statements into vectors), else as a loop over `j`. Its `backward`
+//! computes `dL/dx` as row updates too: window row `a*DH` of input channel `c` gets, for every
+//! output channel `o` and kernel column `b`, `k[o][c][a][b]` times the delta row of `o` at
+//! columns `j*SW + b*DW`: the chain rule's products and no others (the matrix form's
+//! stride-dilation and padding zeros would turn a non-finite weight into NaN at inputs it never
+//! touches); `dL/dk` as dot products of delta rows with window rows in 8 interleaved partial
+//! sums (independent lanes that LLVM packs into vectors). The layer's `forward` copies each
+//! window and stacks the companion's rows; `backward` adds each window's `dL/dx` into a padded
+//! `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db` over rows.
 //!
-//! The companion gets the usual compile-time proof (all of the layer's arithmetic is in it, and
-//! it is small: `OW * C_out * C_in * KH * KW` multiply-adds), and the whole layer gets it too
-//! when it is small enough to evaluate ([`crate::MAX_WINDOW_MACS`]). Loops run over output
-//! and input channels; only the `KH x KW` kernel window is written out, so the code size does
-//! not grow with the channel counts.
+//! The compile-time proof evaluates the whole layer when it is small enough
+//! ([`crate::MAX_WINDOW_MACS`] multiply-adds), else the companion (all of the layer's
+//! arithmetic is in it, and it is small: `OW * C_out * C_in * KH * KW` multiply-adds). Loops
+//! run over output and input channels (counters of loops over fewer than [`LANES`] channels
+//! pass through `core::hint::black_box`, see [`Rows::channel_loop`]); only the `KH x KW` kernel
+//! window and short rows are written out, so the code size does not grow with the channel
+//! counts.
 //!
 //! Summation order: `u` as in the full unroll (`c, a, b` after the bias); `dL/dk` per row over
 //! `j` in 8 interleaved partial sums added pairwise, then over rows `i`; `dL/db` likewise;
@@ -40,6 +43,9 @@ use quote::{format_ident, quote, ToTokens};
 
 /// Partial sums per `dL/dk` dot product (independent accumulators vectorise; one does not).
 const LANES: usize = 8;
+
+/// Longest output row whose forward updates are written out element by element.
+const WRITTEN_OUT_ROW: usize = 64;
 
 /// The companion's spec: the row geometry with the layer's layout and scalar.
 pub fn row_spec(spec: &Spec) -> Spec {
@@ -147,6 +153,19 @@ impl<'a> Rows<'a> {
         quote! { #chunks #(#tail)* }
     }
 
+    /// `body(looped, j)` for `j` in `0..n`: written out with constant indices
+    /// (`body(false, j)`) for rows of up to [`WRITTEN_OUT_ROW`] elements, so that the updated
+    /// row stays in registers and LLVM's SLP vectoriser packs the statements into vectors, else
+    /// a loop (`body(true, 0)` inside `while j < n`).
+    fn row_update(n: usize, body: impl Fn(bool, usize) -> TokenStream) -> TokenStream {
+        if n <= WRITTEN_OUT_ROW {
+            let each = (0..n).map(|j| body(false, j));
+            quote!(#(#each)*)
+        } else {
+            Self::each("j", n, body(true, 0))
+        }
+    }
+
     /// `let mut j = 0; while j < n { body; j += 1; }`
     fn each(index: &str, n: usize, body: TokenStream) -> TokenStream {
         let (index, n) = (Ident::new(index, Span::call_site()), lit(n));
@@ -190,6 +209,31 @@ impl<'a> Rows<'a> {
         out
     }
 
+    /// `let mut index = 0; while index < n { body; index += 1; }` for a loop over `n` channels.
+    /// With fewer than [`LANES`] channels the counter passes through `core::hint::black_box`
+    /// (the identity in `const` evaluation): when the written-out row updates leave such a
+    /// loop innermost, LLVM vectorises across its few channels with gathers instead of along
+    /// the rows (measured on LeNet's 6 output channels with `-C target-cpu=native`: forward
+    /// 2x, backward 1.2x slower); from [`LANES`] channels on that pays.
+    fn channel_loop(index: &str, n: usize, body: TokenStream) -> TokenStream {
+        if n >= LANES {
+            return Self::each(index, n, body);
+        }
+        Self::opaque_loop(index, n, body)
+    }
+
+    /// [`Self::each`] with the counter passed through `core::hint::black_box`.
+    fn opaque_loop(index: &str, n: usize, body: TokenStream) -> TokenStream {
+        let (index, n) = (Ident::new(index, Span::call_site()), lit(n));
+        quote! {
+            let mut #index = 0;
+            while #index < #n {
+                #body
+                #index = ::core::hint::black_box(#index + 1);
+            }
+        }
+    }
+
     /// `body` inside loops over output channel `o` and input channel `c` (no loops for plain
     /// layers), with `xc = x[c]`, `kc = k[o][c]` and the bias or `delta` row of `o` in scope.
     fn channels(
@@ -202,21 +246,9 @@ impl<'a> Rows<'a> {
         if !self.channels {
             return quote! { let (xc, kc) = (x, k); #per_o #per_c #after_o };
         }
-        let (ci, co) = (lit(g.in_channels()), lit(g.out_channels()));
-        quote! {
-            let mut o = 0;
-            while o < #co {
-                #per_o
-                let mut c = 0;
-                while c < #ci {
-                    let (xc, kc) = (&x[c], &k[o][c]);
-                    #per_c
-                    c += 1;
-                }
-                #after_o
-                o += 1;
-            }
-        }
+        let per_c = quote! { let (xc, kc) = (&x[c], &k[o][c]); #per_c };
+        let over_c = Self::channel_loop("c", g.in_channels(), per_c);
+        Self::channel_loop("o", g.out_channels(), quote! { #per_o #over_c #after_o })
     }
 
     // ---- the companion (one-row layer) ----
@@ -224,9 +256,10 @@ impl<'a> Rows<'a> {
     fn row_forward(&self) -> TokenStream {
         let ow = self.g().output()[1];
         let updates = self.taps().into_iter().map(|(a, b, row, col)| {
-            let col = col(true, 0);
-            let body = quote!(acc[j] += xc[#row][#col] * w;);
-            let each = Self::each("j", ow, body);
+            let each = Self::row_update(ow, |looped, n| {
+                let (j, at) = (Self::index(looped, n), col(looped, n));
+                quote!(acc[#j] += xc[#row][#at] * w;)
+            });
             quote! { let w = kc[#a][#b]; #each }
         });
         let (bias, store) = if self.channels {
@@ -244,10 +277,52 @@ impl<'a> Rows<'a> {
         quote! { let mut u = #zeros; #body u }
     }
 
+    /// `acc[j*SW + b*DW] += d[j] * w` for `j` in `0..OW`: kernel column `b`'s share of a
+    /// `dL/dx` row. At stride 1 these are the columns `q` in `b*DW .. b*DW + OW`; the ones
+    /// every kernel column reaches, `LEAD .. OW` with `LEAD = (KW-1)*DW`, are updated in a loop
+    /// whose range is the same for every tap (it vectorises with the row in registers, as the
+    /// matrix form's loop over the whole row does, but reads no zero padding), the few border
+    /// columns with constant indices. Strided layers loop over `j` (a scatter).
+    fn dx_update(&self, b: usize) -> TokenStream {
+        let g = self.g();
+        let ([_, ow], [_, kw], [_, sw], [_, dw]) =
+            (g.output(), g.kernel(), g.stride(), g.dilation());
+        let shift = b * dw;
+        if sw != 1 {
+            let at = Self::offset(Self::scaled(quote!(j), sw), shift);
+            return Self::each("j", ow, quote!(acc[#at] += d[j] * w;));
+        }
+        let (lo, hi) = (((kw - 1) * dw).min(ow), ow);
+        let border = (shift..shift + ow)
+            .filter(|q| !(lo..hi).contains(q))
+            .map(|q| {
+                let (q, j) = (lit(q), lit(q - shift));
+                quote!(acc[#q] += d[#j] * w;)
+            });
+        let interior = (lo < hi).then(|| {
+            let (lo, hi) = (lit(lo), lit(hi));
+            let from = match shift {
+                0 => quote!(q),
+                _ => {
+                    let shift = lit(shift);
+                    quote!(q - #shift)
+                }
+            };
+            quote! {
+                let mut q = #lo;
+                while q < #hi {
+                    acc[q] += d[#from] * w;
+                    q += 1;
+                }
+            }
+        });
+        quote! { #interior #(#border)* }
+    }
+
     fn row_backward(&self) -> TokenStream {
         let g = self.g();
-        let ([_, ow], [kh, kw], [_, wp], [_, sw], [dh, dw]) =
-            (g.output(), g.kernel(), g.input(), g.stride(), g.dilation());
+        let ([_, ow], [kh, kw], [_, wp], [dh, _]) =
+            (g.output(), g.kernel(), g.input(), g.dilation());
         let zero = self.shapes.zero();
         let lanes = lit(LANES);
         // dL/dk and dL/db: dot products of the delta row with window rows, in lanes.
@@ -285,45 +360,24 @@ impl<'a> Rows<'a> {
         };
         let dk_db = self.channels(per_o, per_c, TokenStream::new());
 
-        // dL/dx, the matrix form: each window row `a*DH` of channel `c` is the correlation of
-        // the stride-dilated, zero-padded delta rows with kernel row `a` reversed, summed over
-        // output channels: dx[c][a*DH][q] = sum_o sum_b dpad[o][q + LEAD - b*DW] * k[o][c][a][b],
-        // with dpad[o][LEAD + j*SW] = delta[o][0][j], LEAD = (KW-1)*DW.
-        let lead = (kw - 1) * dw;
-        let dpw = wp + lead;
-        let (dpw_lit, wp_lit) = (lit(dpw), lit(wp));
-        let place = Self::offset(Self::scaled(quote!(j), sw), lead);
-        let (dpad_zeros, fill, dp, kc) = if self.channels {
-            let co = lit(g.out_channels());
-            (
-                quote!([[#zero; #dpw_lit]; #co]),
-                Self::each(
-                    "o",
-                    g.out_channels(),
-                    Self::each("j", ow, quote!(dpad[o][#place] = delta[o][0][j];)),
-                ),
-                quote!(&dpad[o]),
-                quote!(&k[o][c]),
-            )
-        } else {
-            (
-                quote!([#zero; #dpw_lit]),
-                Self::each("j", ow, quote!(dpad[#place] = delta[0][j];)),
-                quote!(&dpad),
-                quote!(k),
-            )
-        };
+        // dL/dx: window row `a*DH` of channel `c` gets k[o][c][a][b] * delta[o][0][j] at column
+        // q = j*SW + b*DW, for every o, b, j: the chain rule's products and no others.
+        let wp_lit = lit(wp);
         let rows = (0..kh).map(|a| {
             let a_lit = lit(a);
             let taps = (0..kw).map(|b| {
                 let b_lit = lit(b);
-                let at = Self::offset(quote!(q), lead - b * dw);
-                let update = Self::each("q", wp, quote!(acc[q] += dp[#at] * w;));
+                let update = self.dx_update(b);
                 quote! { let w = kc[#a_lit][#b_lit]; #update }
             });
-            let per_o = quote! { let (dp, kc) = (#dp, #kc); #(#taps)* };
+            let (d_row, kc) = if self.channels {
+                (quote!(&delta[o][0]), quote!(&k[o][c]))
+            } else {
+                (quote!(&delta[0]), quote!(k))
+            };
+            let per_o = quote! { let (d, kc) = (#d_row, #kc); #(#taps)* };
             let over_o = if self.channels {
-                Self::each("o", g.out_channels(), per_o)
+                Self::channel_loop("o", g.out_channels(), per_o)
             } else {
                 per_o
             };
@@ -340,7 +394,7 @@ impl<'a> Rows<'a> {
             }
         });
         let dx = if self.channels {
-            Self::each("c", g.in_channels(), quote!(#(#rows)*))
+            Self::channel_loop("c", g.in_channels(), quote!(#(#rows)*))
         } else {
             quote!(#(#rows)*)
         };
@@ -365,8 +419,6 @@ impl<'a> Rows<'a> {
             let mut dk = #dk_zeros;
             let mut db = #db_zeros;
             #dk_db
-            let mut dpad = #dpad_zeros;
-            #fill
             let mut dx = #dx_zeros;
             #dx
             ::conv_runtime::Gradients { dx, dk, db }
