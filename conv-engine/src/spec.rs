@@ -65,8 +65,9 @@ pub enum Strategy {
     Window,
     /// A loop over output rows; each output row is a one-row layer whose code updates whole
     /// rows (an output row plus a kernel weight times a contiguous input row) with the kernel
-    /// taps written out. The compile-time proof evaluates the one-row layer exactly, and the
-    /// whole layer too when it has at most [`MAX_WINDOW_MACS`] multiply-adds.
+    /// taps written out. The compile-time proof evaluates the whole layer exactly when it has
+    /// at most [`MAX_WINDOW_MACS`] multiply-adds, else the one-row layer (which holds all of
+    /// the arithmetic).
     Rows,
 }
 
