@@ -13,14 +13,18 @@
 //! written out element by element for rows of up to
 //! [`WRITTEN_OUT_ROW`] elements (the accumulator row then lives in registers and LLVM's SLP
 //! vectoriser packs the statements into vectors), else as a loop over `j`. Its `backward`
-//! computes `dL/dx` as row updates too: window row `a*DH` of input channel `c` gets, for every
-//! output channel `o` and kernel column `b`, `k[o][c][a][b]` times the delta row of `o` at
-//! columns `j*SW + b*DW`: the chain rule's products and no others (the matrix form's
-//! stride-dilation and padding zeros would turn a non-finite weight into NaN at inputs it never
-//! touches); `dL/dk` as dot products of delta rows with window rows in 8 interleaved partial
-//! sums (independent lanes that LLVM packs into vectors). The layer's `forward` copies each
-//! window and stacks the companion's rows; `backward` adds each window's `dL/dx` into a padded
-//! `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db` over rows.
+//! computes `dL/dx` in the matrix form, as row updates too: window row `a*DH` of input channel
+//! `c` is the sum over output channels `o` and kernel columns `b` of `k[o][c][a][b]` times the
+//! delta row of `o`, dilated by the stride and zero-padded by `(KW-1)*DW`, read from offset
+//! `(KW-1-b)*DW` (the reversed kernel row), over the whole row for every tap (so that the row
+//! stays in registers). A product that reads a zero of that padding or dilation is masked to
+//! `+0` (its bits and-ed with a constant mask, `KEEP`), so `dL/dx` holds the chain rule's
+//! products and no others: a non-finite weight reaches exactly the inputs it touches, as in the
+//! reference, where multiplying the zeros would give NaN. `dL/dk` is computed as dot products
+//! of delta rows with window rows in 8 interleaved partial sums (independent lanes that LLVM
+//! packs into vectors). The layer's `forward` copies each window and stacks the companion's
+//! rows; `backward` adds each window's `dL/dx` into a padded `dL/dx` (cropped at the end) and
+//! sums `dL/dk` and `dL/db` over rows.
 //!
 //! The compile-time proof evaluates the whole layer when it is small enough
 //! ([`crate::MAX_WINDOW_MACS`] multiply-adds), else the companion (all of the layer's
@@ -277,54 +281,14 @@ impl<'a> Rows<'a> {
         quote! { let mut u = #zeros; #body u }
     }
 
-    /// `acc[j*SW + b*DW] += d[j] * w` for `j` in `0..OW`: kernel column `b`'s share of a
-    /// `dL/dx` row. At stride 1 these are the columns `q` in `b*DW .. b*DW + OW`; the ones
-    /// every kernel column reaches, `LEAD .. OW` with `LEAD = (KW-1)*DW`, are updated in a loop
-    /// whose range is the same for every tap (it vectorises with the row in registers, as the
-    /// matrix form's loop over the whole row does, but reads no zero padding), the few border
-    /// columns with constant indices. Strided layers loop over `j` (a scatter).
-    fn dx_update(&self, b: usize) -> TokenStream {
-        let g = self.g();
-        let ([_, ow], [_, kw], [_, sw], [_, dw]) =
-            (g.output(), g.kernel(), g.stride(), g.dilation());
-        let shift = b * dw;
-        if sw != 1 {
-            let at = Self::offset(Self::scaled(quote!(j), sw), shift);
-            return Self::each("j", ow, quote!(acc[#at] += d[j] * w;));
-        }
-        let (lo, hi) = (((kw - 1) * dw).min(ow), ow);
-        let border = (shift..shift + ow)
-            .filter(|q| !(lo..hi).contains(q))
-            .map(|q| {
-                let (q, j) = (lit(q), lit(q - shift));
-                quote!(acc[#q] += d[#j] * w;)
-            });
-        let interior = (lo < hi).then(|| {
-            let (lo, hi) = (lit(lo), lit(hi));
-            let from = match shift {
-                0 => quote!(q),
-                _ => {
-                    let shift = lit(shift);
-                    quote!(q - #shift)
-                }
-            };
-            quote! {
-                let mut q = #lo;
-                while q < #hi {
-                    acc[q] += d[#from] * w;
-                    q += 1;
-                }
-            }
-        });
-        quote! { #interior #(#border)* }
-    }
-
     fn row_backward(&self) -> TokenStream {
         let g = self.g();
-        let ([_, ow], [kh, kw], [_, wp], [dh, _]) =
-            (g.output(), g.kernel(), g.input(), g.dilation());
+        let ([_, ow], [kh, kw], [_, wp], [_, sw], [dh, dw]) =
+            (g.output(), g.kernel(), g.input(), g.stride(), g.dilation());
         let zero = self.shapes.zero();
         let lanes = lit(LANES);
+        let lead = (kw - 1) * dw;
+        let scalar = &self.shapes.scalar;
         // dL/dk and dL/db: dot products of the delta row with window rows, in lanes.
         let dots = self.taps().into_iter().map(|(a, b, row, col)| {
             let dot = Self::lanes(ow, |looped, n| {
@@ -360,22 +324,28 @@ impl<'a> Rows<'a> {
         };
         let dk_db = self.channels(per_o, per_c, TokenStream::new());
 
-        // dL/dx: window row `a*DH` of channel `c` gets k[o][c][a][b] * delta[o][0][j] at column
-        // q = j*SW + b*DW, for every o, b, j: the chain rule's products and no others.
+        // dL/dx, the matrix form: dx[c][a*DH][q] = sum_o sum_b keep(b, q) *
+        // dpad[o][q + LEAD - b*DW] * k[o][c][a][b], with dpad[o][LEAD + j*SW] = delta[o][0][j],
+        // LEAD = (KW-1)*DW, and `keep` the mask of the products that read a delta element.
         let wp_lit = lit(wp);
         let rows = (0..kh).map(|a| {
             let a_lit = lit(a);
             let taps = (0..kw).map(|b| {
                 let b_lit = lit(b);
-                let update = self.dx_update(b);
+                let at = Self::offset(quote!(q), lead - b * dw);
+                let update = Self::each(
+                    "q",
+                    wp,
+                    quote!(acc[q] += #scalar::from_bits((dp[#at] * w).to_bits() & KEEP[#b_lit][q]);),
+                );
                 quote! { let w = kc[#a_lit][#b_lit]; #update }
             });
-            let (d_row, kc) = if self.channels {
-                (quote!(&delta[o][0]), quote!(&k[o][c]))
+            let (dp, kc) = if self.channels {
+                (quote!(&dpad[o]), quote!(&k[o][c]))
             } else {
-                (quote!(&delta[0]), quote!(k))
+                (quote!(&dpad), quote!(k))
             };
-            let per_o = quote! { let (d, kc) = (#d_row, #kc); #(#taps)* };
+            let per_o = quote! { let (dp, kc) = (#dp, #kc); #(#taps)* };
             let over_o = if self.channels {
                 Self::channel_loop("o", g.out_channels(), per_o)
             } else {
@@ -393,6 +363,43 @@ impl<'a> Rows<'a> {
                 #target[#row] = acc;
             }
         });
+        // KEEP[b][q]: all ones where kernel column b reaches column q from a delta element, zero
+        // where the matrix form reads the padding or the stride dilation of dpad.
+        let (bits, ones) = match self.spec.scalar {
+            crate::Scalar::F32 => (quote!(u32), quote!(u32::MAX)),
+            crate::Scalar::F64 => (quote!(u64), quote!(u64::MAX)),
+        };
+        let keep_rows = (0..kw).map(|b| {
+            let cells = (0..wp).map(|q| {
+                let valid = q
+                    .checked_sub(b * dw)
+                    .is_some_and(|off| off % sw == 0 && off / sw < ow);
+                if valid {
+                    ones.clone()
+                } else {
+                    quote!(0)
+                }
+            });
+            quote!([#(#cells),*])
+        });
+        let kw_lit = lit(kw);
+        let keep = quote! {
+            const KEEP: [[#bits; #wp_lit]; #kw_lit] = [#(#keep_rows),*];
+        };
+        let dpw = lit(wp + lead);
+        let place = Self::offset(Self::scaled(quote!(j), sw), lead);
+        let dpad = if self.channels {
+            let co = lit(g.out_channels());
+            let fill = Self::each(
+                "o",
+                g.out_channels(),
+                Self::each("j", ow, quote!(dpad[o][#place] = delta[o][0][j];)),
+            );
+            quote! { let mut dpad = [[#zero; #dpw]; #co]; #fill }
+        } else {
+            let fill = Self::each("j", ow, quote!(dpad[#place] = delta[0][j];));
+            quote! { let mut dpad = [#zero; #dpw]; #fill }
+        };
         let dx = if self.channels {
             Self::channel_loop("c", g.in_channels(), quote!(#(#rows)*))
         } else {
@@ -419,6 +426,8 @@ impl<'a> Rows<'a> {
             let mut dk = #dk_zeros;
             let mut db = #db_zeros;
             #dk_db
+            #keep
+            #dpad
             let mut dx = #dx_zeros;
             #dx
             ::conv_runtime::Gradients { dx, dk, db }
