@@ -172,12 +172,21 @@ impl<'a> Rows<'a> {
 
     /// `let mut j = 0; while j < n { body; j += 1; }`
     fn each(index: &str, n: usize, body: TokenStream) -> TokenStream {
+        Self::counted(index, n, body, false)
+    }
+
+    /// [`Self::each`], with the counter passed through `core::hint::black_box` when `opaque`.
+    fn counted(index: &str, n: usize, body: TokenStream, opaque: bool) -> TokenStream {
         let (index, n) = (Ident::new(index, Span::call_site()), lit(n));
+        let next = match opaque {
+            true => quote!(#index = ::core::hint::black_box(#index + 1);),
+            false => quote!(#index += 1;),
+        };
         quote! {
             let mut #index = 0;
             while #index < #n {
                 #body
-                #index += 1;
+                #next
             }
         }
     }
@@ -220,22 +229,7 @@ impl<'a> Rows<'a> {
     /// the rows (measured on LeNet's 6 output channels with `-C target-cpu=native`: forward
     /// 2x, backward 1.2x slower); from [`LANES`] channels on that pays.
     fn channel_loop(index: &str, n: usize, body: TokenStream) -> TokenStream {
-        if n >= LANES {
-            return Self::each(index, n, body);
-        }
-        Self::opaque_loop(index, n, body)
-    }
-
-    /// [`Self::each`] with the counter passed through `core::hint::black_box`.
-    fn opaque_loop(index: &str, n: usize, body: TokenStream) -> TokenStream {
-        let (index, n) = (Ident::new(index, Span::call_site()), lit(n));
-        quote! {
-            let mut #index = 0;
-            while #index < #n {
-                #body
-                #index = ::core::hint::black_box(#index + 1);
-            }
-        }
+        Self::counted(index, n, body, n < LANES)
     }
 
     /// `body` inside loops over output channel `o` and input channel `c` (no loops for plain
