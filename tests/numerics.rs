@@ -281,6 +281,9 @@ specs! {
         input = 8x7, kernel = 3x2, stride = 3, dilation = 2, padding = (2, 1, 0, 3),
         unroll = rows
     ];
+    rows_many_output_channels (Multiplied): [
+        input = 6x10, kernel = 3x3, padding = (1, 1, 1, 1), out_channels = 8, unroll = rows
+    ];
     rows_strided_unpadded (Skipped): [
         input = 7x8, kernel = 3x3, stride = (2, 1), dilation = (1, 2), in_channels = 2,
         out_channels = 3, unroll = rows

@@ -77,3 +77,22 @@ both!(
     in_channels = 3,
     out_channels = 2
 );
+// At least 8 output channels and output rows of at least 8 columns: `rows` computes `dL/dk`
+// vectorised over output channels.
+both!(
+    many_output_channels,
+    input = 10x11,
+    kernel = 3x2,
+    dilation = (1, 2),
+    padding = (1, 0, 0, 2),
+    in_channels = 2,
+    out_channels = 8
+);
+both!(
+    many_output_channels_strided,
+    input = 9x20,
+    kernel = 3x3,
+    stride = (1, 2),
+    padding = same,
+    out_channels = 9
+);
