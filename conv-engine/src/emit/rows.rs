@@ -10,23 +10,23 @@
 //! acc = [b[o]; OW];  acc[j] += w[c][a*DH][j*SW + b*DW] * k[o][c][a][b]   (every tap, j = 0..OW)
 //! ```
 //!
-//! written out element by element for rows of up to
-//! [`WRITTEN_OUT_ROW`] elements (the accumulator row then lives in registers and LLVM's SLP
-//! vectoriser packs the statements into vectors), else as a loop over `j`. Its `backward`
-//! computes `dL/dx` in the matrix form, as row updates too: window row `a*DH` of input channel
-//! `c` is the sum over output channels `o` and kernel columns `b` of `k[o][c][a][b]` times the
-//! delta row of `o`, dilated by the stride and zero-padded by `(KW-1)*DW`, read from offset
-//! `(KW-1-b)*DW` (the reversed kernel row), over the whole row for every tap (so that the row
-//! stays in registers). A product that reads a zero of that padding or dilation is masked to
-//! `+0` (its bits and-ed with a constant mask, `KEEP`), so `dL/dx` holds the chain rule's
-//! products and no others: a non-finite weight reaches exactly the inputs it touches, as in the
-//! reference, where multiplying the zeros would give NaN. `dL/dk` is computed as dot products
-//! of delta rows with window rows in 8 interleaved partial sums (independent lanes that LLVM
-//! packs into vectors), or, for layers with at least 8 output channels and output rows of at
-//! least 8 columns, as row updates vectorised over output channels (`t[a][b][o] +=
-//! delta[o][j] * x[c][a*DH][j*SW + b*DW]` with the delta row transposed). The layer's `forward` copies each window and stacks the companion's
-//! rows; `backward` adds each window's `dL/dx` into a padded `dL/dx` (cropped at the end) and
-//! sums `dL/dk` and `dL/db` over rows.
+//! written out element by element for rows of up to [`WRITTEN_OUT_ROW`] elements (the
+//! accumulator row then lives in registers and LLVM's SLP vectoriser packs the statements into
+//! vectors), else as a loop over `j`. Its `backward` computes `dL/dx` in the matrix form, as
+//! row updates too: window row `a*DH` of input channel `c` is the sum over output channels `o`
+//! and kernel columns `b` of `k[o][c][a][b]` times the delta row of `o`, dilated by the stride
+//! and zero-padded by `(KW-1)*DW`, read from offset `(KW-1-b)*DW` (the reversed kernel row),
+//! over the whole row for every tap (so that the row stays in registers). A product that reads
+//! a zero of that padding or dilation is masked to `+0` (its bits and-ed with a constant mask,
+//! `KEEP`), so `dL/dx` holds the chain rule's products and no others: a non-finite weight
+//! reaches exactly the inputs it touches, as in the reference, where multiplying the zeros
+//! would give NaN. `dL/dk` is computed as dot products of delta rows with window rows in 8
+//! interleaved partial sums (independent lanes that LLVM packs into vectors), or, for layers
+//! with at least 8 output channels and output rows of at least 8 columns, as row updates
+//! vectorised over output channels (`t[a][b][o] += delta[o][j] * x[c][a*DH][j*SW + b*DW]`
+//! with the delta row transposed). The layer's `forward` copies each window and stacks the
+//! companion's rows; `backward` adds each window's `dL/dx` into a padded `dL/dx` (cropped at
+//! the end) and sums `dL/dk` and `dL/db` over rows.
 //!
 //! The compile-time proof evaluates the whole layer when it is small enough
 //! ([`crate::MAX_WINDOW_MACS`] multiply-adds), else the companion (all of the layer's

@@ -154,7 +154,7 @@ impl Derivation {
     pub fn to_text(&self) -> String {
         text(self, Detail::Auto)
     }
-    /// The Jacobian `∂u/∂x` as an SVG picture (see [`svg`]).
+    /// The Jacobian `∂u/∂x` as an SVG picture.
     pub fn to_svg(&self) -> String {
         svg(self, &attribute(self))
     }
