@@ -96,3 +96,23 @@ both!(
     padding = same,
     out_channels = 9
 );
+// At least 8 output channels: `rows` computes the forward row vectorised over output channels,
+// here in blocks of 5 columns (96 accumulators hold 6 columns of 16 channels), with `dL/dk` in
+// that layout too.
+both!(
+    sixteen_output_channels,
+    input = 4x12,
+    kernel = 2x3,
+    in_channels = 2,
+    out_channels = 16
+);
+// Output rows of fewer than 8 columns: the forward row over output channels, `dL/dk` as dot
+// products.
+both!(
+    many_output_channels_short_rows,
+    input = 5x7,
+    kernel = 2x3,
+    dilation = (2, 1),
+    in_channels = 3,
+    out_channels = 8
+);

@@ -202,6 +202,7 @@ fn companion_item(
     prove: bool,
 ) -> TokenStream {
     let bodies = rows::row_bodies(row_spec, row_shapes);
+    let items = rows::row_items(row_spec, row_shapes);
     let t = &row_shapes.scalar;
     let (x_ty, k_ty, b_ty, u_ty) = (
         row_shapes.x.ty(t),
@@ -239,6 +240,8 @@ fn companion_item(
             const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> ::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty> {
                 #backward
             }
+
+            #items
         }
 
         #check

@@ -10,23 +10,27 @@
 //! acc = [b[o]; OW];  acc[j] += w[c][a*DH][j*SW + b*DW] * k[o][c][a][b]   (every tap, j = 0..OW)
 //! ```
 //!
-//! written out element by element for rows of up to [`WRITTEN_OUT_ROW`] elements (the
-//! accumulator row then lives in registers and LLVM's SLP vectoriser packs the statements into
-//! vectors), else as a loop over `j`. Its `backward` computes `dL/dx` in the matrix form, as
-//! row updates too: window row `a*DH` of input channel `c` is the sum over output channels `o`
-//! and kernel columns `b` of `k[o][c][a][b]` times the delta row of `o`, dilated by the stride
-//! and zero-padded by `(KW-1)*DW`, read from offset `(KW-1-b)*DW` (the reversed kernel row),
-//! over the whole row for every tap (so that the row stays in registers). A product that reads
-//! a zero of that padding or dilation is masked to `+0` (its bits and-ed with a constant mask,
-//! `KEEP`), so `dL/dx` holds the chain rule's products and no others: a non-finite weight
-//! reaches exactly the inputs it touches, as in the reference, where multiplying the zeros
-//! would give NaN. `dL/dk` is computed as dot products of delta rows with window rows in 8
-//! interleaved partial sums (independent lanes that LLVM packs into vectors), or, for layers
-//! with at least 8 output channels and output rows of at least 8 columns, as row updates
-//! vectorised over output channels (`t[a][b][o] += delta[o][j] * x[c][a*DH][j*SW + b*DW]`
-//! with the delta row transposed). The layer's `forward` copies each window and stacks the
-//! companion's rows; `backward` adds each window's `dL/dx` into a padded `dL/dx` (cropped at
-//! the end) and sums `dL/dk` and `dL/db` over rows.
+//! written out element by element for rows of up to [`WRITTEN_OUT_ROW`] elements (the accumulator
+//! row then lives in registers and LLVM's SLP vectoriser packs the statements into vectors), else
+//! as a loop over `j`. Layers with at least [`LANES`] output channels (and rows of up to
+//! [`WRITTEN_OUT_ROW`] columns) vectorise the forward row over output channels instead: blocks of
+//! output columns keep one accumulator per output channel, updated by one input element times a
+//! contiguous row of the kernel transposed to `kt[c][a][b][o]` (the layer transposes it once, see
+//! [`Rows::row_forward_over_channels`]). Its `backward` computes `dL/dx` in the matrix form, as row
+//! updates too: window row `a*DH` of input channel `c` is the sum over output channels `o` and
+//! kernel columns `b` of `k[o][c][a][b]` times the delta row of `o`, dilated by the stride and
+//! zero-padded by `(KW-1)*DW`, read from offset `(KW-1-b)*DW` (the reversed kernel row), over the
+//! whole row for every tap (so that the row stays in registers). A product that reads a zero of
+//! that padding or dilation is masked to `+0` (its bits and-ed with a constant mask, `KEEP`), so
+//! `dL/dx` holds the chain rule's products and no others: a non-finite weight reaches exactly the
+//! inputs it touches, as in the reference, where multiplying the zeros would give NaN. `dL/dk` is
+//! computed as dot products of delta rows with window rows in 8 interleaved partial sums
+//! (independent lanes that LLVM packs into vectors), or, for layers with at least 8 output channels
+//! and output rows of at least 8 columns, as row updates vectorised over output channels
+//! (`t[a][b][o] += delta[o][j] * x[c][a*DH][j*SW + b*DW]` with the delta row transposed), summed
+//! over rows in that layout and transposed to the kernel's once per call. The layer's `forward`
+//! copies each window and stacks the companion's rows; `backward` adds each window's `dL/dx` into a
+//! padded `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db` over rows.
 //!
 //! The compile-time proof evaluates the whole layer when it is small enough
 //! ([`crate::MAX_WINDOW_MACS`] multiply-adds), else the companion (all of the layer's
@@ -52,6 +56,12 @@ const LANES: usize = 8;
 
 /// Longest output row whose forward updates are written out element by element.
 const WRITTEN_OUT_ROW: usize = 64;
+
+/// Most accumulators (output channels times output columns) per block of the forward row
+/// vectorised over output channels ([`Rows::row_forward_over_channels`]): 6 AVX-512 or 12 AVX
+/// registers. Measured on the 16 -> 16 channel layer: blocks of 6 to 12 columns within 10% of
+/// each other on both targets, of 15 columns 1.7x slower on the default target (spills).
+const BLOCK_FLOATS: usize = 96;
 
 /// The companion's spec: the row geometry with the layer's layout and scalar.
 pub fn row_spec(spec: &Spec) -> Spec {
@@ -255,6 +265,9 @@ impl<'a> Rows<'a> {
 
     fn row_forward(&self) -> TokenStream {
         let ow = self.g().output()[1];
+        if self.over_channels() {
+            return quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b));
+        }
         let updates = self.taps().into_iter().map(|(a, b, row, col)| {
             let each = Self::row_update(ow, |looped, n| {
                 let (j, at) = (Self::index(looped, n), col(looped, n));
@@ -277,7 +290,169 @@ impl<'a> Rows<'a> {
         quote! { let mut u = #zeros; #body u }
     }
 
+    /// Whether the forward row is vectorised over output channels
+    /// ([`Self::row_forward_over_channels`]).
+    fn over_channels(&self) -> bool {
+        let g = self.g();
+        self.channels && g.out_channels() >= LANES && g.output()[1] <= WRITTEN_OUT_ROW
+    }
+
+    /// The companion's associated functions for the forms vectorised over output channels,
+    /// whose kernel or `dL/dk` have output channels innermost (the layer's loop transposes
+    /// them once, not per row): `kernel_out_inner` and `forward_transposed` when the forward
+    /// row is vectorised over output channels, `backward_parts` and `kernel_from_out_inner`
+    /// when `dL/dk` is.
+    fn transposed_items(&self) -> TokenStream {
+        let g = self.g();
+        let ([kh, kw], ci, co) = (g.kernel(), g.in_channels(), g.out_channels());
+        let t = &self.shapes.scalar;
+        let (x_ty, k_ty, b_ty, u_ty) = (
+            self.shapes.x.ty(t),
+            self.shapes.k.ty(t),
+            self.shapes.b.ty(t),
+            self.shapes.u.ty(t),
+        );
+        let kt_ty = {
+            let [kh, kw, ci, co] = [kh, kw, ci, co].map(lit);
+            quote!([[[[#t; #co]; #kw]; #kh]; #ci])
+        };
+        // `to = from` for every kernel element (`o, c, a, b` in scope).
+        let copy = |to: TokenStream, from: TokenStream| {
+            let tap = Self::each("b", kw, quote!(#to = #from;));
+            Self::each("o", co, Self::each("c", ci, Self::each("a", kh, tap)))
+        };
+        let forward = self.over_channels().then(|| {
+            let kt_zeros = self.out_inner_zeros();
+            let transpose = copy(quote!(kt[c][a][b][o]), quote!(k[o][c][a][b]));
+            let forward = self.row_forward_over_channels();
+            quote! {
+                /// The kernel with output channels innermost: `kt[c][a][b][o] = k[o][c][a][b]`.
+                #[inline(always)]
+                const fn kernel_out_inner(k: &#k_ty) -> #kt_ty {
+                    let mut kt = #kt_zeros;
+                    #transpose
+                    kt
+                }
+
+                /// `forward` with the kernel from `kernel_out_inner`.
+                #[inline(always)]
+                const fn forward_transposed(x: &#x_ty, kt: &#kt_ty, b: &#b_ty) -> #u_ty {
+                    #forward
+                }
+            }
+        });
+        let backward = self.dk_over_channels().then(|| {
+            let k_zeros = self.shapes.k.zeroed(&self.shapes.zero());
+            let transpose = copy(quote!(k[o][c][a][b]), quote!(kt[c][a][b][o]));
+            let backward = self.row_backward_body();
+            quote! {
+                /// `k[o][c][a][b] = kt[c][a][b][o]` (the inverse of `kernel_out_inner`).
+                #[inline(always)]
+                const fn kernel_from_out_inner(kt: &#kt_ty) -> #k_ty {
+                    let mut k = #k_zeros;
+                    #transpose
+                    k
+                }
+
+                /// `backward` with `dL/dk` as `kernel_out_inner` would give it (output
+                /// channels innermost).
+                #[inline(always)]
+                const fn backward_parts(
+                    x: &#x_ty,
+                    k: &#k_ty,
+                    delta: &#u_ty,
+                ) -> ::conv_runtime::Gradients<#x_ty, #kt_ty, #b_ty> {
+                    #backward
+                }
+            }
+        });
+        quote!(#forward #backward)
+    }
+
+    /// The forward row vectorised over output channels, for layers with at least [`LANES`]
+    /// of them: with the kernel transposed (`kt[c][a][b][o] = k[o][c][a][b]`), each output
+    /// column `j` of a block keeps the accumulators of all output channels,
+    /// `acc[j][o] += kt[c][a][b][o] * x[c][a*DH][j*SW + b*DW]` (one input element times a
+    /// contiguous kernel vector), the taps and the block's columns written out, then
+    /// `u[o][0][j] = acc[j][o]`. Blocks hold at most [`BLOCK_FLOATS`] accumulators (they stay
+    /// in registers). The accumulators pass through `core::hint::black_box` before the
+    /// transposed store: otherwise LLVM's SLP vectoriser may pack the arithmetic along the
+    /// stored columns instead of along the channels, depending on the block's length.
+    /// Measured on the 16 -> 16 channel layer (32x32, 3x3), forward: 105 -> 51-57 us with
+    /// `-C target-cpu=native`, 170 -> 125 us on the default target; without the `black_box`,
+    /// 55-175 us native depending on the block length.
+    fn row_forward_over_channels(&self) -> TokenStream {
+        let g = self.g();
+        let ([_, ow], ci, co) = (g.output(), g.in_channels(), g.out_channels());
+        let blocks = column_blocks(ow, (BLOCK_FLOATS / co).max(1));
+        let blocks = blocks.into_iter().map(|(start, len)| {
+            let taps = self.taps().into_iter().map(|(a, b, row, col)| {
+                let each = (start..start + len).map(|j| {
+                    let (slot, at) = (lit(j - start), col(false, j));
+                    let update = Self::each("o", co, quote!(t[o] += w[o] * v;));
+                    quote! { { let v = xc[#row][#at]; let t = &mut acc[#slot]; #update } }
+                });
+                quote! { let w = &kc[#a][#b]; #(#each)* }
+            });
+            let over_c = Self::channel_loop(
+                "c",
+                ci,
+                quote! { let (xc, kc) = (&x[c], &kt[c]); #(#taps)* },
+            );
+            let len_lit = lit(len);
+            let column = Self::offset(quote!(j), start);
+            let store = Self::each(
+                "o",
+                co,
+                Self::each("j", len, quote!(u[o][0][#column] = acc[j][o];)),
+            );
+            quote! {
+                {
+                    let mut acc = [*b; #len_lit];
+                    #over_c
+                    let acc = ::core::hint::black_box(acc);
+                    #store
+                }
+            }
+        });
+        let zeros = self.shapes.u.zeroed(&self.shapes.zero());
+        quote! {
+            let mut u = #zeros;
+            #(#blocks)*
+            u
+        }
+    }
+
     fn row_backward(&self) -> TokenStream {
+        match self.dk_over_channels() {
+            true => quote! {
+                let g = Self::backward_parts(x, k, delta);
+                let dk = Self::kernel_from_out_inner(&g.dk);
+                ::conv_runtime::Gradients { dx: g.dx, dk, db: g.db }
+            },
+            false => self.row_backward_body(),
+        }
+    }
+
+    /// Whether `dL/dk` is vectorised over output channels (see `row_backward_body`); the
+    /// companion's `backward` then goes through `backward_parts`.
+    fn dk_over_channels(&self) -> bool {
+        let g = self.g();
+        self.channels && g.out_channels() >= LANES && g.output()[1] >= LANES
+    }
+
+    /// `[[[[0; C_out]; KW]; KH]; C_in]` (the kernel's shape with output channels innermost).
+    fn out_inner_zeros(&self) -> TokenStream {
+        let g = self.g();
+        let zero = self.shapes.zero();
+        let [kh, kw] = g.kernel().map(lit);
+        let (ci, co) = (lit(g.in_channels()), lit(g.out_channels()));
+        quote!([[[[#zero; #co]; #kw]; #kh]; #ci])
+    }
+
+    /// The body of `backward` (of `backward_parts` when `dL/dk` is vectorised over output
+    /// channels).
+    fn row_backward_body(&self) -> TokenStream {
         let g = self.g();
         let ([_, ow], [kh, kw], [_, wp], [_, sw], [dh, dw]) =
             (g.output(), g.kernel(), g.input(), g.stride(), g.dilation());
@@ -319,13 +494,16 @@ impl<'a> Rows<'a> {
             #dk_slot = gk;
         };
         let co = g.out_channels();
-        let dk_db = if self.channels && co >= LANES && ow >= LANES {
+        let dk_db = if self.dk_over_channels() {
             // dL/dk vectorised over output channels instead: with the delta row transposed,
-            // t[a][b][o] += dt[j][o] * x[c][a*DH][j*SW + b*DW] (no horizontal sums), then
-            // dk[o][c][a][b] = t[a][b][o]. Measured (-C target-cpu=native): the 16 -> 16
-            // channel layer's backward 250-340 -> 200-210 us; with 6 output channels (LeNet)
-            // 12 -> 18 us, and with rows of 6 columns (the digits layer) 0.77 -> 1.09 us, where
-            // the transposes outweigh the sums saved, so those keep the dot products.
+            // t[a][b][o] += dt[j][o] * x[c][a*DH][j*SW + b*DW] (no horizontal sums), kept as
+            // dk[c] = t (output channels innermost; `kernel_from_out_inner` transposes the sum
+            // once per layer call: transposing every row's, LLVM emitted AVX-512 scatters that
+            // took 40% of the 16 -> 16 layer's backward). Measured (-C target-cpu=native): the
+            // 16 -> 16 channel layer's backward 250-340 -> 200-210 us (160-170 us with the
+            // transpose once per call); with 6 output channels (LeNet) 12 -> 18 us, and with
+            // rows of 6 columns (the digits layer) 0.77 -> 1.09 us, where the transposes
+            // outweigh the sums saved, so those keep the dot products.
             let ci = g.in_channels();
             let (co_lit, ow_lit) = (lit(co), lit(ow));
             let updates = self.taps().into_iter().map(|(a, b, row, col)| {
@@ -333,12 +511,7 @@ impl<'a> Rows<'a> {
                 let each = Self::each("o", co, quote!(t[#a][#b][o] += d[o] * v;));
                 quote! { let v = xc[#row][#at]; #each }
             });
-            let stores = self
-                .taps()
-                .into_iter()
-                .map(|(a, b, _, _)| quote!(dk[o][c][#a][#b] = t[#a][#b][o];));
             let over_j = Self::each("j", ow, quote! { let d = &dt[j]; #(#updates)* });
-            let store = Self::each("o", co, quote!(#(#stores)*));
             let per_c = Self::channel_loop(
                 "c",
                 ci,
@@ -346,7 +519,7 @@ impl<'a> Rows<'a> {
                     let xc = &x[c];
                     let mut t = [[[#zero; #co_lit]; #kw_lit]; #kh_lit];
                     #over_j
-                    #store
+                    dk[c] = t;
                 },
             );
             let transpose = Self::each(
@@ -447,11 +620,11 @@ impl<'a> Rows<'a> {
             quote!(#(#rows)*)
         };
         let t = &self.shapes.scalar;
-        let (dx_zeros, dk_zeros, db_zeros) = (
-            self.shapes.x.zeroed(&zero),
-            self.shapes.k.zeroed(&zero),
-            self.shapes.b.zeroed(&zero),
-        );
+        let (dx_zeros, db_zeros) = (self.shapes.x.zeroed(&zero), self.shapes.b.zeroed(&zero));
+        let dk_zeros = match self.dk_over_channels() {
+            true => self.out_inner_zeros(),
+            false => self.shapes.k.zeroed(&zero),
+        };
         quote! {
             /// The partial sums added pairwise.
             const fn sum(s: &[#t; #lanes]) -> #t {
@@ -476,6 +649,20 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// `(start, len)` of `ceil(n / most)` consecutive blocks covering `0..n`, at most `most` long,
+/// their lengths differing by at most one.
+fn column_blocks(n: usize, most: usize) -> Vec<(usize, usize)> {
+    let count = n.div_ceil(most);
+    let mut start = 0;
+    (0..count)
+        .map(|i| {
+            let len = n / count + usize::from(i < n % count);
+            start += len;
+            (start - len, len)
+        })
+        .collect()
+}
+
 /// Bodies of the companion's `forward` and `backward` (`spec` is the row spec).
 pub(super) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes) -> Bodies {
     let r = Rows::new(row_spec, row_shapes);
@@ -485,10 +672,18 @@ pub(super) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes) -> Bodies {
     }
 }
 
+/// The companion's associated functions besides `forward` and `backward` (`spec` is the row
+/// spec).
+pub(super) fn row_items(row_spec: &Spec, row_shapes: &Shapes) -> TokenStream {
+    Rows::new(row_spec, row_shapes).transposed_items()
+}
+
 /// Bodies of the layer's `forward` and `backward`: a loop over output rows calling the
 /// companion `row` (of shapes `row_shapes`).
 pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Shapes) -> Bodies {
     let r = Rows::new(spec, shapes);
+    let row_spec = row_spec(spec);
+    let companion = Rows::new(&row_spec, row_shapes);
     let g = spec.geometry;
     let ([h, w], [t, _, l, _], [oh, _], [sh, _], ci, co) = (
         g.input(),
@@ -531,12 +726,17 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
         quote!(#to[i] = #from[0];)
     });
     let u_zeros = shapes.u.zeroed(&zero);
-    let forward_loop = Rows::each(
-        "i",
-        oh,
-        quote! { #window let row = #row::forward(&w, k, b); #(#store)* },
-    );
-    let forward = quote! { #xp let mut u = #u_zeros; #forward_loop u };
+    // The companion's forward with the kernel transposed once for all rows, when it has that.
+    let (kernel, call) = if companion.over_channels() {
+        (
+            quote!(let kt = #row::kernel_out_inner(k);),
+            quote!(#row::forward_transposed(&w, &kt, b)),
+        )
+    } else {
+        (TokenStream::new(), quote!(#row::forward(&w, k, b)))
+    };
+    let forward_loop = Rows::each("i", oh, quote! { #window let row = #call; #(#store)* });
+    let forward = quote! { #xp #kernel let mut u = #u_zeros; #forward_loop u };
 
     // backward
     let delta_zeros = row_shapes.u.zeroed(&zero);
@@ -549,9 +749,25 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
         let cols = Rows::each("q", wp, quote!(#to[r + a][q] += #from[a][q];));
         Rows::each("a", khe, cols)
     });
+    // The companion's backward with `dL/dk` transposed once after the rows, when it has that.
+    let (backward_call, dk_sum, dk_zeros, dk_final) = if companion.dk_over_channels() {
+        (
+            quote!(#row::backward_parts(&w, k, &d)),
+            quote!(dkt),
+            companion.out_inner_zeros(),
+            quote!(let dk = #row::kernel_from_out_inner(&dkt);),
+        )
+    } else {
+        (
+            quote!(#row::backward(&w, k, &d)),
+            quote!(dk),
+            shapes.k.zeroed(&zero),
+            TokenStream::new(),
+        )
+    };
     let k_len = shapes.k.len();
     let flat_k = |place: TokenStream, mutable: bool| shapes.k.flat(&place, mutable);
-    let (dk_flat, gk_flat) = (flat_k(quote!(dk), true), flat_k(quote!(g.dk), false));
+    let (dk_flat, gk_flat) = (flat_k(dk_sum.clone(), true), flat_k(quote!(g.dk), false));
     let add_db = if shapes.b.is_scalar() {
         quote!(db += g.db;)
     } else {
@@ -565,7 +781,7 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
             #window
             let mut d = #delta_zeros;
             #(#take)*
-            let g = #row::backward(&w, k, &d);
+            let g = #backward_call;
             #(#add_dx)*
             {
                 let (dkf, gkf) = (#dk_flat, #gk_flat);
@@ -586,17 +802,14 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
     } else {
         quote!(let dx = dxp;)
     };
-    let (dxp_zeros, dk_zeros, db_zeros) = (
-        r.zeros(ci, hp, wp),
-        shapes.k.zeroed(&zero),
-        shapes.b.zeroed(&zero),
-    );
+    let (dxp_zeros, db_zeros) = (r.zeros(ci, hp, wp), shapes.b.zeroed(&zero));
     let backward = quote! {
         #xp
         let mut dxp = #dxp_zeros;
-        let mut dk = #dk_zeros;
+        let mut #dk_sum = #dk_zeros;
         let mut db = #db_zeros;
         #backward_loop
+        #dk_final
         #crop
         ::conv_runtime::Gradients { dx, dk, db }
     };
