@@ -65,9 +65,10 @@ pub enum Strategy {
     Window,
     /// A loop over output rows; each output row is a one-row layer whose code updates whole
     /// rows (an output row plus a kernel weight times a contiguous input row) with the kernel
-    /// taps written out. The compile-time proof evaluates the whole layer exactly when it has
-    /// at most [`MAX_WINDOW_MACS`] multiply-adds, else the one-row layer (which holds all of
-    /// the arithmetic).
+    /// taps written out, or, with 8 or more output channels, all output channels at once (an
+    /// input element times the kernel's weights of every output channel). The compile-time
+    /// proof evaluates the whole layer exactly when it has at most [`MAX_WINDOW_MACS`]
+    /// multiply-adds, else the one-row layer (which holds all of the arithmetic).
     Rows,
 }
 
