@@ -262,8 +262,8 @@ macro_rules! config {
                 layout: conv_engine::ChannelLayout::ChannelFirst,
                 ..conv_engine::Spec::new(Auto::GEOMETRY)
             };
-            let auto = format!("auto ({:?}/{:?})", spec.strategy(), spec.backward_strategy())
-                .to_lowercase();
+            let forward = spec.strategy_on(cfg!(target_feature = "avx2"));
+            let auto = format!("auto ({forward:?}/{:?})", spec.backward_strategy()).to_lowercase();
             for op in Op::ALL {
                 let mut g = group(c, &format!("{}/{}", $label, op.name()));
                 $({

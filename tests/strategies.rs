@@ -116,3 +116,91 @@ both!(
     in_channels = 3,
     out_channels = 8
 );
+
+/// `full` and `window` write `forward` with the same products in the same order (the bias,
+/// then `c, a, b`) for unpadded layers, so their results are the same bits on any input, not
+/// only on integers: `auto` relies on that when it picks one or the other by target
+/// (`conv_engine::Spec::strategy_on`).
+/// `auto`'s `forward` of a small unpadded layer with 8 output channels: fully unrolled on
+/// targets without AVX2, a window with it (`.ci/run` also runs this file built with
+/// `-C target-feature=+avx2`); the same bits either way.
+#[test]
+fn auto_forward_is_the_same_on_every_target() {
+    #[conv2d(input = 8x8, kernel = 3x3, out_channels = 8)]
+    struct Auto;
+    #[conv2d(input = 8x8, kernel = 3x3, out_channels = 8, unroll = full)]
+    struct Full;
+    let spec = conv_engine::Spec {
+        layout: conv_engine::ChannelLayout::ChannelFirst,
+        ..conv_engine::Spec::new(Auto::GEOMETRY)
+    };
+    let expected = match cfg!(target_feature = "avx2") {
+        true => conv_engine::Strategy::Window,
+        false => conv_engine::Strategy::Full,
+    };
+    assert_eq!(spec.strategy_on(cfg!(target_feature = "avx2")), expected);
+    let mut next = floats();
+    for _ in 0..20 {
+        let (mut x, mut k, mut b) = (
+            <Full as Conv2d>::Input::zeroed(),
+            <Full as Conv2d>::Kernel::zeroed(),
+            <Full as Conv2d>::Bias::zeroed(),
+        );
+        for v in x
+            .flat_mut()
+            .iter_mut()
+            .chain(k.flat_mut())
+            .chain(b.flat_mut())
+        {
+            *v = next();
+        }
+        assert_eq!(
+            bits(&Auto::forward(&x, &k, &b)),
+            bits(&Full::forward(&x, &k, &b))
+        );
+    }
+}
+
+/// Pseudo-random floats uniform in `[-1, 1)` with all 24 mantissa bits in play (xorshift).
+fn floats() -> impl FnMut() -> f32 {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    }
+}
+
+/// The bits of every element.
+fn bits<T: Tensor<f32>>(t: &T) -> Vec<u32> {
+    t.flat().iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn full_and_window_forward_agree_bit_for_bit() {
+    #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 8, unroll = full)]
+    struct Full;
+    #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 8, unroll = window)]
+    struct Window;
+    let mut next = floats();
+    for _ in 0..20 {
+        let (mut x, mut k, mut b) = (
+            <Full as Conv2d>::Input::zeroed(),
+            <Full as Conv2d>::Kernel::zeroed(),
+            <Full as Conv2d>::Bias::zeroed(),
+        );
+        for v in x
+            .flat_mut()
+            .iter_mut()
+            .chain(k.flat_mut())
+            .chain(b.flat_mut())
+        {
+            *v = next();
+        }
+        let (full, window) = (Full::forward(&x, &k, &b), Window::forward(&x, &k, &b));
+        let bits =
+            |u: &<Full as Conv2d>::Output| u.flat().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&full), bits(&window));
+    }
+}

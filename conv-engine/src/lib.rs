@@ -35,5 +35,5 @@ pub use geometry::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 #[cfg(feature = "derive")]
 pub use spec::{
     ChannelLayout, Scalar, Spec, Strategy, Unroll, AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS,
-    MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+    AUTO_WINDOW_CHANNELS, MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
 };

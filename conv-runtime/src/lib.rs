@@ -34,7 +34,7 @@
 //! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
 //! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
 //! | `scalar` | `f32` or `f64` | `f32` |
-//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates), or `auto` (per function: `forward` `full` up to [`AUTO_FULL_TERMS`] products, `backward` up to [`AUTO_FULL_BACKWARD_TERMS`], else `rows`) | `auto` |
+//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates), or `auto` (per function: `forward` `full` up to [`AUTO_FULL_TERMS`] products, `backward` up to [`AUTO_FULL_BACKWARD_TERMS`], else `rows`; on targets with AVX2, `forward` of such small unpadded layers with at least [`AUTO_WINDOW_CHANNELS`] output channels is `window`, the same products in the same order) | `auto` |
 //!
 //! The layer is the cross-correlation of TensorFlow's `conv2d`:
 //! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
@@ -113,8 +113,8 @@ pub use scalar::{Scalar, Tensor};
 
 #[cfg(feature = "derivation")]
 pub use conv_engine::{
-    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, MAX_DERIVED_MACS, MAX_UNROLLED_TERMS,
-    MAX_WINDOW_MACS,
+    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, AUTO_WINDOW_CHANNELS, MAX_DERIVED_MACS,
+    MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
 };
 
 /// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian

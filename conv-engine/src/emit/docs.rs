@@ -30,8 +30,23 @@ fn form(strategy: Strategy) -> &'static str {
     }
 }
 
-pub(super) fn forward(d: &Derivation, strategy: Strategy) -> String {
-    explain::forward_doc(d).replacen("fully unrolled", form(strategy), 1)
+/// The doc of `forward` written with `strategy`; when `other` differs, `auto` writes it with
+/// `strategy` on targets with (`avx2`) or without AVX2 and with `other` on the rest.
+pub(super) fn forward(d: &Derivation, strategy: Strategy, other: Strategy, avx2: bool) -> String {
+    let doc = explain::forward_doc(d).replacen("fully unrolled", form(strategy), 1);
+    if other == strategy {
+        return doc;
+    }
+    let (this, rest) = match avx2 {
+        true => ("with AVX2 (`target_feature = \"avx2\"`)", "without it"),
+        false => ("without AVX2 (`target_feature = \"avx2\"`)", "with it"),
+    };
+    format!(
+        "{doc}\n\n`unroll = auto` writes it so on targets {this}, and {rest} {}: the same \
+         products in the same order, so the same results on every target, in the form that was \
+         faster there.",
+        form(other)
+    )
 }
 
 pub(super) fn backward(d: &Derivation, strategy: Strategy) -> String {

@@ -83,8 +83,11 @@ pub fn generate_with(
     let shapes = Shapes::new(spec);
     let name = &target.ident;
     let forward_strategy = options.strategy.unwrap_or_else(|| spec.strategy());
+    // `auto` may write `forward` differently for targets with AVX2 (`Spec::strategy_on`): then
+    // both are emitted, each under its `cfg`, and the build compiles and proves one.
+    let forward_avx2 = options.strategy.unwrap_or_else(|| spec.strategy_on(true));
     let backward_strategy = options.strategy.unwrap_or_else(|| spec.backward_strategy());
-    let rows = [forward_strategy, backward_strategy].contains(&Strategy::Rows);
+    let rows = [forward_strategy, forward_avx2, backward_strategy].contains(&Strategy::Rows);
     // The one-row companion layer, when either function loops over rows.
     let companion_spec = rows.then(|| {
         let row_spec = rows::row_spec(spec);
@@ -107,6 +110,7 @@ pub fn generate_with(
             body(backward_strategy).backward,
         )
     };
+    let forward_avx2_body = (forward_avx2 != forward_strategy).then(|| body(forward_avx2).forward);
     // The whole layer is evaluated at compile time when that is affordable. A `rows` layer's
     // arithmetic is all in its companion, which `companion_item` proves on its own when the
     // whole layer is too large for that.
@@ -128,7 +132,7 @@ pub fn generate_with(
     let geometry = geometry(spec);
     let (struct_doc, forward_doc, backward_doc) = (
         docs::layer(&d, options.doc_images),
-        docs::forward(&d, forward_strategy),
+        docs::forward(&d, forward_strategy, forward_avx2, false),
         docs::backward(&d, backward_strategy),
     );
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
@@ -147,6 +151,33 @@ pub fn generate_with(
     }
     item.attrs.push(syn::parse_quote!(#[doc = #struct_doc]));
     let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
+    let forward_fn = |doc: &str, body: &TokenStream| {
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            pub const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                #body
+            }
+        }
+    };
+    let forward_fn = match &forward_avx2_body {
+        None => forward_fn(&forward_doc, &forward),
+        Some(avx2) => {
+            let (without, with) = (
+                forward_fn(&forward_doc, &forward),
+                forward_fn(
+                    &docs::forward(&d, forward_avx2, forward_strategy, true),
+                    avx2,
+                ),
+            );
+            quote! {
+                #[cfg(not(target_feature = "avx2"))]
+                #without
+                #[cfg(target_feature = "avx2")]
+                #with
+            }
+        }
+    };
     Ok(quote! {
         #item
 
@@ -154,11 +185,7 @@ pub fn generate_with(
             /// Sizes, stride, dilation, padding and channels of this layer.
             pub const GEOMETRY: ::conv_runtime::Geometry = #geometry;
 
-            #[doc = #forward_doc]
-            #[inline]
-            pub const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
-                #forward
-            }
+            #forward_fn
 
             #[doc = #backward_doc]
             #[inline]

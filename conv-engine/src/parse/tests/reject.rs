@@ -384,6 +384,24 @@ fn rejects_layers_too_large_to_unroll() {
         unroll = full
     ));
     assert_eq!(strategies(explicit), (Full, Full));
+    // On targets with AVX2, `auto` writes small unpadded layers with at least 8 output channels
+    // as a window (same products, same order); padded ones, fewer channels, explicit
+    // strategies and large layers are written the same on every target.
+    use crate::Strategy::Window;
+    assert_eq!(digits.strategy_on(true), Window);
+    assert_eq!(digits.strategy_on(false), Full);
+    let padded = ok(quote!(
+        input = 8x8,
+        kernel = 3x3,
+        out_channels = 8,
+        padding = same
+    ));
+    assert_eq!(padded.strategy_on(true), Full);
+    let seven = ok(quote!(input = 8x8, kernel = 3x3, out_channels = 7));
+    assert_eq!(seven.strategy_on(true), Full);
+    assert_eq!(explicit.strategy_on(true), Full);
+    assert_eq!(textbook.strategy_on(true), Full);
+    assert_eq!(lenet.strategy_on(true), Rows);
 }
 
 #[test]
