@@ -26,6 +26,9 @@ features=()
 for target in default native; do
   flags=""
   [ "$target" = native ] && flags="-C target-cpu=native"
+  # Results of variants an earlier run measured (an `auto` that picked other strategies then)
+  # would be reported beside this run's.
+  rm -rf "$root/target/bench-$target/criterion"
   RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/bench-$target" \
     cargo bench --bench layers -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
   if [ "${CANDLE:-0}" = 1 ]; then
