@@ -117,10 +117,6 @@ both!(
     out_channels = 8
 );
 
-/// `full` and `window` write `forward` with the same products in the same order (the bias,
-/// then `c, a, b`) for unpadded layers, so their results are the same bits on any input, not
-/// only on integers: `auto` relies on that when it picks one or the other by target
-/// (`conv_engine::Spec::strategy_on`).
 /// `auto`'s `forward` of a small unpadded layer with 8 output channels: fully unrolled on
 /// targets without AVX2, a window with it (`.ci/run` also runs this file built with
 /// `-C target-feature=+avx2`); the same bits either way.
@@ -139,13 +135,24 @@ fn auto_forward_is_the_same_on_every_target() {
         false => conv_engine::Strategy::Full,
     };
     assert_eq!(spec.strategy_on(cfg!(target_feature = "avx2")), expected);
+    same_forward_bits::<Auto, Full>();
+}
+
+/// `A::forward` and `B::forward` give the same bits on 20 random inputs.
+fn same_forward_bits<A, B>()
+where
+    A: Conv2d<Scalar = f32>,
+    B: Conv2d<
+        Scalar = f32,
+        Input = A::Input,
+        Kernel = A::Kernel,
+        Bias = A::Bias,
+        Output = A::Output,
+    >,
+{
     let mut next = floats();
     for _ in 0..20 {
-        let (mut x, mut k, mut b) = (
-            <Full as Conv2d>::Input::zeroed(),
-            <Full as Conv2d>::Kernel::zeroed(),
-            <Full as Conv2d>::Bias::zeroed(),
-        );
+        let (mut x, mut k, mut b) = (A::Input::zeroed(), A::Kernel::zeroed(), A::Bias::zeroed());
         for v in x
             .flat_mut()
             .iter_mut()
@@ -154,10 +161,7 @@ fn auto_forward_is_the_same_on_every_target() {
         {
             *v = next();
         }
-        assert_eq!(
-            bits(&Auto::forward(&x, &k, &b)),
-            bits(&Full::forward(&x, &k, &b))
-        );
+        assert_eq!(bits(&A::forward(&x, &k, &b)), bits(&B::forward(&x, &k, &b)));
     }
 }
 
@@ -177,30 +181,15 @@ fn bits<T: Tensor<f32>>(t: &T) -> Vec<u32> {
     t.flat().iter().map(|v| v.to_bits()).collect()
 }
 
+/// `full` and `window` write `forward` with the same products in the same order (the bias,
+/// then `c, a, b`) for unpadded layers, so their results are the same bits on any input, not
+/// only on integers: `auto` relies on that when it picks one or the other by target
+/// (`conv_engine::Spec::strategy_on`).
 #[test]
 fn full_and_window_forward_agree_bit_for_bit() {
     #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 8, unroll = full)]
     struct Full;
     #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 8, unroll = window)]
     struct Window;
-    let mut next = floats();
-    for _ in 0..20 {
-        let (mut x, mut k, mut b) = (
-            <Full as Conv2d>::Input::zeroed(),
-            <Full as Conv2d>::Kernel::zeroed(),
-            <Full as Conv2d>::Bias::zeroed(),
-        );
-        for v in x
-            .flat_mut()
-            .iter_mut()
-            .chain(k.flat_mut())
-            .chain(b.flat_mut())
-        {
-            *v = next();
-        }
-        let (full, window) = (Full::forward(&x, &k, &b), Window::forward(&x, &k, &b));
-        let bits =
-            |u: &<Full as Conv2d>::Output| u.flat().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&full), bits(&window));
-    }
+    same_forward_bits::<Full, Window>();
 }

@@ -54,7 +54,9 @@ pub enum Unroll {
     Window,
     /// [`Strategy::Rows`].
     Rows,
-    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`], else [`Strategy::Rows`] (the default).
+    /// [`Strategy::Full`] up to [`AUTO_FULL_TERMS`], else [`Strategy::Rows`] (the default);
+    /// `backward` has its own threshold, and `forward` may depend on the target (see
+    /// [`Spec::strategy_on`]).
     #[default]
     Auto,
 }
