@@ -265,7 +265,7 @@ impl<'a> Rows<'a> {
 
     fn row_forward(&self) -> TokenStream {
         let ow = self.g().output()[1];
-        if self.over_channels() {
+        if self.forward_over_channels() {
             return quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b));
         }
         let updates = self.taps().into_iter().map(|(a, b, row, col)| {
@@ -292,7 +292,7 @@ impl<'a> Rows<'a> {
 
     /// Whether the forward row is vectorised over output channels
     /// ([`Self::row_forward_over_channels`]).
-    fn over_channels(&self) -> bool {
+    fn forward_over_channels(&self) -> bool {
         let g = self.g();
         self.channels && g.out_channels() >= LANES && g.output()[1] <= WRITTEN_OUT_ROW
     }
@@ -321,7 +321,7 @@ impl<'a> Rows<'a> {
             let tap = Self::each("b", kw, quote!(#to = #from;));
             Self::each("o", co, Self::each("c", ci, Self::each("a", kh, tap)))
         };
-        let forward = self.over_channels().then(|| {
+        let forward = self.forward_over_channels().then(|| {
             let kt_zeros = self.out_inner_zeros();
             let transpose = copy(quote!(kt[c][a][b][o]), quote!(k[o][c][a][b]));
             let forward = self.row_forward_over_channels();
@@ -727,7 +727,7 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
     });
     let u_zeros = shapes.u.zeroed(&zero);
     // The companion's forward with the kernel transposed once for all rows, when it has that.
-    let (kernel, call) = if companion.over_channels() {
+    let (kernel, call) = if companion.forward_over_channels() {
         (
             quote!(let kt = #row::kernel_out_inner(k);),
             quote!(#row::forward_transposed(&w, &kt, b)),
