@@ -59,7 +59,7 @@ const WRITTEN_OUT_ROW: usize = 64;
 
 /// Most accumulators (output channels times output columns) per block of the forward row
 /// vectorised over output channels ([`Rows::row_forward_over_channels`]): 6 AVX-512 or 12 AVX
-/// registers. Measured on the 16 -> 16 channel layer: blocks of 6 to 12 columns within 10% of
+/// registers. Measured on the 16 -> 16 channel layer: blocks of 6 to 12 columns within 15% of
 /// each other on both targets, of 15 columns 1.7x slower on the default target (spills).
 const BLOCK_FLOATS: usize = 96;
 
