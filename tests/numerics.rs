@@ -12,9 +12,9 @@
 //!   summation order does not matter here.
 //!
 //! Known divergence: `unroll = window` and `rows` read a zero-padded copy of `x`, so a tap that
-//! reads the padding is a product `0 * k` (and `delta * 0` in `dL/dk`), which is NaN for an infinite or NaN
-//! `k` (or `delta`) where the reference, the full unroll and the naive loops leave the tap out
-//! and stay finite. Window and rows layers with padding are therefore compared with
+//! reads the padding is a product `0 * k` (and `delta * 0` in `dL/dk`), which is NaN for an
+//! infinite or NaN `k` (or `delta`) where the reference, the full unroll and the naive loops
+//! leave the tap out and stay finite. Window and rows layers with padding are therefore compared with
 //! `naive::{forward, backward}_zero_padded` ([`PaddingReads::Multiplied`]); when these
 //! strategies leave padding reads out, those specs switch to [`PaddingReads::Skipped`] (the test
 //! fails until they do).

@@ -71,10 +71,6 @@ fn bad_lengths(n: usize) -> Vec<usize> {
     v
 }
 
-fn shape(what: Operand, expected: usize, found: usize) -> ShapeError {
-    ShapeError::new(what, expected, found)
-}
-
 /// What output buffers hold before a call: no result of these tests is negative or a fraction.
 fn sentinel<S: Scalar>() -> S {
     S::from_f64(-7.5)
@@ -104,15 +100,19 @@ fn forward_rejects<S: Scalar>(f: Forward<S>) -> usize {
                 let mut l = lens;
                 l[which] = bad;
                 let (r, u) = run(l);
-                assert_eq!(r, Err(shape(operands[which], lens[which], bad)), "{g:?}");
+                assert_eq!(
+                    r,
+                    Err(ShapeError::new(operands[which], lens[which], bad)),
+                    "{g:?}"
+                );
                 assert!(u.iter().all(|&v| v == sentinel()), "u written on error");
                 cases += 1;
             }
         }
         let (r, _) = run([0, 0, lens[2] + 1, 0]);
-        assert_eq!(r, Err(shape(Operand::X, lens[0], 0)));
+        assert_eq!(r, Err(ShapeError::new(Operand::X, lens[0], 0)));
         let (r, _) = run([lens[0], lens[1], 0, 0]);
-        assert_eq!(r, Err(shape(Operand::B, lens[2], 0)));
+        assert_eq!(r, Err(ShapeError::new(Operand::B, lens[2], 0)));
         let (r, u) = run(lens);
         assert_eq!(r, Ok(()));
         assert!(u.iter().all(|&v| v != sentinel()), "u written on success");
@@ -141,15 +141,19 @@ fn backward_rejects<S: Scalar>(f: Backward<S>) -> usize {
                 let mut l = lens;
                 l[which] = bad;
                 let (r, untouched) = run(l);
-                assert_eq!(r, Err(shape(operands[which], lens[which], bad)), "{g:?}");
+                assert_eq!(
+                    r,
+                    Err(ShapeError::new(operands[which], lens[which], bad)),
+                    "{g:?}"
+                );
                 assert!(untouched, "gradients written on error");
                 cases += 1;
             }
         }
         let (r, _) = run([nx, nk, 0, 0, 0, 0]);
-        assert_eq!(r, Err(shape(Delta, nu, 0)));
+        assert_eq!(r, Err(ShapeError::new(Delta, nu, 0)));
         let (r, _) = run([nx, nk, nu, nx, 0, 0]);
-        assert_eq!(r, Err(shape(Dk, nk, 0)));
+        assert_eq!(r, Err(ShapeError::new(Dk, nk, 0)));
         let (r, untouched) = run(lens);
         assert_eq!(r, Ok(()));
         assert!(!untouched, "gradients written on success");
@@ -185,23 +189,23 @@ fn vec_helpers_name_each_wrong_operand() {
         let (nx, nk, nb, nu) = (g.input_len(), g.kernel_len(), g.bias_len(), g.output_len());
         for bad in bad_lengths(nx) {
             let e = reference::forward_vec(&g, &vec![1.0f32; bad], &vec![1.0; nk], &vec![1.0; nb]);
-            assert_eq!(e, Err(shape(Operand::X, nx, bad)));
+            assert_eq!(e, Err(ShapeError::new(Operand::X, nx, bad)));
             let e = reference::backward_vec(&g, &vec![1.0f64; bad], &vec![1.0; nk], &vec![1.0; nu]);
-            assert_eq!(e, Err(shape(Operand::X, nx, bad)));
+            assert_eq!(e, Err(ShapeError::new(Operand::X, nx, bad)));
         }
         for bad in bad_lengths(nk) {
             let e = reference::forward_vec(&g, &vec![1.0f64; nx], &vec![1.0; bad], &vec![1.0; nb]);
-            assert_eq!(e, Err(shape(Operand::K, nk, bad)));
+            assert_eq!(e, Err(ShapeError::new(Operand::K, nk, bad)));
             let e = reference::backward_vec(&g, &vec![1.0f32; nx], &vec![1.0; bad], &vec![1.0; nu]);
-            assert_eq!(e, Err(shape(Operand::K, nk, bad)));
+            assert_eq!(e, Err(ShapeError::new(Operand::K, nk, bad)));
         }
         for bad in bad_lengths(nb) {
             let e = reference::forward_vec(&g, &vec![1.0f32; nx], &vec![1.0; nk], &vec![1.0; bad]);
-            assert_eq!(e, Err(shape(Operand::B, nb, bad)));
+            assert_eq!(e, Err(ShapeError::new(Operand::B, nb, bad)));
         }
         for bad in bad_lengths(nu) {
             let e = reference::backward_vec(&g, &vec![1.0f64; nx], &vec![1.0; nk], &vec![1.0; bad]);
-            assert_eq!(e, Err(shape(Operand::Delta, nu, bad)));
+            assert_eq!(e, Err(ShapeError::new(Operand::Delta, nu, bad)));
         }
         let u = reference::forward_vec(&g, &vec![1.0f64; nx], &vec![1.0; nk], &vec![1.0; nb]);
         assert_eq!(u.map(|u| u.len()), Ok(nu));
@@ -232,9 +236,9 @@ fn vec_helpers_check_lengths_before_allocating() {
     );
     assert_eq!(HUGE.output_len(), 1);
     let e = reference::backward_vec(&HUGE, &[1.0f32], &[1.0], &[1.0]);
-    assert_eq!(e, Err(shape(Operand::X, usize::MAX, 1)));
+    assert_eq!(e, Err(ShapeError::new(Operand::X, usize::MAX, 1)));
     let e = reference::forward_vec(&HUGE, &[1.0f64], &[1.0], &[1.0]);
-    assert_eq!(e, Err(shape(Operand::X, usize::MAX, 1)));
+    assert_eq!(e, Err(ShapeError::new(Operand::X, usize::MAX, 1)));
     // One output row per padding row: `u` has usize::MAX elements.
     let mut tall = GeometrySpec::new([1, 1], [1, 1]);
     tall.padding = Padding::Explicit {
@@ -246,9 +250,9 @@ fn vec_helpers_check_lengths_before_allocating() {
     let tall = tall.resolve().unwrap();
     assert_eq!(tall.output_len(), usize::MAX);
     let e = reference::forward_vec(&tall, &[1.0f32], &[1.0], &[]);
-    assert_eq!(e, Err(shape(Operand::B, 1, 0)));
+    assert_eq!(e, Err(ShapeError::new(Operand::B, 1, 0)));
     let e = reference::backward_vec(&tall, &[1.0f32], &[1.0], &[1.0]);
-    assert_eq!(e, Err(shape(Operand::Delta, usize::MAX, 1)));
+    assert_eq!(e, Err(ShapeError::new(Operand::Delta, usize::MAX, 1)));
 }
 
 /// `proof::f32::check` with every slice right: [`G`]'s lengths.
@@ -293,7 +297,10 @@ impl<S: Scalar> Slices<S> {
 }
 
 fn shape_mismatch(what: Operand, expected: usize, found: usize) -> Result<(), Mismatch> {
-    Err(Mismatch::new(Part::Shape(shape(what, expected, found)), 0))
+    Err(Mismatch::new(
+        Part::Shape(ShapeError::new(what, expected, found)),
+        0,
+    ))
 }
 
 macro_rules! check_with {
@@ -460,7 +467,7 @@ fn all_checks<L: Conv2d>() -> [CheckError; 3] {
 fn is_shape(e: &CheckError, check: &'static str, what: Operand, expected: usize, found: usize) {
     let want = CheckError::new(
         check,
-        Part::Shape(shape(what, expected, found)),
+        Part::Shape(ShapeError::new(what, expected, found)),
         0,
         found as f64,
         expected as f64,

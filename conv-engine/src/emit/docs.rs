@@ -57,9 +57,9 @@ pub(super) fn backward(d: &Derivation, strategy: Strategy) -> String {
              sum of `delta` per output channel): the derivation's {} + {} nonzero products, in \
              another summation order, plus products of `delta` with the padding zeros in \
              `∂L/∂k` where the layer pads (so an infinite or NaN `delta` next to the padding \
-             gives NaN there, where the full unroll leaves the tap out). Proven at compile time equal to the \
-             padded/rotated formulation of `conv_runtime::reference`. See the type's \
-             documentation for the equations.",
+             gives NaN there, where the full unroll leaves the tap out). Proven at compile time \
+             equal to the padded/rotated formulation of `conv_runtime::reference`. See the \
+             type's documentation for the equations.",
             form(strategy),
             d.dx().terms(),
             d.dk().terms()
