@@ -288,4 +288,12 @@ specs! {
         input = 7x8, kernel = 3x3, stride = (2, 1), dilation = (1, 2), in_channels = 2,
         out_channels = 3, unroll = rows
     ];
+    rows_layer_level_backward (Skipped): [
+        input = 9x12, kernel = 3x4, dilation = (2, 1), in_channels = 2, out_channels = 3,
+        unroll = rows
+    ];
+    rows_layer_level_backward_padded (Multiplied): [
+        input = 7x20, kernel = 2x3, stride = (3, 2), dilation = (1, 2), padding = (1, 2, 0, 1),
+        unroll = rows
+    ];
 }

@@ -117,6 +117,35 @@ both!(
     out_channels = 8
 );
 
+// Output rows of at least 8 columns, fewer than 8 output channels: `rows` writes `backward` at
+// the layer level (`dL/dx` per input row, `dL/dk` summed over all rows), not through the
+// one-row companion.
+both!(
+    layer_level_backward,
+    input = 12x13,
+    kernel = 3x4,
+    dilation = (2, 1),
+    padding = (1, 2, 0, 3)
+);
+both!(
+    layer_level_backward_channels,
+    input = 11x20,
+    kernel = 3x3,
+    stride = 2,
+    dilation = (1, 2),
+    padding = same,
+    in_channels = 2,
+    out_channels = 3
+);
+both!(
+    layer_level_backward_skipping_stride,
+    input = 14x17,
+    kernel = 2x3,
+    stride = (3, 1),
+    dilation = (2, 1),
+    out_channels = 2
+);
+
 /// `auto`'s `forward` of a small unpadded layer with 8 output channels: fully unrolled on
 /// targets without AVX2, a window with it (`.ci/run` also runs this file built with
 /// `-C target-feature=+avx2`); the same bits either way.

@@ -81,7 +81,10 @@ pub enum Strategy {
     /// taps written out, or, with 8 or more output channels, all output channels at once (an
     /// input element times the kernel's weights of every output channel). The compile-time
     /// proof evaluates the whole layer exactly when it has at most [`MAX_WINDOW_MACS`]
-    /// multiply-adds, else the one-row layer (which holds all of the arithmetic).
+    /// multiply-adds, else the one-row layer (which holds all of the arithmetic). Layers the
+    /// proof evaluates whole, with output rows of 8 or more columns and fewer than 8 output
+    /// channels, write `backward` over the rows of the whole layer instead (`∂L/∂x` one input
+    /// row at a time, `∂L/∂k` and `∂L/∂b` summed over all rows).
     Rows,
 }
 

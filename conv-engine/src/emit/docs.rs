@@ -49,7 +49,18 @@ pub(super) fn forward(d: &Derivation, strategy: Strategy, other: Strategy, avx2:
     )
 }
 
-pub(super) fn backward(d: &Derivation, strategy: Strategy) -> String {
+/// The doc of `backward` written with `strategy`; `layer_level` when a `rows` layer writes it
+/// without its one-row layer (`rows::layer_level_backward`).
+pub(super) fn backward(d: &Derivation, strategy: Strategy, layer_level: bool) -> String {
+    let form = match (strategy, layer_level) {
+        (Strategy::Rows, true) => {
+            "loops over the rows of the whole layer: `∂L/∂x` one input row at a time (per kernel \
+             column, the sum over output channels and kernel rows of a weight times a `delta` \
+             row, then those rows added at their offsets), `∂L/∂k` and `∂L/∂b` as sums over \
+             all output rows"
+        }
+        _ => form(strategy),
+    };
     match strategy {
         Strategy::Full => explain::backward_doc(d),
         Strategy::Window | Strategy::Rows => format!(
@@ -60,7 +71,7 @@ pub(super) fn backward(d: &Derivation, strategy: Strategy) -> String {
              gives NaN there, where the full unroll leaves the tap out). Proven at compile time \
              equal to the padded/rotated formulation of `conv_runtime::reference`. See the \
              type's documentation for the equations.",
-            form(strategy),
+            form,
             d.dx().terms(),
             d.dk().terms()
         ),

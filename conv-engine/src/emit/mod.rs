@@ -111,9 +111,9 @@ pub fn generate_with(
         )
     };
     let forward_avx2_body = (forward_avx2 != forward_strategy).then(|| body(forward_avx2).forward);
-    // The whole layer is evaluated at compile time when that is affordable. A `rows` layer's
-    // arithmetic is all in its companion, which `companion_item` proves on its own when the
-    // whole layer is too large for that.
+    // The whole layer is evaluated at compile time when that is affordable. Above that, a
+    // `rows` layer's arithmetic is all in its companion (`rows::layer_level_backward` holds only
+    // below), which `companion_item` proves on its own.
     let whole_check = !rows || spec.geometry.macs() <= crate::MAX_WINDOW_MACS;
     let companion = match &companion_spec {
         Some((row_spec, row_shapes, row)) => {
@@ -133,7 +133,11 @@ pub fn generate_with(
     let (struct_doc, forward_doc, backward_doc) = (
         docs::layer(&d, options.doc_images),
         docs::forward(&d, forward_strategy, forward_avx2, false),
-        docs::backward(&d, backward_strategy),
+        docs::backward(
+            &d,
+            backward_strategy,
+            backward_strategy == Strategy::Rows && rows::layer_level_backward(spec),
+        ),
     );
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
     let (b_param, b_arg) = match spec.layout {
