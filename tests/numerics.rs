@@ -292,6 +292,14 @@ specs! {
         input = 9x12, kernel = 3x4, dilation = (2, 1), in_channels = 2, out_channels = 3,
         unroll = rows
     ];
+    rows_short_rows_many_channels (Skipped): [
+        input = 6x8, kernel = 3x3, stride = (1, 2), in_channels = 2, out_channels = 8,
+        unroll = rows
+    ];
+    rows_short_rows_many_channels_padded (Multiplied): [
+        input = 5x6, kernel = 2x3, dilation = (2, 1), padding = (1, 0, 1, 2), out_channels = 10,
+        unroll = rows
+    ];
     rows_layer_level_backward_padded (Multiplied): [
         input = 7x20, kernel = 2x3, stride = (3, 2), dilation = (1, 2), padding = (1, 2, 0, 1),
         unroll = rows

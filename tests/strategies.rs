@@ -106,8 +106,8 @@ both!(
     in_channels = 2,
     out_channels = 16
 );
-// Output rows of fewer than 8 columns: the forward row over output channels, `dL/dk` as dot
-// products.
+// Output rows of fewer than 8 columns: the forward row over output channels; `backward` at the
+// layer level with output channels innermost.
 both!(
     many_output_channels_short_rows,
     input = 5x7,
@@ -115,6 +115,16 @@ both!(
     dilation = (2, 1),
     in_channels = 3,
     out_channels = 8
+);
+both!(
+    many_output_channels_short_rows_strided_padded,
+    input = 9x10,
+    kernel = 3x3,
+    stride = 2,
+    dilation = (1, 2),
+    padding = same,
+    in_channels = 2,
+    out_channels = 9
 );
 
 // Output rows of at least 8 columns, fewer than 8 output channels: `rows` writes `backward` at

@@ -82,9 +82,11 @@ pub enum Strategy {
     /// input element times the kernel's weights of every output channel). The compile-time
     /// proof evaluates the whole layer exactly when it has at most [`MAX_WINDOW_MACS`]
     /// multiply-adds, else the one-row layer (which holds all of the arithmetic). Layers the
-    /// proof evaluates whole, with output rows of 8 or more columns and fewer than 8 output
-    /// channels, write `backward` over the rows of the whole layer instead (`∂L/∂x` one input
-    /// row at a time, `∂L/∂k` and `∂L/∂b` summed over all rows).
+    /// proof evaluates whole write `backward` without the one-row layer when that is faster:
+    /// with output rows of 8 or more columns and fewer than 8 output channels over the rows of
+    /// the whole layer (`∂L/∂x` one input row at a time, `∂L/∂k` and `∂L/∂b` summed over all
+    /// rows); with shorter rows and 8 or more output channels over every output position, all
+    /// output channels at once.
     Rows,
 }
 

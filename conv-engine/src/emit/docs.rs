@@ -2,6 +2,7 @@
 //! layers, a structured summary for large ones), and for small layers the SVG picture of the
 //! Jacobian, inlined as a `data:` image (rustdoc copies no files, but renders such images).
 
+use super::rows;
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
 use crate::Strategy;
@@ -50,14 +51,24 @@ pub(super) fn forward(d: &Derivation, strategy: Strategy, other: Strategy, avx2:
 }
 
 /// The doc of `backward` written with `strategy`; `layer_level` when a `rows` layer writes it
-/// without its one-row layer (`rows::layer_level_backward`).
-pub(super) fn backward(d: &Derivation, strategy: Strategy, layer_level: bool) -> String {
+/// without its one-row layer (`rows::layer_level`).
+pub(super) fn backward(
+    d: &Derivation,
+    strategy: Strategy,
+    layer_level: Option<rows::LayerLevel>,
+) -> String {
     let form = match (strategy, layer_level) {
-        (Strategy::Rows, true) => {
+        (Strategy::Rows, Some(rows::LayerLevel::Rows)) => {
             "loops over the rows of the whole layer: `∂L/∂x` one input row at a time (per kernel \
              column, the sum over output channels and kernel rows of a weight times a `delta` \
              row, then those rows added at their offsets), `∂L/∂k` and `∂L/∂b` as sums over \
              all output rows"
+        }
+        (Strategy::Rows, Some(rows::LayerLevel::OutputChannels)) => {
+            "loops over the output positions of the whole layer with the output channels \
+             innermost (`delta` and the kernel transposed once): per position and tap, one update \
+             of every output channel's partial sum of `∂L/∂k`, `∂L/∂b` and `∂L/∂x`; the partial \
+             sums of each `∂L/∂x` element are added at the end"
         }
         _ => form(strategy),
     };

@@ -112,7 +112,7 @@ pub fn generate_with(
     };
     let forward_avx2_body = (forward_avx2 != forward_strategy).then(|| body(forward_avx2).forward);
     // The whole layer is evaluated at compile time when that is affordable. Above that, a
-    // `rows` layer's arithmetic is all in its companion (`rows::layer_level_backward` holds only
+    // `rows` layer's arithmetic is all in its companion (`rows::layer_level` is `Some` only
     // below), which `companion_item` proves on its own.
     let whole_check = !rows || spec.geometry.macs() <= crate::MAX_WINDOW_MACS;
     let companion = match &companion_spec {
@@ -136,7 +136,9 @@ pub fn generate_with(
         docs::backward(
             &d,
             backward_strategy,
-            backward_strategy == Strategy::Rows && rows::layer_level_backward(spec),
+            (backward_strategy == Strategy::Rows)
+                .then(|| rows::layer_level(spec))
+                .flatten(),
         ),
     );
     // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.

@@ -32,10 +32,12 @@
 //! copies each window and stacks the companion's rows; `backward` adds each window's `dL/dx` into a
 //! padded `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db` over rows.
 //!
-//! Layers the proof evaluates whole, with output rows of at least [`LANES`] columns and a
-//! companion that keeps the dot-product `dL/dk`, write `backward` at the layer level instead
-//! ([`Rows::layer_backward`]): `dL/dx` one padded input row at a time, `dL/dk` and `dL/db` as
-//! lane sums over all output rows (no masks, one horizontal sum per tap per call).
+//! Layers the proof evaluates whole write `backward` at the layer level instead ([`layer_level`]):
+//! with output rows of at least [`LANES`] columns and fewer than [`LANES`] output channels,
+//! `dL/dx` one padded input row at a time and `dL/dk`, `dL/db` as lane sums over all output rows
+//! ([`Rows::layer_backward`]: no masks, one horizontal sum per tap per call); with shorter rows
+//! and at least [`LANES`] output channels, every gradient updated over output channels at once
+//! per output position and tap ([`Rows::layer_backward_over_channels`]).
 //!
 //! The compile-time proof evaluates the whole layer when it is small enough
 //! ([`crate::MAX_WINDOW_MACS`] multiply-adds), else the companion (all of the layer's
@@ -47,9 +49,11 @@
 //!
 //! Summation order: `u` as in the full unroll (`c, a, b` after the bias); `dL/dk` per row over
 //! `j` in 8 interleaved partial sums added pairwise (or in the order of `j`), then over rows
-//! `i`; `dL/db` likewise; `dL/dx` per window over `o, b`, then over rows. At the layer level:
-//! `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j`; `dL/dx` per kernel column
-//! `b` over `a, o`, then over `b` (exact on the proof's integer inputs either way).
+//! `i`; `dL/db` likewise; `dL/dx` per window over `o, b`, then over rows. At the layer level
+//! over rows: `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j`; `dL/dx` per
+//! kernel column `b` over `a, o`, then over `b`. Over output channels: `dL/dk`, `dL/db` over
+//! `i, j`; `dL/dx` per output channel over `i, j, c, a, b`, then over `o` (exact on the
+//! proof's integer inputs either way).
 
 use super::shape::{lit, Shapes};
 use super::unroll::Bodies;
@@ -655,16 +659,37 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Whether the layer's `backward` is written at the layer level ([`Rows::layer_backward`])
-/// instead of looping over the companion's: for layers the proof evaluates whole
-/// ([`crate::MAX_WINDOW_MACS`], so the proof covers the code that runs), with output rows of at
-/// least [`LANES`] columns and fewer than [`LANES`] output channels (with more, the companion's
-/// `dL/dk` vectorised over output channels is used). Measured (scratch harness, ns, native /
-/// default target): LeNet's first layer 12,444 / 17,240 -> 6,568 / 14,920; the digits layer
-/// (rows of 6 columns) 803 / 1,026 -> 1,124 / 1,004, so short rows keep the companion's.
-pub(super) fn layer_level_backward(spec: &Spec) -> bool {
+/// How a `rows` layer writes its `backward` without the companion ([`layer_level`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LayerLevel {
+    /// Sums over the rows of the whole layer ([`Rows::layer_backward`]).
+    Rows,
+    /// Every product at once per position, output channels innermost
+    /// ([`Rows::layer_backward_over_channels`]).
+    OutputChannels,
+}
+
+/// Whether the layer's `backward` is written at the layer level instead of looping over the
+/// companion's, and how. Only for layers the proof evaluates whole ([`crate::MAX_WINDOW_MACS`],
+/// so the proof covers the code that runs):
+///
+/// - output rows of at least [`LANES`] columns and fewer than [`LANES`] output channels:
+///   [`LayerLevel::Rows`] (with more channels, the companion's `dL/dk` vectorised over output
+///   channels is used). Measured (scratch harness, ns, native / default target): LeNet's first
+///   layer 12,444 / 17,240 -> 6,568 / 14,920; on the digits layer (rows of 6 columns) this form
+///   took 1,124 / 1,004 against the companion's 803 / 1,026;
+/// - output rows of fewer than [`LANES`] columns and at least [`LANES`] output channels:
+///   [`LayerLevel::OutputChannels`]. The digits layer (8x8, 3x3, 1 -> 8): 768 / 1,009 ->
+///   534 / 647 (the window strategy: 1,173 / 761).
+pub(super) fn layer_level(spec: &Spec) -> Option<LayerLevel> {
     let g = spec.geometry;
-    g.macs() <= crate::MAX_WINDOW_MACS && g.output()[1] >= LANES && g.out_channels() < LANES
+    let channels = spec.layout == ChannelLayout::ChannelFirst;
+    let (short, many) = (g.output()[1] < LANES, g.out_channels() >= LANES);
+    match (g.macs() <= crate::MAX_WINDOW_MACS, short, many) {
+        (true, false, false) => Some(LayerLevel::Rows),
+        (true, true, true) if channels => Some(LayerLevel::OutputChannels),
+        _ => None,
+    }
 }
 
 impl Rows<'_> {
@@ -702,7 +727,7 @@ impl Rows<'_> {
     /// Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
     /// pairwise, as in the companion, LLVM's SLP vectoriser mixed the taps' sums with shuffles
     /// and LeNet's first layer took 28 us instead of 6.6 natively. Times: see
-    /// [`layer_level_backward`].
+    /// [`layer_level`].
     fn layer_backward(&self) -> TokenStream {
         let g = self.g();
         let ([oh, ow], [kh, kw], [hp, wp], [sh, sw], [dh, dw]) = (
@@ -891,6 +916,120 @@ impl Rows<'_> {
             #db
         }
     }
+
+    /// The layer's `backward` at the layer level with output channels innermost
+    /// ([`LayerLevel::OutputChannels`]), for layers with short output rows and many output
+    /// channels: `delta` and the kernel are transposed once to `dt[i][j][o]` and
+    /// `kt[c][a][b][o]`; then for every output position `(i, j)` and tap, one vector update
+    /// over output channels per gradient: `t[c][a][b][o] += dt[i][j][o] * xp[c][i*SH +
+    /// a*DH][j*SW + b*DW]` (`dL/dk`, transposed back at the end), `sb[o] += dt[i][j][o]`
+    /// (`dL/db`), and `acc[c][p][q][o] += dt[i][j][o] * kt[c][a][b][o]` at `p = i*SH + a*DH`,
+    /// `q = j*SW + b*DW` (`dL/dx`: the chain rule's products and no others, one partial sum per
+    /// output channel, added in order of `o` at the end). The transposes' loops over output
+    /// channels are opaque (`core::hint::black_box`): LLVM vectorised them across output
+    /// channels with AVX-512 gathers, which doubled the digits layer's time. The loops over
+    /// input channels are not (the updates over output channels are innermost; opaque, they
+    /// made the digits layer 1.45x slower on the default target).
+    fn layer_backward_over_channels(&self) -> TokenStream {
+        let g = self.g();
+        let ([oh, ow], [kh, kw], [hp, wp], [sh, sw], [dh, dw]) = (
+            g.output(),
+            g.kernel(),
+            g.padded_input(),
+            g.stride(),
+            g.dilation(),
+        );
+        let (ci, co) = (g.in_channels(), g.out_channels());
+        let zero = self.shapes.zero();
+        let t = &self.shapes.scalar;
+        let [oh_l, ow_l, kh_l, kw_l, hp_l, wp_l, ci_l, co_l] =
+            [oh, ow, kh, kw, hp, wp, ci, co].map(lit);
+        let (r, q) = (
+            Self::plus(Self::scaled(quote!(i), sh), Self::scaled(quote!(a), dh)),
+            Self::plus(Self::scaled(quote!(j), sw), Self::scaled(quote!(b), dw)),
+        );
+        let opaque_o = |body: TokenStream| Self::counted("o", co, body, true);
+        let taps =
+            |body: TokenStream| Self::each("c", ci, Self::each("a", kh, Self::each("b", kw, body)));
+        let positions = |body: TokenStream| {
+            Self::each(
+                "i",
+                oh,
+                Self::each("j", ow, quote! { let d = &dt[i][j]; #body }),
+            )
+        };
+        let each_o = |body: TokenStream| Self::each("o", co, body);
+
+        let dt = opaque_o(Self::each(
+            "i",
+            oh,
+            Self::each("j", ow, quote!(dt[i][j][o] = delta[o][i][j];)),
+        ));
+        let kt = opaque_o(Self::each(
+            "c",
+            ci,
+            Self::each(
+                "a",
+                kh,
+                Self::each("b", kw, quote!(kt[c][a][b][o] = k[o][c][a][b];)),
+            ),
+        ));
+        let db_update = each_o(quote!(sb[o] += d[o];));
+        let dk_update = each_o(quote!(s[o] += d[o] * v;));
+        let dk_taps = taps(quote! { let (v, s) = (xp[c][#r][#q], &mut tk[c][a][b]); #dk_update });
+        let dk_sums = positions(quote! { #db_update #dk_taps });
+        let dk_out = opaque_o(Self::each(
+            "c",
+            ci,
+            Self::each(
+                "a",
+                kh,
+                Self::each("b", kw, quote!(dk[o][c][a][b] = tk[c][a][b][o];)),
+            ),
+        ));
+        let dx_update = each_o(quote!(s[o] += d[o] * w[o];));
+        let dx_sums = positions(taps(
+            quote! { let (w, s) = (&kt[c][a][b], &mut acc[c][#r][#q]); #dx_update },
+        ));
+        let dx_out = Self::each(
+            "c",
+            ci,
+            Self::each(
+                "p",
+                hp,
+                Self::each("q", wp, quote!(dxp[c][p][q] = total(&acc[c][p][q]);)),
+            ),
+        );
+        let (dk_zeros, dxp_zeros) = (self.shapes.k.zeroed(&zero), self.zeros(ci, hp, wp));
+        quote! {
+            /// The sum over output channels, in order.
+            const fn total(t: &[#t; #co_l]) -> #t {
+                let mut s = #zero;
+                let mut o = 0;
+                while o < #co_l { s += t[o]; o += 1; }
+                s
+            }
+            let mut dt = [[[#zero; #co_l]; #ow_l]; #oh_l];
+            #dt
+            let mut kt = [[[[#zero; #co_l]; #kw_l]; #kh_l]; #ci_l];
+            #kt
+            let mut tk = [[[[#zero; #co_l]; #kw_l]; #kh_l]; #ci_l];
+            let mut sb = [#zero; #co_l];
+            #dk_sums
+            let mut dk = #dk_zeros;
+            #dk_out
+            let db = sb;
+            let mut acc = [[[[#zero; #co_l]; #wp_l]; #hp_l]; #ci_l];
+            #dx_sums
+            let mut dxp = #dxp_zeros;
+            #dx_out
+        }
+    }
+
+    /// `x + y`.
+    fn plus(x: TokenStream, y: TokenStream) -> TokenStream {
+        quote!(#x + #y)
+    }
 }
 
 /// `(start, len)` of `ceil(n / most)` consecutive blocks covering `0..n`, at most `most` long,
@@ -995,8 +1134,11 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
     } else {
         quote!(let dx = dxp;)
     };
-    if layer_level_backward(spec) {
-        let body = r.layer_backward();
+    if let Some(level) = layer_level(spec) {
+        let body = match level {
+            LayerLevel::Rows => r.layer_backward(),
+            LayerLevel::OutputChannels => r.layer_backward_over_channels(),
+        };
         let backward = quote! {
             #xp
             #body
