@@ -748,14 +748,8 @@ impl Rows<'_> {
         };
 
         // dL/dx
-        let rel = match dh {
-            1 => quote!(p - a),
-            _ => {
-                let dh = lit(dh);
-                quote!(p - a * #dh)
-            }
-        };
         let reach = Self::scaled(quote!(a), dh);
+        let rel = quote!(p - #reach);
         let (reaches, row_i) = match sh {
             1 => {
                 let oh = lit(oh);
@@ -791,7 +785,7 @@ impl Rows<'_> {
             },
             true,
         );
-        let place = Self::offset(Self::scaled(quote!(j), sw), 0);
+        let place = Self::scaled(quote!(j), sw);
         let spread = (0..kw).map(|b| {
             let (b_lit, at) = (lit(b), Self::offset(place.clone(), b * dw));
             Self::each("j", ow, quote!(r[#b_lit][#at] = s[#b_lit][j];))
@@ -817,15 +811,10 @@ impl Rows<'_> {
 
         // dL/dk, for `n` output channels from `o` on.
         let x_row = {
-            let xc = self.at(quote!(xp), quote!(c));
-            let r = Self::offset(Self::scaled(quote!(i), sh), 0);
-            let r = match dh {
-                1 => quote!(#r + a),
-                _ => {
-                    let dh = lit(dh);
-                    quote!(#r + a * #dh)
-                }
-            };
+            let (xc, r) = (
+                self.at(quote!(xp), quote!(c)),
+                Self::plus(Self::scaled(quote!(i), sh), reach.clone()),
+            );
             quote!(&#xc[#r])
         };
         let dk_block = |n: usize| {
