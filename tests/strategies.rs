@@ -177,6 +177,27 @@ fn auto_forward_is_the_same_on_every_target() {
     same_forward_bits::<Auto, Full>();
 }
 
+/// `auto`'s `forward` of an unpadded layer it writes as rows, with fewer than 8 output
+/// channels: rows on targets without AVX2, a window with it; the same bits either way.
+#[test]
+fn auto_rows_forward_is_the_same_on_every_target() {
+    #[conv2d(input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4)]
+    struct Auto;
+    #[conv2d(input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4, unroll = rows)]
+    struct Rows;
+    let spec = conv_engine::Spec {
+        layout: conv_engine::ChannelLayout::ChannelFirst,
+        ..conv_engine::Spec::new(Auto::GEOMETRY)
+    };
+    assert_eq!(spec.strategy(), conv_engine::Strategy::Rows);
+    let expected = match cfg!(target_feature = "avx2") {
+        true => conv_engine::Strategy::Window,
+        false => conv_engine::Strategy::Rows,
+    };
+    assert_eq!(spec.strategy_on(cfg!(target_feature = "avx2")), expected);
+    same_forward_bits::<Auto, Rows>();
+}
+
 /// `A::forward` and `B::forward` give the same bits on 20 random inputs.
 fn same_forward_bits<A, B>()
 where
@@ -231,4 +252,15 @@ fn full_and_window_forward_agree_bit_for_bit() {
     #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 8, unroll = window)]
     struct Window;
     same_forward_bits::<Full, Window>();
+}
+
+/// `rows` writes `forward` with the products of `full` and `window` in the same order too
+/// (fewer than 8 output channels, where `auto` picks rows or a window by target).
+#[test]
+fn rows_and_window_forward_agree_bit_for_bit() {
+    #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 5, unroll = rows)]
+    struct Rows;
+    #[conv2d(input = 8x9, kernel = 3x2, stride = (1, 2), dilation = (2, 1), in_channels = 3, out_channels = 5, unroll = window)]
+    struct Window;
+    same_forward_bits::<Rows, Window>();
 }

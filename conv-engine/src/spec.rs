@@ -29,8 +29,9 @@ pub const MAX_DERIVED_MACS: usize = 20_000_000;
 pub const AUTO_FULL_BACKWARD_TERMS: usize = 1_000;
 
 /// Fewest output channels for which `unroll = auto` emits a small layer's `forward` as
-/// [`Strategy::Window`] instead of [`Strategy::Full`] on targets with AVX2 (see
-/// [`Spec::strategy_on`]): the window's statements for the output channels of one position sit
+/// [`Strategy::Window`] instead of [`Strategy::Full`] on targets with AVX2, and one more than
+/// the most for which it does so instead of [`Strategy::Rows`] (see [`Spec::strategy_on`]):
+/// the window's statements for the output channels of one position sit
 /// side by side, and LLVM packs them into one vector per kernel tap. Measured with
 /// `-C target-cpu=native` (AVX-512) on this project's benchmark machine: an 8x8 input with a 3x3
 /// kernel and 8 output channels 2.4 times faster than fully unrolled (140 vs 341 ns), 16 output
@@ -160,10 +161,22 @@ impl Spec {
 
     /// The strategy `forward` is emitted with on a target with (`avx2`) or without AVX2
     /// (`cfg(target_feature = "avx2")` in the crate that uses the layer): as
-    /// [`Self::strategy`], except that `auto` picks [`Strategy::Window`] instead of
-    /// [`Strategy::Full`] for unpadded layers with at least [`AUTO_WINDOW_CHANNELS`] output
-    /// channels when the target has AVX2. The two write the same products in the same order
-    /// (the bias, then `c, a, b`), so the results are the same bits on every target.
+    /// [`Self::strategy`], except that on targets with AVX2 `auto` picks [`Strategy::Window`]
+    /// for unpadded layers it would write as
+    ///
+    /// - [`Strategy::Full`], with at least [`AUTO_WINDOW_CHANNELS`] output channels (see there);
+    /// - [`Strategy::Rows`], with fewer than [`AUTO_WINDOW_CHANNELS`] output channels (the rows
+    ///   are then not vectorised over output channels) and at most [`MAX_WINDOW_MACS`]
+    ///   multiply-adds (the window's proof evaluates the whole layer). Measured with
+    ///   `-C target-cpu=native` on this project's benchmark machine (benchmark runs, and a
+    ///   scratch harness for the other layers): LeNet's first layer (28x28, 5x5, 1 -> 6) 5-16%
+    ///   faster as a window in each of four benchmark runs (one image and a batch of 64); 16x16,
+    ///   3x3, 3 -> 4: 1.9x; 20x20, 5x5, 2 -> 3: 1.4x; one measured layer is slower (32x32, 3x3,
+    ///   2 -> 4: 1.2x). On the default target the window is slower (LeNet 1.16x, 16x16 3 -> 4
+    ///   3.5x), so that target keeps the rows.
+    ///
+    /// All three write the same products in the same order (the bias, then `c, a, b`), so the
+    /// results are the same bits on every target.
     pub const fn strategy_on(&self, avx2: bool) -> Strategy {
         let padded = {
             let [top, bottom, left, right] = self.geometry.pads();
@@ -176,6 +189,15 @@ impl Spec {
                     && avx2
                     && !padded
                     && self.geometry.out_channels() >= AUTO_WINDOW_CHANNELS =>
+            {
+                Strategy::Window
+            }
+            Strategy::Rows
+                if auto
+                    && avx2
+                    && !padded
+                    && self.geometry.out_channels() < AUTO_WINDOW_CHANNELS
+                    && self.geometry.macs() <= MAX_WINDOW_MACS =>
             {
                 Strategy::Window
             }

@@ -384,9 +384,10 @@ fn rejects_layers_too_large_to_unroll() {
         unroll = full
     ));
     assert_eq!(strategies(explicit), (Full, Full));
-    // On targets with AVX2, `auto` writes small unpadded layers with at least 8 output channels
-    // as a window (same products, same order); padded ones, fewer channels, explicit
-    // strategies and large layers are written the same on every target.
+    // On targets with AVX2, `auto` writes small unpadded layers with at least 8 output channels,
+    // and unpadded rows layers with fewer than 8 and at most 150,000 multiply-adds, as a window
+    // (same products, same order); padded ones, explicit strategies and larger layers are
+    // written the same on every target.
     use crate::Strategy::Window;
     assert_eq!(digits.strategy_on(true), Window);
     assert_eq!(digits.strategy_on(false), Full);
@@ -401,7 +402,34 @@ fn rejects_layers_too_large_to_unroll() {
     assert_eq!(seven.strategy_on(true), Full);
     assert_eq!(explicit.strategy_on(true), Full);
     assert_eq!(textbook.strategy_on(true), Full);
-    assert_eq!(lenet.strategy_on(true), Rows);
+    assert_eq!(lenet.strategy_on(true), Window);
+    assert_eq!(lenet.strategy_on(false), Rows);
+    let lenet_padded = ok(quote!(
+        input = 28x28,
+        kernel = 5x5,
+        out_channels = 6,
+        padding = same
+    ));
+    assert_eq!(lenet_padded.strategy_on(true), Rows);
+    let lenet_rows = ok(quote!(
+        input = 28x28,
+        kernel = 5x5,
+        out_channels = 6,
+        unroll = rows
+    ));
+    assert_eq!(lenet_rows.strategy_on(true), Rows);
+    // 8 output channels: the rows are vectorised over them.
+    let eight = ok(quote!(input = 28x28, kernel = 5x5, out_channels = 8));
+    assert_eq!(eight.strategy_on(true), Rows);
+    // 24 * 24 * 25 * 6 * 2 = 172,800 multiply-adds, above the window's 150,000.
+    let two_in = ok(quote!(
+        input = 28x28,
+        kernel = 5x5,
+        in_channels = 2,
+        out_channels = 6
+    ));
+    assert_eq!(strategies(two_in), (Rows, Rows));
+    assert_eq!(two_in.strategy_on(true), Rows);
 }
 
 #[test]
