@@ -169,11 +169,12 @@ impl Spec {
     ///   are then not vectorised over output channels) and at most [`MAX_WINDOW_MACS`]
     ///   multiply-adds (the window's proof evaluates the whole layer). Measured with
     ///   `-C target-cpu=native` on this project's benchmark machine (benchmark runs, and a
-    ///   scratch harness for the other layers): LeNet's first layer (28x28, 5x5, 1 -> 6) 5-16%
-    ///   faster as a window in each of four benchmark runs (one image and a batch of 64); 16x16,
-    ///   3x3, 3 -> 4: 1.9x; 20x20, 5x5, 2 -> 3: 1.4x; one measured layer is slower (32x32, 3x3,
-    ///   2 -> 4: 1.2x). On the default target the window is slower (LeNet 1.16x, 16x16 3 -> 4
-    ///   3.5x), so that target keeps the rows.
+    ///   scratch harness for the other layers): LeNet's first layer (28x28, 5x5, 1 -> 6) as a
+    ///   window 5-24% faster for one image and 9-16% for a batch of 64 in four benchmark runs (an
+    ///   earlier run had it 6% slower for one image); 16x16, 3x3, 3 -> 4: 1.9x faster; 20x20,
+    ///   5x5, 2 -> 3: 1.4x; one measured layer is slower (32x32, 3x3, 2 -> 4: 1.2x). On the
+    ///   default target the window is slower (LeNet 1.16x, 16x16 3 -> 4 3.5x), so that target
+    ///   keeps the rows.
     ///
     /// All three write the same products in the same order (the bias, then `c, a, b`), so the
     /// results are the same bits on every target.
