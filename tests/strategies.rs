@@ -165,15 +165,7 @@ fn auto_forward_is_the_same_on_every_target() {
     struct Auto;
     #[conv2d(input = 8x8, kernel = 3x3, out_channels = 8, unroll = full)]
     struct Full;
-    let spec = conv_engine::Spec {
-        layout: conv_engine::ChannelLayout::ChannelFirst,
-        ..conv_engine::Spec::new(Auto::GEOMETRY)
-    };
-    let expected = match cfg!(target_feature = "avx2") {
-        true => conv_engine::Strategy::Window,
-        false => conv_engine::Strategy::Full,
-    };
-    assert_eq!(spec.strategy_on(cfg!(target_feature = "avx2")), expected);
+    auto_forward_on_this_target::<Auto>(conv_engine::Strategy::Full);
     same_forward_bits::<Auto, Full>();
 }
 
@@ -185,17 +177,23 @@ fn auto_rows_forward_is_the_same_on_every_target() {
     struct Auto;
     #[conv2d(input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4, unroll = rows)]
     struct Rows;
+    auto_forward_on_this_target::<Auto>(conv_engine::Strategy::Rows);
+    same_forward_bits::<Auto, Rows>();
+}
+
+/// `auto` writes `A`'s (a channel-first layer's) `forward` with `without_avx2` on targets
+/// without AVX2 and as a window on this target if it has AVX2.
+fn auto_forward_on_this_target<A: Conv2d>(without_avx2: conv_engine::Strategy) {
     let spec = conv_engine::Spec {
         layout: conv_engine::ChannelLayout::ChannelFirst,
-        ..conv_engine::Spec::new(Auto::GEOMETRY)
+        ..conv_engine::Spec::new(A::GEOMETRY)
     };
-    assert_eq!(spec.strategy(), conv_engine::Strategy::Rows);
+    assert_eq!(spec.strategy(), without_avx2);
     let expected = match cfg!(target_feature = "avx2") {
         true => conv_engine::Strategy::Window,
-        false => conv_engine::Strategy::Rows,
+        false => without_avx2,
     };
     assert_eq!(spec.strategy_on(cfg!(target_feature = "avx2")), expected);
-    same_forward_bits::<Auto, Rows>();
 }
 
 /// `A::forward` and `B::forward` give the same bits on 20 random inputs.
