@@ -67,7 +67,8 @@ pub enum Unroll {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Strategy {
-    /// One expression per output element, only nonzero products, no loops.
+    /// One expression per output element, only nonzero products, no loops (`backward`'s
+    /// `dL/dx` and `dL/dk` in functions of their own on AVX-512 targets).
     Full,
     /// Loops over output positions with the kernel window written out.
     ///
