@@ -24,7 +24,7 @@ pub const MAX_DERIVED_MACS: usize = 20_000_000;
 /// fully unrolled; larger layers get [`Strategy::Rows`]. Straight-line backward code loses to
 /// row updates early: on this project's benchmark machine the textbook layer (162 products)
 /// is fastest unrolled, while an 8x8 input with a 3x3 kernel and 8 output channels (5,184
-/// products) runs 2.9 times (default target) and 3.9 times (`-C target-cpu=native`) faster as
+/// products) runs 2.8 times (default target) and 2.9 times (`-C target-cpu=native`) faster as
 /// rows (see `BENCHMARKS.md`).
 pub const AUTO_FULL_BACKWARD_TERMS: usize = 1_000;
 
