@@ -5,16 +5,17 @@
 //!
 //! `backward` builds `dL/dx` and `dL/dk` in two nested functions and the gradients in a third.
 //! On targets with AVX-512 these are `#[inline(never)]`, so LLVM vectorises each sum on its
-//! own. Measured with `-C target-cpu=native` on this project's benchmark machine (criterion,
-//! `benches/layers.rs`, two runs each of this form and of one expression): the textbook
-//! layer's `forward` + `backward` 38.4-38.6 ns against 40.0-40.2 ns (one more run of this form:
-//! 43.7 and 64.0 ns; `backward` alone 30-33 ns either way); the digits layer (8x8 input, 3x3 kernel, 8 output channels) as `unroll = full`,
-//! `backward` 2.04-2.11 us against 2.18-2.26 us. In a scratch harness calling the textbook
-//! layer in a loop its `backward` took 25 ns against 31 ns. Elsewhere they are
-//! `#[inline(always)]`, which compiles as the single expression did: kept apart, the textbook
-//! layer's `backward` was 8% slower with AVX2 alone (harness: 27.5 against 25.4 ns) and as fast
-//! on the default target (31.0 against 30.9 ns). The expressions, and so the results, are the
-//! same either way.
+//! own; elsewhere they are `#[inline(always)]` and compile as one expression. The expressions,
+//! and so the results, are the same either way. Measured on this project's benchmark machine:
+//!
+//! - `-C target-cpu=native`, criterion (`benches/layers.rs`), two runs of each form: the
+//!   textbook layer's `forward` + `backward` 38.4-38.6 ns against 40.0-40.2 ns as one
+//!   expression (a third run of this form: 43.7 and 64.0 ns), its `backward` alone 30-33 ns
+//!   either way; the digits layer (8x8 input, 3x3 kernel, 8 output channels) as
+//!   `unroll = full`, `backward` 2.04-2.11 us against 2.18-2.26 us.
+//! - A scratch harness, the textbook layer's `backward`: natively 25 ns against 31 ns; with
+//!   AVX2 alone 8% slower kept apart (27.5 against 25.4 ns), hence the `cfg`; on the default
+//!   target as fast (31.0 against 30.9 ns).
 
 use super::shape::{Operand, Shapes};
 use crate::derive::{Derivation, Product, Sums};
@@ -59,15 +60,24 @@ pub(super) fn bodies(d: &Derivation, shapes: &Shapes) -> Bodies {
         #[cfg_attr(target_feature = "avx512f", inline(never))]
         #[cfg_attr(not(target_feature = "avx512f"), inline(always))]
     };
+    // An output position whose window holds only padding has no `dL/dx` or `dL/dk` terms.
+    let delta_in = |s: &Sums| {
+        let mut used = vec![false; shapes.u.len()];
+        for &Product(i, _) in s.iter().flatten() {
+            used[i as usize] = true;
+        }
+        names.destructure(&shapes.u, "delta", &names.d, &used)
+    };
+    let (delta_dx, delta_dk) = (delta_in(d.dx()), delta_in(d.dk()));
     let backward = quote! {
         #split
         const fn dl_dx(k: &#k_ty, delta: &#u_ty) -> #x_ty {
-            #k #delta
+            #k #delta_dx
             #dx
         }
         #split
         const fn dl_dk(x: &#x_ty, delta: &#u_ty) -> #k_ty {
-            #x #delta
+            #x #delta_dk
             #dk
         }
         #split
