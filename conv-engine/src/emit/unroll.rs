@@ -13,9 +13,10 @@
 //!   expression (a third run of this form: 43.7 and 64.0 ns), its `backward` alone 30-33 ns
 //!   either way; the digits layer (8x8 input, 3x3 kernel, 8 output channels) as
 //!   `unroll = full`, `backward` 2.04-2.11 us against 2.18-2.26 us.
-//! - A scratch harness, the textbook layer's `backward`: natively 25 ns against 31 ns; with
-//!   AVX2 alone 8% slower kept apart (27.5 against 25.4 ns), hence the `cfg`; on the default
-//!   target as fast (31.0 against 30.9 ns).
+//! - A scratch harness (best of 9 batches, so best cases: about 5 ns below criterion's mean for
+//!   the same code), the textbook layer's `backward`: natively 25 ns against 31 ns; with AVX2
+//!   alone 8% slower kept apart (27.5 against 25.4 ns), hence the `cfg`; on the default target
+//!   as fast (31.0 against 30.9 ns).
 
 use super::shape::{Operand, Shapes};
 use crate::derive::{Derivation, Product, Sums};
