@@ -31,7 +31,10 @@ pub(super) struct Bodies {
 
 pub(super) fn bodies(d: &Derivation, shapes: &Shapes) -> Bodies {
     let names = Names::new(shapes);
-    let (x_used, k_used) = used(d, shapes);
+    let (x_used, k_used) = (
+        used(d.forward(), shapes.x.len(), 0),
+        used(d.forward(), shapes.k.len(), 1),
+    );
     let all_used = vec![true; shapes.u.len()];
     let x = names.destructure(&shapes.x, "x", &names.x, &x_used);
     let k = names.destructure(&shapes.k, "k", &names.k, &k_used);
@@ -62,13 +65,8 @@ pub(super) fn bodies(d: &Derivation, shapes: &Shapes) -> Bodies {
         #[cfg_attr(not(target_feature = "avx512f"), inline(always))]
     };
     // An output position whose window holds only padding has no `dL/dx` or `dL/dk` terms.
-    let delta_in = |s: &Sums| {
-        let mut used = vec![false; shapes.u.len()];
-        for &Product(i, _) in s.iter().flatten() {
-            used[i as usize] = true;
-        }
-        names.destructure(&shapes.u, "delta", &names.d, &used)
-    };
+    let delta_in =
+        |s: &Sums| names.destructure(&shapes.u, "delta", &names.d, &used(s, shapes.u.len(), 0));
     let (delta_dx, delta_dk) = (delta_in(d.dx()), delta_in(d.dk()));
     let backward = quote! {
         #split
@@ -128,16 +126,14 @@ impl Names {
     }
 }
 
-/// Which `x` and `k` elements appear in any product (the others are bound to `_`).
-fn used(d: &Derivation, s: &Shapes) -> (Vec<bool>, Vec<bool>) {
-    let (mut x, mut k) = (vec![false; s.x.len()], vec![false; s.k.len()]);
-    for products in d.forward().iter() {
-        for &Product(xi, ki) in products {
-            x[xi as usize] = true;
-            k[ki as usize] = true;
-        }
+/// Which elements of an operand with `len` elements appear in any of `sums`' products, on the
+/// side `side` picks (`0` the first factor, `1` the second); the others are bound to `_`.
+fn used(sums: &Sums, len: usize, side: usize) -> Vec<bool> {
+    let mut used = vec![false; len];
+    for &Product(first, second) in sums.iter().flatten() {
+        used[[first, second][side] as usize] = true;
     }
-    (x, k)
+    used
 }
 
 fn sums(s: &Sums, first: &[Ident], second: &[Ident], zero: &TokenStream) -> Vec<TokenStream> {
