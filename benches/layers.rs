@@ -347,10 +347,7 @@ fn peak(c: &mut Criterion) {
     g.finish();
 }
 
-// AVX-512 intrinsics are stable since Rust 1.89; only this benchmark uses them (the crates
-// keep their 1.87 minimum).
 #[cfg(target_arch = "x86_64")]
-#[clippy::msrv = "1.89"]
 mod fma {
     use std::arch::x86_64::*;
 

@@ -305,3 +305,45 @@ specs! {
         unroll = rows
     ];
 }
+
+/// `unroll = full` sums `dL/dx` and `dL/dk` with `conv_runtime::mul_add`: each term after the
+/// first is fused into the running sum where [`mul_add::FUSED`] (one rounding), else a product
+/// and a sum (two). These operands tell the two apart: `dL/dk[0][0] = d0 * x0 + d1 * x1` and
+/// `dL/dx[0][1] = d0 * k1 + d1 * k0` are `-(1 + 2e) + (1 + e)^2` with `e` the machine epsilon,
+/// exactly `e^2`, which the rounded product `(1 + e)^2 -> 1 + 2e` loses.
+mod fused {
+    use conv_runtime::{conv2d, mul_add};
+
+    #[conv2d(input = 1x3, kernel = 1x2, unroll = full)]
+    struct Single;
+
+    #[conv2d(input = 1x3, kernel = 1x2, unroll = full, scalar = f64)]
+    struct Double;
+
+    macro_rules! check {
+        ($layer:ident, $t:ident) => {{
+            let e = $t::EPSILON;
+            let (one_e, one_2e) = (1.0 + e, 1.0 + 2.0 * e);
+            let x = [[1.0, one_e, 0.0]];
+            let k = [[one_e, 1.0]];
+            let delta = [[-one_2e, one_e]];
+            let g = $layer::backward(&x, &k, &delta);
+            let want = if mul_add::FUSED { e * e } else { 0.0 };
+            assert_eq!(g.dk[0][0], want, "dL/dk[0][0], fused: {}", mul_add::FUSED);
+            assert_eq!(g.dx[0][1], want, "dL/dx[0][1], fused: {}", mul_add::FUSED);
+            // The single-term elements are plain products.
+            assert_eq!(g.dx[0][0], -one_2e * one_e);
+            assert_eq!(g.dx[0][2], one_e);
+        }};
+    }
+
+    #[test]
+    fn full_backward_fuses_exactly_where_the_target_has_fma_f32() {
+        check!(Single, f32);
+    }
+
+    #[test]
+    fn full_backward_fuses_exactly_where_the_target_has_fma_f64() {
+        check!(Double, f64);
+    }
+}

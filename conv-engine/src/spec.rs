@@ -68,7 +68,9 @@ pub enum Unroll {
 #[non_exhaustive]
 pub enum Strategy {
     /// One expression per output element, only nonzero products, no loops (`backward`'s
-    /// `dL/dx` and `dL/dk` in functions of their own on AVX-512 targets).
+    /// `dL/dx` and `dL/dk` in functions of their own on AVX-512 targets, each of their terms
+    /// after the first fused into the running sum where the target has FMA: see
+    /// `conv_runtime::mul_add`).
     Full,
     /// Loops over output positions with the kernel window written out.
     ///

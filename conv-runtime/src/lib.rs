@@ -34,7 +34,7 @@
 //! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
 //! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
 //! | `scalar` | `f32` or `f64` | `f32` |
-//! | `unroll` | `full` (one expression per output element; on AVX-512 targets `backward` computes `dL/dx` and `dL/dk` in separate functions, the same expressions), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates; `backward` of layers up to [`MAX_WINDOW_MACS`] multiply-adds written over the whole layer's rows or, for short rows and many output channels, over its positions with output channels innermost), or `auto` (per function: `forward` `full` up to [`AUTO_FULL_TERMS`] products, `backward` up to [`AUTO_FULL_BACKWARD_TERMS`], else `rows`; on targets with AVX2, `forward` of such small unpadded layers with at least [`AUTO_WINDOW_CHANNELS`] output channels, and of unpadded `rows` layers with fewer and at most [`MAX_WINDOW_MACS`] multiply-adds, is `window`, the same products in the same order) | `auto` |
+//! | `unroll` | `full` (one expression per output element; on AVX-512 targets `backward` computes `dL/dx` and `dL/dk` in separate functions, the same expressions; their terms after the first are fused into the running sum where [`mul_add::FUSED`]), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates; `backward` of layers up to [`MAX_WINDOW_MACS`] multiply-adds written over the whole layer's rows or, for short rows and many output channels, over its positions with output channels innermost), or `auto` (per function: `forward` `full` up to [`AUTO_FULL_TERMS`] products, `backward` up to [`AUTO_FULL_BACKWARD_TERMS`], else `rows`; on targets with AVX2, `forward` of such small unpadded layers with at least [`AUTO_WINDOW_CHANNELS`] output channels, and of unpadded `rows` layers with fewer and at most [`MAX_WINDOW_MACS`] multiply-adds, is `window`, the same products in the same order) | `auto` |
 //!
 //! The layer is the cross-correlation of TensorFlow's `conv2d`:
 //! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
@@ -79,6 +79,8 @@
 //!   compiles when one layer's output is the next one's input.
 //! - [`derivation`] (feature `derivation`): the symbolic derivation behind
 //!   [`Conv2d::derivation`] and its renderers.
+//! - [`mul_add`]: `a * b + c`, fused where the target has FMA (and `std` is on), as the `backward`
+//!   of `unroll = full` layers sums `dL/dx` and `dL/dk`.
 //! - [`rng`]: the small deterministic generator (splitmix64, usable in `const fn`) behind the
 //!   proof's test values, the checks' inputs and [`train::Layer::init`].
 //!
@@ -99,6 +101,7 @@
 pub mod checks;
 mod error;
 mod layer;
+pub mod mul_add;
 pub mod proof;
 pub mod reference;
 pub mod rng;
