@@ -2,9 +2,13 @@
 # The benchmark suite: compile budgets of every configuration's layer, criterion runs of
 # `benches/layers.rs` for the default target and for `-C target-cpu=native` (and of
 # `benches/candle.rs` when CANDLE=1: the Rust peer, behind the `candle` feature), then
-# `BENCHMARKS.md` and `benchmarks.svg` from the results.
+# `BENCHMARKS.md` and `benchmarks.svg` from the results: each figure the median of ROUNDS
+# (default 3) rounds of the criterion runs, one round after another over both targets, so a
+# slow spell of the machine (same code measured 10-40% apart within one round on the
+# benchmark machine) moves one round's figures, not the report's.
 #
-# Usage: scripts/bench.sh            (about 15 minutes on 2 cores; CANDLE=1 adds candle's build)
+# Usage: scripts/bench.sh            (about 30 minutes on 2 cores; CANDLE=1 adds candle's build)
+#        ROUNDS=1 scripts/bench.sh   (about 13 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,19 +27,23 @@ scripts/compile-budget.sh \
 
 features=()
 [ "${CANDLE:-0}" = 1 ] && features=(--features candle)
-for target in default native; do
-  flags=""
-  [ "$target" = native ] && flags="-C target-cpu=native"
-  # Results of variants an earlier run measured (an `auto` that picked other strategies then)
-  # would be reported beside this run's.
-  rm -rf "$root/target/bench-$target/criterion"
-  RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/bench-$target" \
-    cargo bench --bench layers -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
-  if [ "${CANDLE:-0}" = 1 ]; then
+rounds="${ROUNDS:-3}"
+for round in $(seq 1 "$rounds"); do
+  for target in default native; do
+    flags=""
+    [ "$target" = native ] && flags="-C target-cpu=native"
+    # Results of variants an earlier run measured (an `auto` that picked other strategies then)
+    # would be reported beside this run's.
+    rm -rf "$root/target/bench-$target/criterion"
+    echo "round $round of $rounds, $target"
     RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/bench-$target" \
-      cargo bench "${features[@]}" --bench candle -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
-  fi
-  mkdir -p target/criterion
-  cp -r "$root/target/bench-$target/criterion/." target/criterion/
+      cargo bench --bench layers -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
+    if [ "${CANDLE:-0}" = 1 ]; then
+      RUSTFLAGS="$flags" CARGO_TARGET_DIR="$root/target/bench-$target" \
+        cargo bench "${features[@]}" --bench candle -- --noplot 2>&1 | grep -E '^(default|native)/|time:' || true
+    fi
+    mkdir -p "target/criterion/round-$round"
+    cp -r "$root/target/bench-$target/criterion/." "target/criterion/round-$round/"
+  done
 done
 cargo run -q --example bench_report -- target/criterion BENCHMARKS.md benchmarks.svg "$out/budget.md"
