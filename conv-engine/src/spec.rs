@@ -24,8 +24,9 @@ pub const MAX_DERIVED_MACS: usize = 20_000_000;
 /// fully unrolled; larger layers get [`Strategy::Rows`]. Straight-line backward code loses to
 /// row updates early: on this project's benchmark machine the textbook layer (162 products)
 /// is fastest unrolled, while an 8x8 input with a 3x3 kernel and 8 output channels (5,184
-/// products) runs 2.8 times (default target) and 2.9 times (`-C target-cpu=native`) faster as
-/// rows (see `BENCHMARKS.md`).
+/// products) runs 2.9 times faster as rows on the default target, and 1.2 times with
+/// `-C target-cpu=native`, where the unrolled `backward` fuses its multiply-adds (see
+/// `BENCHMARKS.md`).
 pub const AUTO_FULL_BACKWARD_TERMS: usize = 1_000;
 
 /// Fewest output channels for which `unroll = auto` emits a small layer's `forward` as
