@@ -27,8 +27,8 @@
 //! }
 //! ```
 
-/// Whether [`f32`](fn@f32) and [`f64`](fn@f64) fuse: `std` is on and the target has FMA (`target_feature =
-/// "fma"`, for example with `-C target-cpu=native` on a CPU that has it).
+/// Whether [`f32`](fn@f32) and [`f64`](fn@f64) fuse: `std` is on and the target has FMA
+/// (`target_feature = "fma"`, for example with `-C target-cpu=native` on a CPU that has it).
 pub const FUSED: bool = cfg!(all(feature = "std", target_feature = "fma"));
 
 /// `a * b + c` in `f32`, fused where [`FUSED`] is true.

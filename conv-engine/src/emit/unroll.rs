@@ -24,12 +24,14 @@
 //! sum elsewhere. The order, and so the compile-time proof on integers, is the same either way;
 //! on other inputs the fused form rounds once per term instead of twice. With
 //! `-C target-cpu=native` (criterion, `benches/layers.rs`) the textbook layer's `backward`
-//! takes 24-25 ns against 30-33 ns unfused (19.4 against 25.7 ns in the scratch harness), and
-//! the digits layer's as `unroll = full` 0.90 us against 2.15 us. `forward` stays unfused: fused,
-//! it was no faster for any benchmark configuration and strategy (the textbook layer's 13.5
-//! against 13.5 ns, LeNet's window 2.86 against 2.86 us, the 16-channel layer's rows 50.7
-//! against 50.3 us), and its `window` and `rows` forms were slower for the textbook layer
-//! (17.7 and 15.2 ns against 13.6 and 11.6 ns).
+//! takes 24-26 ns against 30-33 ns unfused (19.4 against 25.7 ns in the scratch harness), and
+//! the digits layer's as `unroll = full` 0.90-0.93 us against 2.15 us.
+//!
+//! `forward` stays unfused. Fused in every strategy (so that they would still agree bit for
+//! bit), one filtered criterion run against the last full run unfused was no faster anywhere:
+//! the textbook layer 13.5 against 13.5 ns, LeNet's window 2.86 against 2.86 us, the
+//! 16-channel layer's rows 50.7 against 50.3 us; the textbook layer's `window` and `rows`
+//! forms were slower (17.7 and 15.2 ns against 13.6 and 11.6 ns).
 
 use super::shape::{Operand, Shapes};
 use crate::derive::{Derivation, Product, Sums};
