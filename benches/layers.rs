@@ -262,7 +262,7 @@ macro_rules! config {
                 layout: conv_engine::ChannelLayout::ChannelFirst,
                 ..conv_engine::Spec::new(Auto::GEOMETRY)
             };
-            let forward = spec.strategy_on(cfg!(target_feature = "avx2"));
+            let forward = spec.strategy_on(conv_runtime::cpu::tier());
             let auto = format!("auto ({forward:?}/{:?})", spec.backward_strategy()).to_lowercase();
             for op in Op::ALL {
                 let mut g = group(c, &format!("{}/{}", $label, op.name()));

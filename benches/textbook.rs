@@ -41,7 +41,7 @@ fn textbook(c: &mut Criterion) {
     let g = Textbook::GEOMETRY;
     let mut group = c.benchmark_group("textbook");
     group.bench_function("forward/unrolled", |bch| {
-        bch.iter(|| Textbook::forward(black_box(&x), black_box(&k), black_box(b)))
+        bch.iter(|| Textbook::forward(black_box(&x), black_box(&k), black_box(&b)))
     });
     group.bench_function("forward/reference", |bch| {
         let mut u = [[0.0f32; 3]; 3];

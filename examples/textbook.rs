@@ -27,7 +27,7 @@ fn main() {
     let b = -1.0;
     let delta = [[4.0, -3.0, -4.0], [-2.0, -1.0, 1.0], [-1.0, -2.0, 1.0]];
 
-    let u = Textbook::forward(&x, &k, b);
+    let u = Textbook::forward(&x, &k, &b);
     let g = Textbook::backward(&x, &k, &delta);
     println!("Sample values\n=============\n");
     println!("u     = {u:?}");

@@ -307,11 +307,13 @@ specs! {
 }
 
 /// `unroll = full` sums `dL/dx` and `dL/dk` with `conv_runtime::mul_add`: each term after the
-/// first is fused into the running sum where [`mul_add::FUSED`] (one rounding), else a product
-/// and a sum (two). These operands tell the two apart: `dL/dk[0][0] = d0 * x0 + d1 * x1` and
+/// first is fused into the running sum (one rounding) in `backward_const` where
+/// [`mul_add::FUSED`], and in `backward` where that holds or the CPU's tier has FMA (AVX2 and
+/// up; the `std` feature is on here), else a product and a sum (two). These operands tell the two apart: `dL/dk[0][0] = d0 * x0 + d1 * x1` and
 /// `dL/dx[0][1] = d0 * k1 + d1 * k0` are `-(1 + 2e) + (1 + e)^2` with `e` the machine epsilon,
 /// exactly `e^2`, which the rounded product `(1 + e)^2 -> 1 + 2e` loses.
 mod fused {
+    use conv_runtime::cpu::{self, Tier};
     use conv_runtime::{conv2d, mul_add};
 
     #[conv2d(input = 1x3, kernel = 1x2, unroll = full)]
@@ -327,13 +329,18 @@ mod fused {
             let x = [[1.0, one_e, 0.0]];
             let k = [[one_e, 1.0]];
             let delta = [[-one_2e, one_e]];
-            let g = $layer::backward(&x, &k, &delta);
-            let want = if mul_add::FUSED { e * e } else { 0.0 };
-            assert_eq!(g.dk[0][0], want, "dL/dk[0][0], fused: {}", mul_add::FUSED);
-            assert_eq!(g.dx[0][1], want, "dL/dx[0][1], fused: {}", mul_add::FUSED);
-            // The single-term elements are plain products.
-            assert_eq!(g.dx[0][0], -one_2e * one_e);
-            assert_eq!(g.dx[0][2], one_e);
+            let dispatched = mul_add::FUSED || cpu::tier() >= Tier::Avx2;
+            for (g, fused) in [
+                ($layer::backward_const(&x, &k, &delta), mul_add::FUSED),
+                ($layer::backward(&x, &k, &delta), dispatched),
+            ] {
+                let want = if fused { e * e } else { 0.0 };
+                assert_eq!(g.dk[0][0], want, "dL/dk[0][0], fused: {fused}");
+                assert_eq!(g.dx[0][1], want, "dL/dx[0][1], fused: {fused}");
+                // The single-term elements are plain products.
+                assert_eq!(g.dx[0][0], -one_2e * one_e);
+                assert_eq!(g.dx[0][2], one_e);
+            }
         }};
     }
 

@@ -156,9 +156,8 @@ both!(
     out_channels = 2
 );
 
-/// `auto`'s `forward` of a small unpadded layer with 8 output channels: fully unrolled on
-/// targets without AVX2, a window with it (`.ci/run` also runs this file built with
-/// `-C target-feature=+avx2`); the same bits either way.
+/// `auto`'s `forward` of a small unpadded layer with 8 output channels: fully unrolled on the
+/// portable tier, a window on the wide ones; the same bits either way.
 #[test]
 fn auto_forward_is_the_same_on_every_target() {
     #[conv2d(input = 8x8, kernel = 3x3, out_channels = 8)]
@@ -170,7 +169,7 @@ fn auto_forward_is_the_same_on_every_target() {
 }
 
 /// `auto`'s `forward` of an unpadded layer it writes as rows, with fewer than 8 output
-/// channels: rows on targets without AVX2, a window with it; the same bits either way.
+/// channels: rows on the portable tier, a window on the wide ones; the same bits either way.
 #[test]
 fn auto_rows_forward_is_the_same_on_every_target() {
     #[conv2d(input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4)]
@@ -181,19 +180,18 @@ fn auto_rows_forward_is_the_same_on_every_target() {
     same_forward_bits::<Auto, Rows>();
 }
 
-/// `auto` writes `A`'s (a channel-first layer's) `forward` with `without_avx2` on targets
-/// without AVX2 and as a window on this target if it has AVX2.
-fn auto_forward_on_this_target<A: Conv2d>(without_avx2: conv_engine::Strategy) {
+/// `auto` writes `A`'s (a channel-first layer's) `forward` with `portable` on the portable
+/// tier and as a window on the tiers with AVX2 or AVX-512 (the plan of every tier is
+/// emitted, and `forward` runs the one the CPU has).
+fn auto_forward_on_this_target<A: Conv2d>(portable: conv_engine::Strategy) {
     let spec = conv_engine::Spec {
         layout: conv_engine::ChannelLayout::ChannelFirst,
         ..conv_engine::Spec::new(A::GEOMETRY)
     };
-    assert_eq!(spec.strategy(), without_avx2);
-    let expected = match cfg!(target_feature = "avx2") {
-        true => conv_engine::Strategy::Window,
-        false => without_avx2,
-    };
-    assert_eq!(spec.strategy_on(cfg!(target_feature = "avx2")), expected);
+    assert_eq!(spec.strategy(), portable);
+    for tier in [conv_engine::Tier::Avx2, conv_engine::Tier::Avx512] {
+        assert_eq!(spec.strategy_on(tier), conv_engine::Strategy::Window);
+    }
 }
 
 /// `A::forward` and `B::forward` give the same bits on 20 random inputs.

@@ -123,7 +123,7 @@ fn a_stack_chains_the_gradients() {
     let delta = [[1.0, -1.0, 2.0]; 3];
     let dx = stack.backward(&x, &delta);
     // By hand: through the second layer, then the first.
-    let hidden = First::forward(&x, &stack.first.kernel, 0.25);
+    let hidden = First::forward(&x, &stack.first.kernel, &0.25);
     let g2 = Second::backward(&hidden, &stack.second.kernel, &delta);
     let g1 = First::backward(&x, &stack.first.kernel, &g2.dx);
     assert_eq!(dx, g1.dx);
@@ -131,6 +131,6 @@ fn a_stack_chains_the_gradients() {
     assert_eq!((stack.second.dk, stack.second.db), (g2.dk, g2.db));
     assert_eq!(
         stack.forward(&x),
-        Second::forward(&hidden, &stack.second.kernel, -1.0)
+        Second::forward(&hidden, &stack.second.kernel, &-1.0)
     );
 }

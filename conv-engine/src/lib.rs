@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! attribute tokens -> spec     validated Spec (every problem a spanned error)   [feature codegen]
+//!                  -> plan     the code form of every function on every tier     [feature derive]
 //!                  -> derive   forward terms, Jacobian tables, chain rule        [feature derive]
 //!                  -> prove    padded/rotated formulation, compared term by term [feature derive]
 //!                  -> emit     forward/backward tokens, compile-time check, docs [feature codegen]
@@ -16,11 +17,14 @@
 #![warn(missing_docs)]
 
 pub mod geometry;
+mod tier;
 
 #[cfg(feature = "derive")]
 pub mod derive;
 #[cfg(feature = "derive")]
 pub mod explain;
+#[cfg(feature = "derive")]
+pub mod plan;
 #[cfg(feature = "derive")]
 pub mod prove;
 #[cfg(feature = "derive")]
@@ -33,7 +37,10 @@ pub mod parse;
 
 pub use geometry::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 #[cfg(feature = "derive")]
+pub use plan::{plan, Plan};
+#[cfg(feature = "derive")]
 pub use spec::{
-    ChannelLayout, Scalar, Spec, Strategy, Unroll, AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS,
-    AUTO_WINDOW_CHANNELS, MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+    ChannelLayout, Scalar, Spec, Strategy, Unroll, MAX_DERIVED_MACS, MAX_UNROLLED_TERMS,
+    MAX_WINDOW_MACS,
 };
+pub use tier::Tier;

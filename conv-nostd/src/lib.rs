@@ -29,7 +29,7 @@ pub fn step(
 ) -> ([[f32; 3]; 3], TextbookGradients, <Block as Conv2d>::Output) {
     let block = Block::forward(&[[[1.0; 8]; 8]; 2], &[[[[0.5; 3]; 3]; 2]; 3], &[0.0; 3]);
     (
-        Textbook::forward(x, k, 0.0),
+        Textbook::forward(x, k, &0.0),
         <Textbook as Conv2d>::backward(x, k, delta),
         block,
     )

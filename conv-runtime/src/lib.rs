@@ -9,7 +9,7 @@
 //!
 //! let x = [[1.0f32; 5]; 5];
 //! let k = [[0.5f32; 3]; 3];
-//! let u: [[f32; 3]; 3] = Textbook::forward(&x, &k, 1.0);
+//! let u: [[f32; 3]; 3] = Textbook::forward(&x, &k, &1.0);
 //! assert_eq!(u, [[5.5; 3]; 3]);
 //!
 //! let delta = [[1.0f32; 3]; 3];
@@ -99,6 +99,7 @@
 
 #[cfg(feature = "std")]
 pub mod checks;
+pub mod cpu;
 mod error;
 mod layer;
 pub mod mul_add;
@@ -115,10 +116,7 @@ pub use layer::Conv2d;
 pub use scalar::{Scalar, Tensor};
 
 #[cfg(feature = "derivation")]
-pub use conv_engine::{
-    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, AUTO_WINDOW_CHANNELS, MAX_DERIVED_MACS,
-    MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
-};
+pub use conv_engine::{MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS};
 
 /// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian
 /// tables and chain rule, and the renderers in [`explain`](self::derivation::explain).

@@ -56,3 +56,37 @@ pub const fn f64(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
     }
 }
+
+/// `a * b + c` fused (one rounding) whenever the `std` feature is on, whatever the build's
+/// target: what the variants of generated code for CPUs with FMA call (they are compiled with
+/// FMA enabled, so this is one instruction there). Without `std`, a product and a sum.
+pub mod fused {
+    /// Whether [`f32`](fn@f32) and [`f64`](fn@f64) fuse: the `std` feature is on.
+    pub const FUSED: bool = cfg!(feature = "std");
+
+    /// `a * b + c` in `f32`, fused where [`FUSED`] is true.
+    #[inline(always)]
+    pub const fn f32(a: f32, b: f32, c: f32) -> f32 {
+        #[cfg(feature = "std")]
+        {
+            a.mul_add(b, c)
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            a * b + c
+        }
+    }
+
+    /// `a * b + c` in `f64`, fused where [`FUSED`] is true.
+    #[inline(always)]
+    pub const fn f64(a: f64, b: f64, c: f64) -> f64 {
+        #[cfg(feature = "std")]
+        {
+            a.mul_add(b, c)
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            a * b + c
+        }
+    }
+}

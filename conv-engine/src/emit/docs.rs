@@ -2,10 +2,10 @@
 //! layers, a structured summary for large ones), and for small layers the SVG picture of the
 //! Jacobian, inlined as a `data:` image (rustdoc copies no files, but renders such images).
 
-use super::rows;
+use super::dispatch::Docs;
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
-use crate::Strategy;
+use crate::plan::{ConstCheck, Dk, Dx, Forward, Plan, Tier, TierPlan, When};
 
 pub(super) fn layer(d: &Derivation, images: bool) -> String {
     let mut doc = explain::markdown(d, Detail::Auto);
@@ -19,73 +19,147 @@ pub(super) fn layer(d: &Derivation, images: bool) -> String {
     doc
 }
 
-/// How the code of a strategy is written, for the function docs.
-fn form(strategy: Strategy) -> &'static str {
-    match strategy {
-        Strategy::Full => "fully unrolled",
-        Strategy::Window => "loops over output positions with the kernel window written out",
-        Strategy::Rows => {
-            "a loop over output rows; each row is a one-row layer whose kernel window is written \
-             out as row updates"
+/// The docs of `forward`, `forward_const`, `backward` and `backward_const`: the formula, the
+/// code form of every tier, and which compile-time checks ran (`checked`: whether the
+/// compile-time evaluation was emitted at all).
+pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
+    let head = explain::forward_doc(d).replacen("Forward pass, fully unrolled", "Forward pass", 1);
+    let checks = checks(plan, checked);
+    let tiers = |describe: &dyn Fn(&TierPlan) -> String| {
+        let mut lines = String::new();
+        for (tier, p) in plan.tiers() {
+            lines += &format!("- {}: {}\n", tier_name(tier), describe(p));
+        }
+        lines
+    };
+    let forward_forms = tiers(&|p| forward_form(p.forward).to_string());
+    let forward = format!(
+        "{head}\n\nRuns the variant for the CPU it runs on (`conv_runtime::cpu::tier()`):\n\n\
+         {forward_forms}\nAll variants add the same products in the same order, so they give \
+         the same bits. [`Self::forward_const`] is the portable variant as a `const fn`.\n\n{checks}"
+    );
+    let forward_const = format!(
+        "{head}\n\nThe portable variant of [`Self::forward`] as a `const fn` (for `const` items \
+         and compile-time evaluation), written {}; at run time [`Self::forward`] runs the variant \
+         for the CPU, with the same bits.",
+        forward_form(plan.portable.forward)
+    );
+    let backward_forms = tiers(&|p| {
+        let fused = match (p.dx, p.fused) {
+            (Dx::Unrolled, When::Always) => {
+                "; each term after the first fused into the running sum (`conv-runtime`'s `std` \
+                 feature on)"
+            }
+            (Dx::Unrolled, When::TargetHas) => {
+                "; each term after the first fused into the running sum where the build's target \
+                 has FMA (`conv_runtime::mul_add`)"
+            }
+            _ => "",
+        };
+        format!(
+            "`∂L/∂x` {}; `∂L/∂k`, `∂L/∂b` {}{fused}",
+            dx_form(p.dx),
+            dk_form(p.dk)
+        )
+    });
+    let padding = match plan.portable.dx {
+        Dx::Unrolled => "",
+        _ => {
+            " Loop forms multiply `delta` with the padding zeros in `∂L/∂k` where the layer pads \
+             (so an infinite or NaN `delta` next to the padding gives NaN there, where the \
+             unrolled form leaves the tap out)."
+        }
+    };
+    let backward_head = format!(
+        "Backward pass: with `delta = ∂L/∂u`, returns `∂L/∂x` ({} products), `∂L/∂k` ({} \
+         products) and `∂L/∂b` (the sum of `delta` per output channel).{padding} See the type's \
+         documentation for the equations and the summation orders.",
+        d.dx().terms(),
+        d.dk().terms()
+    );
+    let backward = format!(
+        "{backward_head}\n\nRuns the variant for the CPU it runs on \
+         (`conv_runtime::cpu::tier()`):\n\n{backward_forms}\nFused and unfused sums agree \
+         exactly on integer inputs and within rounding on others. [`Self::backward_const`] is \
+         the portable variant as a `const fn`.\n\n{checks}"
+    );
+    let backward_const = format!(
+        "{backward_head}\n\nThe portable variant of [`Self::backward`] as a `const fn` (for \
+         `const` items and compile-time evaluation); at run time [`Self::backward`] runs the \
+         variant for the CPU."
+    );
+    Docs {
+        forward,
+        forward_const,
+        backward,
+        backward_const,
+    }
+}
+
+/// Which checks ran for this layer.
+fn checks(plan: &Plan, checked: bool) -> String {
+    let proven = "The derivation these functions sum was proven during expansion equal, term by \
+                  term, to the padded/rotated formulation.";
+    let evaluated = match (checked, plan.check) {
+        (false, _) => "No compile-time evaluation was emitted for this layer.".to_string(),
+        (true, ConstCheck::Whole) => "Checked at compile time on integer inputs: every \
+             variant's `forward` and `backward` were evaluated whole in `const` and compared \
+             exactly with `conv_runtime::reference`."
+            .to_string(),
+        (true, ConstCheck::OneRow) => "Checked at compile time on integer inputs only through \
+             the one-row layer the loops call: the layer is too large to evaluate whole in \
+             `const`, so the loops over rows, the window copies and the padded `∂L/∂x` were not \
+             evaluated."
+            .to_string(),
+    };
+    format!("{proven} {evaluated}")
+}
+
+fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Portable => "portable (any CPU, and the `const fn`s)",
+        Tier::Avx2 => "x86-64 with AVX2 and FMA",
+        Tier::Avx512 => "x86-64 with AVX-512",
+    }
+}
+
+fn forward_form(f: Forward) -> &'static str {
+    match f {
+        Forward::Unrolled => "fully unrolled, one expression per output element",
+        Forward::Window => "loops over output positions with the kernel window written out",
+        Forward::Rows => {
+            "a loop over output rows around a one-row layer whose kernel taps update whole rows"
+        }
+        Forward::RowsOverChannels => {
+            "a loop over output rows around a one-row layer that updates every output channel at \
+             once (the kernel transposed once per call)"
         }
     }
 }
 
-/// The doc of `forward` written with `strategy`; when `other` differs, `auto` writes it with
-/// `strategy` on targets with (`avx2`) or without AVX2 and with `other` on the rest.
-pub(super) fn forward(d: &Derivation, strategy: Strategy, other: Strategy, avx2: bool) -> String {
-    let doc = explain::forward_doc(d).replacen("fully unrolled", form(strategy), 1);
-    if other == strategy {
-        return doc;
+fn dx_form(f: Dx) -> &'static str {
+    match f {
+        Dx::Unrolled => "fully unrolled",
+        Dx::Window => "accumulated per output position into a padded copy, then cropped",
+        Dx::RowsMatrix => {
+            "per output row, the one-row layer's matrix form (masked row updates), added into a \
+             padded copy"
+        }
+        Dx::LayerRows => "one padded input row at a time over the whole layer",
+        Dx::LayerOverChannels => {
+            "per output position and tap, every output channel's partial sum at once"
+        }
     }
-    let (this, rest) = match avx2 {
-        true => ("with AVX2 (`target_feature = \"avx2\"`)", "without it"),
-        false => ("without AVX2 (`target_feature = \"avx2\"`)", "with it"),
-    };
-    format!(
-        "{doc}\n\n`unroll = auto` writes it so on targets {this}, and {rest} {}: the same \
-         products in the same order, so the same results on every target, in the form that was \
-         faster there.",
-        form(other)
-    )
 }
 
-/// The doc of `backward` written with `strategy`; `layer_level` when a `rows` layer writes it
-/// without its one-row layer (`rows::layer_level`).
-pub(super) fn backward(
-    d: &Derivation,
-    strategy: Strategy,
-    layer_level: Option<rows::LayerLevel>,
-) -> String {
-    let form = match (strategy, layer_level) {
-        (Strategy::Rows, Some(rows::LayerLevel::Rows)) => {
-            "loops over the rows of the whole layer: `∂L/∂x` one input row at a time (per kernel \
-             column, the sum over output channels and kernel rows of a weight times a `delta` \
-             row, then those rows added at their offsets), `∂L/∂k` and `∂L/∂b` as sums over \
-             all output rows"
-        }
-        (Strategy::Rows, Some(rows::LayerLevel::OutputChannels)) => {
-            "loops over the output positions of the whole layer with the output channels \
-             innermost (`delta` and the kernel transposed once): per position and tap, one update \
-             of every output channel's partial sum of `∂L/∂k`, `∂L/∂b` and `∂L/∂x`; the partial \
-             sums of each `∂L/∂x` element are added at the end"
-        }
-        _ => form(strategy),
-    };
-    match strategy {
-        Strategy::Full => explain::backward_doc(d),
-        Strategy::Window | Strategy::Rows => format!(
-            "Backward pass, {}: with `delta = ∂L/∂u`, returns `∂L/∂x`, `∂L/∂k` and `∂L/∂b` (the \
-             sum of `delta` per output channel): the derivation's {} + {} nonzero products, in \
-             another summation order, plus products of `delta` with the padding zeros in \
-             `∂L/∂k` where the layer pads (so an infinite or NaN `delta` next to the padding \
-             gives NaN there, where the full unroll leaves the tap out). Proven at compile time \
-             equal to the padded/rotated formulation of `conv_runtime::reference`. See the \
-             type's documentation for the equations.",
-            form,
-            d.dx().terms(),
-            d.dk().terms()
-        ),
+fn dk_form(f: Dk) -> &'static str {
+    match f {
+        Dk::Unrolled => "fully unrolled",
+        Dk::Window => "accumulated per output position and tap",
+        Dk::RowsDots => "per output row, dot products in interleaved partial sums",
+        Dk::RowsOverChannels => "per output row, updates of every output channel at once",
+        Dk::LayerRows => "lane sums over every row of the layer",
+        Dk::LayerOverChannels => "per output position and tap, every output channel at once",
     }
 }
 

@@ -1,14 +1,19 @@
-//! Emission: tokens for the forward and backward functions, the trait impl, the compile-time
-//! check and the derivation docs. Only validated, proven specs reach this stage.
+//! Emission, as a pipeline: the parsed [`Spec`] is planned ([`crate::plan`]), derived and
+//! proven ([`crate::prove`]), each planned code form is written once (`variants`), the public
+//! functions dispatch to them per CPU tier (`dispatch`), and the compile-time check, the trait
+//! impl and the docs follow. Only validated, proven specs reach the code writers.
 
 mod check;
+mod dispatch;
 mod docs;
 mod rows;
 mod shape;
 mod unroll;
+mod variants;
 mod window;
 
 use crate::derive::Derivation;
+use crate::plan::{ConstCheck, Plan};
 use crate::{ChannelLayout, Padding, Spec, Strategy};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -63,8 +68,8 @@ pub fn generate(spec: &Spec, target: &syn::ItemStruct) -> syn::Result<TokenStrea
 }
 
 /// The full expansion for a validated spec applied to `target` (a unit struct): the struct with
-/// its derivation docs, the inherent `GEOMETRY`, `forward` and `backward`, the
-/// `conv_runtime::Conv2d` impl, and the compile-time check.
+/// its derivation docs, the inherent `GEOMETRY`, `forward`, `backward` and their `const fn`s,
+/// the `conv_runtime::Conv2d` impl, and the compile-time check.
 ///
 /// Fails when the chain rule and the padded/rotated formulation disagree (the error is spanned
 /// on the struct's name).
@@ -73,51 +78,26 @@ pub fn generate_with(
     target: &syn::ItemStruct,
     options: &Options,
 ) -> syn::Result<TokenStream> {
+    let name = &target.ident;
+    let plan = crate::plan::plan_with(spec, options.strategy);
     let d = Derivation::new(&spec.geometry);
     crate::prove::prove(&d).map_err(|e| {
         syn::Error::new(
-            target.ident.span(),
+            name.span(),
             format!("conv2d: the derivation disagrees with the padded/rotated formulation: {e}"),
         )
     })?;
     let shapes = Shapes::new(spec);
-    let name = &target.ident;
-    let forward_strategy = options.strategy.unwrap_or_else(|| spec.strategy());
-    // `auto` may write `forward` differently for targets with AVX2 (`Spec::strategy_on`): then
-    // both are emitted, each under its `cfg`, and the build compiles and proves one.
-    let forward_avx2 = options.strategy.unwrap_or_else(|| spec.strategy_on(true));
-    let backward_strategy = options.strategy.unwrap_or_else(|| spec.backward_strategy());
-    let rows = [forward_strategy, forward_avx2, backward_strategy].contains(&Strategy::Rows);
-    // The one-row companion layer, when either function loops over rows.
-    let companion_spec = rows.then(|| {
-        let row_spec = rows::row_spec(spec);
-        (row_spec, Shapes::new(&row_spec), rows::companion(name))
-    });
-    let body = |strategy: Strategy| match (strategy, &companion_spec) {
-        (Strategy::Rows, Some((_, row_shapes, row))) => {
-            rows::bodies(spec, &shapes, row, row_shapes)
-        }
-        (Strategy::Window, _) => window::bodies(spec, &shapes),
-        // `(Rows, None)` does not occur: the companion exists whenever a function uses rows.
-        (Strategy::Full, _) | (Strategy::Rows, None) => unroll::bodies(&d, &shapes),
+    let variants = variants::build(spec, &plan, &d, &shapes, name);
+    let docs = docs::functions(&d, &plan, options.compile_time_check);
+    let functions = dispatch::functions(&plan, &shapes, spec.layout, name, &docs);
+    let checks = match (options.compile_time_check, plan.check) {
+        (true, ConstCheck::Whole) => whole_checks(spec, &plan, &shapes, name),
+        _ => TokenStream::new(),
     };
-    let (forward, backward) = if forward_strategy == backward_strategy {
-        let both = body(forward_strategy);
-        (both.forward, both.backward)
-    } else {
-        (
-            body(forward_strategy).forward,
-            body(backward_strategy).backward,
-        )
-    };
-    let forward_avx2_body = (forward_avx2 != forward_strategy).then(|| body(forward_avx2).forward);
-    // The whole layer is evaluated at compile time when that is affordable. Above that, a
-    // `rows` layer's arithmetic is all in its companion (`rows::layer_level` is `Some` only
-    // below), which `companion_item` proves on its own.
-    let whole_check = !rows || spec.geometry.macs() <= crate::MAX_WINDOW_MACS;
-    let companion = match &companion_spec {
+    let companion = match &variants.companion {
         Some((row_spec, row_shapes, row)) => {
-            let prove = options.compile_time_check && !whole_check;
+            let prove = options.compile_time_check && plan.check == ConstCheck::OneRow;
             companion_item(row_spec, row_shapes, row, prove)
         }
         None => TokenStream::new(),
@@ -130,60 +110,14 @@ pub fn generate_with(
         shapes.u.ty(t),
     );
     let geometry = geometry(spec);
-    let (struct_doc, forward_doc, backward_doc) = (
-        docs::layer(&d, options.doc_images),
-        docs::forward(&d, forward_strategy, forward_avx2, false),
-        docs::backward(
-            &d,
-            backward_strategy,
-            (backward_strategy == Strategy::Rows)
-                .then(|| rows::layer_level(spec))
-                .flatten(),
-        ),
-    );
-    // Plain layers take the bias by value (`b: f32`); channel-first ones by reference.
-    let (b_param, b_arg) = match spec.layout {
-        ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
-        ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
-    };
-    let check = if options.compile_time_check && whole_check {
-        check::proof(spec, &shapes, name)
-    } else {
-        TokenStream::new()
-    };
     let mut item = target.clone();
     if item.attrs.iter().any(|a| a.path().is_ident("doc")) {
         item.attrs.push(syn::parse_quote!(#[doc = ""]));
     }
+    let struct_doc = docs::layer(&d, options.doc_images);
     item.attrs.push(syn::parse_quote!(#[doc = #struct_doc]));
     let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
-    let forward_fn = |doc: &str, body: &TokenStream| {
-        quote! {
-            #[doc = #doc]
-            #[inline]
-            pub const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
-                #body
-            }
-        }
-    };
-    let forward_fn = match &forward_avx2_body {
-        None => forward_fn(&forward_doc, &forward),
-        Some(avx2) => {
-            let (without, with) = (
-                forward_fn(&forward_doc, &forward),
-                forward_fn(
-                    &docs::forward(&d, forward_avx2, forward_strategy, true),
-                    avx2,
-                ),
-            );
-            quote! {
-                #[cfg(not(target_feature = "avx2"))]
-                #without
-                #[cfg(target_feature = "avx2")]
-                #with
-            }
-        }
-    };
+    let (public, hidden, bodies) = (functions.public, functions.hidden, variants.items);
     Ok(quote! {
         #item
 
@@ -191,14 +125,17 @@ pub fn generate_with(
             /// Sizes, stride, dilation, padding and channels of this layer.
             pub const GEOMETRY: ::conv_runtime::Geometry = #geometry;
 
-            #forward_fn
-
-            #[doc = #backward_doc]
-            #[inline]
-            pub const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
-                #backward
-            }
+            #public
         }
+
+        #[doc(hidden)]
+        const _: () = {
+            #[allow(dead_code, clippy::too_many_lines)]
+            impl #name {
+                #bodies
+                #hidden
+            }
+        };
 
         #[automatically_derived]
         impl ::conv_runtime::Conv2d for #name {
@@ -211,7 +148,7 @@ pub fn generate_with(
 
             #[inline]
             fn forward(x: &#x_ty, k: &#k_ty, b: &#b_ty) -> #u_ty {
-                #name::forward(x, k, #b_arg)
+                #name::forward(x, k, b)
             }
 
             #[inline]
@@ -220,10 +157,61 @@ pub fn generate_with(
             }
         }
 
-        #check
+        #checks
 
         #companion
     })
+}
+
+/// One compile-time check per distinct pair of bodies the tiers run: a hidden struct whose
+/// `forward` and `backward` are that pair, evaluated by [`check::proof`].
+fn whole_checks(
+    spec: &Spec,
+    plan: &Plan,
+    shapes: &Shapes,
+    name: &proc_macro2::Ident,
+) -> TokenStream {
+    let mut seen = Vec::new();
+    let mut out = TokenStream::new();
+    let t = &shapes.scalar;
+    let (x_ty, k_ty, b_ty, u_ty) = (
+        shapes.x.ty(t),
+        shapes.k.ty(t),
+        shapes.b.ty(t),
+        shapes.u.ty(t),
+    );
+    let b_param = match spec.layout {
+        ChannelLayout::Plain => quote!(b: #b_ty),
+        ChannelLayout::ChannelFirst => quote!(b: &#b_ty),
+    };
+    for (_, p) in plan.tiers() {
+        let names = variants::names(p);
+        if seen.contains(&names) {
+            continue;
+        }
+        let (f, b) = (&names.forward, &names.backward);
+        let check_name = proc_macro2::Ident::new("__Check", proc_macro2::Span::call_site());
+        let check = check::proof(spec, shapes, &check_name);
+        out.extend(quote! {
+            #[doc(hidden)]
+            const _: () = {
+                #[allow(non_camel_case_types)]
+                struct __Check;
+                impl __Check {
+                    const GEOMETRY: ::conv_runtime::Geometry = #name::GEOMETRY;
+                    const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                        #name::#f(x, k, b)
+                    }
+                    const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> ::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty> {
+                        #name::#b(x, k, delta)
+                    }
+                }
+                #check
+            };
+        });
+        seen.push(names);
+    }
+    out
 }
 
 /// The hidden one-row layer of a [`Strategy::Rows`] layer, with its own compile-time proof

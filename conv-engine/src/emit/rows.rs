@@ -32,7 +32,7 @@
 //! copies each window and stacks the companion's rows; `backward` adds each window's `dL/dx` into a
 //! padded `dL/dx` (cropped at the end) and sums `dL/dk` and `dL/db` over rows.
 //!
-//! Layers the proof evaluates whole write `backward` at the layer level instead ([`layer_level`]):
+//! Layers the proof evaluates whole write `backward` at the layer level instead (the plan's [`Dx::LayerRows`] and [`Dx::LayerOverChannels`]):
 //! with output rows of at least [`LANES`] columns and fewer than [`LANES`] output channels,
 //! `dL/dx` one padded input row at a time and `dL/dk`, `dL/db` as lane sums over all output rows
 //! ([`Rows::layer_backward`]: no masks, one horizontal sum per tap per call); with shorter rows
@@ -61,17 +61,7 @@ use crate::{ChannelLayout, Geometry, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
-/// Partial sums per `dL/dk` dot product (independent accumulators vectorise; one does not).
-const LANES: usize = 8;
-
-/// Longest output row whose forward updates are written out element by element.
-const WRITTEN_OUT_ROW: usize = 64;
-
-/// Most accumulators (output channels times output columns) per block of the forward row
-/// vectorised over output channels ([`Rows::row_forward_over_channels`]): 6 AVX-512 or 12 AVX
-/// registers. Measured on the 16 -> 16 channel layer: blocks of 6 to 12 columns within 15% of
-/// each other on both targets, of 15 columns 1.7x slower on the default target (spills).
-const BLOCK_FLOATS: usize = 96;
+use crate::plan::{Dx, BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
 
 /// The companion's spec: the row geometry with the layer's layout and scalar.
 pub fn row_spec(spec: &Spec) -> Spec {
@@ -248,8 +238,7 @@ impl<'a> Rows<'a> {
     /// With fewer than [`LANES`] channels the counter passes through `core::hint::black_box`
     /// (the identity in `const` evaluation): when the written-out row updates leave such a
     /// loop innermost, LLVM vectorises across its few channels with gathers instead of along
-    /// the rows (measured on LeNet's 6 output channels with `-C target-cpu=native`: forward
-    /// 2x, backward 1.2x slower); from [`LANES`] channels on that pays.
+    /// the rows, which is slower; from [`LANES`] channels on that pays.
     fn channel_loop(index: &str, n: usize, body: TokenStream) -> TokenStream {
         Self::counted(index, n, body, n < LANES)
     }
@@ -303,8 +292,7 @@ impl<'a> Rows<'a> {
     /// Whether the forward row is vectorised over output channels
     /// ([`Self::row_forward_over_channels`]).
     fn forward_over_channels(&self) -> bool {
-        let g = self.g();
-        self.channels && g.out_channels() >= LANES && g.output()[1] <= WRITTEN_OUT_ROW
+        crate::plan::rows_forward_over_channels(self.spec)
     }
 
     /// The companion's associated functions for the forms vectorised over output channels,
@@ -388,9 +376,6 @@ impl<'a> Rows<'a> {
     /// in registers). The accumulators pass through `core::hint::black_box` before the
     /// transposed store: otherwise LLVM's SLP vectoriser may pack the arithmetic along the
     /// stored columns instead of along the channels, depending on the block's length.
-    /// Measured on the 16 -> 16 channel layer (32x32, 3x3), forward: 105 -> 51-57 us with
-    /// `-C target-cpu=native`, 170 -> 125 us on the default target; without the `black_box`,
-    /// 55-175 us native depending on the block length.
     fn row_forward_over_channels(&self) -> TokenStream {
         let g = self.g();
         let ([_, ow], ci, co) = (g.output(), g.in_channels(), g.out_channels());
@@ -447,8 +432,7 @@ impl<'a> Rows<'a> {
     /// Whether `dL/dk` is vectorised over output channels (see `row_backward_body`); the
     /// companion's `backward` then goes through `backward_parts`.
     fn dk_over_channels(&self) -> bool {
-        let g = self.g();
-        self.channels && g.out_channels() >= LANES && g.output()[1] >= LANES
+        crate::plan::companion_dk_over_channels(self.spec)
     }
 
     /// `[[[[0; C_out]; KW]; KH]; C_in]` (the kernel's shape with output channels innermost).
@@ -509,11 +493,9 @@ impl<'a> Rows<'a> {
             // t[a][b][o] += dt[j][o] * x[c][a*DH][j*SW + b*DW] (no horizontal sums), kept as
             // dk[c] = t (output channels innermost; `kernel_from_out_inner` transposes the sum
             // once per layer call: transposing every row's, LLVM emitted AVX-512 scatters that
-            // took 40% of the 16 -> 16 layer's backward). Measured (-C target-cpu=native): the
-            // 16 -> 16 channel layer's backward 250-340 -> 200-210 us (160-170 us with the
-            // transpose once per call); with 6 output channels (LeNet) 12 -> 18 us, and with
-            // rows of 6 columns (the digits layer) 0.77 -> 1.09 us, where the transposes
-            // outweigh the sums saved, so those keep the dot products.
+            // dominated the backward pass). With fewer output channels or short rows the
+            // transposes outweigh the sums saved, so those keep the dot products (the plan's
+            // rule).
             let ci = g.in_channels();
             let (co_lit, ow_lit) = (lit(co), lit(ow));
             let updates = self.taps().into_iter().map(|(a, b, row, col)| {
@@ -659,39 +641,6 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// How a `rows` layer writes its `backward` without the companion ([`layer_level`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum LayerLevel {
-    /// Sums over the rows of the whole layer ([`Rows::layer_backward`]).
-    Rows,
-    /// Every product at once per position, output channels innermost
-    /// ([`Rows::layer_backward_over_channels`]).
-    OutputChannels,
-}
-
-/// Whether the layer's `backward` is written at the layer level instead of looping over the
-/// companion's, and how. Only for layers the proof evaluates whole ([`crate::MAX_WINDOW_MACS`],
-/// so the proof covers the code that runs):
-///
-/// - output rows of at least [`LANES`] columns and fewer than [`LANES`] output channels:
-///   [`LayerLevel::Rows`] (with more channels, the companion's `dL/dk` vectorised over output
-///   channels is used). Measured (scratch harness, ns, native / default target): LeNet's first
-///   layer 12,444 / 17,240 -> 6,568 / 14,920; on the digits layer (rows of 6 columns) this form
-///   took 1,124 / 1,004 against the companion's 803 / 1,026;
-/// - output rows of fewer than [`LANES`] columns and at least [`LANES`] output channels:
-///   [`LayerLevel::OutputChannels`]. The digits layer (8x8, 3x3, 1 -> 8): 768 / 1,009 ->
-///   534 / 647 (the window strategy: 1,173 / 761).
-pub(super) fn layer_level(spec: &Spec) -> Option<LayerLevel> {
-    let g = spec.geometry;
-    let channels = spec.layout == ChannelLayout::ChannelFirst;
-    let (short, many) = (g.output()[1] < LANES, g.out_channels() >= LANES);
-    match (g.macs() <= crate::MAX_WINDOW_MACS, short, many) {
-        (true, false, false) => Some(LayerLevel::Rows),
-        (true, true, true) if channels => Some(LayerLevel::OutputChannels),
-        _ => None,
-    }
-}
-
 impl Rows<'_> {
     /// `arr[index]` for channel-first layers, `arr` for plain ones (`index` a loop variable).
     fn at(&self, arr: TokenStream, index: TokenStream) -> TokenStream {
@@ -726,8 +675,7 @@ impl Rows<'_> {
     ///
     /// Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
     /// pairwise, as in the companion, LLVM's SLP vectoriser mixed the taps' sums with shuffles
-    /// and LeNet's first layer took 28 us instead of 6.6 natively. Times: see
-    /// [`layer_level`].
+    /// and LeNet's first layer took several times longer natively.
     fn layer_backward(&self) -> TokenStream {
         let ([oh, ow], [kh, kw], [hp, wp], [sh, sw], [dh, dw], [ci, co]) = self.sizes();
         let zero = self.shapes.zero();
@@ -893,7 +841,7 @@ impl Rows<'_> {
     }
 
     /// The layer's `backward` at the layer level with output channels innermost
-    /// ([`LayerLevel::OutputChannels`]), for layers with short output rows and many output
+    /// ([`Dx::LayerOverChannels`]), for layers with short output rows and many output
     /// channels: `delta` and the kernel are transposed once to `dt[i][j][o]` and
     /// `kt[c][a][b][o]`; then for every output position `(i, j)` and tap, one vector update
     /// over output channels per gradient: `t[c][a][b][o] += dt[i][j][o] * xp[c][i*SH +
@@ -1062,7 +1010,13 @@ pub(super) fn row_items(row_spec: &Spec, row_shapes: &Shapes) -> TokenStream {
 
 /// Bodies of the layer's `forward` and `backward`: a loop over output rows calling the
 /// companion `row` (of shapes `row_shapes`).
-pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Shapes) -> Bodies {
+pub(super) fn bodies(
+    spec: &Spec,
+    shapes: &Shapes,
+    row: &Ident,
+    row_shapes: &Shapes,
+    dx: Dx,
+) -> Bodies {
     let r = Rows::new(spec, shapes);
     let row_spec = row_spec(spec);
     let companion = Rows::new(&row_spec, row_shapes);
@@ -1133,11 +1087,12 @@ pub(super) fn bodies(spec: &Spec, shapes: &Shapes, row: &Ident, row_shapes: &Sha
     } else {
         quote!(let dx = dxp;)
     };
-    if let Some(level) = layer_level(spec) {
-        let body = match level {
-            LayerLevel::Rows => r.layer_backward(),
-            LayerLevel::OutputChannels => r.layer_backward_over_channels(),
-        };
+    let layer_level = match dx {
+        Dx::LayerRows => Some(r.layer_backward()),
+        Dx::LayerOverChannels => Some(r.layer_backward_over_channels()),
+        _ => None,
+    };
+    if let Some(body) = layer_level {
         let backward = quote! {
             #xp
             #body

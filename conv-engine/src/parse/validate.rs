@@ -221,7 +221,7 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
         ));
     };
     strategy_limit(spec, spec.strategy(), at)?;
-    strategy_limit(spec, spec.strategy_on(true), at)?;
+    strategy_limit(spec, spec.strategy_on(crate::Tier::Avx2), at)?;
     strategy_limit(spec, spec.backward_strategy(), at)
 }
 

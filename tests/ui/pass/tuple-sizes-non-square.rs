@@ -4,6 +4,6 @@ use conv_runtime::conv2d;
 pub(crate) struct Layer;
 
 fn main() {
-    let u: [[f32; 5]; 5] = Layer::forward(&[[0.0; 6]; 7], &[[0.0; 2]; 3], 1.0);
+    let u: [[f32; 5]; 5] = Layer::forward(&[[0.0; 6]; 7], &[[0.0; 2]; 3], &1.0);
     assert_eq!(u, [[1.0; 5]; 5]);
 }

@@ -389,21 +389,21 @@ fn rejects_layers_too_large_to_unroll() {
     // (same products, same order); padded ones, explicit strategies and larger layers are
     // written the same on every target.
     use crate::Strategy::Window;
-    assert_eq!(digits.strategy_on(true), Window);
-    assert_eq!(digits.strategy_on(false), Full);
+    assert_eq!(digits.strategy_on(crate::Tier::Avx2), Window);
+    assert_eq!(digits.strategy_on(crate::Tier::Portable), Full);
     let padded = ok(quote!(
         input = 8x8,
         kernel = 3x3,
         out_channels = 8,
         padding = same
     ));
-    assert_eq!(padded.strategy_on(true), Full);
+    assert_eq!(padded.strategy_on(crate::Tier::Avx2), Full);
     let seven = ok(quote!(input = 8x8, kernel = 3x3, out_channels = 7));
-    assert_eq!(seven.strategy_on(true), Full);
-    assert_eq!(explicit.strategy_on(true), Full);
-    assert_eq!(textbook.strategy_on(true), Full);
-    assert_eq!(lenet.strategy_on(true), Window);
-    assert_eq!(lenet.strategy_on(false), Rows);
+    assert_eq!(seven.strategy_on(crate::Tier::Avx2), Full);
+    assert_eq!(explicit.strategy_on(crate::Tier::Avx2), Full);
+    assert_eq!(textbook.strategy_on(crate::Tier::Avx2), Full);
+    assert_eq!(lenet.strategy_on(crate::Tier::Avx2), Window);
+    assert_eq!(lenet.strategy_on(crate::Tier::Portable), Rows);
     // Rows on every target: padded; asked for; 8 output channels (the rows are vectorised over
     // them); 24 * 24 * 25 * 6 * 2 = 172,800 multiply-adds, above the window's 150,000.
     for keeps_rows in [
@@ -424,7 +424,7 @@ fn rejects_layers_too_large_to_unroll() {
     ] {
         let spec = ok(keeps_rows);
         assert_eq!(strategies(spec), (Rows, Rows), "{spec:?}");
-        assert_eq!(spec.strategy_on(true), Rows, "{spec:?}");
+        assert_eq!(spec.strategy_on(crate::Tier::Avx2), Rows, "{spec:?}");
     }
 }
 

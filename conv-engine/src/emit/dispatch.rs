@@ -1,0 +1,208 @@
+//! The layer's public functions: `forward` and `backward`, which run the variant of the tier
+//! the CPU has (`conv_runtime::cpu::tier`), their portable `const fn`s `forward_const` and
+//! `backward_const`, and per x86-64 tier a `#[target_feature]` function that compiles that
+//! tier's body with the tier's features.
+
+use super::shape::Shapes;
+use super::variants::{self, Names};
+use crate::plan::{Dx, Plan, Tier, TierPlan, When};
+use crate::ChannelLayout;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// Docs of the four public functions.
+pub(super) struct Docs {
+    pub forward: String,
+    pub forward_const: String,
+    pub backward: String,
+    pub backward_const: String,
+}
+
+/// The public functions (inherent) and the tier functions (hidden associated items).
+pub(super) struct Functions {
+    pub public: TokenStream,
+    pub hidden: TokenStream,
+}
+
+pub(super) fn functions(
+    plan: &Plan,
+    shapes: &Shapes,
+    layout: ChannelLayout,
+    name: &Ident,
+    docs: &Docs,
+) -> Functions {
+    let t = &shapes.scalar;
+    let (x_ty, k_ty, b_ty, u_ty) = (
+        shapes.x.ty(t),
+        shapes.k.ty(t),
+        shapes.b.ty(t),
+        shapes.u.ty(t),
+    );
+    let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
+    // The bodies take a plain layer's bias by value, a channel-first layer's by reference.
+    let (b_param, b_arg) = match layout {
+        ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
+        ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
+    };
+    let portable = variants::names(&plan.portable);
+    let mut hidden = TokenStream::new();
+    let (mut forward_arms, mut backward_arms) = (TokenStream::new(), TokenStream::new());
+    for tier in [Tier::Avx512, Tier::Avx2] {
+        let p = plan.tier(tier);
+        let Names { forward, backward } = variants::names(p);
+        let features = tier.target_features();
+        let suffix = format!("{tier:?}").to_lowercase();
+        let (f, b) = (
+            format_ident!("__forward_{}", suffix),
+            format_ident!("__backward_{}", suffix),
+        );
+        let variant = format_ident!("{}", format!("{tier:?}"));
+        let types = Types {
+            name,
+            x: x_ty.clone(),
+            k: k_ty.clone(),
+            u: u_ty.clone(),
+        };
+        let backward_body = split_backward(p, &types, features, &backward);
+        hidden.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = #features)]
+            #[inline]
+            fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                Self::#forward(x, k, b)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = #features)]
+            #[inline]
+            fn #b(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+                #backward_body
+            }
+        });
+        // SAFETY: `tier` is one the CPU has (`conv_runtime::cpu`), so it runs the features
+        // the function was compiled for.
+        forward_arms.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#f(x, k, #b_arg) },
+        });
+        backward_arms.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#b(x, k, delta) },
+        });
+    }
+    let Names {
+        forward: pf,
+        backward: pb,
+    } = portable;
+    let tier_ty = quote!(::conv_runtime::cpu::Tier);
+    let Docs {
+        forward: fd,
+        forward_const: fcd,
+        backward: bd,
+        backward_const: bcd,
+    } = docs;
+    let public = quote! {
+        #[doc = #fd]
+        #[inline]
+        #[allow(unsafe_code)]
+        pub fn forward(x: &#x_ty, k: &#k_ty, b: &#b_ty) -> #u_ty {
+            match ::conv_runtime::cpu::tier() {
+                #forward_arms
+                _ => Self::#pf(x, k, #b_arg),
+            }
+        }
+
+        #[doc = #fcd]
+        #[inline]
+        pub const fn forward_const(x: &#x_ty, k: &#k_ty, b: &#b_ty) -> #u_ty {
+            Self::#pf(x, k, #b_arg)
+        }
+
+        #[doc = #bd]
+        #[inline]
+        #[allow(unsafe_code)]
+        pub fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+            match ::conv_runtime::cpu::tier() {
+                #backward_arms
+                _ => Self::#pb(x, k, delta),
+            }
+        }
+
+        #[doc = #bcd]
+        #[inline]
+        pub const fn backward_const(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+            Self::#pb(x, k, delta)
+        }
+
+        /// `forward` on `tier`, or `None` when the CPU lacks it (for tests that compare
+        /// the tiers).
+        #[doc(hidden)]
+        #[allow(unsafe_code)]
+        pub fn __forward_on(tier: #tier_ty, x: &#x_ty, k: &#k_ty, b: &#b_ty) -> ::core::option::Option<#u_ty> {
+            if !::conv_runtime::cpu::is_available(tier) {
+                return ::core::option::Option::None;
+            }
+            ::core::option::Option::Some(match tier {
+                #forward_arms
+                _ => Self::#pf(x, k, #b_arg),
+            })
+        }
+
+        /// `backward` on `tier`, or `None` when the CPU lacks it.
+        #[doc(hidden)]
+        #[allow(unsafe_code)]
+        pub fn __backward_on(tier: #tier_ty, x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> ::core::option::Option<#gradients> {
+            if !::conv_runtime::cpu::is_available(tier) {
+                return ::core::option::Option::None;
+            }
+            ::core::option::Option::Some(match tier {
+                #backward_arms
+                _ => Self::#pb(x, k, delta),
+            })
+        }
+    };
+    Functions { public, hidden }
+}
+
+/// The body of a tier's `backward`: its hidden body, or for an unrolled `backward` the plan
+/// splits, `dL/dx` and `dL/dk` in `#[inline(never)]` functions with the tier's features (each
+/// vectorised on its own).
+fn split_backward(p: &TierPlan, types: &Types, features: &str, backward: &Ident) -> TokenStream {
+    if !(p.dx == Dx::Unrolled && p.split == When::Always) {
+        return quote!(Self::#backward(x, k, delta));
+    }
+    let suffix = match p.fused {
+        When::Always => "_fused",
+        _ => "",
+    };
+    let (dl_dx, dl_dk, dl_db) = (
+        format_ident!("__dl_dx{}", suffix),
+        format_ident!("__dl_dk{}", suffix),
+        format_ident!("__dl_db{}", suffix),
+    );
+    let Types { name, x, k, u } = types;
+    quote! {
+        #[target_feature(enable = #features)]
+        #[inline(never)]
+        fn dl_dx(k: &#k, delta: &#u) -> #x {
+            #name::#dl_dx(k, delta)
+        }
+        #[target_feature(enable = #features)]
+        #[inline(never)]
+        fn dl_dk(x: &#x, delta: &#u) -> #k {
+            #name::#dl_dk(x, delta)
+        }
+        ::conv_runtime::Gradients {
+            dx: dl_dx(k, delta),
+            dk: dl_dk(x, delta),
+            db: Self::#dl_db(delta),
+        }
+    }
+}
+
+/// The layer's name and array types, for nested functions (which cannot name `Self`).
+struct Types<'a> {
+    name: &'a Ident,
+    x: TokenStream,
+    k: TokenStream,
+    u: TokenStream,
+}

@@ -1,0 +1,162 @@
+//! The code of every variant the plan asks for, each written once: the bodies of `forward`
+//! per form and of `backward` per form and fusion, as hidden associated `const fn`s of the
+//! layer (`#[inline(always)]`, so that each tier's `#[target_feature]` function compiles them
+//! with its features).
+
+use super::rows;
+use super::shape::Shapes;
+use super::unroll;
+use super::window;
+use crate::derive::Derivation;
+use crate::plan::{Dx, Forward, Plan, TierPlan, When};
+use crate::{ChannelLayout, Spec};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The hidden function names of one tier's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Names {
+    pub forward: Ident,
+    pub backward: Ident,
+}
+
+/// The layer's variants: hidden items, and the names each tier calls.
+pub(super) struct Variants {
+    /// Associated functions of the layer (bodies of every variant).
+    pub items: TokenStream,
+    /// Items beside the layer (the one-row companion of `rows`).
+    pub companion: Option<(Spec, Shapes, Ident)>,
+}
+
+/// The hidden name of `tier`'s `forward` body.
+pub(super) fn forward_name(p: &TierPlan) -> Ident {
+    let form = match p.forward {
+        Forward::Unrolled => "unrolled",
+        Forward::Window => "window",
+        Forward::Rows | Forward::RowsOverChannels => "rows",
+    };
+    format_ident!("__forward_{}", form)
+}
+
+/// The hidden name of `tier`'s `backward` body.
+pub(super) fn backward_name(p: &TierPlan) -> Ident {
+    let form = match (p.dx, p.fused) {
+        (Dx::Unrolled, When::Always) => "unrolled_fused",
+        (Dx::Unrolled, _) => "unrolled",
+        (Dx::Window, _) => "window",
+        _ => "rows",
+    };
+    format_ident!("__backward_{}", form)
+}
+
+/// The names of `tier`'s bodies.
+pub(super) fn names(p: &TierPlan) -> Names {
+    Names {
+        forward: forward_name(p),
+        backward: backward_name(p),
+    }
+}
+
+/// Writes every body some tier uses, once.
+pub(super) fn build(
+    spec: &Spec,
+    plan: &Plan,
+    d: &Derivation,
+    shapes: &Shapes,
+    name: &Ident,
+) -> Variants {
+    let row_spec = rows::row_spec(spec);
+    let row = (row_spec, Shapes::new(&row_spec), rows::companion(name));
+    let t = &shapes.scalar;
+    let (x_ty, k_ty, b_ty, u_ty) = (
+        shapes.x.ty(t),
+        shapes.k.ty(t),
+        shapes.b.ty(t),
+        shapes.u.ty(t),
+    );
+    let b_param = match spec.layout {
+        ChannelLayout::Plain => quote!(b: #b_ty),
+        ChannelLayout::ChannelFirst => quote!(b: &#b_ty),
+    };
+    let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
+    let mut done: Vec<Ident> = Vec::new();
+    let mut items = TokenStream::new();
+    for (_, p) in plan.tiers() {
+        let (f, b) = (forward_name(p), backward_name(p));
+        if !done.contains(&f) {
+            let body = match p.forward {
+                Forward::Unrolled => unroll::parts(d, shapes, When::Never).forward,
+                Forward::Window => window::bodies(spec, shapes).forward,
+                Forward::Rows | Forward::RowsOverChannels => {
+                    rows_bodies(spec, shapes, &row, p.dx).forward
+                }
+            };
+            items.extend(quote! {
+                #[inline(always)]
+                const fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty { #body }
+            });
+            done.push(f);
+        }
+        if done.contains(&b) {
+            continue;
+        }
+        let body = match p.dx {
+            Dx::Unrolled => {
+                let parts = unroll::parts(d, shapes, p.fused);
+                let suffix = match p.fused {
+                    When::Always => "_fused",
+                    _ => "",
+                };
+                let (dl_dx, dl_dk, dl_db) = (
+                    format_ident!("__dl_dx{}", suffix),
+                    format_ident!("__dl_dk{}", suffix),
+                    format_ident!("__dl_db{}", suffix),
+                );
+                let inline = match p.split {
+                    When::Never => quote!(#[inline(always)]),
+                    When::Always => quote!(#[inline]),
+                    When::TargetHas => quote! {
+                        #[cfg_attr(target_feature = "avx512f", inline(never))]
+                        #[cfg_attr(not(target_feature = "avx512f"), inline(always))]
+                    },
+                };
+                let (bx, bk, bb) = (parts.dl_dx, parts.dl_dk, parts.dl_db);
+                items.extend(quote! {
+                    #inline
+                    const fn #dl_dx(k: &#k_ty, delta: &#u_ty) -> #x_ty { #bx }
+                    #inline
+                    const fn #dl_dk(x: &#x_ty, delta: &#u_ty) -> #k_ty { #bk }
+                    #[inline(always)]
+                    const fn #dl_db(delta: &#u_ty) -> #b_ty { #bb }
+                });
+                quote! {
+                    ::conv_runtime::Gradients {
+                        dx: Self::#dl_dx(k, delta),
+                        dk: Self::#dl_dk(x, delta),
+                        db: Self::#dl_db(delta),
+                    }
+                }
+            }
+            Dx::Window => window::bodies(spec, shapes).backward,
+            _ => rows_bodies(spec, shapes, &row, p.dx).backward,
+        };
+        items.extend(quote! {
+            #[inline(always)]
+            const fn #b(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients { #body }
+        });
+        done.push(b);
+    }
+    Variants {
+        items,
+        companion: plan.companion.then_some(row),
+    }
+}
+
+fn rows_bodies(
+    spec: &Spec,
+    shapes: &Shapes,
+    row: &(Spec, Shapes, Ident),
+    dx: Dx,
+) -> unroll::Bodies {
+    rows::bodies(spec, shapes, &row.2, &row.1, dx)
+}

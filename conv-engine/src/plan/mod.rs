@@ -1,0 +1,278 @@
+//! The plan: which code form each generated function takes on each target tier, and what the
+//! compile-time checks cover, chosen once per layer from its [`Spec`]. Every later stage reads
+//! its choices from here; the thresholds live in one tuning table (the private `tuning`
+//! module), so retuning never changes the API.
+//!
+//! Rules (`unroll = auto`):
+//!
+//! - `forward`: fully unrolled up to a number of products, else `rows`. On tiers with 256-bit
+//!   vectors or wider (AVX2, AVX-512), an unpadded layer is written as a window instead when
+//!   it would be unrolled and has many output channels (one vector per tap across the channels
+//!   of a position), or when it would be `rows`, has few output channels and the whole layer is
+//!   small enough to be checked at compile time by evaluation.
+//! - `backward`: fully unrolled up to a smaller number of products, else `rows`. A `rows`
+//!   layer small enough to be checked whole writes `backward` at the layer level (over all its
+//!   rows, or over its positions with the output channels innermost); larger ones loop over a
+//!   one-row companion layer.
+//! - Within `rows`, layers with many output channels vectorise across them: `forward` when its
+//!   rows are short enough to write out, `dL/dk` when its rows are long enough to fill the
+//!   partial sums.
+//! - The unrolled `backward` fuses its multiply-adds on tiers with FMA, and keeps `dL/dx` and
+//!   `dL/dk` in functions of their own on AVX-512.
+//!
+//! `unroll = full | window | rows` pins the family on every tier; the choices within `rows`
+//! still follow the rules above. Every form sums the derivation's products; forms that share a
+//! summation order give the same bits.
+
+mod tuning;
+
+#[cfg(test)]
+mod tests;
+
+pub use crate::tier::Tier;
+use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
+
+pub(crate) use tuning::{BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
+
+/// How `forward` is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Forward {
+    /// One expression per output element, only nonzero products.
+    Unrolled,
+    /// A loop over output positions, the kernel window written out.
+    Window,
+    /// A loop over output rows around the one-row companion, whose taps update whole rows.
+    Rows,
+    /// As [`Forward::Rows`], the companion's updates vectorised over output channels (the
+    /// kernel transposed once per call).
+    RowsOverChannels,
+}
+
+/// How `backward` computes `dL/dx`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dx {
+    /// One expression per input element.
+    Unrolled,
+    /// Accumulated into a padded `dL/dx` per output position and tap, then cropped.
+    Window,
+    /// Per output row, the companion's matrix form (masked row updates), added into a padded
+    /// `dL/dx`.
+    RowsMatrix,
+    /// One padded input row at a time over the whole layer (shifted partial sums, no masks).
+    LayerRows,
+    /// Per output position and tap, every output channel's partial sum at once.
+    LayerOverChannels,
+}
+
+/// How `backward` computes `dL/dk` and `dL/db`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dk {
+    /// One expression per kernel element.
+    Unrolled,
+    /// Accumulated per output position and tap.
+    Window,
+    /// Per output row, the companion's dot products in interleaved partial sums.
+    RowsDots,
+    /// Per output row, the companion's updates vectorised over output channels.
+    RowsOverChannels,
+    /// Lane sums over every row of the layer, two output channels per input-row load.
+    LayerRows,
+    /// Per output position and tap, every output channel at once.
+    LayerOverChannels,
+}
+
+/// Whether something applies: never, where the build's target has the feature (decided by
+/// `cfg(target_feature)` in the crate that uses the layer), or always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum When {
+    /// Never.
+    Never,
+    /// Where the build's target has the feature.
+    TargetHas,
+    /// Always.
+    Always,
+}
+
+/// The code of one tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TierPlan {
+    /// `forward`.
+    pub forward: Forward,
+    /// `backward`'s `dL/dx`.
+    pub dx: Dx,
+    /// `backward`'s `dL/dk` and `dL/db`.
+    pub dk: Dk,
+    /// Whether the unrolled `backward` fuses each term after the first into the running sum
+    /// (`conv_runtime::mul_add`; only with `std`, as `core` has no fused multiply-add).
+    pub fused: When,
+    /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
+    /// (`#[inline(never)]`), so that each is vectorised on its own.
+    pub split: When,
+}
+
+/// What the compile-time evaluation of the emitted `const fn`s covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConstCheck {
+    /// The whole layer's `forward` and `backward`, of every variant.
+    Whole,
+    /// Only the one-row companion (the layer is too large to evaluate whole): the loops around
+    /// it, the window copies and the padded `dL/dx` are not evaluated.
+    OneRow,
+}
+
+/// The plan of one layer: its code on every tier and what is checked at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Plan {
+    /// The code on [`Tier::Portable`]: the `const fn`s.
+    pub portable: TierPlan,
+    /// The code on [`Tier::Avx2`].
+    pub avx2: TierPlan,
+    /// The code on [`Tier::Avx512`].
+    pub avx512: TierPlan,
+    /// Whether some tier uses the one-row companion layer.
+    pub companion: bool,
+    /// What the compile-time evaluation covers.
+    pub check: ConstCheck,
+}
+
+impl Plan {
+    /// The code of `tier`.
+    pub const fn tier(&self, tier: Tier) -> &TierPlan {
+        match tier {
+            Tier::Portable => &self.portable,
+            Tier::Avx2 => &self.avx2,
+            Tier::Avx512 => &self.avx512,
+        }
+    }
+
+    /// The plans of every tier, from the most portable.
+    pub fn tiers(&self) -> [(Tier, &TierPlan); 3] {
+        Tier::ALL.map(|t| (t, self.tier(t)))
+    }
+}
+
+/// The plan of a validated spec.
+pub fn plan(spec: &Spec) -> Plan {
+    plan_with(spec, None)
+}
+
+/// The plan with the spec's strategy replaced by `strategy` on every tier (`None`: the spec's
+/// own `unroll`).
+pub fn plan_with(spec: &Spec, strategy: Option<Strategy>) -> Plan {
+    let unroll = match strategy {
+        None => spec.unroll,
+        Some(Strategy::Full) => Unroll::Full,
+        Some(Strategy::Window) => Unroll::Window,
+        Some(Strategy::Rows) => Unroll::Rows,
+    };
+    let spec = Spec { unroll, ..*spec };
+    let [portable, avx2, avx512] = Tier::ALL.map(|t| tier_plan(&spec, t));
+    let companion = [portable, avx2, avx512].iter().any(|p| {
+        matches!(p.forward, Forward::Rows | Forward::RowsOverChannels) || p.dx == Dx::RowsMatrix
+    });
+    let check = match companion && spec.geometry.macs() > MAX_WINDOW_MACS {
+        true => ConstCheck::OneRow,
+        false => ConstCheck::Whole,
+    };
+    Plan {
+        portable,
+        avx2,
+        avx512,
+        companion,
+        check,
+    }
+}
+
+fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
+    let (dx, dk) = match backward_strategy(spec) {
+        Strategy::Full => (Dx::Unrolled, Dk::Unrolled),
+        Strategy::Window => (Dx::Window, Dk::Window),
+        Strategy::Rows => rows_backward(spec),
+    };
+    let unrolled = dx == Dx::Unrolled;
+    let (fused, split) = match (unrolled, tier) {
+        (false, _) => (When::Never, When::Never),
+        (true, Tier::Portable) => (When::TargetHas, When::TargetHas),
+        (true, Tier::Avx2) => (When::Always, When::Never),
+        (true, Tier::Avx512) => (When::Always, When::Always),
+    };
+    let forward = match forward_strategy(spec, tier) {
+        Strategy::Full => Forward::Unrolled,
+        Strategy::Window => Forward::Window,
+        Strategy::Rows if rows_forward_over_channels(spec) => Forward::RowsOverChannels,
+        Strategy::Rows => Forward::Rows,
+    };
+    TierPlan {
+        forward,
+        dx,
+        dk,
+        fused,
+        split,
+    }
+}
+
+fn channels(spec: &Spec) -> bool {
+    spec.layout == ChannelLayout::ChannelFirst
+}
+
+fn padded(spec: &Spec) -> bool {
+    spec.geometry.pads() != [0, 0, 0, 0]
+}
+
+/// The family `forward` is written in on `tier`.
+pub(crate) fn forward_strategy(spec: &Spec, tier: Tier) -> Strategy {
+    let g = &spec.geometry;
+    let asked = match spec.unroll {
+        Unroll::Full => return Strategy::Full,
+        Unroll::Window => return Strategy::Window,
+        Unroll::Rows => return Strategy::Rows,
+        Unroll::Auto if spec.unrolled_terms() <= tuning::AUTO_FULL_TERMS => Strategy::Full,
+        Unroll::Auto => Strategy::Rows,
+    };
+    let many = g.out_channels() >= tuning::WINDOW_CHANNELS;
+    match asked {
+        _ if tier == Tier::Portable || padded(spec) => asked,
+        Strategy::Full if many => Strategy::Window,
+        Strategy::Rows if !many && g.macs() <= MAX_WINDOW_MACS => Strategy::Window,
+        _ => asked,
+    }
+}
+
+/// The family `backward` is written in (the same on every tier).
+pub(crate) fn backward_strategy(spec: &Spec) -> Strategy {
+    match spec.unroll {
+        Unroll::Auto if 2 * spec.geometry.nonzero_terms() <= tuning::AUTO_FULL_BACKWARD_TERMS => {
+            Strategy::Full
+        }
+        Unroll::Auto => Strategy::Rows,
+        _ => forward_strategy(spec, Tier::Portable),
+    }
+}
+
+/// `dL/dx` and `dL/dk` of a `rows` layer: at the layer level when the whole layer is checked
+/// by evaluation and its shape suits one of the layer-level forms, else through the companion.
+fn rows_backward(spec: &Spec) -> (Dx, Dk) {
+    let g = &spec.geometry;
+    let ow = g.output()[1];
+    let (short, many) = (ow < LANES, g.out_channels() >= LANES);
+    match (g.macs() <= MAX_WINDOW_MACS, short, many) {
+        (true, false, false) => (Dx::LayerRows, Dk::LayerRows),
+        (true, true, true) if channels(spec) => (Dx::LayerOverChannels, Dk::LayerOverChannels),
+        _ if companion_dk_over_channels(spec) => (Dx::RowsMatrix, Dk::RowsOverChannels),
+        _ => (Dx::RowsMatrix, Dk::RowsDots),
+    }
+}
+
+/// Whether the companion's `dL/dk` is vectorised over output channels (the same for a layer
+/// and its one-row companion, which share the output row and the channels).
+pub(crate) fn companion_dk_over_channels(spec: &Spec) -> bool {
+    let g = &spec.geometry;
+    channels(spec) && g.out_channels() >= LANES && g.output()[1] >= LANES
+}
+
+/// Whether the companion's `forward` row is vectorised over output channels (the same for a
+/// layer and its one-row companion).
+pub(crate) fn rows_forward_over_channels(spec: &Spec) -> bool {
+    let g = &spec.geometry;
+    channels(spec) && g.out_channels() >= LANES && g.output()[1] <= WRITTEN_OUT_ROW
+}

@@ -1,0 +1,195 @@
+//! The plan of representative layers on every tier: which branch each takes.
+
+use super::*;
+use crate::{GeometrySpec, Padding, Scalar};
+
+/// A channel-first (`channels`) or plain layer, `auto` unless `unroll` says otherwise.
+fn spec(
+    input: usize,
+    kernel: usize,
+    ci: usize,
+    co: usize,
+    padding: Padding,
+    unroll: Unroll,
+) -> Spec {
+    let geometry = GeometrySpec {
+        padding,
+        in_channels: ci,
+        out_channels: co,
+        ..GeometrySpec::new([input, input], [kernel, kernel])
+    }
+    .resolve()
+    .expect("a valid geometry");
+    let layout = match ci * co {
+        1 => ChannelLayout::Plain,
+        _ => ChannelLayout::ChannelFirst,
+    };
+    Spec {
+        geometry,
+        layout,
+        scalar: Scalar::F32,
+        unroll,
+    }
+}
+
+/// `(forward, dx, dk)` on the portable, AVX2 and AVX-512 tiers.
+type Row = [(Forward, Dx, Dk); 3];
+
+fn forms(plan: &Plan) -> Row {
+    plan.tiers().map(|(_, p)| (p.forward, p.dx, p.dk))
+}
+
+fn same(f: Forward, dx: Dx, dk: Dk) -> Row {
+    [(f, dx, dk); 3]
+}
+
+#[test]
+fn every_branch_on_every_tier() {
+    use Padding::{Same, Valid};
+    use Unroll::{Auto, Full, Rows, Window};
+    let u = (Forward::Unrolled, Dx::Unrolled, Dk::Unrolled);
+    let cases: Vec<(&str, Spec, Row, bool, ConstCheck)> = vec![
+        // A, the textbook layer: everything unrolled.
+        (
+            "A",
+            spec(5, 3, 1, 1, Valid, Auto),
+            [u; 3],
+            false,
+            ConstCheck::Whole,
+        ),
+        // B, the digits layer: forward a window where vectors are wide and the output channels
+        // many; backward over the positions with the output channels innermost (short rows).
+        (
+            "B",
+            spec(8, 3, 1, 8, Valid, Auto),
+            [
+                (
+                    Forward::Unrolled,
+                    Dx::LayerOverChannels,
+                    Dk::LayerOverChannels,
+                ),
+                (
+                    Forward::Window,
+                    Dx::LayerOverChannels,
+                    Dk::LayerOverChannels,
+                ),
+                (
+                    Forward::Window,
+                    Dx::LayerOverChannels,
+                    Dk::LayerOverChannels,
+                ),
+            ],
+            false,
+            ConstCheck::Whole,
+        ),
+        // C, LeNet-5's first layer: padded, so rows on every tier; backward over the rows of
+        // the whole layer (long rows, few channels).
+        (
+            "C",
+            spec(28, 5, 1, 6, Same, Auto),
+            same(Forward::Rows, Dx::LayerRows, Dk::LayerRows),
+            true,
+            ConstCheck::Whole,
+        ),
+        // LeNet-5's second layer: too large to evaluate whole, so the companion's forms.
+        (
+            "LeNet-5 second layer",
+            spec(14, 5, 6, 16, Valid, Auto),
+            same(
+                Forward::RowsOverChannels,
+                Dx::RowsMatrix,
+                Dk::RowsOverChannels,
+            ),
+            true,
+            ConstCheck::OneRow,
+        ),
+        // E: 16 -> 16 channels, 32x32.
+        (
+            "E",
+            spec(32, 3, 16, 16, Valid, Auto),
+            same(
+                Forward::RowsOverChannels,
+                Dx::RowsMatrix,
+                Dk::RowsOverChannels,
+            ),
+            true,
+            ConstCheck::OneRow,
+        ),
+        // Few channels, unpadded, small enough to evaluate whole: a window on wide tiers.
+        (
+            "16x16 3 -> 4",
+            spec(16, 3, 3, 4, Valid, Auto),
+            [
+                (Forward::Rows, Dx::LayerRows, Dk::LayerRows),
+                (Forward::Window, Dx::LayerRows, Dk::LayerRows),
+                (Forward::Window, Dx::LayerRows, Dk::LayerRows),
+            ],
+            true,
+            ConstCheck::Whole,
+        ),
+        // Short rows and few channels: the companion's dot products even when small.
+        (
+            "textbook as rows",
+            spec(5, 3, 1, 1, Valid, Rows),
+            same(Forward::Rows, Dx::RowsMatrix, Dk::RowsDots),
+            true,
+            ConstCheck::Whole,
+        ),
+        // A pinned family holds on every tier.
+        (
+            "B as window",
+            spec(8, 3, 1, 8, Valid, Window),
+            same(Forward::Window, Dx::Window, Dk::Window),
+            false,
+            ConstCheck::Whole,
+        ),
+        (
+            "B as full",
+            spec(8, 3, 1, 8, Valid, Full),
+            [u; 3],
+            false,
+            ConstCheck::Whole,
+        ),
+    ];
+    for (what, spec, expected, companion, check) in cases {
+        let plan = plan(&spec);
+        assert_eq!(forms(&plan), expected, "{what}");
+        assert_eq!(plan.companion, companion, "{what}: companion");
+        assert_eq!(plan.check, check, "{what}: compile-time check");
+    }
+}
+
+#[test]
+fn only_the_unrolled_backward_fuses_and_splits_and_only_on_its_tiers() {
+    let textbook = plan(&spec(5, 3, 1, 1, Padding::Valid, Unroll::Auto));
+    let fused_split = textbook.tiers().map(|(_, p)| (p.fused, p.split));
+    assert_eq!(
+        fused_split,
+        [
+            (When::TargetHas, When::TargetHas),
+            (When::Always, When::Never),
+            (When::Always, When::Always),
+        ]
+    );
+    let lenet = plan(&spec(28, 5, 1, 6, Padding::Same, Unroll::Auto));
+    for (tier, p) in lenet.tiers() {
+        assert_eq!((p.fused, p.split), (When::Never, When::Never), "{tier:?}");
+    }
+}
+
+#[test]
+fn a_strategy_override_pins_every_tier() {
+    let digits = spec(8, 3, 1, 8, Padding::Valid, Unroll::Auto);
+    let window = plan_with(&digits, Some(Strategy::Window));
+    assert_eq!(
+        forms(&window),
+        same(Forward::Window, Dx::Window, Dk::Window)
+    );
+    assert_eq!(
+        window,
+        plan(&Spec {
+            unroll: Unroll::Window,
+            ..digits
+        })
+    );
+}

@@ -1,0 +1,43 @@
+//! The tuning table: every threshold the [plan](super) chooses forms by, each with the rule it
+//! encodes and the `BENCHMARKS.md` section its evidence comes from. These are implementation
+//! details (`pub(crate)`): retuning them changes which code form a layer gets, never its API or
+//! its results beyond rounding (every form sums the same products).
+//!
+//! The limits users see (`MAX_UNROLLED_TERMS`, `MAX_DERIVED_MACS`, `MAX_WINDOW_MACS`) are not
+//! here: they bound what a build may cost, and a layer beyond them is an error, not a choice.
+
+/// Most products (`u`, `dL/dx` and `dL/dk` together) for which `auto` writes `forward` fully
+/// unrolled: above it straight-line code costs more to compile than it saves at run time.
+/// Evidence: `BENCHMARKS.md`, "B" (unrolled forward fastest) and the compile budgets (C as
+/// `full` is the largest layer whose debug build stays within budget).
+pub(crate) const AUTO_FULL_TERMS: usize = 50_000;
+
+/// Most `dL/dx` plus `dL/dk` products for which `auto` writes `backward` fully unrolled: row
+/// updates overtake straight-line sums early for the backward pass. Evidence: `BENCHMARKS.md`,
+/// "A" (unrolled fastest) against "B" (`rows` fastest on both targets).
+pub(crate) const AUTO_FULL_BACKWARD_TERMS: usize = 1_000;
+
+/// Fewest output channels for which a small unpadded layer's `forward` is a window on tiers
+/// with 256-bit vectors or wider: the statements of one position's output channels sit side
+/// by side and pack into one vector per tap; with fewer, `rows` (or the unrolled form) keeps
+/// the vectors along the row. Evidence: `BENCHMARKS.md`, "native / B" (window beside full) and
+/// "native / C" (window beside rows), against the `default` sections, where 128-bit vectors
+/// make the window slower.
+pub(crate) const WINDOW_CHANNELS: usize = 8;
+
+/// Independent partial sums per dot product, and the channel count from which loops over
+/// channels are vectorised across channels: one 256-bit vector of `f32`. Fewer partial sums
+/// leave a dependency chain; loops over fewer channels vectorise with gathers instead of along
+/// the rows, so their counters stay opaque (`core::hint::black_box`). Evidence:
+/// `BENCHMARKS.md`, "native / C" (six channels, rows form).
+pub(crate) const LANES: usize = 8;
+
+/// Longest output row whose updates are written out element by element (the accumulator row
+/// then stays in registers and the SLP vectoriser packs it); longer rows loop. Evidence:
+/// `BENCHMARKS.md`, "C" and "E" (rows of 28 and 30 columns, written out).
+pub(crate) const WRITTEN_OUT_ROW: usize = 64;
+
+/// Most accumulators (output channels times output columns) per block of the forward row
+/// vectorised over output channels: they must fit the vector registers (6 AVX-512 or 12 AVX
+/// registers of `f32`), beyond which they spill. Evidence: `BENCHMARKS.md`, "E".
+pub(crate) const BLOCK_FLOATS: usize = 96;
