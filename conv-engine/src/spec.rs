@@ -31,7 +31,7 @@ pub enum Unroll {
     /// [`Strategy::Rows`].
     Rows,
     /// Per function and target tier, the family that suits the layer (the default; the rules
-    /// are in [`plan`](crate::plan)).
+    /// are in [`plan`](mod@crate::plan)).
     #[default]
     Auto,
 }
@@ -42,7 +42,7 @@ pub enum Unroll {
 pub enum Strategy {
     /// One expression per output element, only nonzero products, no loops (the `backward` of
     /// some tiers fuses its multiply-adds or splits `dL/dx` and `dL/dk` into functions of
-    /// their own: see [`plan`](crate::plan)).
+    /// their own: see [`plan`](mod@crate::plan)).
     Full,
     /// Loops over output positions with the kernel window written out.
     ///
@@ -57,7 +57,7 @@ pub enum Strategy {
     /// rows (an output row plus a kernel weight times a contiguous input row) with the kernel
     /// taps written out, or all output channels at once. Layers small enough to be evaluated
     /// whole at compile time ([`MAX_WINDOW_MACS`]) may write `backward` at the layer level
-    /// instead; [`plan`](crate::plan) says which form each layer gets.
+    /// instead; [`plan`](mod@crate::plan) says which form each layer gets.
     Rows,
 }
 

@@ -1,4 +1,5 @@
-//! Convolution layers derived, proven and fully unrolled at compile time.
+//! Convolution layers derived, proven and written out at compile time, with a variant for each
+//! CPU tier.
 //!
 //! ```
 //! use conv_runtime::conv2d;
@@ -34,7 +35,7 @@
 //! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
 //! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
 //! | `scalar` | `f32` or `f64` | `f32` |
-//! | `unroll` | `full` (one expression per output element; on AVX-512 targets `backward` computes `dL/dx` and `dL/dk` in separate functions, the same expressions; their terms after the first are fused into the running sum where [`mul_add::FUSED`]), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates; `backward` of layers up to [`MAX_WINDOW_MACS`] multiply-adds written over the whole layer's rows or, for short rows and many output channels, over its positions with output channels innermost), or `auto` (per function: `forward` `full` up to [`AUTO_FULL_TERMS`] products, `backward` up to [`AUTO_FULL_BACKWARD_TERMS`], else `rows`; on targets with AVX2, `forward` of such small unpadded layers with at least [`AUTO_WINDOW_CHANNELS`] output channels, and of unpadded `rows` layers with fewer and at most [`MAX_WINDOW_MACS`] multiply-adds, is `window`, the same products in the same order) | `auto` |
+//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates), or `auto` (per function and CPU tier, the form that suits the layer: small layers unrolled, larger ones rows, windows on AVX2/AVX-512 where they are faster; the rules are in `conv_engine::plan`, and each generated function's docs name the form of every tier) | `auto` |
 //!
 //! The layer is the cross-correlation of TensorFlow's `conv2d`:
 //! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
@@ -42,10 +43,11 @@
 //!
 //! # What the struct gets
 //!
-//! - `Name::forward(x: &[[T; W]; H], k: &[[T; KW]; KH], b: T) -> [[T; OW]; OH]` and
-//!   `Name::backward(x, k, delta: &[[T; OW]; OH]) -> Gradients<[[T; W]; H], [[T; KW]; KH], T>`:
-//!   `pub const fn`, fully unrolled, one expression per output element holding only its nonzero
-//!   products. With channels: `x: &[[[T; W]; H]; C_in]`, `k: &[[[[T; KW]; KH]; C_in]; C_out]`,
+//! - `Name::forward(x: &[[T; W]; H], k: &[[T; KW]; KH], b: &T) -> [[T; OW]; OH]` and
+//!   `Name::backward(x, k, delta: &[[T; OW]; OH]) -> Gradients<[[T; W]; H], [[T; KW]; KH], T>`,
+//!   which run the variant for the CPU they run on ([`cpu::tier`]: AVX2 or AVX-512 code
+//!   without `RUSTFLAGS`), and `Name::forward_const` and `Name::backward_const`, the portable
+//!   variants as `const fn`. With channels: `x: &[[[T; W]; H]; C_in]`, `k: &[[[[T; KW]; KH]; C_in]; C_out]`,
 //!   `b: &[T; C_out]`, `u: [[[T; OW]; OH]; C_out]`.
 //! - `Name::GEOMETRY` and an implementation of [`Conv2d`], including
 //!   [`Conv2d::derivation`] (tables and equations as Markdown, LaTeX or text).

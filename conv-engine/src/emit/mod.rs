@@ -1,4 +1,4 @@
-//! Emission, as a pipeline: the parsed [`Spec`] is planned ([`crate::plan`]), derived and
+//! Emission, as a pipeline: the parsed [`Spec`] is planned ([`mod@crate::plan`]), derived and
 //! proven ([`crate::prove`]), each planned code form is written once (`variants`), the public
 //! functions dispatch to them per CPU tier (`dispatch`), and the compile-time check, the trait
 //! impl and the docs follow. Only validated, proven specs reach the code writers.
