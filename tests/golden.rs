@@ -1,7 +1,8 @@
 //! Generated layers against TensorFlow/JAX golden data (`tests/golden/`, see its README for
 //! provenance): every integer case, exact equality of `u`, `dL/dx`, `dL/dk`, `dL/db` in f32 and
-//! f64 and with `unroll = window` and `unroll = rows` (batches: one call per sample, `dL/dk` and `dL/db` summed over
-//! samples), and the float32 cases within the data's stated tolerance.
+//! f64 and with `unroll = window` and `unroll = rows` (batches: one call per sample, `dL/dk` and
+//! `dL/db` summed over samples), and the float32 cases within the data's stated tolerance. Also
+//! the data itself: no case whose operands or results are all zero.
 
 use conv_runtime::{conv2d, Conv2d, Scalar, Tensor};
 use serde_json::Value;
@@ -167,4 +168,70 @@ fn float32_lenet_sized_two_to_three_channels() {
     #[conv2d(input = 28x28, kernel = 5x5, in_channels = 2, out_channels = 3)]
     struct Layer;
     check_float32::<Layer>("f32_s1_valid_28x28_k5x5_ci2_co3");
+}
+
+/// The golden directory of this package.
+fn golden_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Every integer case, as (file stem, parsed JSON), sorted by file name.
+fn integer_cases() -> Vec<(String, Value)> {
+    let dir = golden_dir().join("integer");
+    let mut cases: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let stem = path
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path).expect("golden file");
+            (stem, serde_json::from_str(&text).expect("golden JSON"))
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(!cases.is_empty(), "no golden cases in {}", dir.display());
+    cases
+}
+
+/// Every float32 case, parsed.
+fn float32_cases() -> Vec<Value> {
+    let all: Value =
+        serde_json::from_str(include_str!("golden/float32/cases_float32.json")).expect("JSON");
+    let cases = all["cases"].as_array().expect("cases").clone();
+    assert!(!cases.is_empty(), "no float32 golden cases");
+    cases
+}
+
+/// A golden case whose operand or result is all zero cannot tell a right layer from one that
+/// returns zeros (a zero `delta` makes every gradient zero, a zero kernel makes `dL/dx` zero):
+/// every integer and float32 case must have some nonzero `x`, `k`, `delta`, `u`, `dx` and `dk`.
+#[test]
+fn no_golden_operand_or_result_is_all_zero() {
+    let mut cases: Vec<(String, Value)> = integer_cases()
+        .into_iter()
+        .map(|(stem, case)| (format!("integer/{stem}.json"), case))
+        .collect();
+    for case in float32_cases() {
+        let name = case["name"].as_str().expect("name").to_owned();
+        cases.push((format!("float32/cases_float32.json: {name}"), case));
+    }
+    let mut zero = Vec::new();
+    for (name, case) in &cases {
+        for field in ["x", "k", "delta", "u", "dx", "dk"] {
+            let values = flat(&case[field]);
+            assert!(!values.is_empty(), "{name}: no `{field}`");
+            if values.iter().all(|&v| v == 0.0) {
+                zero.push(format!("{name}: `{field}` is all zero"));
+            }
+        }
+    }
+    assert!(
+        zero.is_empty(),
+        "golden cases that a zero result would pass:\n{}",
+        zero.join("\n")
+    );
 }
