@@ -4,10 +4,12 @@
 and, for every case within the full-unroll limit, `unroll = full`.
 
 Run from the repository root after changing the golden files: python3 tests/golden/cases.py
-(`tests/golden.rs` fails while `cases.rs` does not match the JSON files).
+(`tests/golden.rs` fails while `cases.rs` does not match the JSON files). With a path argument
+it writes there instead (`.ci/run` compares that with the checked-in `cases.rs`).
 """
 import json
 import pathlib
+import sys
 
 # `conv_engine::MAX_UNROLLED_TERMS`: a fully unrolled layer may have at most this many terms,
 # counted as 3 x the nonzero products of one forward pass (`u`, `dL/dx` and `dL/dk` each hold
@@ -65,5 +67,6 @@ for path in sorted((root / "integer").glob("*.json")):
         counts[variant] = counts.get(variant, 0) + 1
         out.append(f"    {c['name']}_{variant}: \"{path.stem}\" => [{attr(c, variant)}];")
 out.append("}")
-(root / "cases.rs").write_text("\n".join(out) + "\n")
+target = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root / "cases.rs"
+target.write_text("\n".join(out) + "\n")
 print("cases.rs:", ", ".join(f"{v} {n}" for v, n in counts.items()))
