@@ -13,12 +13,24 @@
 //! of generating a text: `key = value` entries with occasional damage, a soup of vocabulary and
 //! punctuation, and character-level mutations of valid attributes.
 //!
-//! It fails (exit code 1) when the parser panics, returns an error with an empty message, or
-//! accepts an attribute without both `input` and `kernel`; it exits with code 2 when one input
-//! takes longer than 10 s (a hang). It prints each failing input, the counts, and the most
-//! frequent error messages (numbers and quoted code replaced by `#` and `` `..` ``), which show
-//! how deep into validation the inputs get. The seed (default: from the clock) is printed, so
-//! a run can be repeated.
+//! Every accepted attribute whose layer has at most [`EXPAND_MACS`] multiply-adds is also
+//! expanded: `conv_engine::emit::generate` (derivation, symbolic proof, code, docs and the
+//! compile-time check's tokens), under `catch_unwind`. Larger accepted layers are counted, not
+//! expanded, so that expansion stays a small share of the budget.
+//!
+//! It fails (exit code 1) when the parser or the expansion panics, the parser returns an error
+//! with an empty message or accepts an attribute without both `input` and `kernel`, the
+//! expansion of an accepted attribute returns an error, or the run tried nothing of a kind:
+//! no input accepted, none rejected, or none expanded (a run that cannot reach validation or
+//! expansion checks nothing there). It exits with code 2 when one input takes longer than
+//! 10 s (a hang). It prints each failing input (with the parsed spec where there is one), the
+//! counts, and the most frequent error messages (numbers and quoted code replaced by `#` and
+//! `` `..` ``), which show how deep into validation the inputs get.
+//!
+//! The seed is printed. Without `SEED` it is drawn from the clock, so runs by hand explore new
+//! inputs; CI passes a fixed one. The same seed gives the same sequence of inputs, so a run
+//! with the same seed and at least the same `SECONDS` on a machine at least as fast repeats
+//! every input of the earlier run.
 
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
@@ -29,6 +41,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use proc_macro2::{TokenStream, TokenTree};
+
+/// Most multiply-adds per forward pass of an accepted layer that the driver also expands (a
+/// layer of this size expands in about a millisecond in a release build).
+const EXPAND_MACS: usize = 2_000;
 
 /// splitmix64 (no dependency needed for a fuzz driver's randomness), and whether the current
 /// input keeps to small numbers (so that more inputs reach the geometry checks).
@@ -250,7 +266,7 @@ fn generate(rng: &mut Rng) -> String {
 
 /// What one input did.
 enum Outcome {
-    Accepted,
+    Accepted(Box<(conv_engine::Spec, syn::ItemStruct)>),
     Rejected(Vec<String>),
 }
 
@@ -289,6 +305,8 @@ struct Counts {
     unlexable: u64,
     accepted: u64,
     rejected: u64,
+    expanded: u64,
+    too_large: u64,
     failures: u64,
     slowest: (Duration, String),
     messages: HashMap<String, u64>,
@@ -307,8 +325,20 @@ fn main() -> ExitCode {
     let clock = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(clock);
-    println!("fuzz_parse: {seconds} s, seed {seed}");
+    let seed: u64 = match args.get(1).map(|s| s.parse()) {
+        None => clock,
+        Some(Ok(seed)) => seed,
+        Some(Err(_)) => {
+            eprintln!("usage: fuzz_parse [SECONDS] [SEED]  (SEED: an integer up to 2^64 - 1)");
+            return ExitCode::from(64);
+        }
+    };
+    let origin = if args.len() > 1 {
+        "given"
+    } else {
+        "from the clock"
+    };
+    println!("fuzz_parse: {seconds} s, seed {seed} ({origin}; repeat with `-- {seconds} {seed}`)");
 
     // Panics are reported by the driver, with the input: keep the message, not the default output.
     let last_panic = Arc::new(Mutex::new(String::new()));
@@ -346,6 +376,8 @@ fn main() -> ExitCode {
         unlexable: 0,
         accepted: 0,
         rejected: 0,
+        expanded: 0,
+        too_large: 0,
         failures: 0,
         slowest: (Duration::ZERO, String::new()),
         messages: HashMap::new(),
@@ -379,7 +411,7 @@ fn main() -> ExitCode {
         let (a, i) = (attr.clone(), item.clone());
         let parsed = panic::catch_unwind(AssertUnwindSafe(move || {
             match conv_engine::parse::parse(a, i) {
-                Ok(_) => Outcome::Accepted,
+                Ok(parsed) => Outcome::Accepted(Box::new(parsed)),
                 Err(e) => {
                     // Rendering the error as the macro does must not panic either.
                     let _ = e.to_compile_error();
@@ -392,10 +424,30 @@ fn main() -> ExitCode {
                 let msg = last_panic.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 fail(&mut c, &format!("parse panicked: {msg}"), &text);
             }
-            Ok(Outcome::Accepted) => {
+            Ok(Outcome::Accepted(parsed)) => {
                 c.accepted += 1;
                 if !(has_key(&attr, "input") && has_key(&attr, "kernel")) {
                     fail(&mut c, "accepted without `input` and `kernel`", &text);
+                }
+                let (spec, target) = *parsed;
+                if spec.geometry.macs() > EXPAND_MACS {
+                    c.too_large += 1;
+                } else {
+                    c.expanded += 1;
+                    let expansion = panic::catch_unwind(AssertUnwindSafe(|| {
+                        conv_engine::emit::generate(&spec, &target).map(|_| ())
+                    }));
+                    let what = match expansion {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(format!("expansion returned an error: {e}")),
+                        Err(_) => {
+                            let msg = last_panic.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                            Some(format!("expansion panicked: {msg}"))
+                        }
+                    };
+                    if let Some(what) = what {
+                        fail(&mut c, &format!("{what}; spec {spec:?}"), &text);
+                    }
                 }
             }
             Ok(Outcome::Rejected(messages)) => {
@@ -417,12 +469,14 @@ fn main() -> ExitCode {
     let parsed = c.accepted + c.rejected;
     println!(
         "{} inputs generated in {:.1} s: {} did not lex; {parsed} tried: {} accepted, {} rejected; \
-         {} failures",
+         {} accepted layers expanded, {} not (more than {EXPAND_MACS} multiply-adds); {} failures",
         c.generated,
         start.elapsed().as_secs_f64(),
         c.unlexable,
         c.accepted,
         c.rejected,
+        c.expanded,
+        c.too_large,
         c.failures
     );
     println!(
@@ -436,7 +490,19 @@ fn main() -> ExitCode {
     for (msg, n) in top.iter().take(40) {
         println!("{n:>9}  {msg}");
     }
-    if c.failures == 0 {
+    let untried = [
+        (c.accepted, "no input was accepted"),
+        (c.rejected, "no input was rejected"),
+        (c.expanded, "no accepted layer was expanded"),
+    ];
+    let mut ok = c.failures == 0;
+    for (count, what) in untried {
+        if count == 0 {
+            eprintln!("FAIL: {what}, so this run checked nothing there (too short a budget?)");
+            ok = false;
+        }
+    }
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

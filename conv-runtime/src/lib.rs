@@ -1,5 +1,5 @@
-//! Convolution layers derived, proven and written out at compile time, with a variant for each
-//! CPU tier.
+//! Convolution layers whose gradients are derived and proven at compile time, and whose generated
+//! code is checked there, with a variant for each CPU tier.
 //!
 //! ```
 //! use conv_runtime::conv2d;
@@ -52,10 +52,12 @@
 //! - `Name::GEOMETRY` and an implementation of [`Conv2d`], including
 //!   [`Conv2d::derivation`] (tables and equations as Markdown, LaTeX or text).
 //! - Rustdoc on the struct showing the derivation.
-//! - Two proofs. During expansion the engine derives the gradients by the chain rule and
-//!   compares them term by term with the padded/rotated formulation; a mismatch is a compile
-//!   error. Then a `const` item evaluates the emitted `const fn`s on integer-valued inputs and
-//!   compares them exactly with [`mod@reference`] (see [`proof`]); a wrong term fails the build.
+//! - A proof and a check. During expansion the engine derives the gradients by the chain rule
+//!   and proves them equal, term by term, to the padded/rotated formulation; a mismatch is a
+//!   compile error. Then a `const` item checks the emitted `const fn`s at compile time on
+//!   integer inputs (two input sets for layers of at most `MAX_WINDOW_MACS / 2` multiply-adds,
+//!   else one), comparing them exactly with [`mod@reference`] (see [`proof`]); a wrong term
+//!   fails the build unless it matches the right one on every input set.
 //!
 //! Bad attributes are spanned compile errors (the struct is still emitted). `unroll = full`
 //! beyond [`MAX_UNROLLED_TERMS`] products, window layers beyond [`MAX_WINDOW_MACS`]
@@ -72,8 +74,8 @@
 //!   formulation for `dL/dx`, `dL/dk`, `dL/db`. Wrong slice lengths are a [`ShapeError`], never
 //!   a panic.
 //! - [`proof`]: the `const` check the macro emits for every layer, which evaluates the generated
-//!   `const fn forward` and `backward` on integer-valued inputs and compares them exactly with
-//!   [`mod@reference`]; a wrong term fails the build.
+//!   `const fn forward` and `backward` on integer inputs and compares them exactly with
+//!   [`mod@reference`] (a check at compile time, not a proof; see there).
 //! - [`checks`] (feature `std`): the same comparison at run time for any [`Conv2d`], plus a
 //!   tolerance check on random floats and central finite differences.
 //! - [`train`]: a trainable [`train::Layer`] around any generated layer (SGD, accumulated

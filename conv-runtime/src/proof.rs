@@ -1,13 +1,33 @@
-//! The compile-time check that `#[conv2d]` emits for every layer.
+//! The compile-time check that `#[conv2d]` emits for every layer: the generated code checked at
+//! compile time on integer inputs.
 //!
 //! The macro emits a `const _: () = { .. };` item that fills the inputs with pseudo-random
-//! nonzero integers ([`f32::fill`]), evaluates the layer's `const fn forward` and `backward` on
+//! nonzero integers ([`f32::refill`]), evaluates the layer's `const fn forward` and `backward` on
 //! them, and hands everything to [`f32::assert_layer`]. That computes the same quantities with
 //! [`reference`](crate::reference) (the definition for `u`, the padded / rotated formulation for
 //! the gradients) and compares them exactly, element by element. The values keep every partial
 //! sum an integer of magnitude at most `2^24` (see [`value_range`]), so `f32` and `f64` results
 //! are exact whatever the summation order, and `==` is the right comparison. A wrong, missing or
-//! extra term stops the build with a message naming the part (`u`, `dL/dx`, `dL/dk`, `dL/db`).
+//! extra term stops the build with a message naming the part (`u`, `dL/dx`, `dL/dk`, `dL/db`),
+//! unless its value happens to equal the right term's on every input set checked.
+//!
+//! Despite the module's name this is a test on chosen inputs, not a proof. What is proven, for
+//! every product, is the derivation: during expansion the engine compares the chain rule's
+//! Jacobian tables symbolically, term by term, with the padded / rotated formulation
+//! (`conv_engine::prove`). This check covers what that comparison does not see, the code
+//! emitted from the derivation, on the inputs it evaluates.
+//!
+//! # Input sets
+//!
+//! The layer is checked on two input sets when it has at most
+//! [`MAX_WINDOW_MACS`](crate::MAX_WINDOW_MACS)` / 2` multiply-adds, else on one, so that the
+//! check never costs more than one set at the largest layer evaluated whole. The first set is
+//! drawn with seeds 1 (`x`), 2 (`k`), 3 (`b`), 4 (`delta`) on zeroed arrays; the second with
+//! seeds 5 to 8 over the first ([`f32::refill`] draws each element anew, other than its current
+//! value), so no element of the second set equals the first set's at the same place, and a
+//! wrong term that matched by chance on the first set is unlikely to match again. Layers that
+//! loop over rows beyond `MAX_WINDOW_MACS` are checked through their one-row companion layer,
+//! by the same rule.
 //!
 //! # The call the macro emits
 //!
@@ -16,7 +36,7 @@
 //! `output_len()`), used to size the reference's buffers (a `const fn` cannot allocate):
 //!
 //! ```text
-//! pub const fn fill(g: &Geometry, s: &mut [T], seed: u64)
+//! pub const fn refill(g: &Geometry, s: &mut [T], seed: u64)
 //! pub const fn check<const NX: usize, const NK: usize, const NB: usize, const NU: usize>(
 //!     g: &Geometry, x: &[T], k: &[T], b: &[T], u: &[T], delta: &[T], dx: &[T], dk: &[T], db: &[T],
 //! ) -> Result<(), Mismatch>
@@ -26,14 +46,15 @@
 //! ```
 //!
 //! Flat views, all `const`: a nested array `a: [[T; W]; H]` is `a.as_flattened()` (one call per
-//! extra dimension, `as_flattened_mut()` for `fill`), a `[T; N]` is `&a` (it coerces), a scalar
-//! bias is `::core::slice::from_ref(&b)` (`from_mut` for `fill`). Seeds: `x` 1, `k` 2, `b` 3,
-//! `delta` 4.
+//! extra dimension, `as_flattened_mut()` for `refill`), a `[T; N]` is `&a` (it coerces), a scalar
+//! bias is `::core::slice::from_ref(&b)` (`from_mut` for `refill`). Seeds of set `n` (from 0):
+//! `x` `4n + 1`, `k` `4n + 2`, `b` `4n + 3`, `delta` `4n + 4`.
 //!
 //! For the textbook layer `Textbook` (`input = 5x5, kernel = 3x3`, `f32`), with
 //! `forward(&[[f32; 5]; 5], &[[f32; 3]; 3], f32) -> [[f32; 3]; 3]` and
-//! `backward(..) -> Gradients<[[f32; 5]; 5], [[f32; 3]; 3], f32>`, the emitted item is the
-//! `const _` below (the layer here is written by hand, with loops, so the example runs):
+//! `backward(..) -> Gradients<[[f32; 5]; 5], [[f32; 3]; 3], f32>` (81 multiply-adds, so two
+//! input sets), the emitted item is the `const _` below (the layer here is written by hand,
+//! with loops, so the example runs):
 //!
 //! ```
 //! use conv_runtime::{Geometry, GeometrySpec, Gradients};
@@ -80,23 +101,35 @@
 //!     let mut k = [[0.0f32; 3]; 3];
 //!     let mut b = 0.0f32;
 //!     let mut delta = [[0.0f32; 3]; 3];
-//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, x.as_flattened_mut(), 1);
-//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, k.as_flattened_mut(), 2);
-//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, ::core::slice::from_mut(&mut b), 3);
-//!     ::conv_runtime::proof::f32::fill(&Textbook::GEOMETRY, delta.as_flattened_mut(), 4);
-//!     let u = Textbook::forward(&x, &k, b);
-//!     let g = Textbook::backward(&x, &k, &delta);
-//!     ::conv_runtime::proof::f32::assert_layer::<25, 9, 1, 9>(
-//!         &Textbook::GEOMETRY,
-//!         x.as_flattened(),
-//!         k.as_flattened(),
-//!         ::core::slice::from_ref(&b),
-//!         u.as_flattened(),
-//!         delta.as_flattened(),
-//!         g.dx.as_flattened(),
-//!         g.dk.as_flattened(),
-//!         ::core::slice::from_ref(&g.db),
-//!     );
+//!     let mut set: u64 = 0;
+//!     while set < 2 {
+//!         ::conv_runtime::proof::f32::refill(&Textbook::GEOMETRY, x.as_flattened_mut(), 4 * set + 1);
+//!         ::conv_runtime::proof::f32::refill(&Textbook::GEOMETRY, k.as_flattened_mut(), 4 * set + 2);
+//!         ::conv_runtime::proof::f32::refill(
+//!             &Textbook::GEOMETRY,
+//!             ::core::slice::from_mut(&mut b),
+//!             4 * set + 3,
+//!         );
+//!         ::conv_runtime::proof::f32::refill(
+//!             &Textbook::GEOMETRY,
+//!             delta.as_flattened_mut(),
+//!             4 * set + 4,
+//!         );
+//!         let u = Textbook::forward(&x, &k, b);
+//!         let g = Textbook::backward(&x, &k, &delta);
+//!         ::conv_runtime::proof::f32::assert_layer::<25, 9, 1, 9>(
+//!             &Textbook::GEOMETRY,
+//!             x.as_flattened(),
+//!             k.as_flattened(),
+//!             ::core::slice::from_ref(&b),
+//!             u.as_flattened(),
+//!             delta.as_flattened(),
+//!             g.dx.as_flattened(),
+//!             g.dk.as_flattened(),
+//!             ::core::slice::from_ref(&g.db),
+//!         );
+//!         set += 1;
+//!     }
 //! };
 //! ```
 //!
@@ -169,35 +202,39 @@
 //!     let mut k = [[[[0.0f32; 3]; 3]; 2]; 3];
 //!     let mut b = [0.0f32; 3];
 //!     let mut delta = [[[0.0f32; 2]; 2]; 3];
-//!     ::conv_runtime::proof::f32::fill(
-//!         &Mixer::GEOMETRY,
-//!         x.as_flattened_mut().as_flattened_mut(),
-//!         1,
-//!     );
-//!     ::conv_runtime::proof::f32::fill(
-//!         &Mixer::GEOMETRY,
-//!         k.as_flattened_mut().as_flattened_mut().as_flattened_mut(),
-//!         2,
-//!     );
-//!     ::conv_runtime::proof::f32::fill(&Mixer::GEOMETRY, &mut b, 3);
-//!     ::conv_runtime::proof::f32::fill(
-//!         &Mixer::GEOMETRY,
-//!         delta.as_flattened_mut().as_flattened_mut(),
-//!         4,
-//!     );
-//!     let u = Mixer::forward(&x, &k, &b);
-//!     let g = Mixer::backward(&x, &k, &delta);
-//!     ::conv_runtime::proof::f32::assert_layer::<32, 54, 3, 12>(
-//!         &Mixer::GEOMETRY,
-//!         x.as_flattened().as_flattened(),
-//!         k.as_flattened().as_flattened().as_flattened(),
-//!         &b,
-//!         u.as_flattened().as_flattened(),
-//!         delta.as_flattened().as_flattened(),
-//!         g.dx.as_flattened().as_flattened(),
-//!         g.dk.as_flattened().as_flattened().as_flattened(),
-//!         &g.db,
-//!     );
+//!     let mut set: u64 = 0;
+//!     while set < 2 {
+//!         ::conv_runtime::proof::f32::refill(
+//!             &Mixer::GEOMETRY,
+//!             x.as_flattened_mut().as_flattened_mut(),
+//!             4 * set + 1,
+//!         );
+//!         ::conv_runtime::proof::f32::refill(
+//!             &Mixer::GEOMETRY,
+//!             k.as_flattened_mut().as_flattened_mut().as_flattened_mut(),
+//!             4 * set + 2,
+//!         );
+//!         ::conv_runtime::proof::f32::refill(&Mixer::GEOMETRY, &mut b, 4 * set + 3);
+//!         ::conv_runtime::proof::f32::refill(
+//!             &Mixer::GEOMETRY,
+//!             delta.as_flattened_mut().as_flattened_mut(),
+//!             4 * set + 4,
+//!         );
+//!         let u = Mixer::forward(&x, &k, &b);
+//!         let g = Mixer::backward(&x, &k, &delta);
+//!         ::conv_runtime::proof::f32::assert_layer::<32, 54, 3, 12>(
+//!             &Mixer::GEOMETRY,
+//!             x.as_flattened().as_flattened(),
+//!             k.as_flattened().as_flattened().as_flattened(),
+//!             &b,
+//!             u.as_flattened().as_flattened(),
+//!             delta.as_flattened().as_flattened(),
+//!             g.dx.as_flattened().as_flattened(),
+//!             g.dk.as_flattened().as_flattened().as_flattened(),
+//!             &g.db,
+//!         );
+//!         set += 1;
+//!     }
 //! };
 //! ```
 //!
@@ -246,12 +283,15 @@
 //!
 //! Constant evaluation is interpreted: every loop iteration, call, branch and checked operation
 //! costs compile time, and rustc's deny-by-default lint `long_running_const_eval` stops an
-//! evaluation after about two million counted steps (loop iterations and calls). The check does
-//! about `3 * Geometry::macs()` multiply-adds in [`reference`](crate::reference) (whole zero rows
-//! of the padded / dilated arrays are skipped), plus a few steps per element for `fill` and the
-//! comparison. Measured with rustc 1.95: a 5x5 input with a 3x3 kernel adds no measurable time;
-//! 28x28 with 5x5 (14,400 products in each of `u`, `dL/dx`, `dL/dk`) about 1 s; the lint first
-//! fires between 90x90 and 100x100 inputs with a 5x5 kernel, beyond what `#[conv2d]` unrolls.
+//! evaluation after about two million counted steps (loop iterations and calls). Per input set
+//! the check does about `3 * Geometry::macs()` multiply-adds in [`reference`](crate::reference)
+//! (whole zero rows of the padded / dilated arrays are skipped) besides the layer's own, plus a
+//! few steps per element for `refill` and the comparison; two sets cost twice that. The macro
+//! evaluates whole only layers of at most `MAX_WINDOW_MACS` multiply-adds (and fully unrolled
+//! ones, at most `MAX_UNROLLED_TERMS / 3` nonzero products), and two sets only up to half of
+//! `MAX_WINDOW_MACS`: below where the lint fires (one set of a 90x90 input with a 5x5 kernel,
+//! 184,900 multiply-adds, passes it). What the check adds to a build is measured in
+//! `BENCHMARKS.md` (compile budgets: the `expanded` form against `no-proof`).
 
 use crate::{Geometry, ShapeError};
 
@@ -418,6 +458,24 @@ macro_rules! proof {
                 let mut i = 0;
                 while i < s.len() {
                     s[i] = rng.nonzero(r) as T;
+                    i += 1;
+                }
+            }
+
+            /// Replaces each element of `s` by a pseudo-random nonzero integer in `[-R, R]`,
+            /// `R =` [`value_range(g)`](value_range), other than the element's current value
+            /// (when that is an integer in range), deterministic in `seed` and the current
+            /// values. On a zeroed `s` it writes exactly what [`fill`] writes. The macro's
+            /// check draws each input set with it from the one before, so no element of a
+            /// later set equals the earlier set's element at the same place.
+            pub const fn refill(g: &Geometry, s: &mut [T], seed: u64) {
+                let r = value_range(g);
+                let mut rng = crate::rng::SplitMix64::new(seed ^ 0x2545_F491_4F6C_DD1D);
+                let mut i = 0;
+                while i < s.len() {
+                    let current = s[i] as i64;
+                    let except = if current as T == s[i] { current } else { 0 };
+                    s[i] = rng.nonzero_except(r, except) as T;
                     i += 1;
                 }
             }

@@ -24,6 +24,14 @@ impl SplitMix64 {
     /// A nonzero integer in `[-r, r]`, each of the `2r` values about equally likely; `r` is
     /// taken as at least 1 and at most `i64::MAX`.
     pub const fn nonzero(&mut self, r: u64) -> i64 {
+        self.nonzero_except(r, 0)
+    }
+
+    /// A nonzero integer in `[-r, r]` other than `except`, each of the candidates about equally
+    /// likely; `r` is taken as at least 1 and at most `i64::MAX`. An `except` of 0 or outside
+    /// `[-r, r]` excludes nothing, and then the draw is exactly [`Self::nonzero`]'s. With `r = 1`
+    /// and `except = ±1` the one candidate left is `-except`.
+    pub const fn nonzero_except(&mut self, r: u64, except: i64) -> i64 {
         let r = if r == 0 {
             1
         } else if r > i64::MAX as u64 {
@@ -31,11 +39,24 @@ impl SplitMix64 {
         } else {
             r
         };
-        let v = self.next_u64() % (2 * r);
-        if v < r {
+        let skip = except != 0 && except.unsigned_abs() <= r;
+        let n = if skip { 2 * r - 1 } else { 2 * r };
+        let v = self.next_u64() % n;
+        // The v-th nonzero value of [-r, r] in increasing order...
+        let w = if v < r {
             v as i64 - r as i64
         } else {
             (v - r + 1) as i64
+        };
+        // ...or, when `except` is left out, the v-th of the others.
+        if skip && w >= except {
+            if w == -1 {
+                1
+            } else {
+                w + 1
+            }
+        } else {
+            w
         }
     }
 
@@ -53,6 +74,30 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonzero_except_leaves_out_exactly_the_exception() {
+        for r in 1..=4u64 {
+            let r_i = r as i64;
+            for except in -r_i - 1..=r_i + 1 {
+                let mut seen = std::collections::BTreeSet::new();
+                let mut rng = SplitMix64::new(r * 100 + except.unsigned_abs());
+                for _ in 0..400 {
+                    seen.insert(rng.nonzero_except(r, except));
+                }
+                let want: std::collections::BTreeSet<i64> =
+                    (-r_i..=r_i).filter(|&v| v != 0 && v != except).collect();
+                assert_eq!(seen, want, "r = {r}, except = {except}");
+            }
+        }
+        // Without an exception in range, the same draws as `nonzero`.
+        let (mut a, mut b) = (SplitMix64::new(5), SplitMix64::new(5));
+        for except in [0, 9, -9] {
+            for _ in 0..100 {
+                assert_eq!(a.nonzero(3), b.nonzero_except(3, except));
+            }
+        }
+    }
 
     #[test]
     fn deterministic_nonzero_and_in_range() {

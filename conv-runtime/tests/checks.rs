@@ -270,3 +270,65 @@ fn test_values_are_nonzero_integers_in_range_and_exact() {
     proof::f64::fill(&big, &mut again, 10);
     assert_ne!(s, again, "the seed matters");
 }
+
+#[test]
+fn refill_draws_a_second_set_unlike_the_first() {
+    let big = GeometrySpec::new([28, 28], [5, 5]).resolve().unwrap();
+    let r = proof::value_range(&big) as f64;
+    let mut first = [0.0f64; 4000];
+    proof::f64::fill(&big, &mut first, 9);
+    // On zeroed values, `refill` writes what `fill` writes.
+    let mut from_zero = [0.0f64; 4000];
+    proof::f64::refill(&big, &mut from_zero, 9);
+    assert_eq!(first, from_zero);
+    // Over the first set, every element changes, and stays a nonzero integer in range.
+    let mut second = first;
+    proof::f64::refill(&big, &mut second, 13);
+    for (i, (&a, &b)) in first.iter().zip(&second).enumerate() {
+        assert!(b != a, "element {i} kept its value {a}");
+        assert!(
+            b != 0.0 && b.fract() == 0.0 && b.abs() <= r,
+            "element {i}: {b}"
+        );
+    }
+    // With one value on each side (range 1), the only other value is the negation.
+    let wide = GeometrySpec::new([5000, 5000], [1, 1]).resolve().unwrap();
+    assert_eq!(proof::value_range(&wide), 1);
+    let mut ones = [1.0f32, -1.0, 1.0];
+    proof::f32::refill(&wide, &mut ones, 1);
+    assert_eq!(ones, [-1.0, 1.0, -1.0]);
+}
+
+/// The reason for a second input set: a wrong term whose value equals the right one's on the
+/// first set (here `dL/dk[0][0]` reading `x[q]` instead of `x[0][0]`, where the first set has
+/// the same value in both) passes the first set and fails the second.
+#[test]
+fn the_second_input_set_catches_a_term_the_first_one_misses() {
+    const NX: usize = 28 * 28;
+    let big = GeometrySpec::new([28, 28], [5, 5]).resolve().unwrap();
+    let (mut x, mut k, mut b, mut delta) = (vec![0.0; NX], vec![0.0; 25], [0.0], vec![0.0; 576]);
+    let draw = |x: &mut [f64], k: &mut [f64], b: &mut [f64], delta: &mut [f64], set: u64| {
+        proof::f64::refill(&big, x, 4 * set + 1);
+        proof::f64::refill(&big, k, 4 * set + 2);
+        proof::f64::refill(&big, b, 4 * set + 3);
+        proof::f64::refill(&big, delta, 4 * set + 4);
+    };
+    draw(&mut x, &mut k, &mut b, &mut delta, 0);
+    let q = (1..NX)
+        .find(|&q| x[q] == x[0])
+        .expect("784 values in a range of a few hundred repeat");
+    let check = |x: &[f64], k: &[f64], b: &[f64], delta: &[f64]| {
+        let u = conv_runtime::reference::forward_vec(&big, x, k, b).unwrap();
+        let mut g = conv_runtime::reference::backward_vec(&big, x, k, delta).unwrap();
+        // The wrong term: delta[0][0] * x[q] in place of delta[0][0] * x[0][0].
+        g.dk[0] += delta[0] * (x[q] - x[0]);
+        proof::f64::check::<NX, 25, 1, 576>(&big, x, k, b, &u, delta, &g.dx, &g.dk, &g.db)
+    };
+    assert_eq!(check(&x, &k, &b, &delta), Ok(()), "the first set misses it");
+    draw(&mut x, &mut k, &mut b, &mut delta, 1);
+    assert_eq!(
+        check(&x, &k, &b, &delta),
+        Err(Mismatch::new(Part::Dk, 0)),
+        "the second set catches it"
+    );
+}

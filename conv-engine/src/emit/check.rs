@@ -1,12 +1,32 @@
-//! The compile-time proof: a `const _: () = ...` item that evaluates the emitted `const fn`s on
+//! The compile-time check: a `const _: () = ...` item that evaluates the emitted `const fn`s on
 //! pseudo-random integer-valued inputs and compares them exactly with the padded/rotated
 //! formulation in `conv_runtime::proof` (integer values make every sum exact in `f32` and `f64`,
 //! so the check does not depend on summation order). A wrong term fails the build.
+//!
+//! This is a test on chosen inputs, not a proof: a wrong term whose value happens to equal the
+//! right one's on those inputs passes. So the check runs on two input sets where the budget
+//! allows ([`input_sets`]): the first drawn with seeds 1-4 (`x`, `k`, `b`, `delta`), the second
+//! with seeds 5-8 from the first (`conv_runtime::proof::f32::refill`), so that no element of the
+//! second set equals the first set's at the same place.
+//!
+//! The check's cost is constant-evaluation time, about proportional to the layer's
+//! multiply-adds times the number of input sets. [`crate::MAX_WINDOW_MACS`] bounds the layers
+//! evaluated whole; the rule keeps two sets within the cost of one set at that bound.
 
 use super::shape::Shapes;
-use crate::Spec;
+use crate::{Geometry, Spec};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
+
+/// How many input sets the check evaluates the layer on: two when the layer has at most
+/// [`crate::MAX_WINDOW_MACS`]` / 2` multiply-adds, else one.
+pub(crate) const fn input_sets(g: &Geometry) -> u64 {
+    if g.macs() <= crate::MAX_WINDOW_MACS / 2 {
+        2
+    } else {
+        1
+    }
+}
 
 pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let module = &s.scalar;
@@ -17,10 +37,11 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
         s.b.zeroed(&zero),
         s.u.zeroed(&zero),
     );
-    let fill = |op: &super::shape::Operand, place: TokenStream, seed: u64| {
+    // Set `n` (from 0) uses seeds `4n + 1` (x) to `4n + 4` (delta).
+    let fill = |op: &super::shape::Operand, place: TokenStream, offset: u64| {
         let view = op.flat(&place, true);
-        let seed = proc_macro2::Literal::u64_unsuffixed(seed);
-        quote!(::conv_runtime::proof::#module::fill(&#name::GEOMETRY, #view, #seed);)
+        let offset = proc_macro2::Literal::u64_unsuffixed(offset);
+        quote!(::conv_runtime::proof::#module::refill(&#name::GEOMETRY, #view, 4 * set + #offset);)
     };
     let (fx, fk, fb, fd) = (
         fill(&s.x, quote!(x), 1),
@@ -47,6 +68,7 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let g = spec.geometry;
     let sizes =
         [g.input_len(), g.kernel_len(), g.bias_len(), g.output_len()].map(super::shape::lit);
+    let sets = proc_macro2::Literal::u64_unsuffixed(input_sets(&g));
     quote! {
         #[doc(hidden)]
         const _: () = {
@@ -54,10 +76,14 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
             let mut k = #k0;
             let mut b = #b0;
             let mut delta = #d0;
-            #fx #fk #fb #fd
-            let u = #name::forward(&x, &k, #b_arg);
-            let g = #name::backward(&x, &k, &delta);
-            ::conv_runtime::proof::#module::assert_layer::<#(#sizes),*>(&#name::GEOMETRY, #(#args),*);
+            let mut set: u64 = 0;
+            while set < #sets {
+                #fx #fk #fb #fd
+                let u = #name::forward(&x, &k, #b_arg);
+                let g = #name::backward(&x, &k, &delta);
+                ::conv_runtime::proof::#module::assert_layer::<#(#sizes),*>(&#name::GEOMETRY, #(#args),*);
+                set += 1;
+            }
         };
     }
 }
