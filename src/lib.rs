@@ -1,2 +1,5 @@
-//! Integration tests, examples and benchmarks of the conv2d workspace live in this package's
-//! `tests/`, `examples/` and `benches/`; the library itself is empty.
+//! The test and benchmark suite of the conv2d workspace: integration tests in `tests/`,
+//! criterion benchmarks in `benches/`, and two tools in `examples/` (`expand`, the code the macro
+//! emits; `bench_report`, which writes `BENCHMARKS.md`). The README's examples live in the
+//! `conv-examples` package, so that running them does not build this package's dev-dependencies.
+//! The library itself is empty.
