@@ -291,3 +291,24 @@ fn help_mentions_every_option() {
     }
     assert!(help.contains("Examples:") && help.contains("conv-derivation/1"));
 }
+
+#[test]
+fn standalone_latex_is_a_complete_document_around_the_body() {
+    let body = format(TEXTBOOK, "latex");
+    let document = stdout(&strs(&with(
+        TEXTBOOK,
+        &["--format", "latex", "--standalone"],
+    )));
+    assert!(document.starts_with("\\documentclass{article}\n\\usepackage{amsmath}\n"));
+    assert!(document.ends_with("\\end{document}\n"));
+    assert!(document.contains(&body));
+    assert!(document.is_ascii() && body.is_ascii());
+    let stderr = failure(&strs(&with(
+        TEXTBOOK,
+        &["--format", "text", "--standalone"],
+    )));
+    assert_eq!(
+        stderr,
+        "error: `--standalone` applies to `--format latex` only\n"
+    );
+}
