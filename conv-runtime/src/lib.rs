@@ -1,4 +1,7 @@
-//! Convolution layers derived, proven and fully unrolled at compile time.
+//! Convolution layers derived, checked and emitted at compile time: `#[conv2d(...)]` on a unit
+//! struct gives it `const fn` `forward` and `backward` over fixed-size arrays, derived
+//! symbolically and compared term by term with the padded/rotated formulation during expansion,
+//! then checked at compile time against [`mod@reference`].
 //!
 //! ```
 //! use conv_runtime::conv2d;
@@ -15,56 +18,27 @@
 //! let delta = [[1.0f32; 3]; 3];
 //! let g = Textbook::backward(&x, &k, &delta);
 //! assert_eq!(g.db, 9.0);            // dL/db = Σ delta
-//! assert_eq!(g.dk, [[9.0; 3]; 3]);  // dL/dk[a][b] = Σ delta[i][j] * x[i+a][j+b]
-//! assert_eq!(g.dx[0][0], 0.5);      // dL/dx[0][0] = delta[0][0] * k[0][0]
 //! assert_eq!(g.dx[2][2], 4.5);      // nine windows read x[2][2]
 //! ```
 //!
-//! # The attribute
+//! The attribute's full syntax, with every key's values and defaults:
 //!
-//! `#[conv2d(key = value, ...)]` on a unit struct (`pub struct Name;`, any visibility and
-//! attributes, no generics):
+//! ```text
+//! #[conv2d(input = HxW, kernel = KHxKW,
+//!          stride = S | (SH, SW), dilation = D | (DH, DW),
+//!          padding = valid | same | (top, bottom, left, right),
+//!          in_channels = C_in, out_channels = C_out,
+//!          scalar = f32 | f64, unroll = auto | full | window | rows)]
+//! ```
 //!
-//! | key | values | default |
-//! |---|---|---|
-//! | `input` | `HxW` (`28x28`) or `(H, W)` | required |
-//! | `kernel` | `KHxKW` or `(KH, KW)` | required |
-//! | `stride` | `S` or `(SH, SW)` | `1` |
-//! | `dilation` | `D` or `(DH, DW)` | `1` |
-//! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
-//! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
-//! | `scalar` | `f32` or `f64` | `f32` |
-//! | `unroll` | `full` (one expression per output element; on AVX-512 targets `backward` computes `dL/dx` and `dL/dk` in separate functions, the same expressions; their terms after the first are fused into the running sum where [`mul_add::FUSED`]), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates; `backward` of layers up to [`MAX_WINDOW_MACS`] multiply-adds written over the whole layer's rows or, for short rows and many output channels, over its positions with output channels innermost), or `auto` (per function: `forward` `full` up to [`AUTO_FULL_TERMS`] products, `backward` up to [`AUTO_FULL_BACKWARD_TERMS`], else `rows`; on targets with AVX2, `forward` of such small unpadded layers with at least [`AUTO_WINDOW_CHANNELS`] output channels, and of unpadded `rows` layers with fewer and at most [`MAX_WINDOW_MACS`] multiply-adds, is `window`, the same products in the same order) | `auto` |
-//!
-//! The layer is the cross-correlation of TensorFlow's `conv2d`:
-//! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
-//! with reads of the padding being zeros.
-//!
-//! # What the struct gets
-//!
-//! - `Name::forward(x: &[[T; W]; H], k: &[[T; KW]; KH], b: T) -> [[T; OW]; OH]` and
-//!   `Name::backward(x, k, delta: &[[T; OW]; OH]) -> Gradients<[[T; W]; H], [[T; KW]; KH], T>`:
-//!   `pub const fn`, fully unrolled, one expression per output element holding only its nonzero
-//!   products. With channels: `x: &[[[T; W]; H]; C_in]`, `k: &[[[[T; KW]; KH]; C_in]; C_out]`,
-//!   `b: &[T; C_out]`, `u: [[[T; OW]; OH]; C_out]`.
-//! - `Name::GEOMETRY` and an implementation of [`Conv2d`], including
-//!   [`Conv2d::derivation`] (tables and equations as Markdown, LaTeX or text).
-//! - Rustdoc on the struct showing the derivation.
-//! - Two proofs. During expansion the engine derives the gradients by the chain rule and
-//!   compares them term by term with the padded/rotated formulation; a mismatch is a compile
-//!   error. Then a `const` item evaluates the emitted `const fn`s on integer-valued inputs and
-//!   compares them exactly with [`mod@reference`] (see [`proof`]); a wrong term fails the build.
-//!
-//! Bad attributes are spanned compile errors (the struct is still emitted). `unroll = full`
-//! beyond [`MAX_UNROLLED_TERMS`] products, window layers beyond [`MAX_WINDOW_MACS`]
-//! multiply-adds, rows layers whose one output row needs more than [`MAX_WINDOW_MACS`]
-//! (the compile-time proof's budget), and any layer beyond [`MAX_DERIVED_MACS`] multiply-adds
-//! (the symbolic derivation's) are rejected with the count.
+//! The attribute's page, [`conv2d`](macro@conv2d), explains each key, the code forms `unroll`
+//! chooses among (and what `auto` picks), what the struct gets and the errors.
 //!
 //! # What this crate holds
 //!
-//! - [`conv2d`], the attribute (re-exported from `conv-derive`), and the [`Conv2d`] trait every
-//!   generated layer implements, with [`Gradients`], [`Scalar`] and [`Tensor`].
+//! - [`conv2d`](macro@conv2d), the attribute (re-exported from `conv-derive`), and the
+//!   [`Conv2d`] trait every generated layer implements, with [`Gradients`], [`Scalar`] and
+//!   [`Tensor`].
 //! - [`mod@reference`]: the layer's generic formulation at run-time sizes, written once as
 //!   `const fn` for `f32` and `f64`: the definition for `u`, the classic padded / rotated
 //!   formulation for `dL/dx`, `dL/dk`, `dL/db`. Wrong slice lengths are a [`ShapeError`], never
@@ -81,6 +55,8 @@
 //!   [`Conv2d::derivation`] and its renderers.
 //! - [`mul_add`]: `a * b + c`, fused where the target has FMA (and `std` is on), as the `backward`
 //!   of `unroll = full` layers sums `dL/dx` and `dL/dk`.
+//! - The limits the attribute enforces: [`MAX_DERIVED_MACS`] multiply-adds per forward pass for
+//!   any layer, [`MAX_UNROLLED_TERMS`] products for `unroll = full`.
 //! - [`rng`]: the small deterministic generator (splitmix64, usable in `const fn`) behind the
 //!   proof's test values, the checks' inputs and [`train::Layer::init`].
 //!
@@ -115,9 +91,13 @@ pub use layer::Conv2d;
 pub use scalar::{Scalar, Tensor};
 
 #[cfg(feature = "derivation")]
+pub use conv_engine::{MAX_DERIVED_MACS, MAX_UNROLLED_TERMS};
+// Tuning thresholds of `unroll = auto`, documented in `conv_engine` (not inlined here: their
+// docs link to items of that crate).
+#[cfg(feature = "derivation")]
+#[doc(no_inline)]
 pub use conv_engine::{
-    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, AUTO_WINDOW_CHANNELS, MAX_DERIVED_MACS,
-    MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+    AUTO_FULL_BACKWARD_TERMS, AUTO_FULL_TERMS, AUTO_WINDOW_CHANNELS, MAX_WINDOW_MACS,
 };
 
 /// The symbolic derivation of a layer (see [`Conv2d::derivation`]): forward terms, Jacobian
