@@ -139,9 +139,10 @@ fn large_svg_is_downscaled_and_says_so() {
     assert!(svg.contains("Downscaled: 784 × 576 cells"));
 }
 
-/// The `error: ...` lines of a trybuild `.stderr` file of the attribute's UI tests.
+/// The `error: ...` lines of a trybuild `.stderr` file of the attribute's UI tests (copied
+/// into `tests/attribute/`, see the README there).
 fn attribute_errors(name: &str) -> Vec<String> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "tests", "ui", "attribute"]
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "attribute"]
         .iter()
         .collect::<PathBuf>()
         .join(format!("{name}.stderr"));

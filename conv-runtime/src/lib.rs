@@ -84,6 +84,9 @@ pub mod rng;
 mod scalar;
 pub mod train;
 
+// The attribute's documentation lives here, where its examples can use this crate as users do
+// (rustdoc shows it above conv-derive's own line, and runs its examples as this crate's tests).
+#[doc = include_str!("conv2d.md")]
 pub use conv_derive::conv2d;
 pub use conv_engine::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 pub use error::{Operand, ShapeError};
