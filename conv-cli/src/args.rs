@@ -9,6 +9,7 @@ const AFTER_LONG_HELP: &str = concat!(
     "  conv-derivation --input 5x5 --kernel 3x3\n",
     "  conv-derivation --input 5x5 --kernel 3x3 --format markdown --output textbook.md\n",
     "  conv-derivation --input 6x5 --kernel 3x3 --stride 2 --padding same --format latex\n",
+    "  conv-derivation --input 5x5 --kernel 3x3 --format latex --standalone --output textbook.tex\n",
     "  conv-derivation --input 28x28 --kernel 5x5 --format svg --output jacobian.svg\n",
     "  conv-derivation --input \"(8, 6)\" --kernel 3x3 --in-channels 2 --out-channels 3 --format json\n",
     "  conv-derivation --input 5x5 --kernel 3x3 --padding \"(1, 0, 2, 1)\" --format rust\n",
@@ -85,6 +86,11 @@ pub struct Cli {
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 
+    /// With `--format latex`: a complete document (`article`, `amsmath`) that pdflatex
+    /// compiles as it is, instead of the body to include in one.
+    #[arg(long)]
+    pub standalone: bool,
+
     /// Write every table, equation and sum even for large layers (see "Detail" below).
     #[arg(long, conflicts_with = "summary")]
     pub full: bool,
@@ -112,7 +118,8 @@ pub struct Cli {
 pub enum OutputFormat {
     /// Markdown with `<sub>` subscripts and pipe tables (1-based indices, as in the textbook).
     Markdown,
-    /// LaTeX (amsmath): `array` tables and `align*` equations (1-based indices).
+    /// LaTeX (amsmath): `array` tables and `align*` equations (1-based indices, pure ASCII);
+    /// with `--standalone` a complete document.
     Latex,
     /// Plain text for terminals (1-based indices).
     Text,

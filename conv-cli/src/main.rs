@@ -5,6 +5,7 @@
 //! cargo run --release -p conv-cli -- --input 5x5 --kernel 3x3                 # text
 //! cargo run --release -p conv-cli -- --input 5x5 --kernel 3x3 --format markdown
 //! cargo run --release -p conv-cli -- --input 6x5 --kernel 3x3 --stride 2 --padding same --format json
+//! cargo run --release -p conv-cli -- --input 5x5 --kernel 3x3 --format latex --standalone -o textbook.tex
 //! cargo run --release -p conv-cli -- --input 28x28 --kernel 5x5 --format svg -o jacobian.svg
 //! cargo run --release -p conv-cli -- --input 5x5 --kernel 3x3 --format rust    # what the macro emits
 //! ```
@@ -97,8 +98,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let detail = output::detail(cli.full, cli.summary);
-    let text = match output::render(&layer, cli.format, detail, !cli.no_doc_images) {
+    let choices = output::Choices {
+        detail: output::detail(cli.full, cli.summary),
+        doc_images: !cli.no_doc_images,
+        standalone: cli.standalone,
+    };
+    let text = match output::render(&layer, cli.format, &choices) {
         Ok(text) => text,
         Err(messages) => {
             report(&messages);

@@ -21,18 +21,38 @@ pub fn detail(full: bool, summary: bool) -> Detail {
     }
 }
 
-/// The document for `layer` in `format`, or the reason it is not written. `doc_images`: whether
-/// `rust` output keeps the picture inlined in the struct docs.
+/// What to write besides the layer and the format.
+pub struct Choices {
+    pub detail: Detail,
+    /// Whether `rust` output keeps the picture inlined in the struct docs.
+    pub doc_images: bool,
+    /// Whether `latex` output is a complete document.
+    pub standalone: bool,
+}
+
+/// The document for `layer` in `format`, or the reason it is not written.
 pub fn render(
     layer: &Layer,
     format: OutputFormat,
-    detail: Detail,
-    doc_images: bool,
+    choices: &Choices,
 ) -> Result<String, Vec<String>> {
+    let Choices {
+        detail,
+        doc_images,
+        standalone,
+    } = *choices;
+    if standalone && format != OutputFormat::Latex {
+        return Err(vec![
+            "`--standalone` applies to `--format latex` only".to_string()
+        ]);
+    }
     let document = |format| {
         let d = Derivation::new(&layer.spec.geometry);
         check_full(&d, detail).map_err(|e| vec![e])?;
-        Ok(explain::render(&d, format, detail))
+        Ok(match format {
+            Format::Latex if standalone => explain::latex_document(&d, detail),
+            format => explain::render(&d, format, detail),
+        })
     };
     match format {
         OutputFormat::Markdown => document(Format::Markdown),

@@ -139,9 +139,10 @@ fn large_svg_is_downscaled_and_says_so() {
     assert!(svg.contains("Downscaled: 784 × 576 cells"));
 }
 
-/// The `error: ...` lines of a trybuild `.stderr` file of the attribute's UI tests.
+/// The `error: ...` lines of a trybuild `.stderr` file of the attribute's UI tests (copied
+/// into `tests/attribute/`, see the README there).
 fn attribute_errors(name: &str) -> Vec<String> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "tests", "ui", "attribute"]
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "attribute"]
         .iter()
         .collect::<PathBuf>()
         .join(format!("{name}.stderr"));
@@ -290,4 +291,25 @@ fn help_mentions_every_option() {
         assert!(help.contains(format), "--help does not mention {format}");
     }
     assert!(help.contains("Examples:") && help.contains("conv-derivation/1"));
+}
+
+#[test]
+fn standalone_latex_is_a_complete_document_around_the_body() {
+    let body = format(TEXTBOOK, "latex");
+    let document = stdout(&strs(&with(
+        TEXTBOOK,
+        &["--format", "latex", "--standalone"],
+    )));
+    assert!(document.starts_with("\\documentclass{article}\n\\usepackage{amsmath}\n"));
+    assert!(document.ends_with("\\end{document}\n"));
+    assert!(document.contains(&body));
+    assert!(document.is_ascii() && body.is_ascii());
+    let stderr = failure(&strs(&with(
+        TEXTBOOK,
+        &["--format", "text", "--standalone"],
+    )));
+    assert_eq!(
+        stderr,
+        "error: `--standalone` applies to `--format latex` only\n"
+    );
 }

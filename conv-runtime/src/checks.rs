@@ -273,6 +273,15 @@ fn nudged<S: Scalar, T: Tensor<S>>(t: &T, i: usize, h: f64) -> T {
 /// `#[conv2d]` accepts, and the `f64` loss sums and the division by `2h = 1` are exact too.
 /// Any difference is therefore a wrong gradient, and the comparison is `==`.
 ///
+/// # Cost
+/// Two calls of `L::forward` per element of `x`, `k` and `b`, that is
+/// `2 * (x elements + k elements + b elements)` forward passes (fewer when it stops at a wrong
+/// gradient), plus one `forward` and one `backward`: the work grows as the number of elements
+/// times the layer's multiply-adds. LeNet's first layer (28x28 input, 5x5 kernel, 1 -> 6
+/// channels: 784 + 150 + 6 elements) takes 1,880 forward passes. A debug build runs them as
+/// unoptimised code, far slower than a release build; for large layers run the check with
+/// `--release`.
+///
 /// # Errors
 /// The first element whose derivative differs (in the order `dL/dx`, `dL/dk`, `dL/db`), or a
 /// shape error when `L`'s array types do not match `L::GEOMETRY`.

@@ -1,5 +1,8 @@
-//! Convolution layers whose gradients are derived and proven at compile time, and whose generated
-//! code is checked there, with a variant for each CPU tier.
+//! Convolution layers derived, checked and emitted at compile time: `#[conv2d(...)]` on a unit
+//! struct gives it `forward` and `backward` over fixed-size arrays (a variant for each CPU tier,
+//! chosen at run time, and the portable `const fn`s `forward_const` and `backward_const`),
+//! derived symbolically and compared term by term with the padded/rotated formulation during
+//! expansion, then checked at compile time against [`mod@reference`].
 //!
 //! ```
 //! use conv_runtime::conv2d;
@@ -16,59 +19,27 @@
 //! let delta = [[1.0f32; 3]; 3];
 //! let g = Textbook::backward(&x, &k, &delta);
 //! assert_eq!(g.db, 9.0);            // dL/db = Σ delta
-//! assert_eq!(g.dk, [[9.0; 3]; 3]);  // dL/dk[a][b] = Σ delta[i][j] * x[i+a][j+b]
-//! assert_eq!(g.dx[0][0], 0.5);      // dL/dx[0][0] = delta[0][0] * k[0][0]
 //! assert_eq!(g.dx[2][2], 4.5);      // nine windows read x[2][2]
 //! ```
 //!
-//! # The attribute
+//! The attribute's full syntax, with every key's values and defaults:
 //!
-//! `#[conv2d(key = value, ...)]` on a unit struct (`pub struct Name;`, any visibility and
-//! attributes, no generics):
+//! ```text
+//! #[conv2d(input = HxW, kernel = KHxKW,
+//!          stride = S | (SH, SW), dilation = D | (DH, DW),
+//!          padding = valid | same | (top, bottom, left, right),
+//!          in_channels = C_in, out_channels = C_out,
+//!          scalar = f32 | f64, unroll = auto | full | window | rows)]
+//! ```
 //!
-//! | key | values | default |
-//! |---|---|---|
-//! | `input` | `HxW` (`28x28`) or `(H, W)` | required |
-//! | `kernel` | `KHxKW` or `(KH, KW)` | required |
-//! | `stride` | `S` or `(SH, SW)` | `1` |
-//! | `dilation` | `D` or `(DH, DW)` | `1` |
-//! | `padding` | `valid`, `same` (TensorFlow's rule), or `(top, bottom, left, right)` | `valid` |
-//! | `in_channels`, `out_channels` | positive integers; either one switches to channel-first arrays | `1` |
-//! | `scalar` | `f32` or `f64` | `f32` |
-//! | `unroll` | `full` (one expression per output element), `window` (loops over output positions, the kernel window written out), `rows` (a loop over output rows around a one-row layer whose kernel window is written out as row updates), or `auto` (per function and CPU tier, the form that suits the layer: small layers unrolled, larger ones rows, windows on AVX2/AVX-512 where they are faster; the rules are in `conv_engine::plan`, and each generated function's docs name the form of every tier) | `auto` |
-//!
-//! The layer is the cross-correlation of TensorFlow's `conv2d`:
-//! `u[o][i][j] = b[o] + Σ_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`,
-//! with reads of the padding being zeros.
-//!
-//! # What the struct gets
-//!
-//! - `Name::forward(x: &[[T; W]; H], k: &[[T; KW]; KH], b: &T) -> [[T; OW]; OH]` and
-//!   `Name::backward(x, k, delta: &[[T; OW]; OH]) -> Gradients<[[T; W]; H], [[T; KW]; KH], T>`,
-//!   which run the variant for the CPU they run on ([`cpu::tier`]: AVX2 or AVX-512 code
-//!   without `RUSTFLAGS`), and `Name::forward_const` and `Name::backward_const`, the portable
-//!   variants as `const fn`. With channels: `x: &[[[T; W]; H]; C_in]`, `k: &[[[[T; KW]; KH]; C_in]; C_out]`,
-//!   `b: &[T; C_out]`, `u: [[[T; OW]; OH]; C_out]`.
-//! - `Name::GEOMETRY` and an implementation of [`Conv2d`], including
-//!   [`Conv2d::derivation`] (tables and equations as Markdown, LaTeX or text).
-//! - Rustdoc on the struct showing the derivation.
-//! - A proof and a check. During expansion the engine derives the gradients by the chain rule
-//!   and proves them equal, term by term, to the padded/rotated formulation; a mismatch is a
-//!   compile error. Then a `const` item checks the emitted `const fn`s at compile time on
-//!   integer inputs (two input sets for layers of at most `MAX_WINDOW_MACS / 2` multiply-adds,
-//!   else one), comparing them exactly with [`mod@reference`] (see [`proof`]); a wrong term
-//!   fails the build unless it matches the right one on every input set.
-//!
-//! Bad attributes are spanned compile errors (the struct is still emitted). `unroll = full`
-//! beyond [`MAX_UNROLLED_TERMS`] products, window layers beyond [`MAX_WINDOW_MACS`]
-//! multiply-adds, rows layers whose one output row needs more than [`MAX_WINDOW_MACS`]
-//! (the compile-time proof's budget), and any layer beyond [`MAX_DERIVED_MACS`] multiply-adds
-//! (the symbolic derivation's) are rejected with the count.
+//! The attribute's page, [`conv2d`](macro@conv2d), explains each key, the code forms `unroll`
+//! chooses among (and what `auto` picks), what the struct gets and the errors.
 //!
 //! # What this crate holds
 //!
-//! - [`conv2d`], the attribute (re-exported from `conv-derive`), and the [`Conv2d`] trait every
-//!   generated layer implements, with [`Gradients`], [`Scalar`] and [`Tensor`].
+//! - [`conv2d`](macro@conv2d), the attribute (re-exported from `conv-derive`), and the
+//!   [`Conv2d`] trait every generated layer implements, with [`Gradients`], [`Scalar`] and
+//!   [`Tensor`].
 //! - [`mod@reference`]: the layer's generic formulation at run-time sizes, written once as
 //!   `const fn` for `f32` and `f64`: the definition for `u`, the classic padded / rotated
 //!   formulation for `dL/dx`, `dL/dk`, `dL/db`. Wrong slice lengths are a [`ShapeError`], never
@@ -85,6 +56,8 @@
 //!   [`Conv2d::derivation`] and its renderers.
 //! - [`mul_add`]: `a * b + c`, fused where the target has FMA (and `std` is on), as the `backward`
 //!   of `unroll = full` layers sums `dL/dx` and `dL/dk`.
+//! - The limits the attribute enforces: [`MAX_DERIVED_MACS`] multiply-adds per forward pass for
+//!   any layer, [`MAX_UNROLLED_TERMS`] products for `unroll = full`.
 //! - [`rng`]: the small deterministic generator (splitmix64, usable in `const fn`) behind the
 //!   proof's test values, the checks' inputs and [`train::Layer::init`].
 //!
@@ -113,6 +86,9 @@ pub mod rng;
 mod scalar;
 pub mod train;
 
+// The attribute's documentation lives here, where its examples can use this crate as users do
+// (rustdoc shows it above conv-derive's own line, and runs its examples as this crate's tests).
+#[doc = include_str!("conv2d.md")]
 pub use conv_derive::conv2d;
 pub use conv_engine::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 pub use error::{Operand, ShapeError};

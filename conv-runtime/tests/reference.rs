@@ -87,11 +87,11 @@ fn run_case<S: Scalar>(c: &Value) {
     assert_eq!(db, flat(&c["db"]), "{name}: db");
 }
 
-/// Every case of the workspace's copy of the golden data (`tests/golden/integer`, see its
-/// README for provenance), batches included.
+/// Every case of the golden data (`tests/golden/integer` of this package, copies of the
+/// workspace's; see `tests/golden/README.md` for provenance), batches included.
 #[test]
 fn every_golden_case_of_the_workspace_exactly() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/integer");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/integer");
     let mut cases = 0;
     for entry in std::fs::read_dir(&dir).expect("golden directory") {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();

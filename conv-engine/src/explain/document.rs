@@ -79,7 +79,7 @@ impl<'a, S: Style> Document<'a, S> {
             .chain(products[..shown].iter().map(f))
             .collect();
         if shown < products.len() {
-            terms.push(format!("… ({} products)", products.len()));
+            terms.push(self.s.elided(products.len()));
         }
         if terms.is_empty() {
             "0".to_string()
@@ -224,13 +224,17 @@ impl<'a, S: Style> Document<'a, S> {
 
     fn jacobian_summary(&self) -> String {
         let g = self.d.geometry();
+        let m = |formula: &str| self.s.math(formula);
         format!(
-            "The Jacobian ∂u/∂x is {} x {} with {} nonzero entries: ∂u[o,i,j]/∂x[c,p,q] = k[o,c,a,b] \
-             where p = i·SH + a·DH - top and q = j·SW + b·DW - left, else 0. ∂u/∂k holds the same \
-             x entries; ∂u[o,i,j]/∂b[o] = 1. (Tables omitted at this size.)",
+            "The Jacobian ∂u/∂x is {} x {} with {} nonzero entries: {} where {} and {}, else 0. \
+             ∂u/∂k holds the same x entries; {}. (Tables omitted at this size.)",
             g.output_len(),
             g.input_len(),
             g.nonzero_terms(),
+            m("∂u[o,i,j]/∂x[c,p,q] = k[o,c,a,b]"),
+            m("p = i·SH + a·DH - top"),
+            m("q = j·SW + b·DW - left"),
+            m("∂u[o,i,j]/∂b[o] = 1"),
         )
     }
 
@@ -266,13 +270,17 @@ impl<'a, S: Style> Document<'a, S> {
         let [oh, ow] = g.output();
         let rows = (oh - 1) * sh + 1 + 2 * (eh - 1);
         let cols = (ow - 1) * sw + 1 + 2 * (ew - 1);
+        let dx = self.s.math(&format!(
+            "∂L/∂x = crop(pad(dilate(δ, stride ({sh}, {sw})), ({eh}-1, {ew}-1)) ⋆ rot180(dilate(k, ({dh}, {dw}))))"
+        ));
+        let dk = self.s.math("∂L/∂k = pad(x) ⋆ dilate(δ)");
+        let db = self.s.math("∂L/∂b = Σ δ");
         let mut out = self.s.paragraph(&format!(
-            "∂L/∂x = crop(pad(dilate(δ, stride ({sh}, {sw})), ({eh}-1, {ew}-1)) ⋆ rot180(dilate(k, ({dh}, {dw})))): \
-             δ with stride-1 zeros between its entries, padded with {} rows and {} columns of zeros on each \
-             side ({rows}x{cols}), correlated with the dilated kernel rotated 180 degrees ({eh}x{ew}), \
-             summed over output channels; the result covers the padded input and is cropped by {top} rows \
-             and {left} columns to x. ∂L/∂k = pad(x) ⋆ dilate(δ): taps {dh}, {dw} apart. ∂L/∂b = Σ δ per \
-             output channel.",
+            "{dx}: δ with stride-1 zeros between its entries, padded with {} rows and {} columns of \
+             zeros on each side ({rows}x{cols}), correlated with the dilated kernel rotated 180 \
+             degrees ({eh}x{ew}), summed over output channels; the result covers the padded input \
+             and is cropped by {top} rows and {left} columns to x. {dk}: taps {dh}, {dw} apart. \
+             {db} per output channel.",
             eh - 1,
             ew - 1,
         ));

@@ -53,7 +53,8 @@ impl Detail {
 pub enum Format {
     /// Markdown with `<sub>` subscripts and pipe tables.
     Markdown,
-    /// LaTeX (amsmath): `array` tables and `align*` equations.
+    /// LaTeX (amsmath): `array` tables and `align*` equations, every symbol a LaTeX command
+    /// (pure ASCII); [`latex_document`] wraps it in a complete document.
     Latex,
     /// Plain text for terminals.
     Text,
@@ -77,6 +78,17 @@ pub fn markdown(d: &Derivation, detail: Detail) -> String {
 /// [`render`] as LaTeX.
 pub fn latex(d: &Derivation, detail: Detail) -> String {
     render(d, Format::Latex, detail)
+}
+
+/// [`render`] as LaTeX, wrapped in a complete document (`article` class, `amsmath`) that
+/// pdflatex compiles as it is; the title is the layer's [`attribute`].
+pub fn latex_document(d: &Derivation, detail: Detail) -> String {
+    let title = attribute(d).replace('_', "\\_");
+    format!(
+        "\\documentclass{{article}}\n\\usepackage{{amsmath}}\n\\begin{{document}}\n\n\
+         \\section*{{Convolution layer: {title}}}\n\n{}\\end{{document}}\n",
+        latex(d, detail)
+    )
 }
 
 /// [`render`] as plain text.
@@ -146,9 +158,14 @@ impl Derivation {
     pub fn to_markdown(&self) -> String {
         markdown(self, Detail::Auto)
     }
-    /// The derivation as LaTeX ([`Detail::Auto`]).
+    /// The derivation as LaTeX ([`Detail::Auto`]): sections, `array` tables and `align*`
+    /// equations (they need `amsmath`) to include in a document, pure ASCII.
     pub fn to_latex(&self) -> String {
         latex(self, Detail::Auto)
+    }
+    /// [`Self::to_latex`] as a complete document that pdflatex compiles as it is.
+    pub fn to_latex_document(&self) -> String {
+        latex_document(self, Detail::Auto)
     }
     /// The derivation as plain text ([`Detail::Auto`]).
     pub fn to_text(&self) -> String {

@@ -28,6 +28,10 @@ pub(crate) trait Style {
     fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String;
     /// One equation per line: `lhs = rhs`.
     fn equations(&self, eqs: &[(String, String)]) -> String;
+    /// What stands for the `count` products a summary leaves out of a sum.
+    fn elided(&self, count: usize) -> String {
+        format!("… ({count} products)")
+    }
 }
 
 fn joined(idx: &[usize]) -> String {
@@ -82,8 +86,67 @@ impl Style for Markdown {
     }
 }
 
-/// LaTeX (amsmath): `array` tables and `align*` equations.
+/// LaTeX (amsmath): `array` tables and `align*` equations. The document's symbols are written
+/// as LaTeX commands (`\partial`, `\delta`, `\sum`, `\star`, `\operatorname{rot180}`, ...), so
+/// the output is pure ASCII, as pdflatex needs.
 pub(crate) struct Latex;
+
+/// The document's symbols in math mode, as LaTeX commands.
+const MATH_SYMBOLS: [(&str, &str); 8] = [
+    ("∂", "\\partial "),
+    ("δ", "\\delta "),
+    ("Σ", "\\sum "),
+    ("⋆", "\\star "),
+    ("·", "\\cdot "),
+    ("×", "\\times "),
+    ("…", "\\dots "),
+    ("->", "\\to "),
+];
+
+/// Names of operations in the matrix form, set upright in math mode.
+const OPERATORS: [&str; 4] = ["crop", "pad", "dilate", "rot180"];
+
+/// `m` (math-mode text from the document) with every symbol a LaTeX command and every operation
+/// name upright.
+fn latex_math(m: &str) -> String {
+    let mut out = m.to_string();
+    for (symbol, command) in MATH_SYMBOLS {
+        out = out.replace(symbol, command);
+    }
+    for op in OPERATORS {
+        out = out.replace(&format!("{op}("), &format!("\\operatorname{{{op}}}("));
+    }
+    out.replace("stride (", "\\text{stride }(")
+}
+
+/// `text` (running text from the document, possibly holding `$...$` already written by
+/// [`Style::math`]) with the characters LaTeX treats specially outside math escaped and every
+/// symbol set as inline math.
+fn latex_text(text: &str) -> String {
+    text.split('$')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                return format!("${part}$");
+            }
+            let mut out = String::with_capacity(part.len());
+            for c in part.chars() {
+                match c {
+                    '_' | '%' | '&' | '#' => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    '<' | '>' => out += &format!("${c}$"),
+                    c if !c.is_ascii() => {
+                        out += &format!("${}$", latex_math(&c.to_string()).trim_end())
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.replace("-$>$", "$\\to$")
+        })
+        .collect()
+}
 
 impl Style for Latex {
     fn sym(&self, s: Sym, idx: &[usize]) -> String {
@@ -107,10 +170,13 @@ impl Style for Latex {
         format!("{a} \\cdot {b}")
     }
     fn math(&self, m: &str) -> String {
-        format!("${m}$")
+        format!("${}$", latex_math(m).trim_end())
     }
     fn heading(&self, text: &str) -> String {
-        format!("\\subsection*{{{text}}}\n\n")
+        format!("\\subsection*{{{}}}\n\n", latex_text(text))
+    }
+    fn paragraph(&self, text: &str) -> String {
+        format!("{}\n\n", latex_text(text))
     }
     fn table(&self, corner: &str, cols: &[String], rows: &[(String, Vec<String>)]) -> String {
         let mut out = format!("\\[\n\\begin{{array}}{{c|{}}}\n", "c".repeat(cols.len()));
@@ -118,14 +184,17 @@ impl Style for Latex {
         for (label, cells) in rows {
             out += &format!("{label} & {} \\\\\n", cells.join(" & "));
         }
-        out + "\\end{array}\n\\]\n\n"
+        latex_math(&out) + "\\end{array}\n\\]\n\n"
     }
     fn equations(&self, eqs: &[(String, String)]) -> String {
         let lines: Vec<String> = eqs.iter().map(|(l, r)| format!("{l} &= {r}")).collect();
         format!(
             "\\begin{{align*}}\n{}\n\\end{{align*}}\n\n",
-            lines.join(" \\\\\n")
+            latex_math(&lines.join(" \\\\\n"))
         )
+    }
+    fn elided(&self, count: usize) -> String {
+        format!("\\dots \\text{{ ({count} products)}}")
     }
 }
 

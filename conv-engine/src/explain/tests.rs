@@ -102,3 +102,68 @@ fn large_layers_are_summarised() {
     assert!(text.contains("more equations of the same form"));
     assert!(text.contains("Tables omitted"));
 }
+
+/// Layers covering every part of the LaTeX output: full tables, summaries (elided sums), channels,
+/// stride, dilation and each padding.
+fn latex_layers() -> Vec<Derivation> {
+    let specs = [
+        GeometrySpec::new([5, 5], [3, 3]),
+        GeometrySpec {
+            stride: [2, 1],
+            dilation: [1, 2],
+            padding: crate::Padding::Same,
+            in_channels: 2,
+            out_channels: 3,
+            ..GeometrySpec::new([6, 7], [2, 3])
+        },
+        GeometrySpec {
+            padding: crate::Padding::Explicit {
+                top: 1,
+                bottom: 0,
+                left: 2,
+                right: 1,
+            },
+            ..GeometrySpec::new([28, 28], [5, 5])
+        },
+    ];
+    specs
+        .iter()
+        .map(|s| Derivation::new(&s.resolve().unwrap()))
+        .collect()
+}
+
+#[test]
+fn latex_is_pure_ascii_with_symbols_as_commands() {
+    for d in latex_layers() {
+        for detail in [Detail::Full, Detail::Summary] {
+            for tex in [latex(&d, detail), latex_document(&d, detail)] {
+                let odd: Vec<char> = tex.chars().filter(|c| !c.is_ascii()).collect();
+                assert!(odd.is_empty(), "{}: {odd:?}", attribute(&d));
+                for command in [
+                    "\\partial",
+                    "\\delta",
+                    "\\sum",
+                    "\\star",
+                    "\\operatorname{rot180}",
+                ] {
+                    assert!(tex.contains(command), "{}: no {command}", attribute(&d));
+                }
+                // `_` only in math (subscripts), never bare in running text.
+                assert!(!tex.contains("in_channels"), "{}", attribute(&d));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_latex_document_is_complete() {
+    let d = textbook();
+    let tex = d.to_latex_document();
+    assert!(tex.starts_with("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"));
+    assert!(tex.ends_with("\\end{document}\n"));
+    assert!(tex.contains(&d.to_latex()));
+    assert_eq!(
+        tex.matches("\\begin{align*}").count(),
+        tex.matches("\\end{align*}").count()
+    );
+}

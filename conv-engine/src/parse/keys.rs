@@ -20,7 +20,8 @@ pub(super) struct Given {
     pub in_channels: Option<Num>,
     pub out_channels: Option<Num>,
     pub scalar: Option<Scalar>,
-    pub unroll: Option<Unroll>,
+    /// The strategy and the span of its value (errors about its limit point there).
+    pub unroll: Option<(Unroll, Span)>,
 }
 
 /// Parses one value into its field of [`Given`]; the `&str` is the key, for messages.

@@ -88,9 +88,11 @@ fn columns<'t>(key: &str, text: &str, rows: &str, after_x: &'t str) -> Result<&'
     }
     let parts: Vec<&str> = after_x.split('x').collect();
     if parts.len() > 1 && parts.iter().all(|p| is_digits(p)) {
+        let numbers: Vec<&str> = [rows].into_iter().chain(parts.iter().copied()).collect();
         return Err(format!(
-            "`{key}` takes 2 numbers (rows x columns), found {} in `{text}`",
-            parts.len() + 1
+            "`{key}` takes 2 numbers (rows x columns), found {} in `{text}`{}",
+            numbers.len(),
+            channels_hint(key, &numbers, |[h, w]| format!("{h}x{w}"))
         ));
     }
     let (cols, suffix) = leading_digits(after_x);
@@ -100,6 +102,22 @@ fn columns<'t>(key: &str, text: &str, rows: &str, after_x: &'t str) -> Result<&'
             "`{text}` has the type suffix `{suffix}`; sizes take none: write `{rows}x{cols}`"
         )),
         _ => Err(expected(key, text)),
+    }
+}
+
+/// For `input` written with a third number (`5x5x3`, `(5, 5, 3)`): how to give the channels,
+/// which are a key of their own. `size` writes rows and columns in the form the user chose.
+pub(super) fn channels_hint(
+    key: &str,
+    numbers: &[&str],
+    size: impl Fn([&str; 2]) -> String,
+) -> String {
+    match numbers {
+        [h, w, c] if key == "input" && numbers.iter().all(|n| is_digits(n)) => format!(
+            "; channels are a key of their own: write `input = {}, in_channels = {c}`",
+            size([h, w])
+        ),
+        _ => String::new(),
     }
 }
 

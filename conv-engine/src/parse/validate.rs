@@ -7,7 +7,7 @@ use super::values::{self, Num, Pair};
 use super::Errors;
 use crate::{
     ChannelLayout, Field, Geometry, GeometryError, GeometrySpec, Padding, Scalar, Spec, Strategy,
-    MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
+    Unroll, MAX_DERIVED_MACS, MAX_UNROLLED_TERMS, MAX_WINDOW_MACS,
 };
 use proc_macro2::Span;
 use syn::Error;
@@ -35,9 +35,9 @@ pub(super) fn spec(given: &Given, errors: &mut Errors) -> Option<Spec> {
             ChannelLayout::Plain
         },
         scalar: given.scalar.unwrap_or(Scalar::F32),
-        unroll: given.unroll.unwrap_or_default(),
+        unroll: given.unroll.map(|(u, _)| u).unwrap_or_default(),
     };
-    errors.ok(unroll_limit(&spec, input.span))?;
+    errors.ok(unroll_limit(&spec, given, input.span))?;
     Some(spec)
 }
 
@@ -198,27 +198,35 @@ fn geometry_error(e: GeometryError, request: &GeometrySpec, given: &Given) -> Er
     }
 }
 
-/// Rejects fully unrolled layers above [`MAX_UNROLLED_TERMS`] products, window layers above
-/// [`MAX_WINDOW_MACS`] multiply-adds, and rows layers above [`MAX_WINDOW_MACS`] multiply-adds
-/// per output row.
-fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
+/// Rejects layers above [`MAX_DERIVED_MACS`] multiply-adds, fully unrolled layers above
+/// [`MAX_UNROLLED_TERMS`] products, window layers above [`MAX_WINDOW_MACS`] multiply-adds, and
+/// rows layers above [`MAX_WINDOW_MACS`] multiply-adds per output row. Each message gives the
+/// layer's count and the limit; it is spanned at the `unroll` value when a strategy asked for
+/// is what exceeds its limit, else at `input` (the size of the layer is the cause).
+fn unroll_limit(spec: &Spec, given: &Given, input: Span) -> syn::Result<()> {
     let g = &spec.geometry;
     let [oh, ow] = g.output();
     let [kh, kw] = g.kernel();
-    let products = [ow, g.out_channels(), g.in_channels(), kh, kw]
+    let macs = [ow, g.out_channels(), g.in_channels(), kh, kw]
         .into_iter()
-        .try_fold(oh, usize::checked_mul)
-        .filter(|&p| p <= MAX_DERIVED_MACS);
-    let Some(_) = products else {
+        .try_fold(oh as u128, |n, m| n.checked_mul(m as u128));
+    if macs.is_none_or(|n| n > MAX_DERIVED_MACS as u128) {
+        let count = macs.map_or_else(|| format!("more than {}", thousands(u128::MAX)), thousands);
         return Err(Error::new(
-            at,
+            input,
             format!(
-                "layer too large to derive: {} needs more than {MAX_DERIVED_MACS} multiply-adds \
-                 per forward pass, the limit of the symbolic derivation (each product is \
-                 derived and proven at expansion); use a smaller layer",
-                describe(g)
+                "layer too large to derive: {} needs {count} multiply-adds per forward pass, more \
+                 than the limit of {} (each product is derived and proven at expansion); for a \
+                 layer this size use `conv_runtime::reference` (the generic formulation at \
+                 run-time sizes), or a smaller layer",
+                describe(g),
+                thousands(MAX_DERIVED_MACS as u128),
             ),
         ));
+    }
+    let at = match given.unroll {
+        Some((unroll, span)) if unroll != Unroll::Auto => span,
+        _ => input,
     };
     strategy_limit(spec, spec.strategy(), at)?;
     strategy_limit(spec, spec.strategy_on(crate::Tier::Avx2), at)?;
@@ -228,54 +236,50 @@ fn unroll_limit(spec: &Spec, at: Span) -> syn::Result<()> {
 /// The limit of one strategy (`auto` picks strategies within them).
 fn strategy_limit(spec: &Spec, strategy: Strategy, at: Span) -> syn::Result<()> {
     let g = &spec.geometry;
-    match strategy {
-        Strategy::Full => {
-            let terms = spec.unrolled_terms();
-            if terms <= MAX_UNROLLED_TERMS {
-                return Ok(());
-            }
-            Err(Error::new(
-                at,
-                format!(
-                    "layer too large to unroll: {} gives {terms} terms (forward + backward), more \
-                     than the limit of {MAX_UNROLLED_TERMS}; use `unroll = rows` (loops over \
-                     output rows) or a smaller layer",
-                    describe(g)
-                ),
-            ))
-        }
-        Strategy::Rows => {
-            let row = g.row_window();
-            let macs = row.macs();
-            if macs <= MAX_WINDOW_MACS {
-                return Ok(());
-            }
-            Err(Error::new(
-                at,
-                format!(
-                    "layer too large for the compile-time proof: one output row of {} needs \
-                     {macs} multiply-adds, more than the limit of {MAX_WINDOW_MACS}; use a \
-                     narrower input, a smaller kernel, a larger stride or fewer channels",
-                    describe(g)
-                ),
-            ))
-        }
-        Strategy::Window => {
-            let macs = g.macs();
-            if macs <= MAX_WINDOW_MACS {
-                return Ok(());
-            }
-            Err(Error::new(
-                at,
-                format!(
-                    "layer too large for the compile-time proof: {} needs {macs} multiply-adds \
-                     per forward pass, more than the limit of {MAX_WINDOW_MACS}; use \
-                     `unroll = rows` (the proof evaluates one output row) or a smaller layer",
-                    describe(g)
-                ),
-            ))
-        }
+    let (count, limit, msg) = match strategy {
+        Strategy::Full => (
+            spec.unrolled_terms(),
+            MAX_UNROLLED_TERMS,
+            "layer too large to unroll: {layer} gives {count} terms (forward + backward), more \
+             than the limit of {limit}; use `unroll = rows` (loops over output rows) or a smaller \
+             layer",
+        ),
+        Strategy::Rows => (
+            g.row_window().macs(),
+            MAX_WINDOW_MACS,
+            "layer too large for the compile-time proof: one output row of {layer} needs {count} \
+             multiply-adds, more than the limit of {limit}; use a narrower input, a smaller \
+             kernel, a larger stride or fewer channels",
+        ),
+        Strategy::Window => (
+            g.macs(),
+            MAX_WINDOW_MACS,
+            "layer too large for the compile-time proof: {layer} needs {count} multiply-adds per \
+             forward pass, more than the limit of {limit}; use `unroll = rows` (the proof \
+             evaluates one output row) or a smaller layer",
+        ),
+    };
+    if count <= limit {
+        return Ok(());
     }
+    let msg = msg
+        .replace("{layer}", &describe(g))
+        .replace("{count}", &thousands(count as u128))
+        .replace("{limit}", &thousands(limit as u128));
+    Err(Error::new(at, msg))
+}
+
+/// `9663676416` as `9,663,676,416`.
+fn thousands(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() * 4 / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `28x28 input with 9x9 kernel`, with the stride, dilation, padding and channels that differ

@@ -150,15 +150,14 @@ pub(super) fn padding(key: &str, v: &Value) -> syn::Result<Padding> {
     }
 }
 
-/// `f32` or `f64`.
-/// `full`, `window`, `rows` or `auto`.
-pub(super) fn unroll(key: &str, v: &Value) -> syn::Result<crate::Unroll> {
+/// `full`, `window`, `rows` or `auto`, with the span of the word.
+pub(super) fn unroll(key: &str, v: &Value) -> syn::Result<(crate::Unroll, Span)> {
     use crate::Unroll;
     match v.tokens.as_slice() {
-        [TokenTree::Ident(id)] if id == "full" => Ok(Unroll::Full),
-        [TokenTree::Ident(id)] if id == "window" => Ok(Unroll::Window),
-        [TokenTree::Ident(id)] if id == "rows" => Ok(Unroll::Rows),
-        [TokenTree::Ident(id)] if id == "auto" => Ok(Unroll::Auto),
+        [TokenTree::Ident(id)] if id == "full" => Ok((Unroll::Full, id.span())),
+        [TokenTree::Ident(id)] if id == "window" => Ok((Unroll::Window, id.span())),
+        [TokenTree::Ident(id)] if id == "rows" => Ok((Unroll::Rows, id.span())),
+        [TokenTree::Ident(id)] if id == "auto" => Ok((Unroll::Auto, id.span())),
         _ => {
             let found = v.text();
             let hint = super::suggest::did_you_mean(&found, &["full", "window", "rows", "auto"]);
@@ -169,6 +168,7 @@ pub(super) fn unroll(key: &str, v: &Value) -> syn::Result<crate::Unroll> {
     }
 }
 
+/// `f32` or `f64`.
 pub(super) fn scalar(key: &str, v: &Value) -> syn::Result<Scalar> {
     match v.tokens.as_slice() {
         [TokenTree::Ident(id)] if id == "f32" => Ok(Scalar::F32),
@@ -203,7 +203,10 @@ fn tuple<const N: usize>(key: &str, group: &Group, form: &str) -> syn::Result<[N
     }
     let found = items.iter().filter(|i| !i.is_empty()).count();
     if items.len() != N || found != N {
-        let msg = format!("`{key}` takes {N} numbers `{form}`, found {found}");
+        let texts: Vec<String> = items.iter().map(|i| Value::new(i.clone()).text()).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let hint = size::channels_hint(key, &texts, |[h, w]| format!("({h}, {w})"));
+        let msg = format!("`{key}` takes {N} numbers `{form}`, found {found}{hint}");
         return Err(Error::new(group.span(), msg));
     }
     let mut nums = Vec::with_capacity(N);

@@ -86,6 +86,27 @@ fn rejects_sizes_that_lex_as_something_else() {
         quote!(input = (5, 5, 5), kernel = 3x3),
         "takes 2 numbers `(rows, columns)`, found 3",
     );
+    // A third number on `input` is most likely the channels, which have a key of their own.
+    one_error(
+        quote!(input = 6x5x3, kernel = 3x3),
+        "`input` takes 2 numbers (rows x columns), found 3 in `6x5x3`; channels are a key of \
+         their own: write `input = 6x5, in_channels = 3`",
+    );
+    one_error(
+        quote!(input = (6, 5, 3), kernel = 3x3),
+        "found 3; channels are a key of their own: write `input = (6, 5), in_channels = 3`",
+    );
+    for no_hint in [
+        quote!(input = 5x5x5x5, kernel = 3x3),
+        quote!(input = 5x5, kernel = 3x3x3),
+        quote!(input = (5, 5, n), kernel = 3x3),
+    ] {
+        let got = errors(no_hint.clone());
+        assert!(
+            !got.iter().any(|e| e.contains("in_channels")),
+            "{no_hint}: {got:?}"
+        );
+    }
     one_error(
         quote!(input = (5), kernel = 3x3),
         "takes 2 numbers `(rows, columns)`, found 1",
@@ -286,9 +307,41 @@ fn rejects_kernels_larger_than_the_input() {
 }
 
 #[test]
+fn too_large_errors_give_count_and_limit_with_separators() {
+    // 512 * 512 outputs (`same`) * 64 * 64 channel pairs * 9 taps.
+    one_error(
+        quote!(
+            input = 512x512,
+            kernel = 3x3,
+            padding = same,
+            in_channels = 64,
+            out_channels = 64
+        ),
+        "needs 9,663,676,416 multiply-adds per forward pass, more than the limit of 20,000,000",
+    );
+    let got = errors(quote!(
+        input = 512x512,
+        kernel = 3x3,
+        in_channels = 64,
+        out_channels = 64
+    ));
+    assert!(got[0].contains("use `conv_runtime::reference`"), "{got:?}");
+    // A count near `usize::MAX` (on 64-bit targets) is given exactly.
+    one_error(
+        quote!(
+            input = 4000000x4000000,
+            kernel = 1x1,
+            in_channels = 1000,
+            out_channels = 1000
+        ),
+        "needs 16,000,000,000,000,000,000 multiply-adds",
+    );
+}
+
+#[test]
 fn rejects_layers_too_large_to_unroll() {
-    let want = "layer too large to unroll: 64x64 input with 9x9 kernel gives 762048 terms \
-                (forward + backward), more than the limit of 100000; use `unroll = rows`";
+    let want = "layer too large to unroll: 64x64 input with 9x9 kernel gives 762,048 terms \
+                (forward + backward), more than the limit of 100,000; use `unroll = rows`";
     one_error(quote!(input = 64x64, kernel = 9x9, unroll = full), want);
     // `auto` switches to rows instead: the proof evaluates one output row (56 * 81 = 4536
     // multiply-adds).
@@ -299,8 +352,8 @@ fn rejects_layers_too_large_to_unroll() {
     // Windows are limited by the cost of evaluating the whole layer at compile time.
     one_error(
         quote!(input = 64x64, kernel = 9x9, unroll = window),
-        "layer too large for the compile-time proof: 64x64 input with 9x9 kernel needs 254016 \
-         multiply-adds per forward pass, more than the limit of 150000",
+        "layer too large for the compile-time proof: 64x64 input with 9x9 kernel needs 254,016 \
+         multiply-adds per forward pass, more than the limit of 150,000",
     );
     // Every strategy by the size of the symbolic derivation (20,000,000 multiply-adds).
     one_error(
@@ -310,8 +363,9 @@ fn rejects_layers_too_large_to_unroll() {
             in_channels = 16,
             out_channels = 16
         ),
-        "layer too large to derive: 300x67 input with 3x3 kernel, 16 -> 16 channels needs more \
-         than 20000000 multiply-adds per forward pass",
+        // 298 * 65 * 16 * 16 * 9 multiply-adds.
+        "layer too large to derive: 300x67 input with 3x3 kernel, 16 -> 16 channels needs \
+         44,628,480 multiply-adds per forward pass, more than the limit of 20,000,000",
     );
     assert_eq!(
         ok(quote!(
@@ -333,7 +387,7 @@ fn rejects_layers_too_large_to_unroll() {
             out_channels = 8
         ),
         "layer too large for the compile-time proof: one output row of 16x1200 input with 3x3 \
-         kernel, 8 -> 8 channels needs 690048 multiply-adds, more than the limit of 150000",
+         kernel, 8 -> 8 channels needs 690,048 multiply-adds, more than the limit of 150,000",
     );
     one_error(
         quote!(
@@ -343,7 +397,7 @@ fn rejects_layers_too_large_to_unroll() {
             out_channels = 8,
             unroll = window
         ),
-        "28x28 input with 3x3 kernel, 8 -> 8 channels needs 389376 multiply-adds",
+        "28x28 input with 3x3 kernel, 8 -> 8 channels needs 389,376 multiply-adds",
     );
     // Under the unroll limit (3 * 26 * 26 * 9 * 4 = 73008 terms), over `auto`'s threshold.
     let spec = ok(quote!(
