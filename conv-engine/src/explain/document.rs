@@ -325,17 +325,4 @@ impl<'a, S: Style> Document<'a, S> {
             self.d.forward().terms()
         )
     }
-
-    pub fn backward_doc(&self) -> String {
-        format!(
-            "Backward pass, fully unrolled: with `delta = ∂L/∂u`, returns `∂L/∂x` ({} products, each summed \
-             over `o, i, j` ascending), `∂L/∂k` ({} products, over `i, j`) and `∂L/∂b` (the sum of `delta` \
-             per output channel). In `∂L/∂x` and `∂L/∂k` each term after the first is fused into the \
-             running sum (one rounding) where the target has FMA and `conv-runtime`'s `std` feature \
-             is on (`conv_runtime::mul_add`). Proven at compile time equal to the padded/rotated \
-             formulation of `conv_runtime::reference`. See the type's documentation for the equations.",
-            self.d.dx().terms(),
-            self.d.dk().terms()
-        )
-    }
 }

@@ -148,11 +148,6 @@ pub fn forward_doc(d: &Derivation) -> String {
     Document::new(d, &Markdown, false).forward_doc()
 }
 
-/// Rustdoc of a generated `backward`.
-pub fn backward_doc(d: &Derivation) -> String {
-    Document::new(d, &Markdown, false).backward_doc()
-}
-
 impl Derivation {
     /// The derivation as Markdown ([`Detail::Auto`]).
     pub fn to_markdown(&self) -> String {
