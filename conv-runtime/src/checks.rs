@@ -1,6 +1,6 @@
 //! Run-time checks any layer can run against independent oracles:
 //!
-//! - [`check_exact`]: nonzero integers in `[-R, R]` (`R =` [`proof::value_range`]) against
+//! - [`check_exact`]: nonzero integers in `[-R, R]` (`R` the largest magnitude for which every sum stays exact) against
 //!   [`mod@reference`] in the layer's scalar, with `==`;
 //! - [`check_tolerance`]: uniform floats in `[-1, 1)` against [`mod@reference`] in `f64` on the
 //!   same values, within a [`Tolerance`];
@@ -16,6 +16,28 @@ use core::fmt;
 
 pub use crate::proof::Part;
 
+/// Which check failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Check {
+    /// [`check_exact`].
+    Exact,
+    /// [`check_tolerance`].
+    Tolerance,
+    /// [`check_finite_differences`].
+    FiniteDifferences,
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Check::Exact => "exact",
+            Check::Tolerance => "tolerance",
+            Check::FiniteDifferences => "finite differences",
+        })
+    }
+}
+
 /// Why a check failed: the first element outside what the check allows, or a shape problem.
 ///
 /// The struct is `#[non_exhaustive]` (fields may be added): its fields can be read, but code
@@ -23,8 +45,8 @@ pub use crate::proof::Part;
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CheckError {
-    /// The check: `"exact"`, `"tolerance"` or `"finite differences"`.
-    pub check: &'static str,
+    /// The check.
+    pub check: Check,
     /// Which result. [`Part::Shape`] when the layer's array types do not match its geometry.
     pub part: Part,
     /// Flat row-major position of the element (0 for [`Part::Shape`]).
@@ -36,24 +58,18 @@ pub struct CheckError {
 }
 
 impl CheckError {
-    /// The failure of `check` (`"exact"`, `"tolerance"` or `"finite differences"`) at flat
+    /// The failure of `check` at flat
     /// row-major position `index` of `part`, where the layer gave `got` and the oracle
     /// `expected` (for [`Part::Shape`]: `index` 0, and the lengths found and needed).
     ///
     /// ```
-    /// use conv_runtime::checks::{CheckError, Part};
+    /// use conv_runtime::checks::{Check, CheckError, Part};
     ///
-    /// let e = CheckError::new("exact", Part::Dx, 6, 1.0, 2.0);
-    /// assert_eq!((e.check, e.part, e.index), ("exact", Part::Dx, 6));
+    /// let e = CheckError::new(Check::Exact, Part::Dx, 6, 1.0, 2.0);
+    /// assert_eq!((e.check, e.part, e.index), (Check::Exact, Part::Dx, 6));
     /// assert_eq!(e.to_string(), "exact check failed: dL/dx[6] is 1, expected 2");
     /// ```
-    pub const fn new(
-        check: &'static str,
-        part: Part,
-        index: usize,
-        got: f64,
-        expected: f64,
-    ) -> Self {
+    pub const fn new(check: Check, part: Part, index: usize, got: f64, expected: f64) -> Self {
         Self {
             check,
             part,
@@ -63,7 +79,7 @@ impl CheckError {
         }
     }
 
-    fn shape(check: &'static str) -> impl Fn(ShapeError) -> Self {
+    fn shape(check: Check) -> impl Fn(ShapeError) -> Self {
         move |e| CheckError {
             check,
             part: Part::Shape(e),
@@ -172,7 +188,7 @@ impl<L: Conv2d> Inputs<L> {
 
 /// The first element of `got` that `ok` rejects against `want`.
 fn compare<A: Scalar, B: Scalar>(
-    check: &'static str,
+    check: Check,
     part: Part,
     got: &[A],
     want: &[B],
@@ -193,16 +209,16 @@ fn compare<A: Scalar, B: Scalar>(
     Ok(())
 }
 
-/// Nonzero integer-valued random inputs (exact in `f32`, see [`proof::value_range`]): `L`'s
+/// Nonzero integer-valued random inputs (exact in `f32`: every sum stays below `2^24`): `L`'s
 /// `forward` and `backward` must equal [`mod@reference`] in `L::Scalar` exactly, element by
 /// element.
-/// This is the compile-time [`proof`] at run time, with any seed.
+/// This is the compile-time check at run time, with any seed.
 ///
 /// # Errors
 /// The first element that differs (in the order `u`, `dL/dx`, `dL/dk`, `dL/db`), or a shape
 /// error when `L`'s array types do not match `L::GEOMETRY`.
 pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
-    const CHECK: &str = "exact";
+    const CHECK: Check = Check::Exact;
     let g = L::GEOMETRY;
     let mut rng = Rng(SplitMix64::new(seed));
     let r = proof::value_range(&g);
@@ -234,7 +250,7 @@ pub fn check_exact<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
 /// The first element outside the tolerance (in the order `u`, `dL/dx`, `dL/dk`, `dL/db`), or a
 /// shape error when `L`'s array types do not match `L::GEOMETRY`.
 pub fn check_tolerance<L: Conv2d>(seed: u64, tol: Tolerance) -> Result<(), CheckError> {
-    const CHECK: &str = "tolerance";
+    const CHECK: Check = Check::Tolerance;
     let g = L::GEOMETRY;
     let mut rng = Rng(SplitMix64::new(seed));
     let inputs = Inputs::<L>::new(|| rng.unit());
@@ -286,7 +302,7 @@ fn nudged<S: Scalar, T: Tensor<S>>(t: &T, i: usize, h: f64) -> T {
 /// The first element whose derivative differs (in the order `dL/dx`, `dL/dk`, `dL/db`), or a
 /// shape error when `L`'s array types do not match `L::GEOMETRY`.
 pub fn check_finite_differences<L: Conv2d>(seed: u64) -> Result<(), CheckError> {
-    const CHECK: &str = "finite differences";
+    const CHECK: Check = Check::FiniteDifferences;
     const H: f64 = 0.5;
     let g = L::GEOMETRY;
     let lengths = [

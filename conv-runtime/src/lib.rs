@@ -44,9 +44,9 @@
 //!   `const fn` for `f32` and `f64`: the definition for `u`, the classic padded / rotated
 //!   formulation for `dL/dx`, `dL/dk`, `dL/db`. Wrong slice lengths are a [`ShapeError`], never
 //!   a panic.
-//! - [`proof`]: the `const` check the macro emits for every layer, which evaluates the generated
-//!   `const fn forward` and `backward` on integer inputs and compares them exactly with
-//!   [`mod@reference`] (a check at compile time, not a proof; see there).
+//! - `proof` (hidden, not API): what the `const` check the macro emits for every layer calls,
+//!   which evaluates the generated `const fn`s on integer-valued inputs and compares them
+//!   exactly with [`mod@reference`] (a check at compile time, not a proof).
 //! - [`checks`] (feature `std`): the same comparison at run time for any [`Conv2d`], plus a
 //!   tolerance check on random floats and central finite differences.
 //! - [`train`]: a trainable [`train::Layer`] around any generated layer (SGD, accumulated
@@ -80,6 +80,9 @@ pub mod cpu;
 mod error;
 mod layer;
 pub mod mul_add;
+// Support for the compile-time check the macro emits: not API (hidden, like serde's
+// `__private`), so it may change in any release.
+#[doc(hidden)]
 pub mod proof;
 pub mod reference;
 pub mod rng;

@@ -3,7 +3,7 @@
 #![cfg(feature = "std")]
 
 use conv_runtime::checks::{
-    check_exact, check_finite_differences, check_tolerance, CheckError, Part, Tolerance,
+    check_exact, check_finite_differences, check_tolerance, Check, CheckError, Part, Tolerance,
 };
 use conv_runtime::proof::{self, Mismatch};
 use conv_runtime::{Conv2d, Geometry, GeometrySpec, Gradients, Operand, ShapeError};
@@ -116,11 +116,11 @@ fn a_correct_layer_passes_every_check() {
 fn a_wrong_term_fails_every_check() {
     let at_dx_1_1 = |e: &CheckError| (e.part, e.index) == (Part::Dx, 6);
     let e = check_exact::<Wrong>(1).unwrap_err();
-    assert!(at_dx_1_1(&e) && e.check == "exact", "{e}");
+    assert!(at_dx_1_1(&e) && e.check == Check::Exact, "{e}");
     let e = check_tolerance::<Wrong>(1, Tolerance::default()).unwrap_err();
-    assert!(at_dx_1_1(&e) && e.check == "tolerance", "{e}");
+    assert!(at_dx_1_1(&e) && e.check == Check::Tolerance, "{e}");
     let e = check_finite_differences::<Wrong>(1).unwrap_err();
-    assert!(at_dx_1_1(&e) && e.check == "finite differences", "{e}");
+    assert!(at_dx_1_1(&e) && e.check == Check::FiniteDifferences, "{e}");
     // The missing product is delta[1][1] * k[0][0]: got + that = expected.
     assert_ne!(e.got, e.expected);
     let msg = e.to_string();

@@ -10,7 +10,7 @@
 mod naive;
 
 use conv_runtime::checks::{
-    check_exact, check_finite_differences, check_tolerance, CheckError, Part, Tolerance,
+    check_exact, check_finite_differences, check_tolerance, Check, CheckError, Part, Tolerance,
 };
 use conv_runtime::proof::{self, Mismatch};
 use conv_runtime::rng::SplitMix64;
@@ -464,7 +464,7 @@ fn all_checks<L: Conv2d>() -> [CheckError; 3] {
 }
 
 /// `e` is the shape error `what, expected, found` of `check`.
-fn is_shape(e: &CheckError, check: &'static str, what: Operand, expected: usize, found: usize) {
+fn is_shape(e: &CheckError, check: Check, what: Operand, expected: usize, found: usize) {
     let want = CheckError::new(
         check,
         Part::Shape(ShapeError::new(what, expected, found)),
@@ -475,7 +475,7 @@ fn is_shape(e: &CheckError, check: &'static str, what: Operand, expected: usize,
     assert_eq!(*e, want, "{e}");
 }
 
-const CHECKS: [&str; 3] = ["exact", "tolerance", "finite differences"];
+const CHECKS: [Check; 3] = [Check::Exact, Check::Tolerance, Check::FiniteDifferences];
 
 #[test]
 fn checks_name_each_misshapen_array_type() {
@@ -500,9 +500,9 @@ fn checks_name_each_misshapen_array_type() {
     // The output type is also `delta`'s: `check_tolerance` allocates `u` itself and finds the
     // mismatch in `delta`; the other two name `u`.
     let [exact, tolerance, fd] = all_checks::<Misshapen<NX, NK, NB, { NU + 2 }>>();
-    is_shape(&exact, "exact", Operand::U, NU, NU + 2);
-    is_shape(&tolerance, "tolerance", Operand::Delta, NU, NU + 2);
-    is_shape(&fd, "finite differences", Operand::U, NU, NU + 2);
+    is_shape(&exact, Check::Exact, Operand::U, NU, NU + 2);
+    is_shape(&tolerance, Check::Tolerance, Operand::Delta, NU, NU + 2);
+    is_shape(&fd, Check::FiniteDifferences, Operand::U, NU, NU + 2);
     // Several wrong: the first of x, k, b, u.
     for (e, check) in all_checks::<Misshapen<1, 1, 1, 1>>().iter().zip(CHECKS) {
         is_shape(e, check, Operand::X, NX, 1);
