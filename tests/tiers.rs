@@ -10,7 +10,9 @@ use conv_runtime::{conv2d, reference, Conv2d, Tensor};
 
 /// The layers: the textbook layer (unrolled everywhere, fused on the wide tiers), the digits
 /// layer (unrolled or a window by tier), LeNet-5's first layer (rows), a strided, dilated,
-/// padded f64 layer, and a layer whose forward is rows or a window by tier.
+/// padded f64 layer, a layer whose forward is rows or a window by tier, and LeNet-5's second
+/// layer and configuration E, too large for the compile-time check to evaluate whole (so this
+/// is their whole-layer check on integer inputs).
 macro_rules! layers {
     ($($name:ident: $($key:ident = $value:tt),*;)*) => {
         $(
@@ -30,6 +32,8 @@ layers! {
     LeNet: input = 28x28, kernel = 5x5, out_channels = 6, padding = same;
     Strided: input = 9x11, kernel = 3x2, stride = (2, 1), dilation = (1, 2), padding = same, in_channels = 2, out_channels = 3, scalar = f64;
     Few: input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4;
+    LeNet2: input = 14x14, kernel = 5x5, in_channels = 6, out_channels = 16;
+    E: input = 32x32, kernel = 3x3, in_channels = 16, out_channels = 16;
 }
 
 /// What the tests need of a generated layer: its per-tier entry points.
@@ -66,7 +70,7 @@ macro_rules! tiers {
     )*};
 }
 
-tiers!(Textbook, Digits, LeNet, Strided, Few);
+tiers!(Textbook, Digits, LeNet, Strided, Few, LeNet2, E);
 
 /// The tiers this CPU has; the test names the ones it could not run.
 fn available() -> Vec<Tier> {
