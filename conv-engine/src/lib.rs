@@ -24,6 +24,8 @@ pub mod derive;
 #[cfg(feature = "derive")]
 pub mod explain;
 #[cfg(feature = "derive")]
+pub mod ir;
+#[cfg(feature = "derive")]
 pub mod plan;
 #[cfg(feature = "derive")]
 pub mod prove;

@@ -108,11 +108,20 @@ fn checks(plan: &Plan, checked: bool) -> String {
             .to_string(),
         (true, ConstCheck::OneRow) => "Checked at compile time on integer inputs only through \
              the one-row layer the loops call: the layer is too large to evaluate whole in \
-             `const`, so the loops over rows, the window copies and the padded `∂L/∂x` were not \
-             evaluated."
+             `const`."
             .to_string(),
     };
-    format!("{proven} {evaluated}")
+    let loops = match plan.companion {
+        true => {
+            " The loops over output rows around the one-row layer (the window copies, \
+                  the rows of `u`, the padded `∂L/∂x` and its crop, the sums of `∂L/∂k` and \
+                  `∂L/∂b`) were proven during expansion by executing their loop IR \
+                  symbolically against the derivation, with the one-row layer taken as its own \
+                  derivation."
+        }
+        false => "",
+    };
+    format!("{proven}{loops} {evaluated}")
 }
 
 fn tier_name(tier: Tier) -> &'static str {

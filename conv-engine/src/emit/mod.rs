@@ -7,6 +7,7 @@ mod check;
 mod dispatch;
 mod docs;
 mod rows;
+mod rows_loop;
 mod shape;
 mod unroll;
 mod variants;
@@ -88,7 +89,7 @@ pub fn generate_with(
         )
     })?;
     let shapes = Shapes::new(spec);
-    let variants = variants::build(spec, &plan, &d, &shapes, name);
+    let variants = variants::build(spec, &plan, &d, &shapes, name)?;
     let docs = docs::functions(&d, &plan, options.compile_time_check);
     let functions = dispatch::functions(&plan, &shapes, spec.layout, name, &docs);
     let checks = match (options.compile_time_check, plan.check) {

@@ -1008,161 +1008,43 @@ pub(super) fn row_items(row_spec: &Spec, row_shapes: &Shapes) -> TokenStream {
     Rows::new(row_spec, row_shapes).transposed_items()
 }
 
-/// Bodies of the layer's `forward` and `backward`: a loop over output rows calling the
-/// companion `row` (of shapes `row_shapes`).
-pub(super) fn bodies(
-    spec: &Spec,
-    shapes: &Shapes,
-    row: &Ident,
-    row_shapes: &Shapes,
-    dx: Dx,
-) -> Bodies {
+/// The layer's `backward` written at the layer level (`dx` is [`Dx::LayerRows`] or
+/// [`Dx::LayerOverChannels`]): the padded copy of `x`, the sums, the crop of `dL/dx`.
+pub(super) fn layer_backward(spec: &Spec, shapes: &Shapes, dx: Dx) -> TokenStream {
     let r = Rows::new(spec, shapes);
-    let row_spec = row_spec(spec);
-    let companion = Rows::new(&row_spec, row_shapes);
     let g = spec.geometry;
-    let ([h, w], [t, _, l, _], [oh, _], [sh, _], ci, co) = (
-        g.input(),
-        g.pads(),
-        g.output(),
-        g.stride(),
-        g.in_channels(),
-        g.out_channels(),
-    );
+    let ([h, w], [t, _, l, _], ci) = (g.input(), g.pads(), g.in_channels());
     let padded = g.pads() != [0, 0, 0, 0];
     let [hp, wp] = g.padded_input();
-    let khe = g.row_window().input()[0];
     let zero = shapes.zero();
-
-    // `xp`: x, or a zero-padded copy.
-    let xp = if padded {
-        let zeros = r.zeros(ci, hp, wp);
+    let (t, l) = (lit(t), lit(l));
+    let (xp, crop) = if padded {
         let copies = (0..ci).map(|c| {
             let (to, from) = (r.ch(quote!(xp), c), r.ch(quote!(x), c));
-            let (t, l) = (lit(t), lit(l));
             let cols = Rows::each("q", w, quote!(#to[p + #t][q + #l] = #from[p][q];));
             Rows::each("p", h, cols)
         });
-        quote!(let mut xp = #zeros; #(#copies)*)
-    } else {
-        quote!(let xp = x;)
-    };
-    // `w`: the window of output row `i` (rows `r .. r + KHE` of `xp`).
-    let window_zeros = row_shapes.x.zeroed(&zero);
-    let window = {
-        let copies = (0..ci).map(|c| {
-            let (to, from) = (r.ch(quote!(w), c), r.ch(quote!(xp), c));
-            Rows::each("a", khe, quote!(#to[a] = #from[r + a];))
-        });
-        let r0 = Rows::scaled(quote!(i), sh);
-        quote!(let r = #r0; let mut w = #window_zeros; #(#copies)*)
-    };
-    let store = (0..co).map(|o| {
-        let (to, from) = (r.ch(quote!(u), o), r.ch(quote!(row), o));
-        quote!(#to[i] = #from[0];)
-    });
-    let u_zeros = shapes.u.zeroed(&zero);
-    // The companion's forward with the kernel transposed once for all rows, when it has that.
-    let (kernel, call) = if companion.forward_over_channels() {
-        (
-            quote!(let kt = #row::kernel_out_inner(k);),
-            quote!(#row::forward_transposed(&w, &kt, b)),
-        )
-    } else {
-        (TokenStream::new(), quote!(#row::forward(&w, k, b)))
-    };
-    let forward_loop = Rows::each("i", oh, quote! { #window let row = #call; #(#store)* });
-    let forward = quote! { #xp #kernel let mut u = #u_zeros; #forward_loop u };
-
-    // backward: `dx` from the padded `dxp`.
-    let crop = if padded {
-        let copies = (0..ci).map(|c| {
+        let crops = (0..ci).map(|c| {
             let (to, from) = (r.ch(quote!(dx), c), r.ch(quote!(dxp), c));
-            let (t, l) = (lit(t), lit(l));
             let cols = Rows::each("q", w, quote!(#to[p][q] = #from[p + #t][q + #l];));
             Rows::each("p", h, cols)
         });
-        let zeros = shapes.x.zeroed(&zero);
-        quote!(let mut dx = #zeros; #(#copies)*)
-    } else {
-        quote!(let dx = dxp;)
-    };
-    let layer_level = match dx {
-        Dx::LayerRows => Some(r.layer_backward()),
-        Dx::LayerOverChannels => Some(r.layer_backward_over_channels()),
-        _ => None,
-    };
-    if let Some(body) = layer_level {
-        let backward = quote! {
-            #xp
-            #body
-            #crop
-            ::conv_runtime::Gradients { dx, dk, db }
-        };
-        return Bodies { forward, backward };
-    }
-    // else a loop over output rows around the companion's `backward`.
-    let delta_zeros = row_shapes.u.zeroed(&zero);
-    let take = (0..co).map(|o| {
-        let (to, from) = (r.ch(quote!(d), o), r.ch(quote!(delta), o));
-        quote!(#to[0] = #from[i];)
-    });
-    let add_dx = (0..ci).map(|c| {
-        let (to, from) = (r.ch(quote!(dxp), c), r.ch(quote!(g.dx), c));
-        let cols = Rows::each("q", wp, quote!(#to[r + a][q] += #from[a][q];));
-        Rows::each("a", khe, cols)
-    });
-    // The companion's backward with `dL/dk` transposed once after the rows, when it has that.
-    let (backward_call, dk_sum, dk_zeros, dk_final) = if companion.dk_over_channels() {
+        let (zeros, x_zeros) = (r.zeros(ci, hp, wp), shapes.x.zeroed(&zero));
         (
-            quote!(#row::backward_parts(&w, k, &d)),
-            quote!(dkt),
-            companion.out_inner_zeros(),
-            quote!(let dk = #row::kernel_from_out_inner(&dkt);),
+            quote!(let mut xp = #zeros; #(#copies)*),
+            quote!(let mut dx = #x_zeros; #(#crops)*),
         )
     } else {
-        (
-            quote!(#row::backward(&w, k, &d)),
-            quote!(dk),
-            shapes.k.zeroed(&zero),
-            TokenStream::new(),
-        )
+        (quote!(let xp = x;), quote!(let dx = dxp;))
     };
-    let k_len = shapes.k.len();
-    let flat_k = |place: TokenStream, mutable: bool| shapes.k.flat(&place, mutable);
-    let (dk_flat, gk_flat) = (flat_k(dk_sum.clone(), true), flat_k(quote!(g.dk), false));
-    let add_db = if shapes.b.is_scalar() {
-        quote!(db += g.db;)
-    } else {
-        Rows::each("o", co, quote!(db[o] += g.db[o];))
+    let body = match dx {
+        Dx::LayerOverChannels => r.layer_backward_over_channels(),
+        _ => r.layer_backward(),
     };
-    let add_dk = Rows::each("n", k_len, quote!(dkf[n] += gkf[n];));
-    let backward_loop = Rows::each(
-        "i",
-        oh,
-        quote! {
-            #window
-            let mut d = #delta_zeros;
-            #(#take)*
-            let g = #backward_call;
-            #(#add_dx)*
-            {
-                let (dkf, gkf) = (#dk_flat, #gk_flat);
-                #add_dk
-            }
-            #add_db
-        },
-    );
-    let (dxp_zeros, db_zeros) = (r.zeros(ci, hp, wp), shapes.b.zeroed(&zero));
-    let backward = quote! {
+    quote! {
         #xp
-        let mut dxp = #dxp_zeros;
-        let mut #dk_sum = #dk_zeros;
-        let mut db = #db_zeros;
-        #backward_loop
-        #dk_final
+        #body
         #crop
         ::conv_runtime::Gradients { dx, dk, db }
-    };
-    Bodies { forward, backward }
+    }
 }

@@ -4,10 +4,12 @@
 //! with its features).
 
 use super::rows;
+use super::rows_loop;
 use super::shape::Shapes;
 use super::unroll;
 use super::window;
 use crate::derive::Derivation;
+use crate::ir::lower;
 use crate::plan::{Dx, Forward, Plan, TierPlan, When};
 use crate::{ChannelLayout, Spec};
 use proc_macro2::{Ident, TokenStream};
@@ -57,16 +59,29 @@ pub(super) fn names(p: &TierPlan) -> Names {
     }
 }
 
-/// Writes every body some tier uses, once.
+/// Writes every body some tier uses, once. The loop over rows around the companion is built as
+/// loop IR, proven by symbolic execution against the derivation (a failure is an error spanned
+/// on `name`), and lowered.
 pub(super) fn build(
     spec: &Spec,
     plan: &Plan,
     d: &Derivation,
     shapes: &Shapes,
     name: &Ident,
-) -> Variants {
+) -> syn::Result<Variants> {
     let row_spec = rows::row_spec(spec);
     let row = (row_spec, Shapes::new(&row_spec), rows::companion(name));
+    let row_derivation = std::cell::OnceCell::new();
+    let prove = |program: &crate::ir::Program| {
+        let row_d = row_derivation.get_or_init(|| Derivation::new(&row_spec.geometry));
+        crate::ir::exec::check(program, d, row_d).map_err(|e| {
+            syn::Error::new(
+                name.span(),
+                format!("conv2d: the loop over rows disagrees with the derivation: {e}"),
+            )
+        })
+    };
+    let zero = shapes.zero();
     let t = &shapes.scalar;
     let (x_ty, k_ty, b_ty, u_ty) = (
         shapes.x.ty(t),
@@ -88,7 +103,9 @@ pub(super) fn build(
                 Forward::Unrolled => unroll::parts(d, shapes, When::Never).forward,
                 Forward::Window => window::bodies(spec, shapes).forward,
                 Forward::Rows | Forward::RowsOverChannels => {
-                    rows_bodies(spec, shapes, &row, p.dx).forward
+                    let program = rows_loop::forward(spec);
+                    prove(&program)?;
+                    lower::body(&program, &zero, &rows_loop::calls(spec, &row.2))
                 }
             };
             items.extend(quote! {
@@ -138,7 +155,12 @@ pub(super) fn build(
                 }
             }
             Dx::Window => window::bodies(spec, shapes).backward,
-            _ => rows_bodies(spec, shapes, &row, p.dx).backward,
+            Dx::RowsMatrix => {
+                let program = rows_loop::backward(spec, rows_loop::dk_layout(spec));
+                prove(&program)?;
+                lower::body(&program, &zero, &rows_loop::calls(spec, &row.2))
+            }
+            Dx::LayerRows | Dx::LayerOverChannels => rows::layer_backward(spec, shapes, p.dx),
         };
         items.extend(quote! {
             #[inline(always)]
@@ -146,17 +168,8 @@ pub(super) fn build(
         });
         done.push(b);
     }
-    Variants {
+    Ok(Variants {
         items,
         companion: plan.companion.then_some(row),
-    }
-}
-
-fn rows_bodies(
-    spec: &Spec,
-    shapes: &Shapes,
-    row: &(Spec, Shapes, Ident),
-    dx: Dx,
-) -> unroll::Bodies {
-    rows::bodies(spec, shapes, &row.2, &row.1, dx)
+    })
 }

@@ -115,8 +115,8 @@ pub struct TierPlan {
 pub enum ConstCheck {
     /// The whole layer's `forward` and `backward`, of every variant.
     Whole,
-    /// Only the one-row companion (the layer is too large to evaluate whole): the loops around
-    /// it, the window copies and the padded `dL/dx` are not evaluated.
+    /// Only the one-row companion (the layer is too large to evaluate whole). The loops around
+    /// it are proven by symbolic execution of their IR instead ([`crate::ir`]).
     OneRow,
 }
 

@@ -1,0 +1,544 @@
+//! The `rows` strategy's loop over output rows around the one-row companion, as loop IR
+//! ([`crate::ir`]): the padded copy of `x`, each row's window, the companion's call, the rows
+//! of `u` stacked; for `backward`, each row's `delta` and the companion's gradients added into
+//! a padded `dL/dx` (cropped at the end), `dL/dk` (transposed back once at the end when the
+//! companion gives it output channels innermost) and `dL/db`. Executing the IR symbolically
+//! proves this code against the derivation, with the companion taken as its own derivation.
+
+use crate::ir::{Array, Index, KernelLayout, Local, Place, Program, Returns, Stmt, Var};
+use crate::{ChannelLayout, Spec};
+
+/// The layer's shapes as the loop code sees them (no channel axes for plain layers).
+struct Dims {
+    channels: bool,
+    ci: usize,
+    co: usize,
+    h: usize,
+    w: usize,
+    hp: usize,
+    wp: usize,
+    khe: usize,
+    oh: usize,
+    ow: usize,
+    kh: usize,
+    kw: usize,
+    sh: usize,
+    top: usize,
+    left: usize,
+}
+
+impl Dims {
+    fn new(spec: &Spec) -> Self {
+        let g = &spec.geometry;
+        let ([h, w], [hp, wp], [oh, ow], [kh, kw], [top, _, left, _]) = (
+            g.input(),
+            g.padded_input(),
+            g.output(),
+            g.kernel(),
+            g.pads(),
+        );
+        Self {
+            channels: spec.layout == ChannelLayout::ChannelFirst,
+            ci: g.in_channels(),
+            co: g.out_channels(),
+            h,
+            w,
+            hp,
+            wp,
+            khe: g.row_window().input()[0],
+            oh,
+            ow,
+            kh,
+            kw,
+            sh: g.stride()[0],
+            top,
+            left,
+        }
+    }
+
+    fn padded(&self) -> bool {
+        [self.hp, self.wp] != [self.h, self.w]
+    }
+
+    /// `[channels, rest..]`, without the channel axis for plain layers.
+    fn with(&self, channels: usize, rest: &[usize]) -> Vec<usize> {
+        self.channels
+            .then_some(channels)
+            .into_iter()
+            .chain(rest.iter().copied())
+            .collect()
+    }
+
+    /// Kernel dimensions in `layout` (no channel axes for plain layers).
+    fn kernel(&self, layout: KernelLayout) -> Vec<usize> {
+        let (ci, co, kh, kw) = (self.ci, self.co, self.kh, self.kw);
+        match (self.channels, layout) {
+            (false, _) => vec![kh, kw],
+            (true, KernelLayout::Kernel) => vec![co, ci, kh, kw],
+            (true, KernelLayout::OutputChannelsInner) => vec![ci, kh, kw, co],
+        }
+    }
+
+    fn bias(&self) -> Vec<usize> {
+        self.channels.then_some(self.co).into_iter().collect()
+    }
+}
+
+const I: Var = Var("i");
+const C: Var = Var("c");
+const O: Var = Var("o");
+const P: Var = Var("p");
+const Q: Var = Var("q");
+const A: Var = Var("a");
+const J: Var = Var("j");
+
+fn v(var: Var) -> Index {
+    Index::var(var)
+}
+
+fn at(array: Array, index: Vec<Index>) -> Place {
+    Place { array, index }
+}
+
+/// `body` inside loops over the dimensions `dims` with the variables `vars` (one per
+/// dimension).
+fn nest(vars: &[Var], dims: &[usize], body: Stmt) -> Stmt {
+    vars.iter()
+        .zip(dims)
+        .rev()
+        .fold(body, |body, (&var, &extent)| Stmt::Loop {
+            var,
+            extent,
+            opaque: false,
+            body: vec![body],
+        })
+}
+
+/// A builder of one program's locals.
+struct Locals(Vec<Local>);
+
+impl Locals {
+    fn add(&mut self, local: Local) -> usize {
+        self.0.push(local);
+        self.0.len() - 1
+    }
+}
+
+/// The channel variable first for channel-first layers, then `rest`.
+fn vars(d: &Dims, channel: Var, rest: &[Var]) -> Vec<Var> {
+    d.channels
+        .then_some(channel)
+        .into_iter()
+        .chain(rest.iter().copied())
+        .collect()
+}
+
+fn indices(vars: &[Var]) -> Vec<Index> {
+    vars.iter().map(|&x| v(x)).collect()
+}
+
+/// The padded copy of `x` (or `x` itself) and the statements that fill it.
+fn padded_x(d: &Dims, locals: &mut Locals, body: &mut Vec<Stmt>) -> Array {
+    if !d.padded() {
+        return Array::X;
+    }
+    let xp = locals.add(Local::zeroed("xp", d.with(d.ci, &[d.hp, d.wp])));
+    let vs = vars(d, C, &[P, Q]);
+    let mut to = indices(&vs);
+    let n = to.len();
+    to[n - 2] = v(P).offset(d.top);
+    to[n - 1] = v(Q).offset(d.left);
+    let copy = Stmt::Copy {
+        to: at(Array::Local(xp), to),
+        from: at(Array::X, indices(&vs)),
+    };
+    body.push(nest(&vs, &d.with(d.ci, &[d.h, d.w]), copy));
+    Array::Local(xp)
+}
+
+/// The copy of output row `i`'s window (rows `i*SH ..` of `xp`) into `w`.
+fn window(d: &Dims, xp: Array, w: usize) -> Stmt {
+    let vs = vars(d, C, &[A, Q]);
+    let mut from = indices(&vs);
+    let n = from.len();
+    from[n - 2] = v(A).plus(I, d.sh);
+    nest(
+        &vs,
+        &d.with(d.ci, &[d.khe, d.wp]),
+        Stmt::Copy {
+            to: at(Array::Local(w), indices(&vs)),
+            from: at(xp, from),
+        },
+    )
+}
+
+/// `forward`: `u[o][i] = companion.forward(window of row i)[o][0]` for every output row.
+pub(crate) fn forward(spec: &Spec) -> Program {
+    let d = Dims::new(spec);
+    let mut locals = Locals(Vec::new());
+    let mut body = Vec::new();
+    let xp = padded_x(&d, &mut locals, &mut body);
+    let w = locals.add(Local::zeroed("w", d.with(d.ci, &[d.khe, d.wp])));
+    let u = locals.add(Local::zeroed("u", d.with(d.co, &[d.oh, d.ow])));
+    let row = locals.add(Local::from_call("row", d.with(d.co, &[1, d.ow])));
+    let vs = vars(&d, O, &[J]);
+    let mut to = indices(&vs);
+    to.insert(to.len() - 1, v(I));
+    let mut from = indices(&vs);
+    from.insert(from.len() - 1, Index::at(0));
+    let store = nest(
+        &vs,
+        &d.with(d.co, &[d.ow]),
+        Stmt::Copy {
+            to: at(Array::Local(u), to),
+            from: at(Array::Local(row), from),
+        },
+    );
+    body.push(Stmt::Loop {
+        var: I,
+        extent: d.oh,
+        opaque: false,
+        body: vec![
+            window(&d, xp, w),
+            Stmt::RowForward {
+                window: w,
+                out: row,
+            },
+            store,
+        ],
+    });
+    Program {
+        operands: operands(&d),
+        locals: locals.0,
+        body,
+        dk_layout: KernelLayout::Kernel,
+        returns: Returns::Forward { u },
+    }
+}
+
+fn operands(d: &Dims) -> [Vec<usize>; 3] {
+    [
+        d.with(d.ci, &[d.h, d.w]),
+        d.kernel(KernelLayout::Kernel),
+        d.with(d.co, &[d.oh, d.ow]),
+    ]
+}
+
+/// `Add { to: target[vars], from: source[vars] }` over every element of `dims`.
+fn add_all(names: &[Var], dims: &[usize], target: usize, source: usize) -> Stmt {
+    let vs = &names[..dims.len()];
+    let add = Stmt::Add {
+        to: at(Array::Local(target), indices(vs)),
+        from: at(Array::Local(source), indices(vs)),
+    };
+    nest(vs, dims, add)
+}
+
+/// `backward`: per output row, the companion's gradients of its window and `delta` row,
+/// summed into the layer's.
+pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
+    let d = Dims::new(spec);
+    let mut locals = Locals(Vec::new());
+    let mut body = Vec::new();
+    let xp = padded_x(&d, &mut locals, &mut body);
+    let window_dims = d.with(d.ci, &[d.khe, d.wp]);
+    let (dk_dims, b_dims) = (d.kernel(dk_layout), d.bias());
+    let w = locals.add(Local::zeroed("w", window_dims.clone()));
+    let delta_row = locals.add(Local::zeroed("d", d.with(d.co, &[1, d.ow])));
+    let dxp = locals.add(Local::zeroed("dxp", d.with(d.ci, &[d.hp, d.wp])));
+    let dk_sum = locals.add(Local::zeroed("dk_sum", dk_dims.clone()));
+    let db = locals.add(Local::zeroed("db", b_dims.clone()));
+    let gdx = locals.add(Local::from_call("gdx", window_dims));
+    let gdk = locals.add(Local::from_call("gdk", dk_dims.clone()));
+    let gdb = locals.add(Local::from_call("gdb", b_dims.clone()));
+    // delta row i
+    let vs = vars(&d, O, &[J]);
+    let mut from = indices(&vs);
+    from.insert(from.len() - 1, v(I));
+    let mut to = indices(&vs);
+    to.insert(to.len() - 1, Index::at(0));
+    let take = nest(
+        &vs,
+        &d.with(d.co, &[d.ow]),
+        Stmt::Copy {
+            to: at(Array::Local(delta_row), to),
+            from: at(Array::Delta, from),
+        },
+    );
+    // dxp[c][i*SH + a][q] += gdx[c][a][q]
+    let vs = vars(&d, C, &[A, Q]);
+    let mut to = indices(&vs);
+    let n = to.len();
+    to[n - 2] = v(A).plus(I, d.sh);
+    let add_dx = nest(
+        &vs,
+        &d.with(d.ci, &[d.khe, d.wp]),
+        Stmt::Add {
+            to: at(Array::Local(dxp), to),
+            from: at(Array::Local(gdx), indices(&vs)),
+        },
+    );
+    let kernel_vars = [Var("n0"), Var("n1"), Var("n2"), Var("n3")];
+    let mut per_row = vec![
+        window(&d, xp, w),
+        take,
+        Stmt::RowBackward {
+            window: w,
+            delta: delta_row,
+            dx: gdx,
+            dk: gdk,
+            db: gdb,
+        },
+        add_dx,
+    ];
+    per_row.push(add_all(&kernel_vars, &dk_dims, dk_sum, gdk));
+    per_row.push(add_all(&kernel_vars, &b_dims, db, gdb));
+    body.push(Stmt::Loop {
+        var: I,
+        extent: d.oh,
+        opaque: false,
+        body: per_row,
+    });
+    // dL/dk in the kernel's layout.
+    let dk = match (d.channels, dk_layout) {
+        (true, KernelLayout::OutputChannelsInner) => {
+            let dk = locals.add(Local::zeroed("dk", d.kernel(KernelLayout::Kernel)));
+            let [o, c, a, b] = kernel_vars;
+            body.push(nest(
+                &[o, c, a, b],
+                &d.kernel(KernelLayout::Kernel),
+                Stmt::Copy {
+                    to: at(Array::Local(dk), indices(&[o, c, a, b])),
+                    from: at(Array::Local(dk_sum), indices(&[c, a, b, o])),
+                },
+            ));
+            dk
+        }
+        _ => dk_sum,
+    };
+    // dL/dx: dxp cropped.
+    let dx = if d.padded() {
+        let dx = locals.add(Local::zeroed("dx", d.with(d.ci, &[d.h, d.w])));
+        let vs = vars(&d, C, &[P, Q]);
+        let mut from = indices(&vs);
+        let n = from.len();
+        from[n - 2] = v(P).offset(d.top);
+        from[n - 1] = v(Q).offset(d.left);
+        body.push(nest(
+            &vs,
+            &d.with(d.ci, &[d.h, d.w]),
+            Stmt::Copy {
+                to: at(Array::Local(dx), indices(&vs)),
+                from: at(Array::Local(dxp), from),
+            },
+        ));
+        dx
+    } else {
+        dxp
+    };
+    Program {
+        operands: operands(&d),
+        locals: locals.0,
+        body,
+        dk_layout,
+        returns: Returns::Backward { dx, dk, db },
+    }
+}
+
+/// How the loop calls the companion `row`: through the forms vectorised over output channels
+/// (the kernel transposed once per call, `dL/dk` summed with output channels innermost) where
+/// the plan has them.
+pub(super) fn calls(spec: &Spec, row: &proc_macro2::Ident) -> crate::ir::lower::Calls {
+    use quote::quote;
+    let (row_f, row_b) = (row.clone(), row.clone());
+    let transposed = crate::plan::rows_forward_over_channels(spec);
+    let prelude = match transposed {
+        true => quote!(let kt = #row::kernel_out_inner(k);),
+        false => quote!(),
+    };
+    let forward: crate::ir::lower::Call = match transposed {
+        true => Box::new(move |a| {
+            let w = a[0];
+            quote!(#row_f::forward_transposed(&#w, &kt, b))
+        }),
+        false => Box::new(move |a| {
+            let w = a[0];
+            quote!(#row_f::forward(&#w, k, b))
+        }),
+    };
+    let parts = crate::plan::companion_dk_over_channels(spec);
+    let backward: crate::ir::lower::Call = Box::new(move |a| {
+        let (w, d) = (a[0], a[1]);
+        match parts {
+            true => quote!(#row_b::backward_parts(&#w, k, &#d)),
+            false => quote!(#row_b::backward(&#w, k, &#d)),
+        }
+    });
+    crate::ir::lower::Calls {
+        prelude,
+        forward,
+        backward,
+    }
+}
+
+/// The layout of the companion's `dL/dk`.
+pub(super) fn dk_layout(spec: &Spec) -> KernelLayout {
+    match crate::plan::companion_dk_over_channels(spec) {
+        true => KernelLayout::OutputChannelsInner,
+        false => KernelLayout::Kernel,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::derive::Derivation;
+    use crate::ir::exec::{check, Fault};
+    use crate::{GeometrySpec, Padding, Scalar, Unroll};
+
+    fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: usize) -> Spec {
+        let geometry = GeometrySpec {
+            padding,
+            stride: [stride, 1],
+            in_channels: ci,
+            out_channels: co,
+            ..GeometrySpec::new(input, [3, 3])
+        }
+        .resolve()
+        .expect("a valid geometry");
+        Spec {
+            geometry,
+            layout: match ci * co {
+                1 => ChannelLayout::Plain,
+                _ => ChannelLayout::ChannelFirst,
+            },
+            scalar: Scalar::F32,
+            unroll: Unroll::Rows,
+        }
+    }
+
+    /// A padded, strided channel layer; a plain one; one whose companion sums `dL/dk` with
+    /// output channels innermost.
+    fn specs() -> [Spec; 3] {
+        [
+            spec([7, 6], 2, 3, Padding::Same, 2),
+            spec(
+                [6, 5],
+                1,
+                1,
+                Padding::Explicit {
+                    top: 1,
+                    bottom: 0,
+                    left: 2,
+                    right: 1,
+                },
+                1,
+            ),
+            spec([6, 12], 2, 8, Padding::Valid, 1),
+        ]
+    }
+
+    fn prove(spec: &Spec, program: &Program) -> Result<usize, Fault> {
+        let d = Derivation::new(&spec.geometry);
+        let row = Derivation::new(&rows_spec(spec).geometry);
+        check(program, &d, &row).map(|c| c.terms)
+    }
+
+    fn rows_spec(spec: &Spec) -> Spec {
+        super::super::rows::row_spec(spec)
+    }
+
+    #[test]
+    fn the_loops_prove_against_the_derivation() {
+        for spec in specs() {
+            let d = Derivation::new(&spec.geometry);
+            let forward = prove(&spec, &forward(&spec)).expect("forward");
+            assert_eq!(forward, d.forward().terms() + spec.geometry.output_len());
+            let backward = prove(&spec, &backward(&spec, dk_layout(&spec))).expect("backward");
+            assert_eq!(backward, d.dx().terms() + d.dk().terms() + d.db().terms());
+        }
+        assert_eq!(dk_layout(&specs()[2]), KernelLayout::OutputChannelsInner);
+    }
+
+    /// Applies `f` to the `n`-th statement (depth first) it accepts; whether one was found.
+    fn mutate(body: &mut [Stmt], n: &mut usize, f: &impl Fn(&mut Stmt) -> bool) -> bool {
+        for stmt in body {
+            if let Stmt::Loop { body, .. } = stmt {
+                if mutate(body, n, f) {
+                    return true;
+                }
+            } else if f(stmt) {
+                if *n == 0 {
+                    return true;
+                }
+                *n -= 1;
+            }
+        }
+        false
+    }
+
+    /// Every planted fault: each copy or accumulation with one index shifted by one, each
+    /// with its source's coefficient of `i` (the row's stride) changed, each dropped.
+    #[test]
+    fn every_planted_fault_fails_the_proof() {
+        let shift = |s: &mut Stmt| match s {
+            Stmt::Copy { from, .. } | Stmt::Add { from, .. } => match from.index.last_mut() {
+                Some(last) => {
+                    last.constant += 1;
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        };
+        let restride = |s: &mut Stmt| match s {
+            Stmt::Copy { from, to } | Stmt::Add { from, to } => {
+                let stride = from
+                    .index
+                    .iter_mut()
+                    .chain(to.index.iter_mut())
+                    .find_map(|i| i.terms.iter_mut().find(|(v, _)| *v == I));
+                match stride {
+                    Some((_, c)) => {
+                        *c += 1;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        };
+        let drop = |s: &mut Stmt| match s {
+            Stmt::Copy { .. } | Stmt::Add { .. } => {
+                *s = Stmt::Loop {
+                    var: Var("unused"),
+                    extent: 0,
+                    opaque: false,
+                    body: vec![],
+                };
+                true
+            }
+            _ => false,
+        };
+        let mut planted = 0;
+        for spec in specs() {
+            for program in [forward(&spec), backward(&spec, dk_layout(&spec))] {
+                for fault in [&shift as &dyn Fn(&mut Stmt) -> bool, &restride, &drop] {
+                    for n in 0.. {
+                        let mut wrong = program.clone();
+                        if !mutate(&mut wrong.body, &mut { n }, &fault) {
+                            break;
+                        }
+                        planted += 1;
+                        assert!(
+                            prove(&spec, &wrong).is_err(),
+                            "fault {n} in {:?} passed the proof",
+                            program.returns
+                        );
+                    }
+                }
+            }
+        }
+        assert!(planted > 40, "{planted} faults planted");
+    }
+}

@@ -1,0 +1,353 @@
+//! Symbolic execution of a [`Program`]: every element holds the terms summed into it (an input
+//! element, or a product of two), and the outputs are compared with the derivation, each
+//! element's exact multiset of terms.
+
+use super::{Array, Index, KernelLayout, Place, Program, Returns, Stmt, Var};
+use crate::derive::{Derivation, Product, Sums};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Why a program is not the derivation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// An output element's terms differ from the derivation's.
+    Mismatch {
+        /// `"u"`, `"dL/dx"`, `"dL/dk"` or `"dL/db"`.
+        output: &'static str,
+        /// Flat position of the element.
+        element: usize,
+        /// Terms the program sums there.
+        got: usize,
+        /// Terms the derivation sums there.
+        expected: usize,
+    },
+    /// The program cannot run: an index out of bounds, an unbound variable, a product of sums.
+    Malformed(String),
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Mismatch {
+                output,
+                element,
+                got,
+                expected,
+            } => write!(
+                f,
+                "{output} element {element}: the code sums {got} terms, the derivation \
+                 {expected}, or they are other terms"
+            ),
+            Fault::Malformed(why) => write!(f, "the loop code cannot run: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Fault {}
+
+/// What a successful execution compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Terms compared over all outputs.
+    pub terms: usize,
+}
+
+/// An input element or a product, packed: `(first << 32) | second`, a lone element with
+/// `first = LONE`. Products are stored with the smaller code first.
+type Term = u64;
+const LONE: u64 = u32::MAX as u64;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    X = 0,
+    K = 1,
+    B = 2,
+    D = 3,
+}
+
+fn leaf(kind: Kind, index: usize) -> Term {
+    (LONE << 32) | ((kind as u64) << 30 | index as u64)
+}
+
+/// The product of two lone elements.
+fn product(a: Term, b: Term) -> Result<Term, Fault> {
+    if a >> 32 != LONE || b >> 32 != LONE {
+        return Err(Fault::Malformed("a product of products".into()));
+    }
+    let (a, b) = (a & 0xffff_ffff, b & 0xffff_ffff);
+    Ok((a.min(b) << 32) | a.max(b))
+}
+
+/// Multiplies every term of `value` (each a lone element) by the lone element `by`.
+fn times(value: &[Term], by: Term, out: &mut Vec<Term>) -> Result<(), Fault> {
+    for &t in value {
+        out.push(product(t, by)?);
+    }
+    Ok(())
+}
+
+/// Executes `program` and compares its outputs with `layer`'s derivation; companion calls run
+/// by `row`, the derivation of the companion's geometry.
+pub fn check(program: &Program, layer: &Derivation, row: &Derivation) -> Result<Checked, Fault> {
+    let mut machine = Machine::new(program);
+    machine.run(&program.body, row)?;
+    let terms = match program.returns {
+        Returns::Forward { u } => {
+            let expected = |i: usize| {
+                let bias = leaf(Kind::B, layer.u_at(i).c);
+                expected_terms(layer.forward(), i, Kind::X, Kind::K, Some(bias))
+            };
+            compare("u", &machine.locals[u], expected)?
+        }
+        Returns::Backward { dx, dk, db } => {
+            let dx = compare("dL/dx", &machine.locals[dx], |i| {
+                expected_terms(layer.dx(), i, Kind::D, Kind::K, None)
+            })?;
+            let dk = compare("dL/dk", &machine.locals[dk], |i| {
+                expected_terms(layer.dk(), i, Kind::D, Kind::X, None)
+            })?;
+            let db = compare("dL/db", &machine.locals[db], |i| {
+                layer
+                    .db()
+                    .get(i)
+                    .iter()
+                    .map(|&Product(d, _)| leaf(Kind::D, d as usize))
+                    .collect()
+            })?;
+            dx + dk + db
+        }
+    };
+    Ok(Checked { terms })
+}
+
+/// The derivation's terms of element `i` of `sums` (`first`, `second` the kinds of each
+/// product's factors), with `bias` first when given.
+fn expected_terms(
+    sums: &Sums,
+    i: usize,
+    first: Kind,
+    second: Kind,
+    bias: Option<Term>,
+) -> Vec<Term> {
+    let products = sums.get(i).iter().map(|&Product(a, b)| {
+        product(leaf(first, a as usize), leaf(second, b as usize)).unwrap_or(0)
+    });
+    bias.into_iter().chain(products).collect()
+}
+
+fn compare(
+    output: &'static str,
+    got: &[Vec<Term>],
+    expected: impl Fn(usize) -> Vec<Term>,
+) -> Result<usize, Fault> {
+    let mut terms = 0;
+    for (element, got) in got.iter().enumerate() {
+        let (mut got, mut want) = (got.clone(), expected(element));
+        got.sort_unstable();
+        want.sort_unstable();
+        if got != want {
+            return Err(Fault::Mismatch {
+                output,
+                element,
+                got: got.len(),
+                expected: want.len(),
+            });
+        }
+        terms += want.len();
+    }
+    Ok(terms)
+}
+
+struct Machine<'p> {
+    program: &'p Program,
+    operands: [Vec<Vec<Term>>; 3],
+    locals: Vec<Vec<Vec<Term>>>,
+    vars: HashMap<&'static str, usize>,
+}
+
+impl<'p> Machine<'p> {
+    fn new(program: &'p Program) -> Self {
+        let len = |dims: &[usize]| dims.iter().product::<usize>();
+        let operand = |n: usize, kind: Kind| {
+            (0..len(&program.operands[n]))
+                .map(|i| vec![leaf(kind, i)])
+                .collect()
+        };
+        Self {
+            program,
+            operands: [
+                operand(0, Kind::X),
+                operand(1, Kind::K),
+                operand(2, Kind::D),
+            ],
+            locals: program
+                .locals
+                .iter()
+                .map(|l| vec![Vec::new(); len(&l.dims)])
+                .collect(),
+            vars: HashMap::new(),
+        }
+    }
+
+    fn run(&mut self, body: &[Stmt], row: &Derivation) -> Result<(), Fault> {
+        for stmt in body {
+            match stmt {
+                Stmt::Loop {
+                    var, extent, body, ..
+                } => {
+                    for value in 0..*extent {
+                        self.vars.insert(var.0, value);
+                        self.run(body, row)?;
+                    }
+                    self.vars.remove(var.0);
+                }
+                Stmt::Copy { to, from } => {
+                    let value = self.read(from)?.to_vec();
+                    *self.write(to)? = value;
+                }
+                Stmt::Add { to, from } => {
+                    let value = self.read(from)?.to_vec();
+                    self.write(to)?.extend(value);
+                }
+                Stmt::RowForward { window, out } => self.row_forward(*window, *out, row)?,
+                Stmt::RowBackward {
+                    window,
+                    delta,
+                    dx,
+                    dk,
+                    db,
+                } => self.row_backward([*window, *delta, *dx, *dk, *db], row)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn flat(&self, place: &Place) -> Result<usize, Fault> {
+        let dims = self.program.dims(place.array);
+        if dims.len() != place.index.len() {
+            return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
+        }
+        let mut flat = 0;
+        for (index, &n) in place.index.iter().zip(dims) {
+            let i = self.eval(index)?;
+            if i >= n {
+                return Err(Fault::Malformed(format!("{place:?}: {i} is out of 0..{n}")));
+            }
+            flat = flat * n + i;
+        }
+        Ok(flat)
+    }
+
+    fn eval(&self, index: &Index) -> Result<usize, Fault> {
+        let mut value = index.constant;
+        for &(Var(name), coefficient) in &index.terms {
+            let v = self
+                .vars
+                .get(name)
+                .ok_or_else(|| Fault::Malformed(format!("`{name}` is not a loop variable here")))?;
+            value += coefficient * v;
+        }
+        Ok(value)
+    }
+
+    fn array(&self, array: Array) -> &Vec<Vec<Term>> {
+        match array {
+            Array::X => &self.operands[0],
+            Array::K => &self.operands[1],
+            Array::Delta => &self.operands[2],
+            Array::Local(n) => &self.locals[n],
+        }
+    }
+
+    fn read(&self, place: &Place) -> Result<&[Term], Fault> {
+        let flat = self.flat(place)?;
+        Ok(&self.array(place.array)[flat])
+    }
+
+    fn write(&mut self, place: &Place) -> Result<&mut Vec<Term>, Fault> {
+        let flat = self.flat(place)?;
+        match place.array {
+            Array::Local(n) => Ok(&mut self.locals[n][flat]),
+            _ => Err(Fault::Malformed(format!(
+                "{place:?}: operands are read-only"
+            ))),
+        }
+    }
+
+    fn row_forward(&mut self, window: usize, out: usize, row: &Derivation) -> Result<(), Fault> {
+        let mut outputs = Vec::with_capacity(row.forward().len());
+        for (ru, products) in row.forward().iter().enumerate() {
+            let mut sum = vec![leaf(Kind::B, row.u_at(ru).c)];
+            for &Product(wx, k) in products {
+                times(
+                    &self.locals[window][wx as usize],
+                    leaf(Kind::K, k as usize),
+                    &mut sum,
+                )?;
+            }
+            outputs.push(sum);
+        }
+        self.store(out, outputs)
+    }
+
+    fn row_backward(
+        &mut self,
+        [window, delta, dx, dk, db]: [usize; 5],
+        row: &Derivation,
+    ) -> Result<(), Fault> {
+        let (w, d) = (&self.locals[window], &self.locals[delta]);
+        let mut dxs = Vec::with_capacity(row.dx().len());
+        for products in row.dx().iter() {
+            let mut sum = Vec::new();
+            for &Product(du, k) in products {
+                times(&d[du as usize], leaf(Kind::K, k as usize), &mut sum)?;
+            }
+            dxs.push(sum);
+        }
+        let g = row.geometry();
+        let ([kh, kw], ci, co) = (g.kernel(), g.in_channels(), g.out_channels());
+        let mut dks = vec![Vec::new(); row.dk().len()];
+        for (k, products) in row.dk().iter().enumerate() {
+            let mut sum = Vec::new();
+            for &Product(du, wx) in products {
+                for &t in &d[du as usize] {
+                    times(&w[wx as usize], t, &mut sum)?;
+                }
+            }
+            let at = match self.program.dk_layout {
+                KernelLayout::Kernel => k,
+                KernelLayout::OutputChannelsInner => {
+                    let (o, rest) = (k / (ci * kh * kw), k % (ci * kh * kw));
+                    rest * co + o
+                }
+            };
+            dks[at] = sum;
+        }
+        let dbs = row
+            .db()
+            .iter()
+            .map(|products| {
+                products
+                    .iter()
+                    .flat_map(|&Product(du, _)| d[du as usize].iter().copied())
+                    .collect()
+            })
+            .collect();
+        self.store(dx, dxs)?;
+        self.store(dk, dks)?;
+        self.store(db, dbs)
+    }
+
+    fn store(&mut self, local: usize, values: Vec<Vec<Term>>) -> Result<(), Fault> {
+        if self.locals[local].len() != values.len() {
+            return Err(Fault::Malformed(format!(
+                "`{}` holds {} elements, the companion gives {}",
+                self.program.locals[local].name,
+                self.locals[local].len(),
+                values.len()
+            )));
+        }
+        self.locals[local] = values;
+        Ok(())
+    }
+}
