@@ -40,3 +40,63 @@ fn strided_padded_channel_first_layer() {
         scalar = f64
     )));
 }
+
+/// One snapshot per code form (the plan's forms, which the generated docs name for each
+/// tier): small layers that `plan` gives each form, so the snapshots stay short.
+mod forms {
+    use super::expand;
+    use quote::quote;
+
+    /// `window` forward and backward.
+    #[test]
+    fn window() {
+        insta::assert_snapshot!(expand(quote!(
+            input = 4x4,
+            kernel = 2x2,
+            padding = same,
+            unroll = window
+        )));
+    }
+
+    /// `rows`: forward the loop over rows around the companion (taps updating whole rows),
+    /// backward the loop around the companion's matrix form and dot products.
+    #[test]
+    fn rows_companion() {
+        insta::assert_snapshot!(expand(quote!(
+            input = 4x4,
+            kernel = 2x2,
+            padding = same,
+            unroll = rows
+        )));
+    }
+
+    /// `rows` with many output channels: the companion's forward and `dL/dk` over output
+    /// channels (kernel and `dL/dk` transposed once per call).
+    #[test]
+    fn rows_over_output_channels() {
+        insta::assert_snapshot!(expand(quote!(
+            input = 3x10,
+            kernel = 3x3,
+            out_channels = 8,
+            unroll = rows
+        )));
+    }
+
+    /// `rows` backward at the layer level over its rows (long rows, few channels).
+    #[test]
+    fn rows_layer_level_over_rows() {
+        insta::assert_snapshot!(expand(quote!(input = 4x10, kernel = 2x2, unroll = rows)));
+    }
+
+    /// `rows` backward at the layer level over positions, output channels innermost (short
+    /// rows, many channels).
+    #[test]
+    fn rows_layer_level_over_output_channels() {
+        insta::assert_snapshot!(expand(quote!(
+            input = 3x3,
+            kernel = 2x2,
+            out_channels = 8,
+            unroll = rows
+        )));
+    }
+}
