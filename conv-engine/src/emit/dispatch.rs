@@ -3,10 +3,9 @@
 //! `backward_const`, and per x86-64 tier a `#[target_feature]` function that compiles that
 //! tier's body with the tier's features.
 
-use super::shape::Shapes;
+use super::shape::{self, Shapes};
 use super::variants::{self, Names};
 use crate::plan::{Dx, Plan, Tier, TierPlan, When};
-use crate::ChannelLayout;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -24,25 +23,18 @@ pub(super) struct Functions {
     pub hidden: TokenStream,
 }
 
-pub(super) fn functions(
-    plan: &Plan,
-    shapes: &Shapes,
-    layout: ChannelLayout,
-    name: &Ident,
-    docs: &Docs,
-) -> Functions {
-    let t = &shapes.scalar;
-    let (x_ty, k_ty, b_ty, u_ty) = (
-        shapes.x.ty(t),
-        shapes.k.ty(t),
-        shapes.b.ty(t),
-        shapes.u.ty(t),
-    );
-    let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
+pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs) -> Functions {
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: b_ty,
+        u: u_ty,
+        gradients,
+    } = shapes.types();
     // The bodies take a plain layer's bias by value, a channel-first layer's by reference.
-    let (b_param, b_arg) = match layout {
-        ChannelLayout::Plain => (quote!(b: #b_ty), quote!(*b)),
-        ChannelLayout::ChannelFirst => (quote!(b: &#b_ty), quote!(b)),
+    let (b_param, b_arg) = match shapes.b.is_scalar() {
+        true => (shapes.bias_param(), quote!(*b)),
+        false => (shapes.bias_param(), quote!(b)),
     };
     let portable = variants::names(&plan.portable);
     let mut hidden = TokenStream::new();
@@ -170,15 +162,7 @@ fn split_backward(p: &TierPlan, types: &Types, features: &str, backward: &Ident)
     if !(p.dx == Dx::Unrolled && p.split == When::Always) {
         return quote!(Self::#backward(x, k, delta));
     }
-    let suffix = match p.fused {
-        When::Always => "_fused",
-        _ => "",
-    };
-    let (dl_dx, dl_dk, dl_db) = (
-        format_ident!("__dl_dx{}", suffix),
-        format_ident!("__dl_dk{}", suffix),
-        format_ident!("__dl_db{}", suffix),
-    );
+    let [dl_dx, dl_dk, dl_db] = variants::unrolled_parts(p.fused);
     let Types { name, x, k, u } = types;
     quote! {
         #[target_feature(enable = #features)]

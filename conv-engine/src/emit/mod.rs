@@ -15,7 +15,7 @@ mod window;
 
 use crate::derive::Derivation;
 use crate::plan::{ConstCheck, Plan};
-use crate::{ChannelLayout, Padding, Spec, Strategy};
+use crate::{Padding, Spec, Strategy};
 use proc_macro2::TokenStream;
 use quote::quote;
 use shape::Shapes;
@@ -91,7 +91,7 @@ pub fn generate_with(
     let shapes = Shapes::new(spec);
     let variants = variants::build(spec, &plan, &d, &shapes, name)?;
     let docs = docs::functions(&d, &plan, options.compile_time_check);
-    let functions = dispatch::functions(&plan, &shapes, spec.layout, name, &docs);
+    let functions = dispatch::functions(&plan, &shapes, name, &docs);
     let checks = match (options.compile_time_check, plan.check) {
         (true, ConstCheck::Whole) => whole_checks(spec, &plan, &shapes, name),
         _ => TokenStream::new(),
@@ -103,13 +103,14 @@ pub fn generate_with(
         }
         None => TokenStream::new(),
     };
-    let t = &shapes.scalar;
-    let (x_ty, k_ty, b_ty, u_ty) = (
-        shapes.x.ty(t),
-        shapes.k.ty(t),
-        shapes.b.ty(t),
-        shapes.u.ty(t),
-    );
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: b_ty,
+        u: u_ty,
+        gradients,
+    } = shapes.types();
+    let scalar = &shapes.scalar;
     let geometry = geometry(spec);
     let mut item = target.clone();
     if item.attrs.iter().any(|a| a.path().is_ident("doc")) {
@@ -117,7 +118,6 @@ pub fn generate_with(
     }
     let struct_doc = docs::layer(&d, options.doc_images);
     item.attrs.push(syn::parse_quote!(#[doc = #struct_doc]));
-    let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
     let (public, hidden, bodies) = (functions.public, functions.hidden, variants.items);
     Ok(quote! {
         #item
@@ -140,7 +140,7 @@ pub fn generate_with(
 
         #[automatically_derived]
         impl ::conv_runtime::Conv2d for #name {
-            type Scalar = #t;
+            type Scalar = #scalar;
             type Input = #x_ty;
             type Kernel = #k_ty;
             type Bias = #b_ty;
@@ -174,17 +174,14 @@ fn whole_checks(
 ) -> TokenStream {
     let mut seen = Vec::new();
     let mut out = TokenStream::new();
-    let t = &shapes.scalar;
-    let (x_ty, k_ty, b_ty, u_ty) = (
-        shapes.x.ty(t),
-        shapes.k.ty(t),
-        shapes.b.ty(t),
-        shapes.u.ty(t),
-    );
-    let b_param = match spec.layout {
-        ChannelLayout::Plain => quote!(b: #b_ty),
-        ChannelLayout::ChannelFirst => quote!(b: &#b_ty),
-    };
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: _,
+        u: u_ty,
+        gradients,
+    } = shapes.types();
+    let b_param = shapes.bias_param();
     for (_, p) in plan.tiers() {
         let names = variants::names(p);
         if seen.contains(&names) {
@@ -203,7 +200,7 @@ fn whole_checks(
                     const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
                         #name::#f(x, k, b)
                     }
-                    const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> ::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty> {
+                    const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
                         #name::#b(x, k, delta)
                     }
                 }
@@ -225,17 +222,14 @@ fn companion_item(
 ) -> TokenStream {
     let bodies = rows::row_bodies(row_spec, row_shapes);
     let items = rows::row_items(row_spec, row_shapes);
-    let t = &row_shapes.scalar;
-    let (x_ty, k_ty, b_ty, u_ty) = (
-        row_shapes.x.ty(t),
-        row_shapes.k.ty(t),
-        row_shapes.b.ty(t),
-        row_shapes.u.ty(t),
-    );
-    let b_param = match row_spec.layout {
-        ChannelLayout::Plain => quote!(b: #b_ty),
-        ChannelLayout::ChannelFirst => quote!(b: &#b_ty),
-    };
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: _,
+        u: u_ty,
+        gradients,
+    } = row_shapes.types();
+    let b_param = row_shapes.bias_param();
     let geometry = geometry(row_spec);
     let (forward, backward) = (bodies.forward, bodies.backward);
     let check = if prove {
@@ -259,7 +253,7 @@ fn companion_item(
             }
 
             #[inline(always)]
-            const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> ::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty> {
+            const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
                 #backward
             }
 

@@ -21,7 +21,40 @@ pub(super) struct Shapes {
     pub scalar: Ident,
 }
 
+/// The Rust types of a layer's operands, and of what `backward` returns.
+pub(super) struct Types {
+    pub x: TokenStream,
+    pub k: TokenStream,
+    pub b: TokenStream,
+    pub u: TokenStream,
+    pub gradients: TokenStream,
+}
+
 impl Shapes {
+    /// The operands' types.
+    pub fn types(&self) -> Types {
+        let t = &self.scalar;
+        let (x, k, b, u) = (self.x.ty(t), self.k.ty(t), self.b.ty(t), self.u.ty(t));
+        let gradients = quote!(::conv_runtime::Gradients<#x, #k, #b>);
+        Types {
+            x,
+            k,
+            b,
+            u,
+            gradients,
+        }
+    }
+
+    /// The bias parameter of the bodies: a plain layer's by value (`b: T`), a channel-first
+    /// layer's by reference (`b: &[T; C_out]`).
+    pub fn bias_param(&self) -> TokenStream {
+        let b = self.b.ty(&self.scalar);
+        match self.b.is_scalar() {
+            true => quote!(b: #b),
+            false => quote!(b: &#b),
+        }
+    }
+
     pub fn new(spec: &Spec) -> Self {
         let g = &spec.geometry;
         let ([h, w], [kh, kw], [oh, ow]) = (g.input(), g.kernel(), g.output());

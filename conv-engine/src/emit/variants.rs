@@ -5,13 +5,13 @@
 
 use super::rows;
 use super::rows_loop;
-use super::shape::Shapes;
+use super::shape::{self, Shapes};
 use super::unroll;
 use super::window;
 use crate::derive::Derivation;
 use crate::ir::lower;
 use crate::plan::{Dx, Forward, Plan, TierPlan, When};
-use crate::{ChannelLayout, Spec};
+use crate::Spec;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -51,6 +51,16 @@ pub(super) fn backward_name(p: &TierPlan) -> Ident {
     format_ident!("__backward_{}", form)
 }
 
+/// The hidden names of the unrolled `backward`'s parts (`dL/dx`, `dL/dk`, `dL/db`), which
+/// differ by whether they fuse.
+pub(super) fn unrolled_parts(fused: When) -> [Ident; 3] {
+    let suffix = match fused {
+        When::Always => "_fused",
+        _ => "",
+    };
+    ["dx", "dk", "db"].map(|part| format_ident!("__dl_{}{}", part, suffix))
+}
+
 /// The names of `tier`'s bodies.
 pub(super) fn names(p: &TierPlan) -> Names {
     Names {
@@ -82,18 +92,14 @@ pub(super) fn build(
         })
     };
     let zero = shapes.zero();
-    let t = &shapes.scalar;
-    let (x_ty, k_ty, b_ty, u_ty) = (
-        shapes.x.ty(t),
-        shapes.k.ty(t),
-        shapes.b.ty(t),
-        shapes.u.ty(t),
-    );
-    let b_param = match spec.layout {
-        ChannelLayout::Plain => quote!(b: #b_ty),
-        ChannelLayout::ChannelFirst => quote!(b: &#b_ty),
-    };
-    let gradients = quote!(::conv_runtime::Gradients<#x_ty, #k_ty, #b_ty>);
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: b_ty,
+        u: u_ty,
+        gradients,
+    } = shapes.types();
+    let b_param = shapes.bias_param();
     let mut done: Vec<Ident> = Vec::new();
     let mut items = TokenStream::new();
     for (_, p) in plan.tiers() {
@@ -120,15 +126,7 @@ pub(super) fn build(
         let body = match p.dx {
             Dx::Unrolled => {
                 let parts = unroll::parts(d, shapes, p.fused);
-                let suffix = match p.fused {
-                    When::Always => "_fused",
-                    _ => "",
-                };
-                let (dl_dx, dl_dk, dl_db) = (
-                    format_ident!("__dl_dx{}", suffix),
-                    format_ident!("__dl_dk{}", suffix),
-                    format_ident!("__dl_db{}", suffix),
-                );
+                let [dl_dx, dl_dk, dl_db] = unrolled_parts(p.fused);
                 let inline = match p.split {
                     When::Never => quote!(#[inline(always)]),
                     When::Always => quote!(#[inline]),
