@@ -308,7 +308,8 @@ impl Report<'_> {
             One run on one machine: compare figures within this file, not with other machines. \
             {rounds} Single-threaded, f32, stride 1, VALID. Times are per call (for D, the whole batch of 64). \
             FLOPs: 2 per multiply-add; forward `2·MACs`, backward `4·MACs`, both `6·MACs`. \
-            `default` is the default target (x86-64 with SSE2), `native` is built with \
+            `default` is built without `RUSTFLAGS` (x86-64 baseline; the layers run the variant \
+            of the CPU's tier, `conv_runtime::cpu::tier`), `native` is built with \
             `-C target-cpu=native`. `auto (f/b)` names the strategies `auto` picked for forward \
             and backward. `reference` is `conv_runtime::reference` (the generic padded/rotated \
             formulation at run-time sizes), `naive` plain const-generic nested loops.\n\n\
