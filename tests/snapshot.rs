@@ -71,11 +71,12 @@ mod forms {
     }
 
     /// `rows` with many output channels: the companion's forward and `dL/dk` over output
-    /// channels (kernel and `dL/dk` transposed once per call).
+    /// channels (kernel and `dL/dk` transposed once per call); large enough for a variant per
+    /// CPU tier and the dispatch between them.
     #[test]
     fn rows_over_output_channels() {
         insta::assert_snapshot!(expand(quote!(
-            input = 3x10,
+            input = 4x12,
             kernel = 3x3,
             out_channels = 8,
             unroll = rows

@@ -26,4 +26,16 @@ impl Tier {
             Tier::Avx512 => "avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl",
         }
     }
+
+    /// The tier's features as `cfg(target_feature = ..)` names (empty for
+    /// [`Tier::Portable`]).
+    pub const fn cfg_features(self) -> &'static [&'static str] {
+        match self {
+            Tier::Portable => &[],
+            Tier::Avx2 => &["avx", "avx2", "fma"],
+            Tier::Avx512 => &[
+                "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl",
+            ],
+        }
+    }
 }

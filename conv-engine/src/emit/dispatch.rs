@@ -39,7 +39,11 @@ pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs)
     let portable = variants::names(&plan.portable);
     let mut hidden = TokenStream::new();
     let (mut forward_arms, mut backward_arms) = (TokenStream::new(), TokenStream::new());
-    for tier in [Tier::Avx512, Tier::Avx2] {
+    let tiers: &[Tier] = match plan.dispatch {
+        true => &[Tier::Avx512, Tier::Avx2],
+        false => &[],
+    };
+    for &tier in tiers {
         let p = plan.tier(tier);
         let Names { forward, backward } = variants::names(p);
         let features = tier.target_features();
@@ -72,13 +76,36 @@ pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs)
         });
         // SAFETY: `tier` is one the CPU has (`conv_runtime::cpu`), so it runs the features
         // the function was compiled for.
+        // Where the build's own target features cover the tier (`-C target-cpu=native`, say),
+        // the body is called directly, so that it inlines into the caller as any function
+        // does; the `#[target_feature]` function is what other builds call.
+        let covered = tier
+            .cfg_features()
+            .iter()
+            .map(|f| quote!(target_feature = #f));
+        let covered = quote!(all(#(#covered),*));
+        let forward_direct = quote!(Self::#forward(x, k, #b_arg));
+        let backward_direct = match p.split {
+            When::Always => quote!(unsafe { Self::#b(x, k, delta) }),
+            _ => quote!(Self::#backward(x, k, delta)),
+        };
         forward_arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#f(x, k, #b_arg) },
+            ::conv_runtime::cpu::Tier::#variant => {
+                #[cfg(#covered)]
+                { #forward_direct }
+                #[cfg(not(#covered))]
+                unsafe { Self::#f(x, k, #b_arg) }
+            }
         });
         backward_arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#b(x, k, delta) },
+            ::conv_runtime::cpu::Tier::#variant => {
+                #[cfg(#covered)]
+                { #backward_direct }
+                #[cfg(not(#covered))]
+                unsafe { Self::#b(x, k, delta) }
+            }
         });
     }
     let Names {
@@ -86,6 +113,22 @@ pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs)
         backward: pb,
     } = portable;
     let tier_ty = quote!(::conv_runtime::cpu::Tier);
+    let (forward_call, backward_call) = match plan.dispatch {
+        true => (
+            quote!(match ::conv_runtime::cpu::tier() {
+                #forward_arms
+                _ => Self::#pf(x, k, #b_arg),
+            }),
+            quote!(match ::conv_runtime::cpu::tier() {
+                #backward_arms
+                _ => Self::#pb(x, k, delta),
+            }),
+        ),
+        false => (
+            quote!(Self::#pf(x, k, #b_arg)),
+            quote!(Self::#pb(x, k, delta)),
+        ),
+    };
     let Docs {
         forward: fd,
         forward_const: fcd,
@@ -97,10 +140,7 @@ pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs)
         #[inline]
         #[allow(unsafe_code)]
         pub fn forward(x: &#x_ty, k: &#k_ty, b: &#b_ty) -> #u_ty {
-            match ::conv_runtime::cpu::tier() {
-                #forward_arms
-                _ => Self::#pf(x, k, #b_arg),
-            }
+            #forward_call
         }
 
         #[doc = #fcd]
@@ -113,10 +153,7 @@ pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs)
         #[inline]
         #[allow(unsafe_code)]
         pub fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
-            match ::conv_runtime::cpu::tier() {
-                #backward_arms
-                _ => Self::#pb(x, k, delta),
-            }
+            #backward_call
         }
 
         #[doc = #bcd]

@@ -26,6 +26,13 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
     let head = explain::forward_doc(d).replacen("Forward pass, fully unrolled", "Forward pass", 1);
     let checks = checks(plan, checked);
     let tiers = |describe: &dyn Fn(&TierPlan) -> String| {
+        if !plan.dispatch {
+            return format!(
+                "- every CPU (the layer is too small for a call into per-CPU code to pay, so \
+                 the portable code runs everywhere, inlined into its caller): {}\n",
+                describe(&plan.portable)
+            );
+        }
         let mut lines = String::new();
         for (tier, p) in plan.tiers() {
             lines += &format!("- {}: {}\n", tier_name(tier), describe(p));

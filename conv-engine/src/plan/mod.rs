@@ -19,6 +19,8 @@
 //!   partial sums.
 //! - The unrolled `backward` fuses its multiply-adds on tiers with FMA, and keeps `dL/dx` and
 //!   `dL/dk` in functions of their own on AVX-512.
+//! - Layers with very few multiply-adds have no per-tier variants: every tier runs the
+//!   portable code, which inlines into its caller.
 //!
 //! `unroll = full | window | rows` pins the family on every tier; the choices within `rows`
 //! still follow the rules above. Every form sums the derivation's products; forms that share a
@@ -129,6 +131,9 @@ pub struct Plan {
     pub avx2: TierPlan,
     /// The code on [`Tier::Avx512`].
     pub avx512: TierPlan,
+    /// Whether the layer has a variant per tier (else every tier runs the portable code:
+    /// the layer is too small for a call into wider vectors to pay).
+    pub dispatch: bool,
     /// Whether some tier uses the one-row companion layer.
     pub companion: bool,
     /// What the compile-time evaluation covers.
@@ -166,7 +171,11 @@ pub fn plan_with(spec: &Spec, strategy: Option<Strategy>) -> Plan {
         Some(Strategy::Rows) => Unroll::Rows,
     };
     let spec = Spec { unroll, ..*spec };
-    let [portable, avx2, avx512] = Tier::ALL.map(|t| tier_plan(&spec, t));
+    let dispatch = spec.geometry.macs() >= tuning::DISPATCH_MACS;
+    let [portable, avx2, avx512] = match dispatch {
+        true => Tier::ALL.map(|t| tier_plan(&spec, t)),
+        false => [tier_plan(&spec, Tier::Portable); 3],
+    };
     let companion = [portable, avx2, avx512].iter().any(|p| {
         matches!(p.forward, Forward::Rows | Forward::RowsOverChannels) || p.dx == Dx::RowsMatrix
     });
@@ -178,6 +187,7 @@ pub fn plan_with(spec: &Spec, strategy: Option<Strategy>) -> Plan {
         portable,
         avx2,
         avx512,
+        dispatch,
         companion,
         check,
     }

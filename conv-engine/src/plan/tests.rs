@@ -161,8 +161,9 @@ fn every_branch_on_every_tier() {
 
 #[test]
 fn only_the_unrolled_backward_fuses_and_splits_and_only_on_its_tiers() {
-    let textbook = plan(&spec(5, 3, 1, 1, Padding::Valid, Unroll::Auto));
-    let fused_split = textbook.tiers().map(|(_, p)| (p.fused, p.split));
+    let digits = plan(&spec(8, 3, 1, 8, Padding::Valid, Unroll::Full));
+    assert!(digits.dispatch);
+    let fused_split = digits.tiers().map(|(_, p)| (p.fused, p.split));
     assert_eq!(
         fused_split,
         [
@@ -175,6 +176,17 @@ fn only_the_unrolled_backward_fuses_and_splits_and_only_on_its_tiers() {
     for (tier, p) in lenet.tiers() {
         assert_eq!((p.fused, p.split), (When::Never, When::Never), "{tier:?}");
     }
+}
+
+#[test]
+fn layers_too_small_to_dispatch_run_the_portable_code_on_every_tier() {
+    let textbook = plan(&spec(5, 3, 1, 1, Padding::Valid, Unroll::Auto));
+    assert!(!textbook.dispatch);
+    for (tier, p) in textbook.tiers() {
+        assert_eq!(p, &textbook.portable, "{tier:?}");
+    }
+    let b = plan(&spec(8, 3, 1, 8, Padding::Valid, Unroll::Auto));
+    assert!(b.dispatch && b.avx2 != b.portable);
 }
 
 #[test]

@@ -41,3 +41,10 @@ pub(crate) const WRITTEN_OUT_ROW: usize = 64;
 /// vectorised over output channels: they must fit the vector registers (6 AVX-512 or 12 AVX
 /// registers of `f32`), beyond which they spill. Evidence: `BENCHMARKS.md`, "E".
 pub(crate) const BLOCK_FLOATS: usize = 96;
+
+/// Fewest multiply-adds for which a layer gets a variant per CPU tier: a call into a
+/// `#[target_feature]` function cannot be inlined into a caller compiled without those
+/// features, and below this the inlined portable code is faster than a call into wider
+/// vectors. Evidence: `BENCHMARKS.md`, "default / A" (81 multiply-adds) against
+/// "default / B" (2,592).
+pub(crate) const DISPATCH_MACS: usize = 1_000;
