@@ -84,11 +84,17 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
         d.dx().terms(),
         d.dk().terms()
     );
+    let fusion = match plan.portable.dx {
+        Dx::Unrolled => {
+            "Fused and unfused sums agree exactly on integer inputs and within \
+                         rounding on others. "
+        }
+        _ => "All variants add the same products in the same order. ",
+    };
     let backward = format!(
         "{backward_head}\n\nRuns the variant for the CPU it runs on \
-         (`conv_runtime::cpu::tier()`):\n\n{backward_forms}\nFused and unfused sums agree \
-         exactly on integer inputs and within rounding on others. [`Self::backward_const`] is \
-         the portable variant as a `const fn`.\n\n{checks}"
+         (`conv_runtime::cpu::tier()`):\n\n{backward_forms}\n{fusion}[`Self::backward_const`] \
+         is the portable variant as a `const fn`.\n\n{checks}"
     );
     let backward_const = format!(
         "{backward_head}\n\nThe portable variant of [`Self::backward`] as a `const fn` (for \
@@ -118,15 +124,30 @@ fn checks(plan: &Plan, checked: bool) -> String {
              `const`."
             .to_string(),
     };
-    let loops = match plan.companion {
-        true => {
-            " The loops over output rows around the one-row layer (the window copies, \
-                  the rows of `u`, the padded `∂L/∂x` and its crop, the sums of `∂L/∂k` and \
-                  `∂L/∂b`) were proven during expansion by executing their loop IR \
-                  symbolically against the derivation, with the one-row layer taken as its own \
-                  derivation."
+    let rows_forward = plan
+        .tiers()
+        .iter()
+        .any(|(_, p)| matches!(p.forward, Forward::Rows | Forward::RowsOverChannels));
+    let rows_backward = plan.tiers().iter().any(|(_, p)| p.dx == Dx::RowsMatrix);
+    let looped = match (rows_forward, rows_backward) {
+        (true, true) => {
+            "the window copies and the rows of `u`; the padded `∂L/∂x` and its \
+                         crop, the sums of `∂L/∂k` and `∂L/∂b`"
         }
-        false => "",
+        (true, false) => "the window copies and the rows of `u` in `forward`",
+        (false, true) => {
+            "the window copies, the padded `∂L/∂x` and its crop, the sums of \
+                          `∂L/∂k` and `∂L/∂b` in `backward`"
+        }
+        (false, false) => "",
+    };
+    let loops = match looped.is_empty() {
+        true => String::new(),
+        false => format!(
+            " The loops over output rows around the one-row layer ({looped}) were proven \
+             during expansion by executing their loop IR symbolically against the derivation, \
+             with the one-row layer taken as its own derivation."
+        ),
     };
     format!("{proven}{loops} {evaluated}")
 }
