@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         compile_time_check: !flag("--no-check"),
         strategy: flag("--window").then_some(conv_engine::Strategy::Window),
         doc_images: true,
+        fault: None,
     };
     let tokens = match proc_macro2::TokenStream::from_str(attr) {
         Ok(t) => t,

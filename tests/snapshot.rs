@@ -101,3 +101,55 @@ mod forms {
         )));
     }
 }
+
+/// Every code form's expansion carries its compile-time check: the `const` evaluation against
+/// `conv_runtime::proof` (of the layer, or of the one-row companion for layers too large to
+/// evaluate whole).
+#[test]
+fn every_form_carries_its_compile_time_check() {
+    let layers = [
+        quote!(input = 5x5, kernel = 3x3, unroll = full),
+        quote!(input = 4x4, kernel = 2x2, padding = same, unroll = window),
+        quote!(input = 4x4, kernel = 2x2, padding = same, unroll = rows),
+        quote!(input = 4x12, kernel = 3x3, out_channels = 8, unroll = rows),
+        quote!(input = 4x10, kernel = 2x2, unroll = rows),
+        quote!(input = 3x3, kernel = 2x2, out_channels = 8, unroll = rows),
+        quote!(input = 8x8, kernel = 3x3, out_channels = 8),
+        quote!(
+            input = 14x14,
+            kernel = 5x5,
+            in_channels = 6,
+            out_channels = 16
+        ),
+    ];
+    for attr in layers {
+        let code = expand(attr.clone());
+        assert!(
+            code.contains("assert_layer"),
+            "{attr} has no compile-time check"
+        );
+    }
+}
+
+/// `generate_with` on a derivation with a product dropped (the test-only planted fault)
+/// returns the proof's error, spanned on the struct.
+#[test]
+fn a_corrupted_derivation_is_an_error() {
+    let (spec, target) = conv_engine::parse::parse(
+        quote!(input = 5x5, kernel = 3x3),
+        quote!(
+            pub struct Textbook;
+        ),
+    )
+    .expect("a valid spec");
+    let options = Options {
+        fault: Some(conv_engine::emit::Fault::Derivation),
+        ..Options::default()
+    };
+    let e = generate_with(&spec, &target, &options).expect_err("the proof rejects it");
+    assert!(
+        e.to_string()
+            .contains("the derivation disagrees with the padded/rotated formulation: dL/dx"),
+        "{e}"
+    );
+}

@@ -8,5 +8,6 @@ fn ui() {
     t.compile_fail("tests/ui/attribute/*.rs");
     t.compile_fail("tests/ui/target/*.rs");
     t.compile_fail("tests/ui/proof/*.rs");
+    t.compile_fail("tests/ui/planted/*.rs");
     t.compile_fail("tests/ui/train/*.rs");
 }

@@ -133,6 +133,14 @@ impl Derivation {
         Some(self.x_at(products[hit].1 as usize))
     }
 
+    /// Drops one product of `dL/dx` (tests only: a planted fault, which the proof rejects).
+    pub(crate) fn plant_fault(&mut self) {
+        let first = self.dx.iter().position(|p| !p.is_empty());
+        if let Some(i) = first {
+            self.dx.drop_last(i);
+        }
+    }
+
     /// Total number of products of `u`, `dL/dx` and `dL/dk` (what a full unroll emits).
     pub fn terms(&self) -> usize {
         self.forward.terms() + self.dx.terms() + self.dk.terms()

@@ -48,6 +48,18 @@ impl Sums {
         self.starts.windows(2).map(|w| &self.products[w[0]..w[1]])
     }
 
+    /// Drops the last product of element `i` (tests only: a planted fault).
+    pub(crate) fn drop_last(&mut self, i: usize) {
+        if let (Some(&start), Some(&end)) = (self.starts.get(i), self.starts.get(i + 1)) {
+            if end > start {
+                self.products.remove(end - 1);
+                for s in &mut self.starts[i + 1..] {
+                    *s -= 1;
+                }
+            }
+        }
+    }
+
     /// Total number of products.
     pub fn terms(&self) -> usize {
         self.products.len()

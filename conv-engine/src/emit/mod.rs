@@ -6,6 +6,7 @@
 mod check;
 mod dispatch;
 mod docs;
+mod fault;
 mod rows;
 mod rows_loop;
 mod shape;
@@ -16,6 +17,7 @@ mod window;
 use crate::derive::Derivation;
 use crate::plan::{ConstCheck, Plan};
 use crate::{Padding, Spec, Strategy};
+pub use fault::Fault;
 use proc_macro2::TokenStream;
 use quote::quote;
 use shape::Shapes;
@@ -23,6 +25,7 @@ use shape::Shapes;
 /// Expands `#[conv2d(attr)] item`. On any error the item is emitted unchanged next to the
 /// errors, so one mistake gives one diagnostic.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let (attr, fault) = fault::take(attr);
     let (spec, target) = match crate::parse::parse(attr, item.clone()) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -30,7 +33,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #e);
         }
     };
-    match generate(&spec, &target) {
+    let options = Options {
+        fault,
+        ..Options::default()
+    };
+    match generate_with(&spec, &target, &options) {
         Ok(tokens) => tokens,
         Err(e) => {
             let e = e.to_compile_error();
@@ -51,6 +58,10 @@ pub struct Options {
     /// Inline the SVG picture of the Jacobian (base64) in the struct docs of small layers (on
     /// by default). Off, the generated source is shorter to read.
     pub doc_images: bool,
+    /// A wrong term or offset planted in one code form, for the tests that show the checks
+    /// reject it (never set by users; see `fault`).
+    #[doc(hidden)]
+    pub fault: Option<Fault>,
 }
 
 impl Default for Options {
@@ -59,6 +70,7 @@ impl Default for Options {
             compile_time_check: true,
             strategy: None,
             doc_images: true,
+            fault: None,
         }
     }
 }
@@ -81,7 +93,10 @@ pub fn generate_with(
 ) -> syn::Result<TokenStream> {
     let name = &target.ident;
     let plan = crate::plan::plan_with(spec, options.strategy);
-    let d = Derivation::new(&spec.geometry);
+    let mut d = Derivation::new(&spec.geometry);
+    if options.fault == Some(Fault::Derivation) {
+        d.plant_fault();
+    }
     crate::prove::prove(&d).map_err(|e| {
         syn::Error::new(
             name.span(),
@@ -89,7 +104,7 @@ pub fn generate_with(
         )
     })?;
     let shapes = Shapes::new(spec);
-    let variants = variants::build(spec, &plan, &d, &shapes, name)?;
+    let variants = variants::build(spec, &plan, &d, &shapes, name, options.fault)?;
     let docs = docs::functions(&d, &plan, options.compile_time_check);
     let functions = dispatch::functions(&plan, &shapes, name, &docs);
     let checks = match (options.compile_time_check, plan.check) {
@@ -99,7 +114,8 @@ pub fn generate_with(
     let companion = match &variants.companion {
         Some((row_spec, row_shapes, row)) => {
             let prove = options.compile_time_check && plan.check == ConstCheck::OneRow;
-            companion_item(row_spec, row_shapes, row, prove)
+            let planted = options.fault == Some(Fault::Rows);
+            companion_item(row_spec, row_shapes, row, prove, planted)
         }
         None => TokenStream::new(),
     };
@@ -219,8 +235,9 @@ fn companion_item(
     row_shapes: &Shapes,
     row: &proc_macro2::Ident,
     prove: bool,
+    planted: bool,
 ) -> TokenStream {
-    let bodies = rows::row_bodies(row_spec, row_shapes);
+    let bodies = rows::row_bodies(row_spec, row_shapes, planted);
     let items = rows::row_items(row_spec, row_shapes);
     let shape::Types {
         x: x_ty,

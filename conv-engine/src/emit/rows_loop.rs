@@ -345,6 +345,32 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
     }
 }
 
+/// Plants a fault (tests only): every window is copied from the input rows of the first
+/// output row (the row offset `i*SH` dropped).
+pub(super) fn plant(program: &mut Program) {
+    fn walk(body: &mut [Stmt]) -> bool {
+        body.iter_mut().any(|s| match s {
+            Stmt::Loop { body, .. } => walk(body),
+            Stmt::Copy { from, .. } => {
+                let stride = from
+                    .index
+                    .iter_mut()
+                    .flat_map(|i| i.terms.iter_mut())
+                    .find(|(v, _)| *v == I);
+                match stride {
+                    Some((_, coefficient)) => {
+                        *coefficient = 0;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            _ => false,
+        })
+    }
+    walk(&mut program.body);
+}
+
 /// How the loop calls the companion `row`: through the forms vectorised over output channels
 /// (the kernel transposed once per call, `dL/dk` summed with output channels innermost) where
 /// the plan has them.

@@ -39,7 +39,7 @@ pub(super) struct Parts {
 /// The parts, with `dL/dx` and `dL/dk` summed through `conv_runtime::mul_add` (`fused`
 /// [`When::TargetHas`]: where the build's target has FMA; [`When::Always`]: everywhere `std`
 /// is on).
-pub(super) fn parts(d: &Derivation, shapes: &Shapes, fused: When) -> Parts {
+pub(super) fn parts(d: &Derivation, shapes: &Shapes, fused: When, planted: bool) -> Parts {
     let names = Names::new(shapes);
     let (x_used, k_used) = (
         used(d.forward(), shapes.x.len(), 0),
@@ -54,7 +54,15 @@ pub(super) fn parts(d: &Derivation, shapes: &Shapes, fused: When) -> Parts {
 
     let u = d.forward().iter().enumerate().map(|(i, products)| {
         let bias = &names.b[d.u_at(i).c];
-        biased_sum(bias, products, &names.x, &names.k)
+        match (planted, products) {
+            // The planted fault (tests only): the first product reads the next weight.
+            (true, [Product(x, k), rest @ ..]) if i == 0 => {
+                let wrong = [Product(*x, (*k + 1) % names.k.len() as u32)];
+                let products: Vec<Product> = wrong.iter().chain(rest).copied().collect();
+                biased_sum(bias, &products, &names.x, &names.k)
+            }
+            _ => biased_sum(bias, products, &names.x, &names.k),
+        }
     });
     let u = shapes.u.literal(u.collect());
     let forward = quote! { #x #k #b #u };

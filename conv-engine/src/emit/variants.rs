@@ -78,7 +78,9 @@ pub(super) fn build(
     d: &Derivation,
     shapes: &Shapes,
     name: &Ident,
+    fault: Option<super::Fault>,
 ) -> syn::Result<Variants> {
+    use super::Fault;
     let row_spec = rows::row_spec(spec);
     let row = (row_spec, Shapes::new(&row_spec), rows::companion(name));
     let row_derivation = std::cell::OnceCell::new();
@@ -106,10 +108,17 @@ pub(super) fn build(
         let (f, b) = (forward_name(p), backward_name(p));
         if !done.contains(&f) {
             let body = match p.forward {
-                Forward::Unrolled => unroll::parts(d, shapes, When::Never).forward,
-                Forward::Window => window::bodies(spec, shapes).forward,
+                Forward::Unrolled => {
+                    unroll::parts(d, shapes, When::Never, fault == Some(Fault::Unrolled)).forward
+                }
+                Forward::Window => {
+                    window::bodies(spec, shapes, fault == Some(Fault::Window)).forward
+                }
                 Forward::Rows | Forward::RowsOverChannels => {
-                    let program = rows_loop::forward(spec);
+                    let mut program = rows_loop::forward(spec);
+                    if fault == Some(Fault::RowsLoop) {
+                        rows_loop::plant(&mut program);
+                    }
                     prove(&program)?;
                     lower::body(&program, &zero, &rows_loop::calls(spec, &row.2))
                 }
@@ -125,7 +134,7 @@ pub(super) fn build(
         }
         let body = match p.dx {
             Dx::Unrolled => {
-                let parts = unroll::parts(d, shapes, p.fused);
+                let parts = unroll::parts(d, shapes, p.fused, false);
                 let [dl_dx, dl_dk, dl_db] = unrolled_parts(p.fused);
                 let inline = match p.split {
                     When::Never => quote!(#[inline(always)]),
@@ -152,7 +161,7 @@ pub(super) fn build(
                     }
                 }
             }
-            Dx::Window => window::bodies(spec, shapes).backward,
+            Dx::Window => window::bodies(spec, shapes, false).backward,
             Dx::RowsMatrix => {
                 let program = rows_loop::backward(spec, rows_loop::dk_layout(spec));
                 prove(&program)?;

@@ -18,13 +18,16 @@ struct Window<'a> {
     spec: &'a Spec,
     shapes: &'a Shapes,
     channels: bool,
+    /// The planted fault (tests only): the first tap reads the next weight.
+    planted: bool,
 }
 
-pub(super) fn bodies(spec: &Spec, shapes: &Shapes) -> Bodies {
+pub(super) fn bodies(spec: &Spec, shapes: &Shapes, planted: bool) -> Bodies {
     let w = Window {
         spec,
         shapes,
         channels: spec.layout == ChannelLayout::ChannelFirst,
+        planted,
     };
     Bodies {
         forward: w.forward(),
@@ -171,6 +174,10 @@ impl Window<'_> {
             let b = &bias_names[o];
             let terms = self.taps(o).into_iter().map(|(c, flat, row, col)| {
                 let x = self.at(&xp_ident, c, row, col);
+                let flat = match self.planted && o == 0 && flat == 0 {
+                    true => 1 % k_names.len(),
+                    false => flat,
+                };
                 let k = &k_names[flat];
                 quote!(#x * #k)
             });

@@ -33,10 +33,20 @@ impl fmt::Display for Fault {
                 element,
                 got,
                 expected,
+            } if got == expected => write!(
+                f,
+                "{output} element {element}: the code sums other terms than the derivation \
+                 ({got} each)"
+            ),
+            Fault::Mismatch {
+                output,
+                element,
+                got,
+                expected,
             } => write!(
                 f,
                 "{output} element {element}: the code sums {got} terms, the derivation \
-                 {expected}, or they are other terms"
+                 {expected}"
             ),
             Fault::Malformed(why) => write!(f, "the loop code cannot run: {why}"),
         }

@@ -7,21 +7,32 @@ use super::{lit, Rows};
 use crate::plan::BLOCK_FLOATS;
 use crate::Spec;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, ToTokens};
 
 impl Rows<'_> {
-    pub(super) fn row_forward(&self) -> TokenStream {
+    /// (`planted`, tests only: the first tap reads the next weight.)
+    pub(super) fn row_forward(&self, planted: bool) -> TokenStream {
         let ow = self.g().output()[1];
         if self.forward_over_channels() {
             return quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b));
         }
-        let updates = self.taps().into_iter().map(|(a, b, row, col)| {
-            let each = Self::row_update(ow, |looped, n| {
-                let (j, at) = (Self::index(looped, n), col(looped, n));
-                quote!(acc[#j] += xc[#row][#at] * w;)
+        let [kh, kw] = self.g().kernel();
+        let updates = self
+            .taps()
+            .into_iter()
+            .enumerate()
+            .map(|(t, (a, b, row, col))| {
+                let each = Self::row_update(ow, |looped, n| {
+                    let (j, at) = (Self::index(looped, n), col(looped, n));
+                    quote!(acc[#j] += xc[#row][#at] * w;)
+                });
+                let (a, b) = match (planted && t == 0, kw > 1, kh > 1) {
+                    (true, true, _) => (a, lit(1).into_token_stream()),
+                    (true, false, true) => (lit(1).into_token_stream(), b),
+                    _ => (a, b),
+                };
+                quote! { let w = kc[#a][#b]; #each }
             });
-            quote! { let w = kc[#a][#b]; #each }
-        });
         let (bias, store) = if self.channels {
             (quote!(b[o]), quote!(u[o][0] = acc;))
         } else {
@@ -182,10 +193,10 @@ fn column_blocks(n: usize, most: usize) -> Vec<(usize, usize)> {
 }
 
 /// Bodies of the companion's `forward` and `backward` (`spec` is the row spec).
-pub(in crate::emit) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes) -> Bodies {
+pub(in crate::emit) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes, planted: bool) -> Bodies {
     let r = Rows::new(row_spec, row_shapes);
     Bodies {
-        forward: r.row_forward(),
+        forward: r.row_forward(planted),
         backward: r.row_backward(),
     }
 }

@@ -1,0 +1,56 @@
+//! Planted faults, for tests only: the hidden attribute key `__fault = "form"` makes the
+//! macro write one wrong term or offset into the code of that form, so that tests (trybuild,
+//! through `#[conv2d]`) can show the compile-time checks reject it. Users never write it; it
+//! is not part of the attribute's documented syntax.
+
+use proc_macro2::{TokenStream, TokenTree};
+
+/// Where the fault is planted.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The fully unrolled `forward`: its first product reads the wrong kernel weight.
+    Unrolled,
+    /// The window `forward`: its first tap reads the wrong kernel weight.
+    Window,
+    /// The one-row companion's `forward`: its first tap reads the wrong kernel weight.
+    Rows,
+    /// The derivation: one product of `dL/dx` dropped before the proof.
+    Derivation,
+    /// The loop over output rows around the companion: every window is copied from the first
+    /// output row's input rows.
+    RowsLoop,
+}
+
+/// `attr` without a trailing `, __fault = "form"` (or a lone one), and the fault it names.
+/// Anything else, including an unknown form, is left for the parser to report.
+pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
+    let tokens: Vec<TokenTree> = attr.clone().into_iter().collect();
+    let n = tokens.len();
+    let key_at = match n {
+        3 => 0,
+        _ if n > 3 => n - 3,
+        _ => return (attr, None),
+    };
+    let fault = match &tokens[key_at..] {
+        [TokenTree::Ident(key), TokenTree::Punct(eq), TokenTree::Literal(form)]
+            if key == "__fault" && eq.as_char() == '=' =>
+        {
+            match form.to_string().as_str() {
+                "\"unrolled\"" => Fault::Unrolled,
+                "\"window\"" => Fault::Window,
+                "\"rows\"" => Fault::Rows,
+                "\"rows-loop\"" => Fault::RowsLoop,
+                "\"derivation\"" => Fault::Derivation,
+                _ => return (attr, None),
+            }
+        }
+        _ => return (attr, None),
+    };
+    // Drop the key, its value and the comma before it.
+    let keep = match key_at {
+        0 => 0,
+        _ => key_at - 1,
+    };
+    (tokens[..keep].iter().cloned().collect(), Some(fault))
+}
