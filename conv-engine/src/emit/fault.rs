@@ -11,6 +11,9 @@ use proc_macro2::{TokenStream, TokenTree};
 pub enum Fault {
     /// The fully unrolled `forward`: its first product reads the wrong kernel weight.
     Unrolled,
+    /// The fused unrolled `backward` of the AVX2 and AVX-512 variants: one `dL/dx` product
+    /// reads the wrong kernel weight.
+    FusedBackward,
     /// The window `forward`: its first tap reads the wrong kernel weight.
     Window,
     /// The one-row companion's `forward`: its first tap reads the wrong kernel weight.
@@ -39,6 +42,7 @@ pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
             match form.to_string().as_str() {
                 "\"unrolled\"" => Fault::Unrolled,
                 "\"window\"" => Fault::Window,
+                "\"fused-backward\"" => Fault::FusedBackward,
                 "\"rows\"" => Fault::Rows,
                 "\"rows-loop\"" => Fault::RowsLoop,
                 "\"derivation\"" => Fault::Derivation,

@@ -54,7 +54,7 @@ pub(super) fn parts(d: &Derivation, shapes: &Shapes, fused: When, planted: bool)
 
     let u = d.forward().iter().enumerate().map(|(i, products)| {
         let bias = &names.b[d.u_at(i).c];
-        match (planted, products) {
+        match (planted && !matches!(fused, When::Always), products) {
             // The planted fault (tests only): the first product reads the next weight.
             (true, [Product(x, k), rest @ ..]) if i == 0 => {
                 let wrong = [Product(*x, (*k + 1) % names.k.len() as u32)];
@@ -67,9 +67,36 @@ pub(super) fn parts(d: &Derivation, shapes: &Shapes, fused: When, planted: bool)
     let u = shapes.u.literal(u.collect());
     let forward = quote! { #x #k #b #u };
 
-    let dx = shapes
-        .x
-        .literal(fused_sums(d.dx(), &names.d, &names.k, &zero));
+    let mut dx = fused_sums(d.dx(), &names.d, &names.k, &zero);
+    if planted && matches!(fused, When::Always) {
+        // The planted fault (tests only) of the fused variants: the last `dL/dx` element with
+        // a product reads the first weight in its first product.
+        if let Some((i, products)) = d
+            .dx()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.is_empty())
+            .last()
+        {
+            let wrong: Vec<Product> = products
+                .iter()
+                .enumerate()
+                .map(|(n, &Product(a, b))| {
+                    Product(
+                        a,
+                        if n == 0 {
+                            (b + 1) % names.k.len() as u32
+                        } else {
+                            b
+                        },
+                    )
+                })
+                .collect();
+            let wrong = Sums::from_lists(vec![wrong]);
+            dx[i] = fused_sums(&wrong, &names.d, &names.k, &zero).remove(0);
+        }
+    }
+    let dx = shapes.x.literal(dx);
     let dk = shapes
         .k
         .literal(fused_sums(d.dk(), &names.d, &names.x, &zero));

@@ -134,7 +134,8 @@ pub(super) fn build(
         }
         let body = match p.dx {
             Dx::Unrolled => {
-                let parts = unroll::parts(d, shapes, p.fused, false);
+                let planted = fault == Some(Fault::FusedBackward);
+                let parts = unroll::parts(d, shapes, p.fused, planted);
                 let [dl_dx, dl_dk, dl_db] = unrolled_parts(p.fused);
                 let inline = match p.split {
                     When::Never => quote!(#[inline(always)]),
