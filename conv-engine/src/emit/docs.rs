@@ -149,7 +149,39 @@ fn checks(plan: &Plan, checked: bool) -> String {
              with the one-row layer taken as its own derivation."
         ),
     };
-    format!("{proven}{loops} {evaluated}")
+    format!("{proven}{whole}{loops} {evaluated}", whole = whole_ir(plan))
+}
+
+/// The sentence naming the functions whose code is built as loop IR whole and proven by
+/// symbolic execution, if any.
+fn whole_ir(plan: &Plan) -> String {
+    let mut forms = Vec::new();
+    for (_, p) in plan.tiers() {
+        let forward = match p.forward {
+            Forward::Unrolled => Some("the unrolled `forward`"),
+            Forward::Window => Some("the window `forward`"),
+            Forward::Rows | Forward::RowsOverChannels => None,
+        };
+        let backward = match p.dx {
+            Dx::Unrolled => Some("the unrolled `backward`"),
+            Dx::Window => Some("the window `backward`"),
+            _ => None,
+        };
+        for form in [forward, backward].into_iter().flatten() {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+    }
+    let list = match forms.as_slice() {
+        [] => return String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    format!(
+        " The code of {list} was built as IR and proven during expansion by symbolic \
+         execution: each output element sums exactly the derivation's products."
+    )
 }
 
 fn tier_name(tier: Tier) -> &'static str {

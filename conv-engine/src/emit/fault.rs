@@ -3,6 +3,7 @@
 //! through `#[conv2d]`) can show the compile-time checks reject it. Users never write it; it
 //! is not part of the attribute's documented syntax.
 
+use crate::ir::{Array, Expr, Program, Stmt, Term};
 use proc_macro2::{TokenStream, TokenTree};
 
 /// Where the fault is planted.
@@ -57,4 +58,71 @@ pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
         _ => key_at - 1,
     };
     (tokens[..keep].iter().cloned().collect(), Some(fault))
+}
+
+/// Which sum a fault is planted in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Which {
+    /// The first sum (depth first) that holds a product.
+    First,
+    /// The last one.
+    Last,
+}
+
+/// Plants a wrong term in `program` after its proof, so that only the compile-time evaluation
+/// can catch it: the first product of the sum `which` picks reads the next element of its
+/// second factor's array (the next kernel weight, in the forms that use this).
+pub(super) fn next_element(program: &mut Program, which: Which) {
+    /// Calls `f` on every sum of `body` that holds a product, depth first.
+    fn each(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
+        for s in body {
+            match s {
+                Stmt::Loop { body, .. } => each(body, f),
+                Stmt::Set { value, .. } | Stmt::Add { value, .. } | Stmt::Let { value, .. } => {
+                    f(value)
+                }
+                Stmt::Literal { elements, .. } => elements.iter_mut().for_each(&mut *f),
+                Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
+            }
+        }
+    }
+    let has_product = |e: &Expr| e.terms.iter().any(|t| matches!(t, Term::Product(..)));
+    let mut count = 0;
+    each(&mut program.body, &mut |e| {
+        count += usize::from(has_product(e))
+    });
+    let Some(target) = (match which {
+        Which::First => Some(0),
+        Which::Last => count.checked_sub(1),
+    }) else {
+        return;
+    };
+    let operands = program.operands.clone();
+    let mut n = 0;
+    each(&mut program.body, &mut |e| {
+        if !has_product(e) {
+            return;
+        }
+        if n == target {
+            if let Some(Term::Product(_, second)) =
+                e.terms.iter_mut().find(|t| matches!(t, Term::Product(..)))
+            {
+                let dims = match second.array {
+                    Array::X => &operands[0],
+                    Array::K => &operands[1],
+                    Array::B => &operands[2],
+                    Array::Delta => &operands[3],
+                    Array::Local(_) => return,
+                };
+                let flat = second
+                    .index
+                    .iter()
+                    .zip(dims)
+                    .fold(0, |flat, (i, &n)| flat * n + i.constant);
+                let len = dims.iter().product::<usize>();
+                *second = super::unroll::element(second.array, dims, (flat + 1) % len);
+            }
+        }
+        n += 1;
+    });
 }

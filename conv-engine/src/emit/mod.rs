@@ -7,6 +7,8 @@ mod check;
 mod dispatch;
 mod docs;
 mod fault;
+#[cfg(test)]
+mod mutants;
 mod rows;
 mod rows_loop;
 mod shape;
@@ -21,6 +23,12 @@ pub use fault::Fault;
 use proc_macro2::TokenStream;
 use quote::quote;
 use shape::Shapes;
+
+/// The bodies of a layer's `forward` and `backward`.
+pub(super) struct Bodies {
+    pub forward: TokenStream,
+    pub backward: TokenStream,
+}
 
 /// Expands `#[conv2d(attr)] item`. On any error the item is emitted unchanged next to the
 /// errors, so one mistake gives one diagnostic.

@@ -3,7 +3,7 @@
 
 use crate::{ChannelLayout, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// One operand: its binding-name prefix and its array dimensions (outermost first; empty for a
 /// scalar).
@@ -104,6 +104,11 @@ impl Operand {
         self.dims.iter().product()
     }
 
+    /// Dimensions, outermost first (none for a scalar).
+    pub fn dims(&self) -> &[usize] {
+        &self.dims
+    }
+
     pub fn is_scalar(&self) -> bool {
         self.dims.is_empty()
     }
@@ -126,42 +131,7 @@ impl Operand {
 
     /// The binding name of flat element `flat`: `x_2_3` (indices joined by `_`), `b` for a scalar.
     pub fn name(&self, flat: usize) -> Ident {
-        let mut rest = flat;
-        let mut parts = vec![0; self.dims.len()];
-        for (slot, n) in parts.iter_mut().zip(&self.dims).rev() {
-            *slot = rest % n;
-            rest /= n;
-        }
-        let mut name = self.prefix.to_string();
-        for p in parts {
-            name.push('_');
-            name.push_str(&p.to_string());
-        }
-        format_ident!("{}", name)
-    }
-
-    /// Every element's binding name, in flat order.
-    pub fn names(&self) -> Vec<Ident> {
-        (0..self.len()).map(|i| self.name(i)).collect()
-    }
-
-    /// A nested array literal (or, for a scalar, the single item) from flat items.
-    pub fn literal(&self, items: Vec<TokenStream>) -> TokenStream {
-        nest(&self.dims, &mut items.into_iter())
-    }
-
-    /// `let [[x_0_0, x_0_1], ..] = *x;` with `_` for elements the body never reads.
-    pub fn destructure(&self, source: &Ident, names: &[Ident], used: &[bool]) -> TokenStream {
-        if self.is_scalar() {
-            return TokenStream::new();
-        }
-        let items = names
-            .iter()
-            .zip(used)
-            .map(|(n, &u)| if u { quote!(#n) } else { quote!(_) })
-            .collect();
-        let pattern = self.literal(items);
-        quote!(let #pattern = *#source;)
+        crate::ir::lower::element_name(self.prefix, &self.dims, flat)
     }
 
     /// A flat `&[T]` (or `&mut [T]`) view of a place holding this operand.
@@ -191,16 +161,6 @@ impl Operand {
             view = quote!(#view.#method());
         }
         view
-    }
-}
-
-fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenStream {
-    match dims.split_first() {
-        None => items.next().unwrap_or_default(),
-        Some((&n, rest)) => {
-            let rows = (0..n).map(|_| nest(rest, items));
-            quote!([#(#rows),*])
-        }
     }
 }
 

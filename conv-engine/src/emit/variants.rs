@@ -9,7 +9,7 @@ use super::shape::{self, Shapes};
 use super::unroll;
 use super::window;
 use crate::derive::Derivation;
-use crate::ir::lower;
+use crate::ir::{lower, Program};
 use crate::plan::{Dx, Forward, Plan, TierPlan, When};
 use crate::Spec;
 use proc_macro2::{Ident, TokenStream};
@@ -69,9 +69,10 @@ pub(super) fn names(p: &TierPlan) -> Names {
     }
 }
 
-/// Writes every body some tier uses, once. The loop over rows around the companion is built as
-/// loop IR, proven by symbolic execution against the derivation (a failure is an error spanned
-/// on `name`), and lowered.
+/// Writes every body some tier uses, once. The unrolled and window forms, and the loop over rows
+/// around the companion, are built as IR, proven by symbolic execution against the derivation
+/// (a failure is an error spanned on `name`), and lowered; the companion's and the layer-level
+/// `rows` bodies are still written as tokens (the compile-time evaluation checks them).
 pub(super) fn build(
     spec: &Spec,
     plan: &Plan,
@@ -84,16 +85,27 @@ pub(super) fn build(
     let row_spec = rows::row_spec(spec);
     let row = (row_spec, Shapes::new(&row_spec), rows::companion(name));
     let row_derivation = std::cell::OnceCell::new();
-    let prove = |program: &crate::ir::Program| {
-        let row_d = row_derivation.get_or_init(|| Derivation::new(&row_spec.geometry));
+    // Proves `program` (the code of `what`) against the derivation by symbolic execution.
+    let prove = |program: &Program, what: &str, calls: Option<&lower::Calls>| {
+        let row_d =
+            calls.map(|_| row_derivation.get_or_init(|| Derivation::new(&row_spec.geometry)));
         crate::ir::exec::check(program, d, row_d).map_err(|e| {
             syn::Error::new(
                 name.span(),
-                format!("conv2d: the loop over rows disagrees with the derivation: {e}"),
+                format!("conv2d: {what} disagrees with the derivation: {e}"),
             )
-        })
+        })?;
+        Ok::<_, syn::Error>(())
     };
-    let zero = shapes.zero();
+    let lower = |program: &Program, calls: Option<&lower::Calls>| {
+        lower::body(
+            program,
+            &lower::Lowering {
+                scalar: &shapes.scalar,
+                calls,
+            },
+        )
+    };
     let shape::Types {
         x: x_ty,
         k: k_ty,
@@ -109,18 +121,29 @@ pub(super) fn build(
         if !done.contains(&f) {
             let body = match p.forward {
                 Forward::Unrolled => {
-                    unroll::parts(d, shapes, When::Never, fault == Some(Fault::Unrolled)).forward
+                    let mut program = unroll::forward(d, shapes);
+                    prove(&program, "the unrolled `forward`", None)?;
+                    if fault == Some(Fault::Unrolled) {
+                        super::fault::next_element(&mut program, super::fault::Which::First);
+                    }
+                    lower(&program, None)
                 }
                 Forward::Window => {
-                    window::bodies(spec, shapes, fault == Some(Fault::Window)).forward
+                    let mut program = window::forward(spec, shapes);
+                    prove(&program, "the window `forward`", None)?;
+                    if fault == Some(Fault::Window) {
+                        super::fault::next_element(&mut program, super::fault::Which::First);
+                    }
+                    lower(&program, None)
                 }
                 Forward::Rows | Forward::RowsOverChannels => {
                     let mut program = rows_loop::forward(spec);
                     if fault == Some(Fault::RowsLoop) {
                         rows_loop::plant(&mut program);
                     }
-                    prove(&program)?;
-                    lower::body(&program, &zero, &rows_loop::calls(spec, &row.2))
+                    let calls = rows_loop::calls(spec, &row.2);
+                    prove(&program, "the loop over rows", Some(&calls))?;
+                    lower(&program, Some(&calls))
                 }
             };
             items.extend(quote! {
@@ -134,8 +157,14 @@ pub(super) fn build(
         }
         let body = match p.dx {
             Dx::Unrolled => {
-                let planted = fault == Some(Fault::FusedBackward);
-                let parts = unroll::parts(d, shapes, p.fused, planted);
+                let mut parts = unroll::backward_parts(d, shapes, p.fused);
+                for part in &parts {
+                    prove(part, "the unrolled `backward`", None)?;
+                }
+                if fault == Some(Fault::FusedBackward) && p.fused == When::Always {
+                    super::fault::next_element(&mut parts[0], super::fault::Which::Last);
+                }
+                let [bx, bk, bb] = parts.map(|part| lower(&part, None));
                 let [dl_dx, dl_dk, dl_db] = unrolled_parts(p.fused);
                 let inline = match p.split {
                     When::Never => quote!(#[inline(always)]),
@@ -145,7 +174,6 @@ pub(super) fn build(
                         #[cfg_attr(not(target_feature = "avx512f"), inline(always))]
                     },
                 };
-                let (bx, bk, bb) = (parts.dl_dx, parts.dl_dk, parts.dl_db);
                 items.extend(quote! {
                     #inline
                     const fn #dl_dx(k: &#k_ty, delta: &#u_ty) -> #x_ty { #bx }
@@ -162,11 +190,16 @@ pub(super) fn build(
                     }
                 }
             }
-            Dx::Window => window::bodies(spec, shapes, false).backward,
+            Dx::Window => {
+                let program = window::backward(spec, shapes);
+                prove(&program, "the window `backward`", None)?;
+                lower(&program, None)
+            }
             Dx::RowsMatrix => {
                 let program = rows_loop::backward(spec, rows_loop::dk_layout(spec));
-                prove(&program)?;
-                lower::body(&program, &zero, &rows_loop::calls(spec, &row.2))
+                let calls = rows_loop::calls(spec, &row.2);
+                prove(&program, "the loop over rows", Some(&calls))?;
+                lower(&program, Some(&calls))
             }
             Dx::LayerRows | Dx::LayerOverChannels => rows::layer_backward(spec, shapes, p.dx),
         };

@@ -1,38 +1,30 @@
-//! The `window` strategy, for layers too large to unroll: loops over output positions with the
-//! kernel window written out as straight-line code. The taps are the derivation's (every
-//! `(o, c, a, b)` of the kernel, at row offset `a*DH` and column offset `b*DW`); padding is
-//! handled by reading a zero-padded copy of `x` and cropping a padded `dL/dx`, so the window
-//! code has no bounds tests. The same compile-time proof checks it.
+//! The `window` form, for layers too large to unroll, as loop IR ([`crate::ir`]): loops over
+//! output positions with the kernel window written out as straight-line code. The taps are the
+//! derivation's (every `(o, c, a, b)` of the kernel, at row offset `a*DH` and column offset
+//! `b*DW`); padding is handled by reading a zero-padded copy of `x` and cropping a padded
+//! `dL/dx`, so the window code has no bounds tests.
 //!
 //! Summation order: `u` as in the full unroll (`c, a, b` after the bias); `dL/dk`, `dL/db` over
 //! `i, j` ascending; `dL/dx` accumulated over `i, j`, then `o`, `a`, `b` (exact on the proof's
 //! integer inputs either way).
 
-use super::shape::{lit, Shapes};
-use super::unroll::Bodies;
+use super::shape::Shapes;
+use super::unroll::{element, operands};
+use crate::ir::{
+    Array, Expr, Index, KernelLayout, Local, Place, Program, Returns, Stmt, Term, Var,
+};
 use crate::{ChannelLayout, Spec};
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+
+const I: Var = Var("i");
+const J: Var = Var("j");
+const P: Var = Var("p");
+const Q: Var = Var("q");
 
 struct Window<'a> {
     spec: &'a Spec,
     shapes: &'a Shapes,
     channels: bool,
-    /// The planted fault (tests only): the first tap reads the next weight.
-    planted: bool,
-}
-
-pub(super) fn bodies(spec: &Spec, shapes: &Shapes, planted: bool) -> Bodies {
-    let w = Window {
-        spec,
-        shapes,
-        channels: spec.layout == ChannelLayout::ChannelFirst,
-        planted,
-    };
-    Bodies {
-        forward: w.forward(),
-        backward: w.backward(),
-    }
+    locals: Vec<Local>,
 }
 
 impl Window<'_> {
@@ -40,213 +32,220 @@ impl Window<'_> {
         &self.spec.geometry
     }
 
-    /// `arr[c][row][col]` (no channel index for plain layers).
-    fn at(&self, arr: &Ident, c: usize, row: TokenStream, col: TokenStream) -> TokenStream {
-        if self.channels {
-            let c = lit(c);
-            quote!(#arr[#c][#row][#col])
-        } else {
-            quote!(#arr[#row][#col])
-        }
+    fn local(&mut self, local: Local) -> usize {
+        self.locals.push(local);
+        self.locals.len() - 1
     }
 
-    /// `[[[0.0; cols]; rows]; channels]` (without the channel axis for plain layers).
-    fn zeros(&self, channels: usize, rows: usize, cols: usize) -> TokenStream {
-        let channels = self.channels.then_some(channels);
-        super::shape::planes(&self.shapes.zero(), channels, rows, cols)
+    /// `array[c][row][col]` (no channel index for plain layers).
+    fn at(&self, array: Array, c: usize, row: Index, col: Index) -> Place {
+        let index = match self.channels {
+            true => vec![Index::at(c), row, col],
+            false => vec![row, col],
+        };
+        Place { array, index }
+    }
+
+    /// `[channels, rows, cols]` (no channel axis for plain layers).
+    fn planes(&self, channels: usize, rows: usize, cols: usize) -> Vec<usize> {
+        match self.channels {
+            true => vec![channels, rows, cols],
+            false => vec![rows, cols],
+        }
     }
 
     fn padded(&self) -> bool {
         self.g().pads() != [0, 0, 0, 0]
     }
 
-    /// `xp`: `x` itself, or a zero-padded copy.
-    fn padded_input(&self) -> TokenStream {
-        let g = self.g();
-        if !self.padded() {
-            return quote!(let xp = x;);
-        }
-        let ([h, w], [t, b, l, r]) = (g.input(), g.pads());
-        let zeros = self.zeros(g.in_channels(), h + t + b, w + l + r);
-        let xp = Ident::new("xp", Span::call_site());
-        let x = Ident::new("x", Span::call_site());
-        let (t, l) = (lit(t), lit(l));
-        let copy = self.each_input(|c| {
-            let to = self.at(&xp, c, quote!(p + #t), quote!(q + #l));
-            let from = self.at(&x, c, quote!(p), quote!(q));
-            quote!(#to = #from;)
-        });
-        quote!(let mut xp = #zeros; #copy)
-    }
-
-    /// A loop over every input position `(p, q)` running `body(c)` for each channel.
-    fn each_input(&self, body: impl Fn(usize) -> TokenStream) -> TokenStream {
+    /// A loop over every input position `(p, q)` with `body(c)` written out per channel.
+    fn each_input(&self, body: impl Fn(usize) -> Stmt) -> Stmt {
         let [h, w] = self.g().input();
-        let (h, w) = (lit(h), lit(w));
-        let bodies = (0..self.g().in_channels()).map(body);
-        quote! {
-            let mut p = 0;
-            while p < #h {
-                let mut q = 0;
-                while q < #w {
-                    #(#bodies)*
-                    q += 1;
-                }
-                p += 1;
-            }
-        }
-    }
-
-    /// A loop over every output position `(i, j)`, with `r = i*SH`, `s = j*SW`.
-    fn each_output(&self, body: TokenStream) -> TokenStream {
-        let g = self.g();
-        let ([oh, ow], [sh, sw]) = (g.output(), g.stride());
-        let (oh, ow) = (lit(oh), lit(ow));
-        let scaled = |index: TokenStream, stride: usize| match stride {
-            1 => index,
-            _ => {
-                let stride = lit(stride);
-                quote!(#index * #stride)
-            }
+        let inner = Stmt::Loop {
+            var: Q,
+            extent: w,
+            opaque: false,
+            body: (0..self.g().in_channels()).map(body).collect(),
         };
-        let (r, s) = (scaled(quote!(i), sh), scaled(quote!(j), sw));
-        quote! {
-            let mut i = 0;
-            while i < #oh {
-                let mut j = 0;
-                while j < #ow {
-                    let (r, s) = (#r, #s);
-                    #body
-                    j += 1;
-                }
-                i += 1;
-            }
+        Stmt::Loop {
+            var: P,
+            extent: h,
+            opaque: false,
+            body: vec![inner],
         }
     }
 
-    /// Every kernel tap `(o, c, a, b)` with its flat position and its row/column offsets.
-    fn taps(&self, o: usize) -> Vec<(usize, usize, TokenStream, TokenStream)> {
+    /// `xp`: `x` itself, or a zero-padded copy and the loop that fills it.
+    fn padded_input(&mut self, body: &mut Vec<Stmt>) -> Array {
+        if !self.padded() {
+            return Array::X;
+        }
+        let g = *self.g();
+        let ([h, w], [t, b, l, r]) = (g.input(), g.pads());
+        let dims = self.planes(g.in_channels(), h + t + b, w + l + r);
+        let xp = Array::Local(self.local(Local::zeroed("xp", dims)));
+        body.push(self.each_input(|c| {
+            let to = self.at(xp, c, Index::var(P).offset(t), Index::var(Q).offset(l));
+            Stmt::copy(to, self.at(Array::X, c, Index::var(P), Index::var(Q)))
+        }));
+        xp
+    }
+
+    /// A loop over every output position `(i, j)` around `body`.
+    fn each_output(&self, body: Vec<Stmt>) -> Stmt {
+        let [oh, ow] = self.g().output();
+        let inner = Stmt::Loop {
+            var: J,
+            extent: ow,
+            opaque: false,
+            body,
+        };
+        Stmt::Loop {
+            var: I,
+            extent: oh,
+            opaque: false,
+            body: vec![inner],
+        }
+    }
+
+    /// Every kernel tap `(c, flat)` of output channel `o` with its row and column in the padded
+    /// input at output position `(i, j)`: `i*SH + a*DH`, `j*SW + b*DW`.
+    fn taps(&self, o: usize) -> Vec<(usize, usize, Index, Index)> {
         let g = self.g();
-        let ([kh, kw], [dh, dw]) = (g.kernel(), g.dilation());
+        let ([kh, kw], [dh, dw], [sh, sw]) = (g.kernel(), g.dilation(), g.stride());
         let ci = g.in_channels();
-        let offset = |base: &str, n: usize| {
-            let base = Ident::new(base, Span::call_site());
-            if n == 0 {
-                quote!(#base)
-            } else {
-                let n = lit(n);
-                quote!(#base + #n)
-            }
-        };
         let mut out = Vec::new();
         for c in 0..ci {
             for a in 0..kh {
                 for b in 0..kw {
                     let flat = ((o * ci + c) * kh + a) * kw + b;
-                    out.push((c, flat, offset("r", a * dh), offset("s", b * dw)));
+                    let row = Index::at(a * dh).plus(I, sh);
+                    let col = Index::at(b * dw).plus(J, sw);
+                    out.push((c, flat, row, col));
                 }
             }
         }
         out
     }
 
-    fn kernel(&self) -> TokenStream {
-        let names = self.shapes.k.names();
-        let used = vec![true; names.len()];
-        self.shapes
-            .k
-            .destructure(&Ident::new("k", Span::call_site()), &names, &used)
+    fn kernel(&self, flat: usize) -> Place {
+        element(Array::K, self.shapes.k.dims(), flat)
     }
 
-    fn forward(&self) -> TokenStream {
-        let g = self.g();
-        let (k, xp) = (self.kernel(), self.padded_input());
-        let bias_names = self.shapes.b.names();
-        let bias = self.shapes.b.destructure(
-            &Ident::new("b", Span::call_site()),
-            &bias_names,
-            &vec![true; bias_names.len()],
-        );
-        let k_names = self.shapes.k.names();
-        let xp_ident = Ident::new("xp", Span::call_site());
-        let u = Ident::new("u", Span::call_site());
-        let outputs = (0..g.out_channels()).map(|o| {
-            let b = &bias_names[o];
-            let terms = self.taps(o).into_iter().map(|(c, flat, row, col)| {
-                let x = self.at(&xp_ident, c, row, col);
-                let flat = match self.planted && o == 0 && flat == 0 {
-                    true => 1 % k_names.len(),
-                    false => flat,
-                };
-                let k = &k_names[flat];
-                quote!(#x * #k)
-            });
-            let target = self.at(&u, o, quote!(i), quote!(j));
-            quote!(#target = #b #(+ #terms)*;)
-        });
-        let body = self.each_output(quote!(#(#outputs)*));
-        let zeros = self.shapes.u.zeroed(&self.shapes.zero());
-        quote! { #k #bias #xp let mut u = #zeros; #body u }
-    }
-
-    fn backward(&self) -> TokenStream {
-        let g = self.g();
-        let (k, xp) = (self.kernel(), self.padded_input());
-        let k_names = self.shapes.k.names();
-        let grad_names: Vec<Ident> = k_names.iter().map(|n| format_ident!("g{}", n)).collect();
-        let db_names: Vec<Ident> = (0..g.out_channels())
-            .map(|o| format_ident!("db_{}", o))
-            .collect();
-        let zero = self.shapes.zero();
-        let (xp_i, dxp_i, delta_i) = (
-            Ident::new("xp", Span::call_site()),
-            Ident::new("dxp", Span::call_site()),
-            Ident::new("delta", Span::call_site()),
-        );
-        let window = (0..g.out_channels()).map(|o| {
-            let d = format_ident!("d_{}", o);
-            let db = &db_names[o];
-            let read = self.at(&delta_i, o, quote!(i), quote!(j));
-            let taps = self.taps(o).into_iter().map(|(c, flat, row, col)| {
-                let (k, gk) = (&k_names[flat], &grad_names[flat]);
-                let dx = self.at(&dxp_i, c, row.clone(), col.clone());
-                let x = self.at(&xp_i, c, row, col);
-                quote! { #dx += #d * #k; #gk += #d * #x; }
-            });
-            quote! { let #d = #read; #db += #d; #(#taps)* }
-        });
-        let body = self.each_output(quote!(#(#window)*));
-        let ([h, w], [t, b, l, r]) = (g.input(), g.pads());
-        let dxp_zeros = self.zeros(g.in_channels(), h + t + b, w + l + r);
-        let crop = if self.padded() {
-            let (t, l) = (lit(t), lit(l));
-            let dx_i = Ident::new("dx", Span::call_site());
-            let copy = self.each_input(|c| {
-                let to = self.at(&dx_i, c, quote!(p), quote!(q));
-                let from = self.at(&dxp_i, c, quote!(p + #t), quote!(q + #l));
-                quote!(#to = #from;)
-            });
-            let zeros = self.shapes.x.zeroed(&zero);
-            quote!(let mut dx = #zeros; #copy)
-        } else {
-            quote!(let dx = dxp;)
-        };
-        let dk = self
-            .shapes
-            .k
-            .literal(grad_names.iter().map(|n| quote!(#n)).collect());
-        let db = self
-            .shapes
-            .b
-            .literal(db_names.iter().map(|n| quote!(#n)).collect());
-        quote! {
-            #k #xp
-            let mut dxp = #dxp_zeros;
-            #(let mut #grad_names = #zero;)*
-            #(let mut #db_names = #zero;)*
-            #body
-            #crop
-            ::conv_runtime::Gradients { dx, dk: #dk, db: #db }
+    fn program(self, named: Vec<Array>, body: Vec<Stmt>, returns: Returns) -> Program {
+        Program {
+            operands: operands(self.shapes),
+            named,
+            locals: self.locals,
+            body,
+            dk_layout: KernelLayout::Kernel,
+            returns,
         }
     }
+
+    /// `u[o][i][j] = b[o] + Σ xp[c][..][..] * k[o][c][a][b]` per output position and channel.
+    fn forward(mut self) -> Program {
+        let mut body = Vec::new();
+        let xp = self.padded_input(&mut body);
+        let co = self.g().out_channels();
+        let u = self.local(Local::zeroed("u", self.shapes.u.dims().to_vec()));
+        let outputs = (0..co)
+            .map(|o| {
+                let bias = Term::Read(element(Array::B, self.shapes.b.dims(), o));
+                let taps = self.taps(o).into_iter().map(|(c, flat, row, col)| {
+                    Term::Product(self.at(xp, c, row, col), self.kernel(flat))
+                });
+                let to = self.at(Array::Local(u), o, Index::var(I), Index::var(J));
+                Stmt::Set {
+                    to,
+                    value: Expr::plain(std::iter::once(bias).chain(taps).collect()),
+                }
+            })
+            .collect();
+        body.push(self.each_output(outputs));
+        self.program(vec![Array::K, Array::B], body, Returns::Forward { u })
+    }
+
+    /// Per output position: `db[o] += d`, and per tap `dxp[..] += d * k`, `gk += d * xp[..]`,
+    /// with `d = delta[o][i][j]`; then `dxp` cropped.
+    fn backward(mut self) -> Program {
+        let g = *self.g();
+        let mut body = Vec::new();
+        let xp = self.padded_input(&mut body);
+        let ([h, w], [t, b, l, r], co) = (g.input(), g.pads(), g.out_channels());
+        let dxp_dims = self.planes(g.in_channels(), h + t + b, w + l + r);
+        let dxp_local = self.local(Local::zeroed("dxp", dxp_dims));
+        let dxp = Array::Local(dxp_local);
+        let grads: Vec<usize> = (0..self.shapes.k.len())
+            .map(|flat| {
+                let name = format!("g{}", self.shapes.k.name(flat));
+                self.local(Local::zeroed(name, vec![]))
+            })
+            .collect();
+        let db_sums: Vec<usize> = (0..co)
+            .map(|o| self.local(Local::zeroed(format!("db_{o}"), vec![])))
+            .collect();
+        let scalar = |n: usize| Place {
+            array: Array::Local(n),
+            index: vec![],
+        };
+        let mut window = Vec::new();
+        for (o, &db_sum) in db_sums.iter().enumerate() {
+            let d = self.local(Local::bound(format!("d_{o}"), vec![]));
+            let read = self.at(Array::Delta, o, Index::var(I), Index::var(J));
+            window.push(Stmt::Let {
+                local: d,
+                value: Expr::read(read),
+            });
+            window.push(Stmt::add(scalar(db_sum), scalar(d)));
+            for (c, flat, row, col) in self.taps(o) {
+                let to = self.at(dxp, c, row.clone(), col.clone());
+                window.push(Stmt::mul_add(to, scalar(d), self.kernel(flat)));
+                let x = self.at(xp, c, row, col);
+                window.push(Stmt::mul_add(scalar(grads[flat]), scalar(d), x));
+            }
+        }
+        body.push(self.each_output(window));
+        let dx = if self.padded() {
+            let dx = self.local(Local::zeroed("dx", self.shapes.x.dims().to_vec()));
+            body.push(self.each_input(|c| {
+                let from = self.at(dxp, c, Index::var(P).offset(t), Index::var(Q).offset(l));
+                let to = self.at(Array::Local(dx), c, Index::var(P), Index::var(Q));
+                Stmt::copy(to, from)
+            }));
+            dx
+        } else {
+            dxp_local
+        };
+        let literal = |this: &mut Self, name: &str, dims: &[usize], of: &[usize]| {
+            let local = this.local(Local::bound(name, dims.to_vec()));
+            let elements = of.iter().map(|&n| Expr::read(scalar(n))).collect();
+            (local, Stmt::Literal { local, elements })
+        };
+        let k_dims = self.shapes.k.dims().to_vec();
+        let b_dims = self.shapes.b.dims().to_vec();
+        let (dk, set_dk) = literal(&mut self, "dk", &k_dims, &grads);
+        let (db, set_db) = literal(&mut self, "db", &b_dims, &db_sums);
+        body.extend([set_dk, set_db]);
+        self.program(vec![Array::K], body, Returns::Backward { dx, dk, db })
+    }
+}
+
+fn window<'a>(spec: &'a Spec, shapes: &'a Shapes) -> Window<'a> {
+    Window {
+        spec,
+        shapes,
+        channels: spec.layout == ChannelLayout::ChannelFirst,
+        locals: Vec::new(),
+    }
+}
+
+/// The window `forward`.
+pub(super) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
+    window(spec, shapes).forward()
+}
+
+/// The window `backward`.
+pub(super) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
+    window(spec, shapes).backward()
 }

@@ -2,7 +2,7 @@
 //! element, or a product of two), and the outputs are compared with the derivation, each
 //! element's exact multiset of terms.
 
-use super::{Array, Index, KernelLayout, Place, Program, Returns, Stmt, Var};
+use super::{Array, Expr, Index, KernelLayout, Place, Program, Returns, Stmt, Term as IrTerm, Var};
 use crate::derive::{Derivation, Product, Sums};
 use std::collections::HashMap;
 use std::fmt;
@@ -75,6 +75,10 @@ enum Kind {
     D = 3,
 }
 
+impl Kind {
+    const OPERANDS: [Kind; 4] = [Kind::X, Kind::K, Kind::B, Kind::D];
+}
+
 fn leaf(kind: Kind, index: usize) -> Term {
     (LONE << 32) | ((kind as u64) << 30 | index as u64)
 }
@@ -97,35 +101,52 @@ fn times(value: &[Term], by: Term, out: &mut Vec<Term>) -> Result<(), Fault> {
 }
 
 /// Executes `program` and compares its outputs with `layer`'s derivation; companion calls run
-/// by `row`, the derivation of the companion's geometry.
-pub fn check(program: &Program, layer: &Derivation, row: &Derivation) -> Result<Checked, Fault> {
+/// by `row`, the derivation of the companion's geometry (a program that calls the companion
+/// without one is malformed).
+pub fn check(
+    program: &Program,
+    layer: &Derivation,
+    row: Option<&Derivation>,
+) -> Result<Checked, Fault> {
     let mut machine = Machine::new(program);
     machine.run(&program.body, row)?;
+    let local = |n: usize| &machine.locals[n];
+    let u = |n: usize| {
+        compare("u", local(n), |i| {
+            let bias = leaf(Kind::B, layer.u_at(i).c);
+            expected_terms(layer.forward(), i, Kind::X, Kind::K, Some(bias))
+        })
+    };
+    let dx = |n: usize| {
+        compare("dL/dx", local(n), |i| {
+            expected_terms(layer.dx(), i, Kind::D, Kind::K, None)
+        })
+    };
+    let dk = |n: usize| {
+        compare("dL/dk", local(n), |i| {
+            expected_terms(layer.dk(), i, Kind::D, Kind::X, None)
+        })
+    };
+    let db = |n: usize| {
+        compare("dL/db", local(n), |i| {
+            layer
+                .db()
+                .get(i)
+                .iter()
+                .map(|&Product(d, _)| leaf(Kind::D, d as usize))
+                .collect()
+        })
+    };
     let terms = match program.returns {
-        Returns::Forward { u } => {
-            let expected = |i: usize| {
-                let bias = leaf(Kind::B, layer.u_at(i).c);
-                expected_terms(layer.forward(), i, Kind::X, Kind::K, Some(bias))
-            };
-            compare("u", &machine.locals[u], expected)?
-        }
-        Returns::Backward { dx, dk, db } => {
-            let dx = compare("dL/dx", &machine.locals[dx], |i| {
-                expected_terms(layer.dx(), i, Kind::D, Kind::K, None)
-            })?;
-            let dk = compare("dL/dk", &machine.locals[dk], |i| {
-                expected_terms(layer.dk(), i, Kind::D, Kind::X, None)
-            })?;
-            let db = compare("dL/db", &machine.locals[db], |i| {
-                layer
-                    .db()
-                    .get(i)
-                    .iter()
-                    .map(|&Product(d, _)| leaf(Kind::D, d as usize))
-                    .collect()
-            })?;
-            dx + dk + db
-        }
+        Returns::Forward { u: n } => u(n)?,
+        Returns::Backward {
+            dx: x,
+            dk: k,
+            db: b,
+        } => dx(x)? + dk(k)? + db(b)?,
+        Returns::Dx(n) => dx(n)?,
+        Returns::Dk(n) => dk(n)?,
+        Returns::Db(n) => db(n)?,
     };
     Ok(Checked { terms })
 }
@@ -170,7 +191,7 @@ fn compare(
 
 struct Machine<'p> {
     program: &'p Program,
-    operands: [Vec<Vec<Term>>; 3],
+    operands: [Vec<Vec<Term>>; 4],
     locals: Vec<Vec<Vec<Term>>>,
     vars: HashMap<&'static str, usize>,
 }
@@ -178,18 +199,14 @@ struct Machine<'p> {
 impl<'p> Machine<'p> {
     fn new(program: &'p Program) -> Self {
         let len = |dims: &[usize]| dims.iter().product::<usize>();
-        let operand = |n: usize, kind: Kind| {
+        let operand = |n: usize| {
             (0..len(&program.operands[n]))
-                .map(|i| vec![leaf(kind, i)])
+                .map(|i| vec![leaf(Kind::OPERANDS[n], i)])
                 .collect()
         };
         Self {
             program,
-            operands: [
-                operand(0, Kind::X),
-                operand(1, Kind::K),
-                operand(2, Kind::D),
-            ],
+            operands: [0, 1, 2, 3].map(operand),
             locals: program
                 .locals
                 .iter()
@@ -199,7 +216,9 @@ impl<'p> Machine<'p> {
         }
     }
 
-    fn run(&mut self, body: &[Stmt], row: &Derivation) -> Result<(), Fault> {
+    fn run(&mut self, body: &[Stmt], row: Option<&Derivation>) -> Result<(), Fault> {
+        let companion =
+            || row.ok_or_else(|| Fault::Malformed("a companion call without a companion".into()));
         for stmt in body {
             match stmt {
                 Stmt::Loop {
@@ -211,22 +230,35 @@ impl<'p> Machine<'p> {
                     }
                     self.vars.remove(var.0);
                 }
-                Stmt::Copy { to, from } => {
-                    let value = self.read(from)?.to_vec();
+                Stmt::Set { to, value } => {
+                    let value = self.eval_expr(value)?;
                     *self.write(to)? = value;
                 }
-                Stmt::Add { to, from } => {
-                    let value = self.read(from)?.to_vec();
+                Stmt::Add { to, value } => {
+                    let value = self.eval_expr(value)?;
                     self.write(to)?.extend(value);
                 }
-                Stmt::RowForward { window, out } => self.row_forward(*window, *out, row)?,
+                Stmt::Let { local, value } => {
+                    let value = self.eval_expr(value)?;
+                    self.store(*local, vec![value])?;
+                }
+                Stmt::Literal { local, elements } => {
+                    let values = elements
+                        .iter()
+                        .map(|e| self.eval_expr(e))
+                        .collect::<Result<_, _>>()?;
+                    self.store(*local, values)?;
+                }
+                Stmt::RowForward { window, out } => {
+                    self.row_forward(*window, *out, companion()?)?
+                }
                 Stmt::RowBackward {
                     window,
                     delta,
                     dx,
                     dk,
                     db,
-                } => self.row_backward([*window, *delta, *dx, *dk, *db], row)?,
+                } => self.row_backward([*window, *delta, *dx, *dk, *db], companion()?)?,
             }
         }
         Ok(())
@@ -264,9 +296,27 @@ impl<'p> Machine<'p> {
         match array {
             Array::X => &self.operands[0],
             Array::K => &self.operands[1],
-            Array::Delta => &self.operands[2],
+            Array::B => &self.operands[2],
+            Array::Delta => &self.operands[3],
             Array::Local(n) => &self.locals[n],
         }
+    }
+
+    /// The terms `value` sums (a product of two sums distributed).
+    fn eval_expr(&self, value: &Expr) -> Result<Vec<Term>, Fault> {
+        let mut out = Vec::new();
+        for term in &value.terms {
+            match term {
+                IrTerm::Read(p) => out.extend_from_slice(self.read(p)?),
+                IrTerm::Product(a, b) => {
+                    let b = self.read(b)?;
+                    for &t in self.read(a)? {
+                        times(b, t, &mut out)?;
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn read(&self, place: &Place) -> Result<&[Term], Fault> {

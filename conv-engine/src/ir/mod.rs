@@ -9,8 +9,10 @@
 //!   compile-time evaluation checks whole).
 //! - `lower` (with the `codegen` feature) writes it as Rust tokens, in one place.
 //!
-//! Arrays are zero-initialised locals or the function's operands, each with its dimensions;
-//! an index is affine in the loop variables.
+//! Arrays are the function's operands, or locals (zero-initialised, bound by a companion call,
+//! or bound once to a value), each with its dimensions; an index is affine in the loop
+//! variables. Code that is written out (the unrolled form, a window's taps) is written out in
+//! the IR too: its indices are constants, or affine in the enclosing loops.
 
 pub mod exec;
 #[cfg(feature = "codegen")]
@@ -65,6 +67,8 @@ pub enum Array {
     X,
     /// The kernel `k`.
     K,
+    /// The bias `b`.
+    B,
     /// `delta = dL/du`.
     Delta,
     /// Local number `n` of [`Program::locals`].
@@ -78,6 +82,74 @@ pub struct Place {
     pub array: Array,
     /// One index per dimension, outermost first.
     pub index: Vec<Index>,
+}
+
+/// One term of a sum: an element, or the product of two.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Term {
+    /// An element.
+    Read(Place),
+    /// The product of two elements.
+    Product(Place, Place),
+}
+
+/// How a sum's terms are added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Chain {
+    /// `t0 + t1 + ..`, left to right.
+    Plain,
+    /// The first term, then each product after it fused into the running sum through
+    /// `conv_runtime::mul_add` (`mul_add(a2, b2, mul_add(a1, b1, t0))`).
+    MulAdd(MulAdd),
+}
+
+/// Which `conv_runtime::mul_add` a [`Chain::MulAdd`] sum calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MulAdd {
+    /// `mul_add::f32`/`f64`: fused where the build's target has FMA.
+    Target,
+    /// `mul_add::fused::f32`/`f64`: fused wherever `std` is on.
+    Fused,
+}
+
+/// A sum of terms in order (zero when empty).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Expr {
+    /// The terms, in summation order.
+    pub terms: Vec<Term>,
+    /// How they are added.
+    pub chain: Chain,
+}
+
+impl Expr {
+    /// One element.
+    pub fn read(place: Place) -> Self {
+        Self::plain(vec![Term::Read(place)])
+    }
+
+    /// `t0 + t1 + ..`.
+    pub fn plain(terms: Vec<Term>) -> Self {
+        Self {
+            terms,
+            chain: Chain::Plain,
+        }
+    }
+
+    /// Every place the expression reads.
+    pub fn places(&self) -> impl Iterator<Item = &Place> {
+        self.terms.iter().flat_map(|t| match t {
+            Term::Read(p) => std::slice::from_ref(p).iter().chain(None),
+            Term::Product(a, b) => std::slice::from_ref(a).iter().chain(Some(b)),
+        })
+    }
+
+    /// Every place the expression reads, mutably.
+    pub fn places_mut(&mut self) -> impl Iterator<Item = &mut Place> {
+        self.terms.iter_mut().flat_map(|t| match t {
+            Term::Read(p) => std::slice::from_mut(p).iter_mut().chain(None),
+            Term::Product(a, b) => std::slice::from_mut(a).iter_mut().chain(Some(b)),
+        })
+    }
 }
 
 /// A statement.
@@ -95,19 +167,34 @@ pub enum Stmt {
         /// The body.
         body: Vec<Stmt>,
     },
-    /// `to = from`.
-    Copy {
+    /// `to = value`.
+    Set {
         /// The element written.
         to: Place,
-        /// The element read.
-        from: Place,
+        /// The value.
+        value: Expr,
     },
-    /// `to += from`.
+    /// `to += value`.
     Add {
         /// The element updated.
         to: Place,
-        /// The element read.
-        from: Place,
+        /// The value added.
+        value: Expr,
+    },
+    /// `let name = value;`: binds a scalar local ([`Binding::Let`]).
+    Let {
+        /// The local.
+        local: usize,
+        /// Its value.
+        value: Expr,
+    },
+    /// `let name = [[e0, e1, ..], ..];`: binds every element of a local ([`Binding::Let`]) at
+    /// once, in flat order.
+    Literal {
+        /// The local.
+        local: usize,
+        /// One value per element.
+        elements: Vec<Expr>,
     },
     /// `out = companion.forward(window, k, b)`: `window` and `out` are locals shaped like the
     /// companion's input and output.
@@ -133,6 +220,32 @@ pub enum Stmt {
     },
 }
 
+impl Stmt {
+    /// `to = from`.
+    pub fn copy(to: Place, from: Place) -> Self {
+        Stmt::Set {
+            to,
+            value: Expr::read(from),
+        }
+    }
+
+    /// `to += from`.
+    pub fn add(to: Place, from: Place) -> Self {
+        Stmt::Add {
+            to,
+            value: Expr::read(from),
+        }
+    }
+
+    /// `to += a * b`.
+    pub fn mul_add(to: Place, a: Place, b: Place) -> Self {
+        Stmt::Add {
+            to,
+            value: Expr::plain(vec![Term::Product(a, b)]),
+        }
+    }
+}
+
 /// How a local holding kernel-shaped values is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KernelLayout {
@@ -142,39 +255,59 @@ pub enum KernelLayout {
     OutputChannelsInner,
 }
 
+/// How a local gets its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binding {
+    /// A zero-initialised `let mut` at the top of the function.
+    Zeroed,
+    /// Bound by a companion call.
+    Call,
+    /// Bound once by [`Stmt::Let`] or [`Stmt::Literal`].
+    Let,
+}
+
 /// A local array: its name in the lowered code and its dimensions.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Local {
     /// The binding's name.
-    pub name: &'static str,
-    /// Dimensions, outermost first.
+    pub name: String,
+    /// Dimensions, outermost first (none for a scalar).
     pub dims: Vec<usize>,
-    /// Whether a companion call binds it (else it is a zero-initialised `let mut`).
-    pub bound_by_call: bool,
+    /// How it is bound.
+    pub binding: Binding,
 }
 
 impl Local {
     /// A zero-initialised local.
-    pub fn zeroed(name: &'static str, dims: Vec<usize>) -> Self {
+    pub fn zeroed(name: impl Into<String>, dims: Vec<usize>) -> Self {
         Self {
-            name,
+            name: name.into(),
             dims,
-            bound_by_call: false,
+            binding: Binding::Zeroed,
         }
     }
 
     /// A local a companion call binds.
-    pub fn from_call(name: &'static str, dims: Vec<usize>) -> Self {
+    pub fn from_call(name: impl Into<String>, dims: Vec<usize>) -> Self {
         Self {
-            name,
+            name: name.into(),
             dims,
-            bound_by_call: true,
+            binding: Binding::Call,
+        }
+    }
+
+    /// A local bound once to its value.
+    pub fn bound(name: impl Into<String>, dims: Vec<usize>) -> Self {
+        Self {
+            name: name.into(),
+            dims,
+            binding: Binding::Let,
         }
     }
 }
 
-/// What the program returns: the forward pass (`u`) or the backward pass (`dx`, `dk`, `db`),
-/// each a local.
+/// What the program returns, each a local: the forward pass (`u`), the backward pass (`dx`,
+/// `dk`, `db`), or one part of the backward pass (the unrolled `backward` is three functions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Returns {
     /// `u`.
@@ -191,13 +324,23 @@ pub enum Returns {
         /// `dL/db`.
         db: usize,
     },
+    /// `dL/dx` alone.
+    Dx(usize),
+    /// `dL/dk` alone.
+    Dk(usize),
+    /// `dL/db` alone.
+    Db(usize),
 }
 
 /// One function's code.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Program {
-    /// Dimensions of `x`, `k` and `delta` (outermost first; plain layers have no channel axis).
-    pub operands: [Vec<usize>; 3],
+    /// Dimensions of `x`, `k`, `b` and `delta` (outermost first; plain layers have no channel
+    /// axis, and their bias is a scalar).
+    pub operands: [Vec<usize>; 4],
+    /// Operands whose elements the lowered code binds to names once (`let [k_0_0, ..] = *k;`)
+    /// and reads by name where an index is constant, in the order they are bound.
+    pub named: Vec<Array>,
     /// The locals, zero-initialised.
     pub locals: Vec<Local>,
     /// The statements.
@@ -214,7 +357,8 @@ impl Program {
         match array {
             Array::X => &self.operands[0],
             Array::K => &self.operands[1],
-            Array::Delta => &self.operands[2],
+            Array::B => &self.operands[2],
+            Array::Delta => &self.operands[3],
             Array::Local(n) => &self.locals[n].dims,
         }
     }

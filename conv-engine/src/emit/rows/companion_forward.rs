@@ -2,7 +2,7 @@
 //! output columns updated over every output channel at once; and the companion's entry points.
 
 use super::super::shape::Shapes;
-use super::super::unroll::Bodies;
+use super::super::Bodies;
 use super::{lit, Rows};
 use crate::plan::BLOCK_FLOATS;
 use crate::Spec;

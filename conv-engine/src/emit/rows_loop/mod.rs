@@ -148,10 +148,7 @@ fn padded_x(d: &Dims, locals: &mut Locals, body: &mut Vec<Stmt>) -> Array {
     let n = to.len();
     to[n - 2] = v(P).offset(d.top);
     to[n - 1] = v(Q).offset(d.left);
-    let copy = Stmt::Copy {
-        to: at(Array::Local(xp), to),
-        from: at(Array::X, indices(&vs)),
-    };
+    let copy = Stmt::copy(at(Array::Local(xp), to), at(Array::X, indices(&vs)));
     body.push(nest(&vs, &d.with(d.ci, &[d.h, d.w]), copy));
     Array::Local(xp)
 }
@@ -165,10 +162,7 @@ fn window(d: &Dims, xp: Array, w: usize) -> Stmt {
     nest(
         &vs,
         &d.with(d.ci, &[d.khe, d.wp]),
-        Stmt::Copy {
-            to: at(Array::Local(w), indices(&vs)),
-            from: at(xp, from),
-        },
+        Stmt::copy(at(Array::Local(w), indices(&vs)), at(xp, from)),
     )
 }
 
@@ -189,10 +183,7 @@ pub(crate) fn forward(spec: &Spec) -> Program {
     let store = nest(
         &vs,
         &d.with(d.co, &[d.ow]),
-        Stmt::Copy {
-            to: at(Array::Local(u), to),
-            from: at(Array::Local(row), from),
-        },
+        Stmt::copy(at(Array::Local(u), to), at(Array::Local(row), from)),
     );
     body.push(Stmt::Loop {
         var: I,
@@ -209,6 +200,7 @@ pub(crate) fn forward(spec: &Spec) -> Program {
     });
     Program {
         operands: operands(&d),
+        named: Vec::new(),
         locals: locals.0,
         body,
         dk_layout: KernelLayout::Kernel,
@@ -216,10 +208,11 @@ pub(crate) fn forward(spec: &Spec) -> Program {
     }
 }
 
-fn operands(d: &Dims) -> [Vec<usize>; 3] {
+fn operands(d: &Dims) -> [Vec<usize>; 4] {
     [
         d.with(d.ci, &[d.h, d.w]),
         d.kernel(KernelLayout::Kernel),
+        d.bias(),
         d.with(d.co, &[d.oh, d.ow]),
     ]
 }
@@ -227,10 +220,10 @@ fn operands(d: &Dims) -> [Vec<usize>; 3] {
 /// `Add { to: target[vars], from: source[vars] }` over every element of `dims`.
 fn add_all(names: &[Var], dims: &[usize], target: usize, source: usize) -> Stmt {
     let vs = &names[..dims.len()];
-    let add = Stmt::Add {
-        to: at(Array::Local(target), indices(vs)),
-        from: at(Array::Local(source), indices(vs)),
-    };
+    let add = Stmt::add(
+        at(Array::Local(target), indices(vs)),
+        at(Array::Local(source), indices(vs)),
+    );
     nest(vs, dims, add)
 }
 
@@ -260,10 +253,7 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
     let take = nest(
         &vs,
         &d.with(d.co, &[d.ow]),
-        Stmt::Copy {
-            to: at(Array::Local(delta_row), to),
-            from: at(Array::Delta, from),
-        },
+        Stmt::copy(at(Array::Local(delta_row), to), at(Array::Delta, from)),
     );
     // dxp[c][i*SH + a][q] += gdx[c][a][q]
     let vs = vars(&d, C, &[A, Q]);
@@ -273,10 +263,10 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
     let add_dx = nest(
         &vs,
         &d.with(d.ci, &[d.khe, d.wp]),
-        Stmt::Add {
-            to: at(Array::Local(dxp), to),
-            from: at(Array::Local(gdx), indices(&vs)),
-        },
+        Stmt::add(
+            at(Array::Local(dxp), to),
+            at(Array::Local(gdx), indices(&vs)),
+        ),
     );
     let kernel_vars = [Var("n0"), Var("n1"), Var("n2"), Var("n3")];
     let mut per_row = vec![
@@ -307,10 +297,10 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
             body.push(nest(
                 &[o, c, a, b],
                 &d.kernel(KernelLayout::Kernel),
-                Stmt::Copy {
-                    to: at(Array::Local(dk), indices(&[o, c, a, b])),
-                    from: at(Array::Local(dk_sum), indices(&[c, a, b, o])),
-                },
+                Stmt::copy(
+                    at(Array::Local(dk), indices(&[o, c, a, b])),
+                    at(Array::Local(dk_sum), indices(&[c, a, b, o])),
+                ),
             ));
             dk
         }
@@ -327,10 +317,10 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
         body.push(nest(
             &vs,
             &d.with(d.ci, &[d.h, d.w]),
-            Stmt::Copy {
-                to: at(Array::Local(dx), indices(&vs)),
-                from: at(Array::Local(dxp), from),
-            },
+            Stmt::copy(
+                at(Array::Local(dx), indices(&vs)),
+                at(Array::Local(dxp), from),
+            ),
         ));
         dx
     } else {
@@ -338,6 +328,7 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
     };
     Program {
         operands: operands(&d),
+        named: Vec::new(),
         locals: locals.0,
         body,
         dk_layout,
@@ -351,10 +342,10 @@ pub(super) fn plant(program: &mut Program) {
     fn walk(body: &mut [Stmt]) -> bool {
         body.iter_mut().any(|s| match s {
             Stmt::Loop { body, .. } => walk(body),
-            Stmt::Copy { from, .. } => {
-                let stride = from
-                    .index
-                    .iter_mut()
+            Stmt::Set { value, .. } => {
+                let stride = value
+                    .places_mut()
+                    .flat_map(|p| p.index.iter_mut())
                     .flat_map(|i| i.terms.iter_mut())
                     .find(|(v, _)| *v == I);
                 match stride {

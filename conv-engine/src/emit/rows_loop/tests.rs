@@ -50,7 +50,7 @@ fn specs() -> [Spec; 3] {
 fn prove(spec: &Spec, program: &Program) -> Result<usize, Fault> {
     let d = Derivation::new(&spec.geometry);
     let row = Derivation::new(&rows_spec(spec).geometry);
-    check(program, &d, &row).map(|c| c.terms)
+    check(program, &d, Some(&row)).map(|c| c.terms)
 }
 
 fn rows_spec(spec: &Spec) -> Spec {
@@ -91,20 +91,22 @@ fn mutate(body: &mut [Stmt], n: &mut usize, f: &impl Fn(&mut Stmt) -> bool) -> b
 #[test]
 fn every_planted_fault_fails_the_proof() {
     let shift = |s: &mut Stmt| match s {
-        Stmt::Copy { from, .. } | Stmt::Add { from, .. } => match from.index.last_mut() {
-            Some(last) => {
-                last.constant += 1;
-                true
+        Stmt::Set { value, .. } | Stmt::Add { value, .. } => {
+            match value.places_mut().next().and_then(|p| p.index.last_mut()) {
+                Some(last) => {
+                    last.constant += 1;
+                    true
+                }
+                None => false,
             }
-            None => false,
-        },
+        }
         _ => false,
     };
     let restride = |s: &mut Stmt| match s {
-        Stmt::Copy { from, to } | Stmt::Add { from, to } => {
-            let stride = from
-                .index
-                .iter_mut()
+        Stmt::Set { value, to } | Stmt::Add { value, to } => {
+            let stride = value
+                .places_mut()
+                .flat_map(|p| p.index.iter_mut())
                 .chain(to.index.iter_mut())
                 .find_map(|i| i.terms.iter_mut().find(|(v, _)| *v == I));
             match stride {
@@ -118,7 +120,7 @@ fn every_planted_fault_fails_the_proof() {
         _ => false,
     };
     let drop = |s: &mut Stmt| match s {
-        Stmt::Copy { .. } | Stmt::Add { .. } => {
+        Stmt::Set { .. } | Stmt::Add { .. } => {
             *s = Stmt::Loop {
                 var: Var("unused"),
                 extent: 0,

@@ -1,0 +1,194 @@
+//! Every form's IR proven against the derivation, and planted faults rejected: for each form,
+//! each statement dropped, each term of each sum dropped, and each index of each element the
+//! code reads or writes shifted by one makes the symbolic proof fail.
+
+use super::shape::Shapes;
+use super::{unroll, window};
+use crate::derive::Derivation;
+use crate::ir::exec::check;
+use crate::ir::{Expr, Place, Program, Stmt};
+use crate::plan::When;
+use crate::{ChannelLayout, GeometrySpec, Padding, Scalar, Spec, Unroll};
+
+fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: [usize; 2]) -> Spec {
+    let geometry = GeometrySpec {
+        padding,
+        stride,
+        in_channels: ci,
+        out_channels: co,
+        ..GeometrySpec::new(input, [3, 2])
+    }
+    .resolve()
+    .expect("a valid geometry");
+    Spec {
+        geometry,
+        layout: match ci * co {
+            1 => ChannelLayout::Plain,
+            _ => ChannelLayout::ChannelFirst,
+        },
+        scalar: Scalar::F32,
+        unroll: Unroll::Auto,
+    }
+}
+
+/// A plain unpadded layer, a padded strided channel layer, and one padded on one side only.
+fn specs() -> [Spec; 3] {
+    [
+        spec([5, 4], 1, 1, Padding::Valid, [1, 1]),
+        spec([5, 6], 2, 3, Padding::Same, [2, 1]),
+        spec(
+            [4, 5],
+            1,
+            2,
+            Padding::Explicit {
+                top: 1,
+                bottom: 0,
+                left: 0,
+                right: 2,
+            },
+            [1, 2],
+        ),
+    ]
+}
+
+/// Every program of the forms written without the companion, for `spec`.
+fn programs(spec: &Spec) -> Vec<(&'static str, Program)> {
+    let (d, shapes) = (Derivation::new(&spec.geometry), Shapes::new(spec));
+    let mut out = vec![
+        ("unrolled forward", unroll::forward(&d, &shapes)),
+        ("window forward", window::forward(spec, &shapes)),
+        ("window backward", window::backward(spec, &shapes)),
+    ];
+    for fused in [When::TargetHas, When::Always] {
+        let [dx, dk, db] = unroll::backward_parts(&d, &shapes, fused);
+        out.extend([
+            ("unrolled dL/dx", dx),
+            ("unrolled dL/dk", dk),
+            ("unrolled dL/db", db),
+        ]);
+    }
+    out
+}
+
+fn prove(spec: &Spec, program: &Program) -> Result<usize, crate::ir::exec::Fault> {
+    check(program, &Derivation::new(&spec.geometry), None).map(|c| c.terms)
+}
+
+#[test]
+fn every_form_proves_against_the_derivation() {
+    for spec in specs() {
+        let d = Derivation::new(&spec.geometry);
+        for (form, program) in programs(&spec) {
+            let terms = prove(&spec, &program).unwrap_or_else(|e| panic!("{form}: {e}"));
+            assert!(terms > 0, "{form} compared no terms");
+        }
+        let forward = prove(&spec, &window::forward(&spec, &Shapes::new(&spec)));
+        let expected = d.forward().terms() + spec.geometry.output_len();
+        assert_eq!(forward, Ok(expected));
+    }
+}
+
+/// The statements of `body`, depth first, each with a path to reach it.
+fn paths(body: &[Stmt], prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+    for (n, s) in body.iter().enumerate() {
+        prefix.push(n);
+        out.push(prefix.clone());
+        if let Stmt::Loop { body, .. } = s {
+            paths(body, prefix, out);
+        }
+        prefix.pop();
+    }
+}
+
+/// The statement list holding the statement at `path`, and its position there.
+fn holder<'a>(body: &'a mut Vec<Stmt>, path: &[usize]) -> (&'a mut Vec<Stmt>, usize) {
+    match path {
+        [n] => (body, *n),
+        [n, rest @ ..] => match &mut body[*n] {
+            Stmt::Loop { body, .. } => holder(body, rest),
+            _ => unreachable!("paths only descend into loops"),
+        },
+        [] => unreachable!("paths are never empty"),
+    }
+}
+
+/// The sums of a statement, and the element it writes (if any).
+fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
+    match s {
+        Stmt::Set { to, value } | Stmt::Add { to, value } => (vec![value], Some(to)),
+        Stmt::Let { value, .. } => (vec![value], None),
+        Stmt::Literal { elements, .. } => (elements.iter_mut().collect(), None),
+        _ => (Vec::new(), None),
+    }
+}
+
+/// Every planted fault of `program`: each statement dropped; each term dropped; each index of
+/// each place shifted by one.
+fn faults(program: &Program) -> Vec<Program> {
+    let mut at = Vec::new();
+    paths(&program.body, &mut Vec::new(), &mut at);
+    let mut out = Vec::new();
+    for path in &at {
+        let mut dropped = program.clone();
+        let (body, n) = holder(&mut dropped.body, path);
+        body.remove(n);
+        out.push(dropped);
+        let mut probe = program.clone();
+        let (body, n) = holder(&mut probe.body, path);
+        let (sums, to) = parts(&mut body[n]);
+        let shape: Vec<(usize, Vec<usize>)> = sums
+            .iter()
+            .map(|e| {
+                let ranks = e.places().map(|p| p.index.len()).collect();
+                (e.terms.len(), ranks)
+            })
+            .collect();
+        let to_rank = to.map_or(0, |p| p.index.len());
+        for (s, (terms, ranks)) in shape.into_iter().enumerate() {
+            for t in 0..terms {
+                let mut wrong = program.clone();
+                let (body, n) = holder(&mut wrong.body, path);
+                parts(&mut body[n]).0[s].terms.remove(t);
+                out.push(wrong);
+            }
+            for (p, rank) in ranks.into_iter().enumerate() {
+                for axis in 0..rank {
+                    let mut wrong = program.clone();
+                    let (body, n) = holder(&mut wrong.body, path);
+                    let mut sums = parts(&mut body[n]).0;
+                    if let Some(place) = sums[s].places_mut().nth(p) {
+                        place.index[axis].constant += 1;
+                    }
+                    out.push(wrong);
+                }
+            }
+        }
+        for axis in 0..to_rank {
+            let mut wrong = program.clone();
+            let (body, n) = holder(&mut wrong.body, path);
+            if let Some(place) = parts(&mut body[n]).1 {
+                place.index[axis].constant += 1;
+            }
+            out.push(wrong);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_planted_fault_fails_the_proof() {
+    let mut planted = 0;
+    for spec in specs() {
+        for (form, program) in programs(&spec) {
+            for (n, wrong) in faults(&program).into_iter().enumerate() {
+                planted += 1;
+                assert!(
+                    prove(&spec, &wrong).is_err(),
+                    "fault {n} of the {form} passed the proof ({:?})",
+                    spec.geometry
+                );
+            }
+        }
+    }
+    assert!(planted > 1000, "{planted} faults planted");
+}
