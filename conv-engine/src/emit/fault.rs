@@ -3,7 +3,7 @@
 //! through `#[conv2d]`) can show the compile-time checks reject it. Users never write it; it
 //! is not part of the attribute's documented syntax.
 
-use crate::ir::{Array, Expr, Program, Stmt, Term};
+use crate::ir::{for_each_expr_mut, Array, Expr, Program, Term};
 use proc_macro2::{TokenStream, TokenTree};
 
 /// Where the fault is planted.
@@ -73,22 +73,9 @@ pub(super) enum Which {
 /// can catch it: the first product of the sum `which` picks reads the next element of its
 /// second factor's array (the next kernel weight, in the forms that use this).
 pub(super) fn next_element(program: &mut Program, which: Which) {
-    /// Calls `f` on every sum of `body` that holds a product, depth first.
-    fn each(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
-        for s in body {
-            match s {
-                Stmt::Loop { body, .. } => each(body, f),
-                Stmt::Set { value, .. } | Stmt::Add { value, .. } | Stmt::Let { value, .. } => {
-                    f(value)
-                }
-                Stmt::Literal { elements, .. } => elements.iter_mut().for_each(&mut *f),
-                Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
-            }
-        }
-    }
     let has_product = |e: &Expr| e.terms.iter().any(|t| matches!(t, Term::Product(..)));
     let mut count = 0;
-    each(&mut program.body, &mut |e| {
+    for_each_expr_mut(&mut program.body, &mut |e| {
         count += usize::from(has_product(e))
     });
     let Some(target) = (match which {
@@ -99,7 +86,7 @@ pub(super) fn next_element(program: &mut Program, which: Which) {
     };
     let operands = program.operands.clone();
     let mut n = 0;
-    each(&mut program.body, &mut |e| {
+    for_each_expr_mut(&mut program.body, &mut |e| {
         if !has_product(e) {
             return;
         }

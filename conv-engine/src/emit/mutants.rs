@@ -93,10 +93,25 @@ fn paths(body: &[Stmt], prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
     for (n, s) in body.iter().enumerate() {
         prefix.push(n);
         out.push(prefix.clone());
-        if let Stmt::Loop { body, .. } = s {
+        if let Some(body) = inner(s) {
             paths(body, prefix, out);
         }
         prefix.pop();
+    }
+}
+
+/// The body of a loop, a block or a solved binding.
+fn inner(s: &Stmt) -> Option<&Vec<Stmt>> {
+    match s {
+        Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => Some(body),
+        _ => None,
+    }
+}
+
+fn inner_mut(s: &mut Stmt) -> Option<&mut Vec<Stmt>> {
+    match s {
+        Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => Some(body),
+        _ => None,
     }
 }
 
@@ -104,9 +119,9 @@ fn paths(body: &[Stmt], prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
 fn holder<'a>(body: &'a mut Vec<Stmt>, path: &[usize]) -> (&'a mut Vec<Stmt>, usize) {
     match path {
         [n] => (body, *n),
-        [n, rest @ ..] => match &mut body[*n] {
-            Stmt::Loop { body, .. } => holder(body, rest),
-            _ => unreachable!("paths only descend into loops"),
+        [n, rest @ ..] => match inner_mut(&mut body[*n]) {
+            Some(body) => holder(body, rest),
+            None => unreachable!("paths only descend into bodies"),
         },
         [] => unreachable!("paths are never empty"),
     }
@@ -116,7 +131,7 @@ fn holder<'a>(body: &'a mut Vec<Stmt>, path: &[usize]) -> (&'a mut Vec<Stmt>, us
 fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
     match s {
         Stmt::Set { to, value } | Stmt::Add { to, value } => (vec![value], Some(to)),
-        Stmt::Let { value, .. } => (vec![value], None),
+        Stmt::Let { value, .. } | Stmt::Fill { value, .. } => (vec![value], None),
         Stmt::Literal { elements, .. } => (elements.iter_mut().collect(), None),
         _ => (Vec::new(), None),
     }

@@ -61,18 +61,8 @@ impl Window<'_> {
     /// A loop over every input position `(p, q)` with `body(c)` written out per channel.
     fn each_input(&self, body: impl Fn(usize) -> Stmt) -> Stmt {
         let [h, w] = self.g().input();
-        let inner = Stmt::Loop {
-            var: Q,
-            extent: w,
-            opaque: false,
-            body: (0..self.g().in_channels()).map(body).collect(),
-        };
-        Stmt::Loop {
-            var: P,
-            extent: h,
-            opaque: false,
-            body: vec![inner],
-        }
+        let inner = Stmt::each(Q, w, (0..self.g().in_channels()).map(body).collect());
+        Stmt::each(P, h, vec![inner])
     }
 
     /// `xp`: `x` itself, or a zero-padded copy and the loop that fills it.
@@ -94,18 +84,8 @@ impl Window<'_> {
     /// A loop over every output position `(i, j)` around `body`.
     fn each_output(&self, body: Vec<Stmt>) -> Stmt {
         let [oh, ow] = self.g().output();
-        let inner = Stmt::Loop {
-            var: J,
-            extent: ow,
-            opaque: false,
-            body,
-        };
-        Stmt::Loop {
-            var: I,
-            extent: oh,
-            opaque: false,
-            body: vec![inner],
-        }
+        let inner = Stmt::each(J, ow, body);
+        Stmt::each(I, oh, vec![inner])
     }
 
     /// Every kernel tap `(c, flat)` of output channel `o` with its row and column in the padded

@@ -222,13 +222,69 @@ impl<'p> Machine<'p> {
         for stmt in body {
             match stmt {
                 Stmt::Loop {
-                    var, extent, body, ..
+                    var,
+                    extent,
+                    step,
+                    body,
+                    ..
                 } => {
-                    for value in 0..*extent {
+                    if *step == 0 {
+                        return Err(Fault::Malformed(format!("`{}` steps by 0", var.0)));
+                    }
+                    self.fresh(*var)?;
+                    for value in (0..*extent).step_by(*step) {
                         self.vars.insert(var.0, value);
                         self.run(body, row)?;
                     }
                     self.vars.remove(var.0);
+                }
+                Stmt::Solve {
+                    var,
+                    target,
+                    offset,
+                    stride,
+                    extent,
+                    body,
+                } => {
+                    let (target, offset) = (self.eval(target)?, self.eval(offset)?);
+                    let solved = target
+                        .checked_sub(offset)
+                        .filter(|rel| *stride > 0 && rel % stride == 0 && rel / stride < *extent);
+                    if let Some(rel) = solved {
+                        self.fresh(*var)?;
+                        self.vars.insert(var.0, rel / stride);
+                        self.run(body, row)?;
+                        self.vars.remove(var.0);
+                    }
+                }
+                Stmt::Block(body) => self.run(body, row)?,
+                Stmt::Opaque { .. } => {}
+                Stmt::Fill { local, value } => {
+                    let row_values = self.eval_block(value)?;
+                    let n = self.program.locals[*local]
+                        .dims
+                        .first()
+                        .copied()
+                        .unwrap_or(1);
+                    let values = (0..n).flat_map(|_| row_values.iter().cloned()).collect();
+                    self.store(*local, values)?;
+                }
+                Stmt::Set { to, value } if to.index.len() < self.program.dims(to.array).len() => {
+                    let values = self.eval_block(value)?;
+                    let range = self.range(to)?;
+                    if range.len() != values.len() {
+                        return Err(Fault::Malformed(format!(
+                            "{to:?} holds {} elements, the value {}",
+                            range.len(),
+                            values.len()
+                        )));
+                    }
+                    let Array::Local(n) = to.array else {
+                        return Err(Fault::Malformed(format!("{to:?}: operands are read-only")));
+                    };
+                    for (slot, value) in self.locals[n][range].iter_mut().zip(values) {
+                        *slot = value;
+                    }
                 }
                 Stmt::Set { to, value } => {
                     let value = self.eval_expr(value)?;
@@ -239,8 +295,11 @@ impl<'p> Machine<'p> {
                     self.write(to)?.extend(value);
                 }
                 Stmt::Let { local, value } => {
-                    let value = self.eval_expr(value)?;
-                    self.store(*local, vec![value])?;
+                    let values = match self.program.locals[*local].dims.is_empty() {
+                        true => vec![self.eval_expr(value)?],
+                        false => self.eval_block(value)?,
+                    };
+                    self.store(*local, values)?;
                 }
                 Stmt::Literal { local, elements } => {
                     let values = elements
@@ -264,9 +323,28 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
+    /// Checks that `var` is not bound already (a nested loop reusing an enclosing loop's
+    /// variable is malformed).
+    fn fresh(&self, var: Var) -> Result<(), Fault> {
+        match self.vars.contains_key(var.0) {
+            true => Err(Fault::Malformed(format!("`{}` is bound twice", var.0))),
+            false => Ok(()),
+        }
+    }
+
     fn flat(&self, place: &Place) -> Result<usize, Fault> {
         let dims = self.program.dims(place.array);
         if dims.len() != place.index.len() {
+            return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
+        }
+        Ok(self.range(place)?.start)
+    }
+
+    /// The flat positions of the (sub-)array at `place` (one element when every dimension is
+    /// indexed).
+    fn range(&self, place: &Place) -> Result<std::ops::Range<usize>, Fault> {
+        let dims = self.program.dims(place.array);
+        if dims.len() < place.index.len() {
             return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
         }
         let mut flat = 0;
@@ -277,7 +355,20 @@ impl<'p> Machine<'p> {
             }
             flat = flat * n + i;
         }
-        Ok(flat)
+        let len: usize = dims[place.index.len()..].iter().product();
+        Ok(flat * len..(flat + 1) * len)
+    }
+
+    /// The elements a statement's whole value gives: those of a sub-array when it is a single
+    /// read of one, else the one sum.
+    fn eval_block(&self, value: &Expr) -> Result<Vec<Vec<Term>>, Fault> {
+        match value.terms.as_slice() {
+            [IrTerm::Read(p)] if p.index.len() < self.program.dims(p.array).len() => {
+                let range = self.range(p)?;
+                Ok(self.array(p.array)[range].to_vec())
+            }
+            _ => Ok(vec![self.eval_expr(value)?]),
+        }
     }
 
     fn eval(&self, index: &Index) -> Result<usize, Fault> {
@@ -308,6 +399,12 @@ impl<'p> Machine<'p> {
         for term in &value.terms {
             match term {
                 IrTerm::Read(p) => out.extend_from_slice(self.read(p)?),
+                IrTerm::Total(p) => {
+                    let range = self.range(p)?;
+                    for element in &self.array(p.array)[range] {
+                        out.extend_from_slice(element);
+                    }
+                }
                 IrTerm::Product(a, b) => {
                     let b = self.read(b)?;
                     for &t in self.read(a)? {

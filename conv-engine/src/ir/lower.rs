@@ -1,7 +1,9 @@
 //! The IR as Rust tokens: `while` loops, indexed element writes, sums, literals, and the
 //! companion's calls. The one place generated code is written from the IR.
 
-use super::{Array, Binding, Chain, Expr, Index, MulAdd, Place, Program, Returns, Stmt, Term};
+use super::{
+    for_each_expr, Array, Binding, Chain, Expr, Index, MulAdd, Place, Program, Returns, Stmt, Term,
+};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -70,8 +72,9 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
     };
     let prelude = how.calls.map(|c| c.prelude.clone());
     let mul_add = w.mul_add_import();
+    let total = w.total_fn();
     let named = w.named();
-    quote! { #mul_add #prelude #named #locals #statements #tail }
+    quote! { #mul_add #total #prelude #named #locals #statements #tail }
 }
 
 struct Writer<'a> {
@@ -100,13 +103,15 @@ impl Writer<'_> {
             Stmt::Loop {
                 var,
                 extent,
+                step,
                 opaque,
                 body,
             } => {
                 let (v, n) = (ident(var.0), Literal::usize_unsuffixed(*extent));
+                let step = Literal::usize_unsuffixed(*step);
                 let next = match opaque {
-                    true => quote!(#v = ::core::hint::black_box(#v + 1);),
-                    false => quote!(#v += 1;),
+                    true => quote!(#v = ::core::hint::black_box(#v + #step);),
+                    false => quote!(#v += #step;),
                 };
                 let body = self.stmts(body);
                 quote! {
@@ -118,7 +123,7 @@ impl Writer<'_> {
                 }
             }
             Stmt::Set { to, value } => {
-                let (to, value) = (self.place(to), self.expr(value));
+                let (to, value) = (self.place(to), self.whole(value));
                 quote!(#to = #value;)
             }
             Stmt::Add { to, value } => {
@@ -126,13 +131,61 @@ impl Writer<'_> {
                 quote!(#to += #value;)
             }
             Stmt::Let { local, value } => {
-                let (name, value) = (self.local(*local), self.expr(value));
+                let (name, value) = (self.local(*local), self.whole(value));
                 quote!(let #name = #value;)
             }
             Stmt::Literal { local, elements } => {
                 let name = self.local(*local);
                 let value = self.literal(&self.program.locals[*local].dims, elements);
                 quote!(let #name = #value;)
+            }
+            Stmt::Fill { local, value } => {
+                let name = self.local(*local);
+                let n = self.program.locals[*local]
+                    .dims
+                    .first()
+                    .copied()
+                    .unwrap_or(1);
+                let (value, n) = (self.whole(value), Literal::usize_unsuffixed(n));
+                quote!(let mut #name = [#value; #n];)
+            }
+            Stmt::Block(body) => {
+                let body = self.stmts(body);
+                quote!({ #body })
+            }
+            Stmt::Opaque { local } => {
+                let name = self.local(*local);
+                quote!(let #name = ::core::hint::black_box(#name);)
+            }
+            Stmt::Solve {
+                var,
+                target,
+                offset,
+                stride,
+                extent,
+                body,
+            } => {
+                let (v, n) = (ident(var.0), Literal::usize_unsuffixed(*extent));
+                let (target, offset) = (index(target), grouped(offset));
+                let rel = quote!(#target - #offset);
+                let body = self.stmts(body);
+                match stride {
+                    1 => quote! {
+                        if #target >= #offset && #rel < #n {
+                            let #v = #rel;
+                            #body
+                        }
+                    },
+                    _ => {
+                        let stride = Literal::usize_unsuffixed(*stride);
+                        quote! {
+                            if #target >= #offset && (#rel) % #stride == 0 && (#rel) / #stride < #n {
+                                let #v = (#rel) / #stride;
+                                #body
+                            }
+                        }
+                    }
+                }
             }
             Stmt::RowForward { window, out } => {
                 let call = self.how.calls.map(|c| (c.forward)(&[&self.local(*window)]));
@@ -180,9 +233,28 @@ impl Writer<'_> {
         })
     }
 
+    /// A statement's whole value: a sum, or a copy of a sub-array (`*x` for a whole operand,
+    /// which the function takes by reference).
+    fn whole(&self, e: &Expr) -> TokenStream {
+        match e.terms.as_slice() {
+            [Term::Read(p)] if p.index.is_empty() && !self.program.dims(p.array).is_empty() => {
+                let place = self.place(p);
+                match p.array {
+                    Array::Local(_) => place,
+                    _ => quote!(*#place),
+                }
+            }
+            _ => self.expr(e),
+        }
+    }
+
     fn term(&self, t: &Term) -> TokenStream {
         match t {
             Term::Read(p) => self.place(p),
+            Term::Total(p) => {
+                let p = self.place(p);
+                quote!(total(&#p))
+            }
             Term::Product(a, b) => {
                 let (a, b) = (self.place(a), self.place(b));
                 quote!(#a * #b)
@@ -194,7 +266,7 @@ impl Writer<'_> {
     /// unused import would warn in the user's crate).
     fn mul_add_import(&self) -> Option<TokenStream> {
         let mut kind = None;
-        visit_exprs(&self.program.body, &mut |e| {
+        for_each_expr(&self.program.body, &mut |e| {
             if let Chain::MulAdd(m) = e.chain {
                 if e.terms.len() > 1 {
                     kind = Some(m);
@@ -208,6 +280,26 @@ impl Writer<'_> {
         })
     }
 
+    /// `const fn total`, the sum of an array's elements in order, where a sum uses it.
+    fn total_fn(&self) -> Option<TokenStream> {
+        let mut used = false;
+        for_each_expr(&self.program.body, &mut |e| {
+            used |= e.terms.iter().any(|t| matches!(t, Term::Total(_)));
+        });
+        let (t, zero) = (self.how.scalar, self.zero());
+        used.then(|| {
+            quote! {
+                /// The sum of the elements, in order.
+                const fn total<const N: usize>(t: &[#t; N]) -> #t {
+                    let mut s = #zero;
+                    let mut i = 0;
+                    while i < N { s += t[i]; i += 1; }
+                    s
+                }
+            }
+        })
+    }
+
     /// `let [[x_0_0, _], ..] = *x;` for every named operand, `_` for elements never read by a
     /// constant index.
     fn named(&self) -> TokenStream {
@@ -218,7 +310,7 @@ impl Writer<'_> {
                 continue;
             }
             let mut used = vec![false; dims.iter().product()];
-            visit_exprs(&self.program.body, &mut |e| {
+            for_each_expr(&self.program.body, &mut |e| {
                 for p in e.places() {
                     if let (true, Some(flat)) = (p.array == array, constant_flat(p, dims)) {
                         used[flat] = true;
@@ -267,15 +359,12 @@ fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenS
     }
 }
 
-/// Calls `f` on every expression of `body`.
-fn visit_exprs<'p>(body: &'p [Stmt], f: &mut impl FnMut(&'p Expr)) {
-    for s in body {
-        match s {
-            Stmt::Loop { body, .. } => visit_exprs(body, f),
-            Stmt::Set { value, .. } | Stmt::Add { value, .. } | Stmt::Let { value, .. } => f(value),
-            Stmt::Literal { elements, .. } => elements.iter().for_each(&mut *f),
-            Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
-        }
+/// `index`, parenthesised when it is more than one part.
+fn grouped(i: &Index) -> TokenStream {
+    let tokens = index(i);
+    match i.terms.len() + usize::from(i.constant > 0) {
+        0 | 1 => tokens,
+        _ => quote!((#tokens)),
     }
 }
 

@@ -84,13 +84,16 @@ pub struct Place {
     pub index: Vec<Index>,
 }
 
-/// One term of a sum: an element, or the product of two.
+/// One term of a sum: an element, the product of two, or the sum of a sub-array's elements.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Term {
-    /// An element.
+    /// An element (or, as a statement's whole value, a sub-array: a place with fewer indices
+    /// than its array has dimensions).
     Read(Place),
     /// The product of two elements.
     Product(Place, Place),
+    /// `total(&place)`: the elements of the sub-array at `place`, added in order.
+    Total(Place),
 }
 
 /// How a sum's terms are added.
@@ -138,7 +141,7 @@ impl Expr {
     /// Every place the expression reads.
     pub fn places(&self) -> impl Iterator<Item = &Place> {
         self.terms.iter().flat_map(|t| match t {
-            Term::Read(p) => std::slice::from_ref(p).iter().chain(None),
+            Term::Read(p) | Term::Total(p) => std::slice::from_ref(p).iter().chain(None),
             Term::Product(a, b) => std::slice::from_ref(a).iter().chain(Some(b)),
         })
     }
@@ -146,7 +149,7 @@ impl Expr {
     /// Every place the expression reads, mutably.
     pub fn places_mut(&mut self) -> impl Iterator<Item = &mut Place> {
         self.terms.iter_mut().flat_map(|t| match t {
-            Term::Read(p) => std::slice::from_mut(p).iter_mut().chain(None),
+            Term::Read(p) | Term::Total(p) => std::slice::from_mut(p).iter_mut().chain(None),
             Term::Product(a, b) => std::slice::from_mut(a).iter_mut().chain(Some(b)),
         })
     }
@@ -155,19 +158,22 @@ impl Expr {
 /// A statement.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Stmt {
-    /// `for var in 0..extent { body }` (`opaque`: the counter passes through
+    /// `for var in (0..extent).step_by(step) { body }` (`opaque`: the counter passes through
     /// `core::hint::black_box`, which keeps LLVM from vectorising across it).
     Loop {
         /// The variable.
         var: Var,
-        /// The trip count.
+        /// The bound: the loop runs while `var < extent`.
         extent: usize,
+        /// The step (at least 1).
+        step: usize,
         /// Whether the counter is opaque to the optimiser.
         opaque: bool,
         /// The body.
         body: Vec<Stmt>,
     },
-    /// `to = value`.
+    /// `to = value` (a sub-array when `to` has fewer indices than its array has dimensions,
+    /// and `value` a single read of a sub-array of the same shape).
     Set {
         /// The element written.
         to: Place,
@@ -181,7 +187,8 @@ pub enum Stmt {
         /// The value added.
         value: Expr,
     },
-    /// `let name = value;`: binds a scalar local ([`Binding::Let`]).
+    /// `let name = value;`: binds a local ([`Binding::Let`]): a scalar to a sum, an array to a
+    /// single read of a (sub-)array of its shape.
     Let {
         /// The local.
         local: usize,
@@ -195,6 +202,40 @@ pub enum Stmt {
         local: usize,
         /// One value per element.
         elements: Vec<Expr>,
+    },
+    /// `let mut name = [value; n];`: binds every row of a local ([`Binding::Let`]) to the same
+    /// value (a scalar sum for a local of one dimension, else a single read of a sub-array
+    /// shaped like the rest of the local's dimensions).
+    Fill {
+        /// The local.
+        local: usize,
+        /// The value of each row.
+        value: Expr,
+    },
+    /// `{ body }`.
+    Block(Vec<Stmt>),
+    /// `let name = core::hint::black_box(name);`: the local's values unchanged, hidden from
+    /// the optimiser.
+    Opaque {
+        /// The local.
+        local: usize,
+    },
+    /// `if target >= offset && (target - offset) % stride == 0 && (target - offset) / stride <
+    /// extent { let var = (target - offset) / stride; body }`: the body for the one value of
+    /// `var` (if any) with `var * stride + offset == target` and `var < extent`.
+    Solve {
+        /// The variable bound.
+        var: Var,
+        /// The value solved for.
+        target: Index,
+        /// Its offset.
+        offset: Index,
+        /// The coefficient of `var`.
+        stride: usize,
+        /// The bound on `var`.
+        extent: usize,
+        /// The body.
+        body: Vec<Stmt>,
     },
     /// `out = companion.forward(window, k, b)`: `window` and `out` are locals shaped like the
     /// companion's input and output.
@@ -220,7 +261,63 @@ pub enum Stmt {
     },
 }
 
+/// Calls `f` on every sum of `body`, depth first.
+pub fn for_each_expr<'p>(body: &'p [Stmt], f: &mut impl FnMut(&'p Expr)) {
+    for s in body {
+        match s {
+            Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => {
+                for_each_expr(body, f)
+            }
+            Stmt::Set { value, .. }
+            | Stmt::Add { value, .. }
+            | Stmt::Let { value, .. }
+            | Stmt::Fill { value, .. } => f(value),
+            Stmt::Literal { elements, .. } => elements.iter().for_each(&mut *f),
+            Stmt::Opaque { .. } | Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
+        }
+    }
+}
+
+/// Calls `f` on every sum of `body`, depth first, mutably.
+pub fn for_each_expr_mut(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
+    for s in body {
+        match s {
+            Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => {
+                for_each_expr_mut(body, f)
+            }
+            Stmt::Set { value, .. }
+            | Stmt::Add { value, .. }
+            | Stmt::Let { value, .. }
+            | Stmt::Fill { value, .. } => f(value),
+            Stmt::Literal { elements, .. } => elements.iter_mut().for_each(&mut *f),
+            Stmt::Opaque { .. } | Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
+        }
+    }
+}
+
 impl Stmt {
+    /// `for var in 0..extent { body }`.
+    pub fn each(var: Var, extent: usize, body: Vec<Stmt>) -> Self {
+        Stmt::Loop {
+            var,
+            extent,
+            step: 1,
+            opaque: false,
+            body,
+        }
+    }
+
+    /// `for var in 0..extent { body }`, the counter opaque to the optimiser when `opaque`.
+    pub fn counted(var: Var, extent: usize, opaque: bool, body: Vec<Stmt>) -> Self {
+        Stmt::Loop {
+            var,
+            extent,
+            step: 1,
+            opaque,
+            body,
+        }
+    }
+
     /// `to = from`.
     pub fn copy(to: Place, from: Place) -> Self {
         Stmt::Set {

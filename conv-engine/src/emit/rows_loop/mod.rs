@@ -109,6 +109,7 @@ fn nest(vars: &[Var], dims: &[usize], body: Stmt) -> Stmt {
         .fold(body, |body, (&var, &extent)| Stmt::Loop {
             var,
             extent,
+            step: 1,
             opaque: false,
             body: vec![body],
         })
@@ -188,6 +189,7 @@ pub(crate) fn forward(spec: &Spec) -> Program {
     body.push(Stmt::Loop {
         var: I,
         extent: d.oh,
+        step: 1,
         opaque: false,
         body: vec![
             window(&d, xp, w),
@@ -286,6 +288,7 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
     body.push(Stmt::Loop {
         var: I,
         extent: d.oh,
+        step: 1,
         opaque: false,
         body: per_row,
     });

@@ -124,6 +124,7 @@ fn every_planted_fault_fails_the_proof() {
             *s = Stmt::Loop {
                 var: Var("unused"),
                 extent: 0,
+                step: 1,
                 opaque: false,
                 body: vec![],
             };
