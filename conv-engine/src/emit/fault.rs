@@ -3,7 +3,7 @@
 //! through `#[conv2d]`) can show the compile-time checks reject it. Users never write it; it
 //! is not part of the attribute's documented syntax.
 
-use crate::ir::{for_each_expr_mut, Array, Expr, Program, Term};
+use crate::ir::{for_each_expr_mut, Array, Expr, Place, Program};
 use proc_macro2::{TokenStream, TokenTree};
 
 /// Where the fault is planted.
@@ -63,53 +63,58 @@ pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
 /// Which sum a fault is planted in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Which {
-    /// The first sum (depth first) that holds a product.
+    /// The first sum (depth first) that reads the kernel.
     First,
     /// The last one.
     Last,
 }
 
 /// Plants a wrong term in `program` after its proof, so that only the compile-time evaluation
-/// can catch it: the first product of the sum `which` picks reads the next element of its
-/// second factor's array (the next kernel weight, in the forms that use this).
+/// can catch it: the first kernel weight the sum `which` picks reads is replaced by the next
+/// one (the next flat element for a constant index, else the next value of the innermost
+/// constant index that has one).
 pub(super) fn next_element(program: &mut Program, which: Which) {
-    let has_product = |e: &Expr| e.terms.iter().any(|t| matches!(t, Term::Product(..)));
+    let reads_k = |e: &Expr| e.places().any(|p| p.array == Array::K);
     let mut count = 0;
-    for_each_expr_mut(&mut program.body, &mut |e| {
-        count += usize::from(has_product(e))
-    });
+    for_each_expr_mut(&mut program.body, &mut |e| count += usize::from(reads_k(e)));
     let Some(target) = (match which {
         Which::First => Some(0),
         Which::Last => count.checked_sub(1),
     }) else {
         return;
     };
-    let operands = program.operands.clone();
+    let dims = program.operands[1].clone();
     let mut n = 0;
     for_each_expr_mut(&mut program.body, &mut |e| {
-        if !has_product(e) {
+        if !reads_k(e) {
             return;
         }
         if n == target {
-            if let Some(Term::Product(_, second)) =
-                e.terms.iter_mut().find(|t| matches!(t, Term::Product(..)))
-            {
-                let dims = match second.array {
-                    Array::X => &operands[0],
-                    Array::K => &operands[1],
-                    Array::B => &operands[2],
-                    Array::Delta => &operands[3],
-                    Array::Local(_) => return,
-                };
-                let flat = second
-                    .index
-                    .iter()
-                    .zip(dims)
-                    .fold(0, |flat, (i, &n)| flat * n + i.constant);
-                let len = dims.iter().product::<usize>();
-                *second = super::unroll::element(second.array, dims, (flat + 1) % len);
+            if let Some(place) = e.places_mut().find(|p| p.array == Array::K) {
+                next(place, &dims);
             }
         }
         n += 1;
     });
+}
+
+fn next(place: &mut Place, dims: &[usize]) {
+    if place.index.iter().all(|i| i.terms.is_empty()) {
+        let flat = place
+            .index
+            .iter()
+            .zip(dims)
+            .fold(0, |flat, (i, &n)| flat * n + i.constant);
+        let len = dims.iter().product::<usize>();
+        *place = super::unroll::element(place.array, dims, (flat + 1) % len);
+        return;
+    }
+    let axis = place
+        .index
+        .iter()
+        .zip(dims)
+        .rposition(|(i, &n)| i.terms.is_empty() && i.constant + 1 < n);
+    if let Some(axis) = axis {
+        place.index[axis].constant += 1;
+    }
 }

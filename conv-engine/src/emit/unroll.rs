@@ -18,7 +18,9 @@
 
 use super::shape::Shapes;
 use crate::derive::{Derivation, Product, Sums};
-use crate::ir::{Array, Chain, Expr, Index, Local, MulAdd, Place, Program, Returns, Stmt, Term};
+use crate::ir::{
+    Array, Chain, Expr, Index, Layouts, Local, MulAdd, Place, Program, Returns, Stmt, Term,
+};
 use crate::plan::When;
 
 /// Element `flat` of `array`, whose dimensions are `dims`, with constant indices.
@@ -51,7 +53,7 @@ fn literal(
         named,
         locals: vec![Local::bound(name, dims.to_vec())],
         body: vec![Stmt::Literal { local: 0, elements }],
-        dk_layout: crate::ir::KernelLayout::Kernel,
+        layouts: Layouts::default(),
         returns: returns(0),
     }
 }

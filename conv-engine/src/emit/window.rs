@@ -11,7 +11,7 @@
 use super::shape::Shapes;
 use super::unroll::{element, operands};
 use crate::ir::{
-    Array, Expr, Index, KernelLayout, Local, Place, Program, Returns, Stmt, Term, Var,
+    Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Term, Var,
 };
 use crate::{ChannelLayout, Spec};
 
@@ -118,7 +118,7 @@ impl Window<'_> {
             named,
             locals: self.locals,
             body,
-            dk_layout: KernelLayout::Kernel,
+            layouts: Layouts::default(),
             returns,
         }
     }

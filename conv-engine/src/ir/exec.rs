@@ -123,7 +123,9 @@ pub fn check(
         })
     };
     let dk = |n: usize| {
+        let dims = &program.locals[n].dims;
         compare("dL/dk", local(n), |i| {
+            let i = kernel_index(program.layouts.dk, i, dims);
             expected_terms(layer.dk(), i, Kind::D, Kind::X, None)
         })
     };
@@ -149,6 +151,18 @@ pub fn check(
         Returns::Db(n) => db(n)?,
     };
     Ok(Checked { terms })
+}
+
+/// The kernel's flat index (`[o][c][a][b]`) of element `position` of an array laid out as
+/// `layout` with dimensions `dims`.
+fn kernel_index(layout: KernelLayout, position: usize, dims: &[usize]) -> usize {
+    match (layout, dims.last()) {
+        (KernelLayout::OutputChannelsInner, Some(&co)) if co > 0 => {
+            let len: usize = dims.iter().product();
+            (position % co) * (len / co) + position / co
+        }
+        _ => position,
+    }
 }
 
 /// The derivation's terms of element `i` of `sums` (`first`, `second` the kinds of each
@@ -200,8 +214,15 @@ impl<'p> Machine<'p> {
     fn new(program: &'p Program) -> Self {
         let len = |dims: &[usize]| dims.iter().product::<usize>();
         let operand = |n: usize| {
-            (0..len(&program.operands[n]))
-                .map(|i| vec![leaf(Kind::OPERANDS[n], i)])
+            let dims = &program.operands[n];
+            (0..len(dims))
+                .map(|i| {
+                    let i = match n {
+                        1 => kernel_index(program.layouts.k, i, dims),
+                        _ => i,
+                    };
+                    vec![leaf(Kind::OPERANDS[n], i)]
+                })
                 .collect()
         };
         Self {
@@ -471,7 +492,7 @@ impl<'p> Machine<'p> {
                     times(&w[wx as usize], t, &mut sum)?;
                 }
             }
-            let at = match self.program.dk_layout {
+            let at = match self.program.layouts.row_dk {
                 KernelLayout::Kernel => k,
                 KernelLayout::OutputChannelsInner => {
                     let (o, rest) = (k / (ci * kh * kw), k % (ci * kh * kw));

@@ -246,7 +246,7 @@ pub enum Stmt {
         out: usize,
     },
     /// `(dx, dk, db) = companion.backward(window, k, delta_row)`; `dk` is laid out as
-    /// [`Program::dk_layout`] says.
+    /// [`Layouts::row_dk`] says.
     RowBackward {
         /// The companion's input.
         window: usize,
@@ -344,9 +344,10 @@ impl Stmt {
 }
 
 /// How a local holding kernel-shaped values is laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum KernelLayout {
     /// `[o][c][a][b]`, as the kernel.
+    #[default]
     Kernel,
     /// `[c][a][b][o]`, output channels innermost.
     OutputChannelsInner,
@@ -361,6 +362,17 @@ pub enum Binding {
     Call,
     /// Bound once by [`Stmt::Let`] or [`Stmt::Literal`].
     Let,
+}
+
+/// How the kernel-shaped arrays of a program are laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Layouts {
+    /// The kernel operand `k`.
+    pub k: KernelLayout,
+    /// The `dL/dk` the program returns.
+    pub dk: KernelLayout,
+    /// The companion's `dL/dk` in [`Stmt::RowBackward`].
+    pub row_dk: KernelLayout,
 }
 
 /// A local array: its name in the lowered code and its dimensions.
@@ -442,8 +454,8 @@ pub struct Program {
     pub locals: Vec<Local>,
     /// The statements.
     pub body: Vec<Stmt>,
-    /// The layout of the companion's `dL/dk` in [`Stmt::RowBackward`].
-    pub dk_layout: KernelLayout,
+    /// How `k`, the returned `dL/dk` and the companion's are laid out.
+    pub layouts: Layouts,
     /// What the function returns.
     pub returns: Returns,
 }

@@ -5,7 +5,7 @@
 //! companion gives it output channels innermost) and `dL/db`. Executing the IR symbolically
 //! proves this code against the derivation, with the companion taken as its own derivation.
 
-use crate::ir::{Array, Index, KernelLayout, Local, Place, Program, Returns, Stmt, Var};
+use crate::ir::{Array, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var};
 use crate::{ChannelLayout, Spec};
 
 /// The layer's shapes as the loop code sees them (no channel axes for plain layers).
@@ -205,7 +205,7 @@ pub(crate) fn forward(spec: &Spec) -> Program {
         named: Vec::new(),
         locals: locals.0,
         body,
-        dk_layout: KernelLayout::Kernel,
+        layouts: Layouts::default(),
         returns: Returns::Forward { u },
     }
 }
@@ -334,7 +334,10 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
         named: Vec::new(),
         locals: locals.0,
         body,
-        dk_layout,
+        layouts: Layouts {
+            row_dk: dk_layout,
+            ..Layouts::default()
+        },
         returns: Returns::Backward { dx, dk, db },
     }
 }
