@@ -160,7 +160,7 @@ fn whole_ir(plan: &Plan) -> String {
         let forward = match p.forward {
             Forward::Unrolled => Some("the unrolled `forward`"),
             Forward::Window => Some("the window `forward`"),
-            Forward::Rows | Forward::RowsOverChannels => None,
+            Forward::Rows | Forward::RowsOverChannels => Some("the one-row layer's `forward`"),
         };
         let backward = match p.dx {
             Dx::Unrolled => Some("the unrolled `backward`"),

@@ -24,12 +24,6 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use shape::Shapes;
 
-/// The bodies of a layer's `forward` and `backward`.
-pub(super) struct Bodies {
-    pub forward: TokenStream,
-    pub backward: TokenStream,
-}
-
 /// Expands `#[conv2d(attr)] item`. On any error the item is emitted unchanged next to the
 /// errors, so one mistake gives one diagnostic.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -123,7 +117,7 @@ pub fn generate_with(
         Some((row_spec, row_shapes, row)) => {
             let prove = options.compile_time_check && plan.check == ConstCheck::OneRow;
             let planted = options.fault == Some(Fault::Rows);
-            companion_item(row_spec, row_shapes, row, prove, planted)
+            companion_item(row_spec, row_shapes, (row, name), prove, planted)?
         }
         None => TokenStream::new(),
     };
@@ -237,16 +231,42 @@ fn whole_checks(
 }
 
 /// The hidden one-row layer of a [`Strategy::Rows`] layer, with its own compile-time proof
-/// when `prove`.
+/// when `prove`. Its `forward` is built as IR and proven by symbolic execution against the
+/// row's derivation (a failure is an error spanned on `name`).
 fn companion_item(
     row_spec: &Spec,
     row_shapes: &Shapes,
-    row: &proc_macro2::Ident,
+    (row, name): (&proc_macro2::Ident, &proc_macro2::Ident),
     prove: bool,
     planted: bool,
-) -> TokenStream {
-    let bodies = rows::row_bodies(row_spec, row_shapes, planted);
-    let items = rows::row_items(row_spec, row_shapes);
+) -> syn::Result<TokenStream> {
+    let row_d = Derivation::new(&row_spec.geometry);
+    let mut program = rows::forward(row_spec, row_shapes);
+    crate::ir::exec::check(&program, &row_d, None).map_err(|e| {
+        syn::Error::new(
+            name.span(),
+            format!("conv2d: the one-row layer's `forward` disagrees with its derivation: {e}"),
+        )
+    })?;
+    if planted {
+        fault::next_element(&mut program, fault::Which::First);
+    }
+    let lowered = crate::ir::lower::body(
+        &program,
+        &crate::ir::lower::Lowering {
+            scalar: &row_shapes.scalar,
+            calls: None,
+        },
+    );
+    let (forward, transposed) = match crate::plan::rows_forward_over_channels(row_spec) {
+        true => (
+            quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b)),
+            Some(lowered),
+        ),
+        false => (lowered, None),
+    };
+    let backward = rows::backward(row_spec, row_shapes);
+    let items = rows::items(row_spec, row_shapes, transposed);
     let shape::Types {
         x: x_ty,
         k: k_ty,
@@ -256,13 +276,12 @@ fn companion_item(
     } = row_shapes.types();
     let b_param = row_shapes.bias_param();
     let geometry = geometry(row_spec);
-    let (forward, backward) = (bodies.forward, bodies.backward);
     let check = if prove {
         check::proof(row_spec, row_shapes, row)
     } else {
         TokenStream::new()
     };
-    quote! {
+    Ok(quote! {
         /// The one-row layer (one output row's input window) that the `rows` strategy loops over.
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -286,7 +305,7 @@ fn companion_item(
         }
 
         #check
-    }
+    })
 }
 
 /// `::conv_runtime::GeometrySpec { .. }.resolve()`, unwrapped at compile time (the spec was

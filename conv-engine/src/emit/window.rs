@@ -10,9 +10,7 @@
 
 use super::shape::Shapes;
 use super::unroll::{element, operands};
-use crate::ir::{
-    Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Term, Var,
-};
+use crate::ir::{Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Term, Var};
 use crate::{ChannelLayout, Spec};
 
 const I: Var = Var("i");

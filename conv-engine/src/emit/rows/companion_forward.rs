@@ -2,64 +2,22 @@
 //! output columns updated over every output channel at once; and the companion's entry points.
 
 use super::super::shape::Shapes;
-use super::super::Bodies;
 use super::{lit, Rows};
-use crate::plan::BLOCK_FLOATS;
-use crate::Spec;
+use crate::ir::{
+    Array, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var,
+};
+use crate::plan::{BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
+use crate::{ChannelLayout, Spec};
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::quote;
 
 impl Rows<'_> {
-    /// (`planted`, tests only: the first tap reads the next weight.)
-    pub(super) fn row_forward(&self, planted: bool) -> TokenStream {
-        let ow = self.g().output()[1];
-        if self.forward_over_channels() {
-            return quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b));
-        }
-        let [kh, kw] = self.g().kernel();
-        let updates = self
-            .taps()
-            .into_iter()
-            .enumerate()
-            .map(|(t, (a, b, row, col))| {
-                let each = Self::row_update(ow, |looped, n| {
-                    let (j, at) = (Self::index(looped, n), col(looped, n));
-                    quote!(acc[#j] += xc[#row][#at] * w;)
-                });
-                let (a, b) = match (planted && t == 0, kw > 1, kh > 1) {
-                    (true, true, _) => (a, lit(1).into_token_stream()),
-                    (true, false, true) => (lit(1).into_token_stream(), b),
-                    _ => (a, b),
-                };
-                quote! { let w = kc[#a][#b]; #each }
-            });
-        let (bias, store) = if self.channels {
-            (quote!(b[o]), quote!(u[o][0] = acc;))
-        } else {
-            (quote!(b), quote!(u[0] = acc;))
-        };
-        let ow = lit(ow);
-        let body = self.channels(
-            quote!(let mut acc = [#bias; #ow];),
-            quote!(#(#updates)*),
-            store,
-        );
-        let zeros = self.shapes.u.zeroed(&self.shapes.zero());
-        quote! { let mut u = #zeros; #body u }
-    }
-
-    /// Whether the forward row is vectorised over output channels
-    /// ([`Self::row_forward_over_channels`]).
-    pub(super) fn forward_over_channels(&self) -> bool {
-        crate::plan::rows_forward_over_channels(self.spec)
-    }
-
     /// The companion's associated functions for the forms vectorised over output channels,
     /// whose kernel or `dL/dk` have output channels innermost (the layer's loop transposes
     /// them once, not per row): `kernel_out_inner` and `forward_transposed` when the forward
     /// row is vectorised over output channels, `backward_parts` and `kernel_from_out_inner`
     /// when `dL/dk` is.
-    pub(super) fn transposed_items(&self) -> TokenStream {
+    pub(super) fn transposed_items(&self, forward: Option<TokenStream>) -> TokenStream {
         let g = self.g();
         let ([kh, kw], ci, co) = (g.kernel(), g.in_channels(), g.out_channels());
         let t = &self.shapes.scalar;
@@ -78,10 +36,9 @@ impl Rows<'_> {
             let tap = Self::each("b", kw, quote!(#to = #from;));
             Self::each("o", co, Self::each("c", ci, Self::each("a", kh, tap)))
         };
-        let forward = self.forward_over_channels().then(|| {
+        let forward = forward.map(|forward| {
             let kt_zeros = self.out_inner_zeros();
             let transpose = copy(quote!(kt[c][a][b][o]), quote!(k[o][c][a][b]));
-            let forward = self.row_forward_over_channels();
             quote! {
                 /// The kernel with output channels innermost: `kt[c][a][b][o] = k[o][c][a][b]`.
                 #[inline(always)]
@@ -93,7 +50,7 @@ impl Rows<'_> {
 
                 /// `forward` with the kernel from `kernel_out_inner`.
                 #[inline(always)]
-                const fn forward_transposed(x: &#x_ty, kt: &#kt_ty, b: &#b_ty) -> #u_ty {
+                const fn forward_transposed(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
                     #forward
                 }
             }
@@ -125,57 +82,6 @@ impl Rows<'_> {
         });
         quote!(#forward #backward)
     }
-
-    /// The forward row vectorised over output channels, for layers with at least [`LANES`]
-    /// of them: with the kernel transposed (`kt[c][a][b][o] = k[o][c][a][b]`), each output
-    /// column `j` of a block keeps the accumulators of all output channels,
-    /// `acc[j][o] += kt[c][a][b][o] * x[c][a*DH][j*SW + b*DW]` (one input element times a
-    /// contiguous kernel vector), the taps and the block's columns written out, then
-    /// `u[o][0][j] = acc[j][o]`. Blocks hold at most [`BLOCK_FLOATS`] accumulators (they stay
-    /// in registers). The accumulators pass through `core::hint::black_box` before the
-    /// transposed store: otherwise LLVM's SLP vectoriser may pack the arithmetic along the
-    /// stored columns instead of along the channels, depending on the block's length.
-    pub(super) fn row_forward_over_channels(&self) -> TokenStream {
-        let g = self.g();
-        let ([_, ow], ci, co) = (g.output(), g.in_channels(), g.out_channels());
-        let blocks = column_blocks(ow, (BLOCK_FLOATS / co).max(1));
-        let blocks = blocks.into_iter().map(|(start, len)| {
-            let taps = self.taps().into_iter().map(|(a, b, row, col)| {
-                let each = (start..start + len).map(|j| {
-                    let (slot, at) = (lit(j - start), col(false, j));
-                    let update = Self::each("o", co, quote!(t[o] += w[o] * v;));
-                    quote! { { let v = xc[#row][#at]; let t = &mut acc[#slot]; #update } }
-                });
-                quote! { let w = &kc[#a][#b]; #(#each)* }
-            });
-            let over_c = Self::channel_loop(
-                "c",
-                ci,
-                quote! { let (xc, kc) = (&x[c], &kt[c]); #(#taps)* },
-            );
-            let len_lit = lit(len);
-            let column = Self::offset(quote!(j), start);
-            let store = Self::each(
-                "o",
-                co,
-                Self::each("j", len, quote!(u[o][0][#column] = acc[j][o];)),
-            );
-            quote! {
-                {
-                    let mut acc = [*b; #len_lit];
-                    #over_c
-                    let acc = ::core::hint::black_box(acc);
-                    #store
-                }
-            }
-        });
-        let zeros = self.shapes.u.zeroed(&self.shapes.zero());
-        quote! {
-            let mut u = #zeros;
-            #(#blocks)*
-            u
-        }
-    }
 }
 
 /// `(start, len)` of `ceil(n / most)` consecutive blocks covering `0..n`, at most `most` long,
@@ -192,17 +98,206 @@ fn column_blocks(n: usize, most: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Bodies of the companion's `forward` and `backward` (`spec` is the row spec).
-pub(in crate::emit) fn row_bodies(row_spec: &Spec, row_shapes: &Shapes, planted: bool) -> Bodies {
-    let r = Rows::new(row_spec, row_shapes);
-    Bodies {
-        forward: r.row_forward(planted),
-        backward: r.row_backward(),
+/// The companion's `forward` (`spec` is the row spec): row updates with the kernel taps
+/// written out, `acc[j] += x[c][a*DH][j*SW + b*DW] * k[o][c][a][b]` over a row of
+/// accumulators that starts at the bias; or, vectorised over output channels ([`over_channels`]),
+/// the body of `forward_transposed`.
+pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
+    if crate::plan::rows_forward_over_channels(spec) {
+        return over_channels(spec, shapes);
+    }
+    let g = &spec.geometry;
+    let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = (
+        g.output(),
+        g.kernel(),
+        g.stride(),
+        g.dilation(),
+        g.in_channels(),
+        g.out_channels(),
+    );
+    let channels = spec.layout == ChannelLayout::ChannelFirst;
+    let (o, c) = (Var("o"), Var("c"));
+    let with = |channel: &[Index], rest: Vec<Index>| match channels {
+        true => channel.iter().cloned().chain(rest).collect(),
+        false => rest,
+    };
+    let locals = vec![
+        Local::zeroed("u", shapes.u.dims().to_vec()),
+        Local::bound("acc", vec![ow]),
+        Local::bound("w", vec![]),
+    ];
+    let (u, acc, w) = (0, 1, 2);
+    let at = |array, index| Place { array, index };
+    let (vo, vc) = (Index::var(o), Index::var(c));
+    let mut taps = Vec::new();
+    for a in 0..kh {
+        for b in 0..kw {
+            let weight = at(
+                Array::K,
+                with(&[vo.clone(), vc.clone()], vec![Index::at(a), Index::at(b)]),
+            );
+            taps.push(Stmt::Let {
+                local: w,
+                value: Expr::read(weight),
+            });
+            // acc[j] += x[c][a*DH][j*SW + b*DW] * w
+            let update = |j: Index, col: Index| {
+                let x = at(
+                    Array::X,
+                    with(std::slice::from_ref(&vc), vec![Index::at(a * dh), col]),
+                );
+                Stmt::mul_add(
+                    at(Array::Local(acc), vec![j]),
+                    x,
+                    at(Array::Local(w), vec![]),
+                )
+            };
+            match ow <= WRITTEN_OUT_ROW {
+                true => {
+                    taps.extend((0..ow).map(|j| update(Index::at(j), Index::at(j * sw + b * dw))))
+                }
+                false => {
+                    let j = Var("j");
+                    let col = Index::at(b * dw).plus(j, sw);
+                    taps.push(Stmt::each(j, ow, vec![update(Index::var(j), col)]));
+                }
+            }
+        }
+    }
+    let bias = at(Array::B, with(std::slice::from_ref(&vo), vec![]));
+    let row = at(
+        Array::Local(u),
+        with(std::slice::from_ref(&vo), vec![Index::at(0)]),
+    );
+    let fill = Stmt::Fill {
+        local: acc,
+        value: Expr::read(bias),
+    };
+    let store = Stmt::copy(row, at(Array::Local(acc), vec![]));
+    let body = match channels {
+        true => vec![Stmt::counted(
+            o,
+            co,
+            co < LANES,
+            vec![fill, Stmt::counted(c, ci, ci < LANES, taps), store],
+        )],
+        false => [vec![fill], taps, vec![store]].concat(),
+    };
+    program(shapes, locals, body, KernelLayout::Kernel)
+}
+
+fn program(shapes: &Shapes, locals: Vec<Local>, body: Vec<Stmt>, k: KernelLayout) -> Program {
+    Program {
+        operands: [&shapes.x, &shapes.k, &shapes.b, &shapes.u].map(|o| o.dims().to_vec()),
+        named: Vec::new(),
+        locals,
+        body,
+        layouts: Layouts {
+            k,
+            ..Layouts::default()
+        },
+        returns: Returns::Forward { u: 0 },
     }
 }
 
+/// The forward row vectorised over output channels, for layers with at least [`LANES`] of them
+/// (the body of `forward_transposed`, whose kernel is transposed: `k[c][a][b][o]`): each output
+/// column `j` of a block keeps the accumulators of all output channels,
+/// `acc[j][o] += k[c][a][b][o] * x[c][a*DH][j*SW + b*DW]` (one input element times a contiguous
+/// kernel vector), the taps and the block's columns written out, then `u[o][0][j] = acc[j][o]`.
+/// Blocks hold at most [`BLOCK_FLOATS`] accumulators (they stay in registers). The accumulators
+/// pass through `core::hint::black_box` before the transposed store: otherwise LLVM's SLP
+/// vectoriser may pack the arithmetic along the stored columns instead of along the channels,
+/// depending on the block's length.
+fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
+    let g = &spec.geometry;
+    let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = (
+        g.output(),
+        g.kernel(),
+        g.stride(),
+        g.dilation(),
+        g.in_channels(),
+        g.out_channels(),
+    );
+    let (o, c, j) = (Var("o"), Var("c"), Var("j"));
+    let mut locals = vec![
+        Local::zeroed("u", shapes.u.dims().to_vec()),
+        Local::bound("v", vec![]),
+    ];
+    let (u, v) = (0, 1);
+    let at = |array, index| Place { array, index };
+    let mut body = Vec::new();
+    for (start, len) in column_blocks(ow, (BLOCK_FLOATS / co).max(1)) {
+        locals.push(Local::bound("acc", vec![len, co]));
+        let acc = locals.len() - 1;
+        let mut taps = Vec::new();
+        for a in 0..kh {
+            for b in 0..kw {
+                for col in start..start + len {
+                    let x = at(
+                        Array::X,
+                        vec![
+                            Index::var(c),
+                            Index::at(a * dh),
+                            Index::at(col * sw + b * dw),
+                        ],
+                    );
+                    let weight = at(
+                        Array::K,
+                        vec![Index::var(c), Index::at(a), Index::at(b), Index::var(o)],
+                    );
+                    let to = at(
+                        Array::Local(acc),
+                        vec![Index::at(col - start), Index::var(o)],
+                    );
+                    taps.push(Stmt::Block(vec![
+                        Stmt::Let {
+                            local: v,
+                            value: Expr::read(x),
+                        },
+                        Stmt::each(
+                            o,
+                            co,
+                            vec![Stmt::mul_add(to, weight, at(Array::Local(v), vec![]))],
+                        ),
+                    ]));
+                }
+            }
+        }
+        let store = Stmt::copy(
+            at(
+                Array::Local(u),
+                vec![Index::var(o), Index::at(0), Index::var(j).offset(start)],
+            ),
+            at(Array::Local(acc), vec![Index::var(j), Index::var(o)]),
+        );
+        body.push(Stmt::Block(vec![
+            Stmt::Fill {
+                local: acc,
+                value: Expr::read(at(Array::B, vec![])),
+            },
+            Stmt::counted(c, ci, ci < LANES, taps),
+            Stmt::Opaque { local: acc },
+            Stmt::each(o, co, vec![Stmt::each(j, len, vec![store])]),
+        ]));
+    }
+    let mut program = program(shapes, locals, body, KernelLayout::OutputChannelsInner);
+    program.operands[1] = vec![ci, kh, kw, co];
+    program
+}
+
+/// The companion's `backward` (`spec` is the row spec).
+pub(in crate::emit) fn backward(row_spec: &Spec, row_shapes: &Shapes) -> TokenStream {
+    Rows::new(row_spec, row_shapes).row_backward()
+}
+
 /// The companion's associated functions besides `forward` and `backward` (`spec` is the row
-/// spec).
-pub(in crate::emit) fn row_items(row_spec: &Spec, row_shapes: &Shapes) -> TokenStream {
-    Rows::new(row_spec, row_shapes).transposed_items()
+/// spec), with `forward_transposed`'s lowered body when the forward row is vectorised over
+/// output channels.
+pub(in crate::emit) fn items(
+    row_spec: &Spec,
+    row_shapes: &Shapes,
+    forward_transposed: Option<TokenStream>,
+) -> TokenStream {
+    Rows::new(row_spec, row_shapes).transposed_items(forward_transposed)
 }

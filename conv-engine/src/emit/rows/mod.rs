@@ -55,7 +55,7 @@ mod companion_backward;
 mod companion_forward;
 mod layer;
 
-pub(super) use companion_forward::{row_bodies, row_items};
+pub(super) use companion_forward::{backward, forward, items};
 pub(super) use layer::layer_backward;
 
 use super::shape::{lit, Shapes};
@@ -63,7 +63,7 @@ use crate::{ChannelLayout, Geometry, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
-use crate::plan::{LANES, WRITTEN_OUT_ROW};
+use crate::plan::LANES;
 
 /// The companion's spec: the row geometry with the layer's layout and scalar.
 pub fn row_spec(spec: &Spec) -> Spec {
@@ -169,19 +169,6 @@ impl<'a> Rows<'a> {
             quote!(s[#lane] += #t;)
         });
         quote! { #chunks #(#tail)* }
-    }
-
-    /// `body(looped, j)` for `j` in `0..n`: written out with constant indices
-    /// (`body(false, j)`) for rows of up to [`WRITTEN_OUT_ROW`] elements, so that the updated
-    /// row stays in registers and LLVM's SLP vectoriser packs the statements into vectors, else
-    /// a loop (`body(true, 0)` inside `while j < n`).
-    fn row_update(n: usize, body: impl Fn(bool, usize) -> TokenStream) -> TokenStream {
-        if n <= WRITTEN_OUT_ROW {
-            let each = (0..n).map(|j| body(false, j));
-            quote!(#(#each)*)
-        } else {
-            Self::each("j", n, body(true, 0))
-        }
     }
 
     /// `let mut j = 0; while j < n { body; j += 1; }`
