@@ -165,6 +165,7 @@ fn whole_ir(plan: &Plan) -> String {
         let backward = match p.dx {
             Dx::Unrolled => Some("the unrolled `backward`"),
             Dx::Window => Some("the window `backward`"),
+            Dx::RowsMatrix => Some("the one-row layer's `backward`"),
             _ => None,
         };
         for form in [forward, backward].into_iter().flatten() {

@@ -231,8 +231,8 @@ fn whole_checks(
 }
 
 /// The hidden one-row layer of a [`Strategy::Rows`] layer, with its own compile-time proof
-/// when `prove`. Its `forward` is built as IR and proven by symbolic execution against the
-/// row's derivation (a failure is an error spanned on `name`).
+/// when `prove`. Its `forward` and `backward` are built as IR and proven by symbolic execution
+/// against the row's derivation (a failure is an error spanned on `name`).
 fn companion_item(
     row_spec: &Spec,
     row_shapes: &Shapes,
@@ -241,23 +241,24 @@ fn companion_item(
     planted: bool,
 ) -> syn::Result<TokenStream> {
     let row_d = Derivation::new(&row_spec.geometry);
-    let mut program = rows::forward(row_spec, row_shapes);
-    crate::ir::exec::check(&program, &row_d, None).map_err(|e| {
-        syn::Error::new(
-            name.span(),
-            format!("conv2d: the one-row layer's `forward` disagrees with its derivation: {e}"),
-        )
-    })?;
+    let how = crate::ir::lower::Lowering {
+        scalar: &row_shapes.scalar,
+        calls: None,
+    };
+    let symbolic = |program: &crate::ir::Program, what: &str| {
+        crate::ir::exec::check(program, &row_d, None).map_err(|e| {
+            syn::Error::new(
+                name.span(),
+                format!("conv2d: the one-row layer's `{what}` disagrees with its derivation: {e}"),
+            )
+        })
+    };
+    let mut forward = rows::forward(row_spec, row_shapes);
+    symbolic(&forward, "forward")?;
     if planted {
-        fault::next_element(&mut program, fault::Which::First);
+        fault::next_element(&mut forward, fault::Which::First);
     }
-    let lowered = crate::ir::lower::body(
-        &program,
-        &crate::ir::lower::Lowering {
-            scalar: &row_shapes.scalar,
-            calls: None,
-        },
-    );
+    let lowered = crate::ir::lower::body(&forward, &how);
     let (forward, transposed) = match crate::plan::rows_forward_over_channels(row_spec) {
         true => (
             quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b)),
@@ -266,7 +267,9 @@ fn companion_item(
         false => (lowered, None),
     };
     let backward = rows::backward(row_spec, row_shapes);
-    let items = rows::items(row_spec, row_shapes, transposed);
+    symbolic(&backward, "backward")?;
+    let backward = crate::ir::lower::body(&backward, &how);
+    let (items, backward) = rows::items(row_spec, row_shapes, transposed, backward);
     let shape::Types {
         x: x_ty,
         k: k_ty,

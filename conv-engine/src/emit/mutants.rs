@@ -6,7 +6,7 @@ use super::shape::Shapes;
 use super::{rows, unroll, window};
 use crate::derive::Derivation;
 use crate::ir::exec::check;
-use crate::ir::{Expr, Place, Program, Stmt};
+use crate::ir::{Expr, Place, Program, Stmt, Term};
 use crate::plan::When;
 use crate::{ChannelLayout, GeometrySpec, Padding, Scalar, Spec, Unroll};
 
@@ -32,8 +32,9 @@ fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: [usiz
 }
 
 /// A plain unpadded layer, a padded strided channel layer, one padded on one side only, and
-/// one with enough output channels for the forms vectorised over them.
-fn specs() -> [Spec; 4] {
+/// two with enough output channels for the forms vectorised over them (the second with rows
+/// long enough for the companion's `dL/dk` to be).
+fn specs() -> [Spec; 5] {
     [
         spec([5, 4], 1, 1, Padding::Valid, [1, 1]),
         spec([5, 6], 2, 3, Padding::Same, [2, 1]),
@@ -50,6 +51,7 @@ fn specs() -> [Spec; 4] {
             [1, 2],
         ),
         spec([3, 4], 1, 8, Padding::Valid, [1, 1]),
+        spec([3, 9], 1, 8, Padding::Valid, [1, 1]),
     ]
 }
 
@@ -57,6 +59,16 @@ fn specs() -> [Spec; 4] {
 /// companion's, each with the spec whose derivation it sums.
 fn programs(spec: &Spec) -> Vec<(&'static str, Spec, Program)> {
     let (d, shapes) = (Derivation::new(&spec.geometry), Shapes::new(spec));
+    let row = rows::row_spec(spec);
+    let row_shapes = Shapes::new(&row);
+    let companion = vec![
+        ("one-row forward", row, rows::forward(&row, &row_shapes)),
+        ("one-row backward", row, rows::backward(&row, &row_shapes)),
+    ];
+    // The layers with many output channels are here for the companion's forms over them.
+    if spec.geometry.out_channels() >= crate::plan::LANES {
+        return companion;
+    }
     let mut out = vec![
         ("unrolled forward", *spec, unroll::forward(&d, &shapes)),
         ("window forward", *spec, window::forward(spec, &shapes)),
@@ -70,9 +82,7 @@ fn programs(spec: &Spec) -> Vec<(&'static str, Spec, Program)> {
             ("unrolled dL/db", *spec, db),
         ]);
     }
-    let row = rows::row_spec(spec);
-    let row_shapes = Shapes::new(&row);
-    out.push(("one-row forward", row, rows::forward(&row, &row_shapes)));
+    out.extend(companion);
     out
 }
 
@@ -85,6 +95,9 @@ fn the_one_row_forward_takes_each_form() {
     let over = |s: &Spec| crate::plan::rows_forward_over_channels(&rows::row_spec(s));
     assert!(!over(&specs()[1]));
     assert!(over(&specs()[3]));
+    let dk_over = |s: &Spec| crate::plan::companion_dk_over_channels(&rows::row_spec(s));
+    assert!(!dk_over(&specs()[1]));
+    assert!(dk_over(&specs()[4]));
 }
 
 #[test]
@@ -153,6 +166,14 @@ fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
 /// Every planted fault of `program`: each statement dropped (but `Stmt::Opaque`); each term dropped; each index of
 /// each place shifted by one.
 fn faults(program: &Program) -> Vec<Program> {
+    let mut totalled = Vec::new();
+    crate::ir::for_each_expr(&program.body, &mut |e| {
+        for t in &e.terms {
+            if let Term::Total(p) | Term::Pairwise(p) = t {
+                totalled.push(p.array);
+            }
+        }
+    });
     let mut at = Vec::new();
     paths(&program.body, &mut Vec::new(), &mut at);
     let mut out = Vec::new();
@@ -194,7 +215,14 @@ fn faults(program: &Program) -> Vec<Program> {
                 }
             }
         }
-        for axis in 0..to_rank {
+        // Which lane of a row of partial sums a term goes to changes no total, only the order
+        // of the sum: moving it is no fault.
+        let mut copy = program.clone();
+        let (body, n) = holder(&mut copy.body, path);
+        let lanes = parts(&mut body[n])
+            .1
+            .is_some_and(|to| totalled.contains(&to.array));
+        for axis in (0..to_rank).filter(|_| !lanes) {
             let mut wrong = program.clone();
             let (body, n) = holder(&mut wrong.body, path);
             if let Some(place) = parts(&mut body[n]).1 {

@@ -207,6 +207,9 @@ struct Machine<'p> {
     program: &'p Program,
     operands: [Vec<Vec<Term>>; 4],
     locals: Vec<Vec<Vec<Term>>>,
+    /// Whether each local has a value yet (zeroed locals and masks from the start, the others
+    /// once a statement or a companion call binds them).
+    bound: Vec<bool>,
     vars: HashMap<&'static str, usize>,
 }
 
@@ -232,6 +235,11 @@ impl<'p> Machine<'p> {
                 .locals
                 .iter()
                 .map(|l| vec![Vec::new(); len(&l.dims)])
+                .collect(),
+            bound: program
+                .locals
+                .iter()
+                .map(|l| matches!(l.binding, super::Binding::Zeroed | super::Binding::Mask(_)))
                 .collect(),
             vars: HashMap::new(),
         }
@@ -282,11 +290,7 @@ impl<'p> Machine<'p> {
                 Stmt::Opaque { .. } => {}
                 Stmt::Fill { local, value } => {
                     let row_values = self.eval_block(value)?;
-                    let n = self.program.locals[*local]
-                        .dims
-                        .first()
-                        .copied()
-                        .unwrap_or(1);
+                    let n = self.locals[*local].len() / row_values.len().max(1);
                     let values = (0..n).flat_map(|_| row_values.iter().cloned()).collect();
                     self.store(*local, values)?;
                 }
@@ -364,6 +368,14 @@ impl<'p> Machine<'p> {
     /// The flat positions of the (sub-)array at `place` (one element when every dimension is
     /// indexed).
     fn range(&self, place: &Place) -> Result<std::ops::Range<usize>, Fault> {
+        if let Array::Local(n) = place.array {
+            if !self.bound[n] {
+                return Err(Fault::Malformed(format!(
+                    "`{}` is used before it is bound",
+                    self.program.locals[n].name
+                )));
+            }
+        }
         let dims = self.program.dims(place.array);
         if dims.len() < place.index.len() {
             return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
@@ -420,7 +432,28 @@ impl<'p> Machine<'p> {
         for term in &value.terms {
             match term {
                 IrTerm::Read(p) => out.extend_from_slice(self.read(p)?),
-                IrTerm::Total(p) => {
+                IrTerm::Masked(a, b, mask) => {
+                    let kept = match mask.array {
+                        Array::Local(n) => match &self.program.locals[n].binding {
+                            super::Binding::Mask(bits) => bits.get(self.flat(mask)?).copied(),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match kept {
+                        Some(true) => {
+                            let b = self.read(b)?;
+                            for &t in self.read(a)? {
+                                times(b, t, &mut out)?;
+                            }
+                        }
+                        Some(false) => {}
+                        None => {
+                            return Err(Fault::Malformed(format!("{mask:?} is not a mask")));
+                        }
+                    }
+                }
+                IrTerm::Total(p) | IrTerm::Pairwise(p) => {
                     let range = self.range(p)?;
                     for element in &self.array(p.array)[range] {
                         out.extend_from_slice(element);
@@ -452,7 +485,17 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Checks that the local `n` has a value (an argument of a companion call).
+    fn argument(&self, n: usize) -> Result<(), Fault> {
+        self.range(&Place {
+            array: Array::Local(n),
+            index: Vec::new(),
+        })
+        .map(|_| ())
+    }
+
     fn row_forward(&mut self, window: usize, out: usize, row: &Derivation) -> Result<(), Fault> {
+        self.argument(window)?;
         let mut outputs = Vec::with_capacity(row.forward().len());
         for (ru, products) in row.forward().iter().enumerate() {
             let mut sum = vec![leaf(Kind::B, row.u_at(ru).c)];
@@ -473,6 +516,8 @@ impl<'p> Machine<'p> {
         [window, delta, dx, dk, db]: [usize; 5],
         row: &Derivation,
     ) -> Result<(), Fault> {
+        self.argument(window)?;
+        self.argument(delta)?;
         let (w, d) = (&self.locals[window], &self.locals[delta]);
         let mut dxs = Vec::with_capacity(row.dx().len());
         for products in row.dx().iter() {
@@ -519,13 +564,14 @@ impl<'p> Machine<'p> {
     fn store(&mut self, local: usize, values: Vec<Vec<Term>>) -> Result<(), Fault> {
         if self.locals[local].len() != values.len() {
             return Err(Fault::Malformed(format!(
-                "`{}` holds {} elements, the companion gives {}",
+                "`{}` holds {} elements, its value {}",
                 self.program.locals[local].name,
                 self.locals[local].len(),
                 values.len()
             )));
         }
         self.locals[local] = values;
+        self.bound[local] = true;
         Ok(())
     }
 }

@@ -34,18 +34,28 @@ pub(crate) struct Lowering<'a> {
 pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
     let w = Writer { program, how };
     let zero = w.zero();
-    let locals = program
-        .locals
-        .iter()
-        .filter(|l| l.binding == Binding::Zeroed)
-        .map(|l| {
-            let name = ident(&l.name);
-            let zeros = l.dims.iter().rev().fold(zero.clone(), |inner, &n| {
-                let n = Literal::usize_unsuffixed(n);
-                quote!([#inner; #n])
-            });
-            quote!(let mut #name = #zeros;)
-        });
+    let locals = program.locals.iter().map(|l| {
+        let name = ident(&l.name);
+        match &l.binding {
+            Binding::Zeroed => {
+                let zeros = repeat(&l.dims, zero.clone());
+                quote!(let mut #name = #zeros;)
+            }
+            Binding::Mask(bits) => {
+                let (ty, ones) = match how.scalar.to_string().as_str() {
+                    "f32" => (quote!(u32), quote!(u32::MAX)),
+                    _ => (quote!(u64), quote!(u64::MAX)),
+                };
+                let cells = bits.iter().map(|&set| match set {
+                    true => ones.clone(),
+                    false => quote!(0),
+                });
+                let (ty, value) = (repeat(&l.dims, ty), nest(&l.dims, &mut cells.into_iter()));
+                quote!(const #name: #ty = #value;)
+            }
+            Binding::Call | Binding::Let => TokenStream::new(),
+        }
+    });
     let locals: TokenStream = locals.collect();
     let name = |n: usize| ident(&program.locals[n].name);
     let returned_local = match program.returns {
@@ -59,8 +69,16 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
         _ => {
             let tail = match program.returns {
                 Returns::Backward { dx, dk, db } => {
-                    let (dx, dk, db) = (name(dx), name(dk), name(db));
-                    quote!(::conv_runtime::Gradients { dx: #dx, dk: #dk, db: #db })
+                    // `dx` rather than `dx: dx` where the local has the field's name.
+                    let field = |field: &str, n: usize| {
+                        let (f, local) = (ident(field), name(n));
+                        match local == field {
+                            true => quote!(#f),
+                            false => quote!(#f: #local),
+                        }
+                    };
+                    let (dx, dk, db) = (field("dx", dx), field("dk", dk), field("db", db));
+                    quote!(::conv_runtime::Gradients { #dx, #dk, #db })
                 }
                 _ => {
                     let n = name(returned_local.unwrap_or_default());
@@ -141,13 +159,14 @@ impl Writer<'_> {
             }
             Stmt::Fill { local, value } => {
                 let name = self.local(*local);
-                let n = self.program.locals[*local]
-                    .dims
-                    .first()
-                    .copied()
-                    .unwrap_or(1);
-                let (value, n) = (self.whole(value), Literal::usize_unsuffixed(n));
-                quote!(let mut #name = [#value; #n];)
+                let dims = &self.program.locals[*local].dims;
+                let value = match value.terms.as_slice() {
+                    [Term::Read(p)] if p.index.len() < self.program.dims(p.array).len() => {
+                        repeat(&dims[..1], self.whole(value))
+                    }
+                    _ => repeat(dims, self.expr(value)),
+                };
+                quote!(let mut #name = #value;)
             }
             Stmt::Block(body) => {
                 let body = self.stmts(body);
@@ -255,6 +274,19 @@ impl Writer<'_> {
                 let p = self.place(p);
                 quote!(total(&#p))
             }
+            Term::Pairwise(p) => {
+                let p = self.place(p);
+                quote!(sum(&#p))
+            }
+            Term::Masked(a, b, mask) => {
+                let (a, b, mask, t) = (
+                    self.place(a),
+                    self.place(b),
+                    self.place(mask),
+                    self.how.scalar,
+                );
+                quote!(#t::from_bits((#a * #b).to_bits() & #mask))
+            }
             Term::Product(a, b) => {
                 let (a, b) = (self.place(a), self.place(b));
                 quote!(#a * #b)
@@ -280,14 +312,16 @@ impl Writer<'_> {
         })
     }
 
-    /// `const fn total`, the sum of an array's elements in order, where a sum uses it.
-    fn total_fn(&self) -> Option<TokenStream> {
-        let mut used = false;
+    /// `const fn total` (the sum of an array's elements in order) and `const fn sum` (added
+    /// pairwise), where a sum uses them.
+    fn total_fn(&self) -> TokenStream {
+        let (mut total, mut pairwise) = (false, false);
         for_each_expr(&self.program.body, &mut |e| {
-            used |= e.terms.iter().any(|t| matches!(t, Term::Total(_)));
+            total |= e.terms.iter().any(|t| matches!(t, Term::Total(_)));
+            pairwise |= e.terms.iter().any(|t| matches!(t, Term::Pairwise(_)));
         });
         let (t, zero) = (self.how.scalar, self.zero());
-        used.then(|| {
+        let total = total.then(|| {
             quote! {
                 /// The sum of the elements, in order.
                 const fn total<const N: usize>(t: &[#t; N]) -> #t {
@@ -297,7 +331,23 @@ impl Writer<'_> {
                     s
                 }
             }
-        })
+        });
+        let pairwise = pairwise.then(|| {
+            quote! {
+                /// The partial sums added pairwise.
+                const fn sum<const N: usize>(s: &[#t; N]) -> #t {
+                    let mut width = N;
+                    let mut s = *s;
+                    while width > 1 {
+                        width /= 2;
+                        let mut i = 0;
+                        while i < width { s[i] += s[i + width]; i += 1; }
+                    }
+                    s[0]
+                }
+            }
+        });
+        quote!(#total #pairwise)
     }
 
     /// `let [[x_0_0, _], ..] = *x;` for every named operand, `_` for elements never read by a
@@ -346,6 +396,14 @@ impl Writer<'_> {
         let indices = p.index.iter().map(index);
         quote!(#array #([#indices])*)
     }
+}
+
+/// `[[value; m]; n]` over `dims` (`value` for none).
+fn repeat(dims: &[usize], value: TokenStream) -> TokenStream {
+    dims.iter().rev().fold(value, |inner, &n| {
+        let n = Literal::usize_unsuffixed(n);
+        quote!([#inner; #n])
+    })
 }
 
 /// A nested array literal of `items` in flat order (the item itself for a scalar).

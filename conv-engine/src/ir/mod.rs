@@ -94,6 +94,12 @@ pub enum Term {
     Product(Place, Place),
     /// `total(&place)`: the elements of the sub-array at `place`, added in order.
     Total(Place),
+    /// `sum(&place)`: the elements of the sub-array at `place` (a power of two of them),
+    /// added pairwise: the second half into the first, until one is left.
+    Pairwise(Place),
+    /// `T::from_bits((a * b).to_bits() & mask)`: the product where the element `mask` of a
+    /// [`Binding::Mask`] local is set, `+0` where it is not.
+    Masked(Place, Place, Place),
 }
 
 /// How a sum's terms are added.
@@ -141,16 +147,22 @@ impl Expr {
     /// Every place the expression reads.
     pub fn places(&self) -> impl Iterator<Item = &Place> {
         self.terms.iter().flat_map(|t| match t {
-            Term::Read(p) | Term::Total(p) => std::slice::from_ref(p).iter().chain(None),
+            Term::Read(p) | Term::Total(p) | Term::Pairwise(p) => {
+                std::slice::from_ref(p).iter().chain(None)
+            }
             Term::Product(a, b) => std::slice::from_ref(a).iter().chain(Some(b)),
+            Term::Masked(a, b, _) => std::slice::from_ref(a).iter().chain(Some(b)),
         })
     }
 
     /// Every place the expression reads, mutably.
     pub fn places_mut(&mut self) -> impl Iterator<Item = &mut Place> {
         self.terms.iter_mut().flat_map(|t| match t {
-            Term::Read(p) | Term::Total(p) => std::slice::from_mut(p).iter_mut().chain(None),
+            Term::Read(p) | Term::Total(p) | Term::Pairwise(p) => {
+                std::slice::from_mut(p).iter_mut().chain(None)
+            }
             Term::Product(a, b) => std::slice::from_mut(a).iter_mut().chain(Some(b)),
+            Term::Masked(a, b, _) => std::slice::from_mut(a).iter_mut().chain(Some(b)),
         })
     }
 }
@@ -203,9 +215,9 @@ pub enum Stmt {
         /// One value per element.
         elements: Vec<Expr>,
     },
-    /// `let mut name = [value; n];`: binds every row of a local ([`Binding::Let`]) to the same
-    /// value (a scalar sum for a local of one dimension, else a single read of a sub-array
-    /// shaped like the rest of the local's dimensions).
+    /// `let mut name = [value; n];`: binds every element of a local ([`Binding::Let`]) to the
+    /// same scalar sum (`[[value; m]; n]` for more dimensions), or every row to a single read of
+    /// a sub-array shaped like the rest of the local's dimensions.
     Fill {
         /// The local.
         local: usize,
@@ -354,7 +366,7 @@ pub enum KernelLayout {
 }
 
 /// How a local gets its value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Binding {
     /// A zero-initialised `let mut` at the top of the function.
     Zeroed,
@@ -362,6 +374,9 @@ pub enum Binding {
     Call,
     /// Bound once by [`Stmt::Let`] or [`Stmt::Literal`].
     Let,
+    /// A constant mask (`const NAME: [[u32; ..]; ..]`): all ones where set, zero elsewhere, in
+    /// flat order; read only by [`Term::Masked`].
+    Mask(Vec<bool>),
 }
 
 /// How the kernel-shaped arrays of a program are laid out.

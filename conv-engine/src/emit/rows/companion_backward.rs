@@ -1,25 +1,34 @@
-//! The companion's `backward`: `dL/dx` in the matrix form (masked row updates), `dL/dk` and
-//! `dL/db` as dot products in interleaved partial sums or over every output channel at once.
+//! The companion's `backward` as IR ([`crate::ir`]): `dL/dx` in the matrix form (masked row
+//! updates), `dL/dk` and `dL/db` as dot products in interleaved partial sums or over every
+//! output channel at once.
 
+use super::super::shape::Shapes;
 use super::{lit, Rows};
+use crate::ir::{
+    Array, Binding, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Term,
+    Var,
+};
 use crate::plan::LANES;
+use crate::{ChannelLayout, Spec};
 use proc_macro2::TokenStream;
 use quote::quote;
 
 impl Rows<'_> {
-    pub(super) fn row_backward(&self) -> TokenStream {
+    /// The companion's `backward`: the lowered body, or, when `dL/dk` is vectorised over
+    /// output channels, `backward_parts` and the transpose of its `dL/dk`.
+    pub(super) fn row_backward(&self, body: TokenStream) -> TokenStream {
         match self.dk_over_channels() {
             true => quote! {
                 let g = Self::backward_parts(x, k, delta);
                 let dk = Self::kernel_from_out_inner(&g.dk);
                 ::conv_runtime::Gradients { dx: g.dx, dk, db: g.db }
             },
-            false => self.row_backward_body(),
+            false => body,
         }
     }
 
-    /// Whether `dL/dk` is vectorised over output channels (see `row_backward_body`); the
-    /// companion's `backward` then goes through `backward_parts`.
+    /// Whether `dL/dk` is vectorised over output channels (see [`backward`]); the companion's
+    /// `backward` then goes through `backward_parts`.
     pub(super) fn dk_over_channels(&self) -> bool {
         crate::plan::companion_dk_over_channels(self.spec)
     }
@@ -32,200 +41,288 @@ impl Rows<'_> {
         let (ci, co) = (lit(g.in_channels()), lit(g.out_channels()));
         quote!([[[[#zero; #co]; #kw]; #kh]; #ci])
     }
+}
 
-    /// The body of `backward` (of `backward_parts` when `dL/dk` is vectorised over output
-    /// channels).
-    pub(super) fn row_backward_body(&self) -> TokenStream {
-        let g = self.g();
-        let ([_, ow], [kh, kw], [_, wp], [_, sw], [dh, dw]) =
-            (g.output(), g.kernel(), g.input(), g.stride(), g.dilation());
-        let zero = self.shapes.zero();
-        let lanes = lit(LANES);
-        let lead = (kw - 1) * dw;
-        let scalar = &self.shapes.scalar;
-        // dL/dk and dL/db: dot products of the delta row with window rows, in lanes.
-        let dots = self.taps().into_iter().map(|(a, b, row, col)| {
-            let dot = Self::lanes(ow, |looped, n| {
-                let (j, at) = (Self::index(looped, n), col(looped, n));
-                quote!(d[#j] * xc[#row][#at])
-            });
-            quote! {
-                let mut s = [#zero; #lanes];
-                #dot
-                gk[#a][#b] = sum(&s);
-            }
-        });
-        let (d_row, db_slot, dk_slot) = if self.channels {
-            (quote!(&delta[o][0]), quote!(db[o]), quote!(dk[o][c]))
-        } else {
-            (quote!(&delta[0]), quote!(db), quote!(dk))
-        };
-        let db_sum = Self::lanes(ow, |looped, n| {
-            let j = Self::index(looped, n);
-            quote!(d[#j])
-        });
-        let (kh_lit, kw_lit) = (lit(kh), lit(kw));
-        let per_o = quote! {
-            let d = #d_row;
-            let mut s = [#zero; #lanes];
-            #db_sum
-            #db_slot = sum(&s);
-        };
-        let per_c = quote! {
-            let mut gk = [[#zero; #kw_lit]; #kh_lit];
-            #(#dots)*
-            #dk_slot = gk;
-        };
-        let co = g.out_channels();
-        let dk_db = if self.dk_over_channels() {
-            // dL/dk vectorised over output channels instead: with the delta row transposed,
-            // t[a][b][o] += dt[j][o] * x[c][a*DH][j*SW + b*DW] (no horizontal sums), kept as
-            // dk[c] = t (output channels innermost; `kernel_from_out_inner` transposes the sum
-            // once per layer call: transposing every row's, LLVM emitted AVX-512 scatters that
-            // dominated the backward pass). With fewer output channels or short rows the
-            // transposes outweigh the sums saved, so those keep the dot products (the plan's
-            // rule).
-            let ci = g.in_channels();
-            let (co_lit, ow_lit) = (lit(co), lit(ow));
-            let updates = self.taps().into_iter().map(|(a, b, row, col)| {
-                let at = col(true, 0);
-                let each = Self::each("o", co, quote!(t[#a][#b][o] += d[o] * v;));
-                quote! { let v = xc[#row][#at]; #each }
-            });
-            let over_j = Self::each("j", ow, quote! { let d = &dt[j]; #(#updates)* });
-            let per_c = Self::channel_loop(
-                "c",
-                ci,
-                quote! {
-                    let xc = &x[c];
-                    let mut t = [[[#zero; #co_lit]; #kw_lit]; #kh_lit];
-                    #over_j
-                    dk[c] = t;
-                },
-            );
-            let transpose = Self::each(
-                "o",
-                co,
-                Self::each("j", ow, quote!(dt[j][o] = delta[o][0][j];)),
-            );
-            let db = Self::channel_loop("o", co, per_o);
-            quote! {
-                #db
-                let mut dt = [[#zero; #co_lit]; #ow_lit];
-                #transpose
-                #per_c
-            }
-        } else {
-            self.channels(per_o, per_c, TokenStream::new())
-        };
+const O: Var = Var("o");
+const C: Var = Var("c");
+const J: Var = Var("j");
+const Q: Var = Var("q");
 
-        // dL/dx, the matrix form: dx[c][a*DH][q] = sum_o sum_b keep(b, q) *
-        // dpad[o][q + LEAD - b*DW] * k[o][c][a][b], with dpad[o][LEAD + j*SW] = delta[o][0][j],
-        // LEAD = (KW-1)*DW, and `keep` the mask of the products that read a delta element.
-        let wp_lit = lit(wp);
-        let rows = (0..kh).map(|a| {
-            let a_lit = lit(a);
-            let taps = (0..kw).map(|b| {
-                let b_lit = lit(b);
-                let at = Self::offset(quote!(q), lead - b * dw);
-                let update = Self::each(
-                    "q",
-                    wp,
-                    quote!(acc[q] += #scalar::from_bits((dp[#at] * w).to_bits() & KEEP[#b_lit][q]);),
-                );
-                quote! { let w = kc[#a_lit][#b_lit]; #update }
-            });
-            let (dp, kc) = if self.channels {
-                (quote!(&dpad[o]), quote!(&k[o][c]))
-            } else {
-                (quote!(&dpad), quote!(k))
-            };
-            let per_o = quote! { let (dp, kc) = (#dp, #kc); #(#taps)* };
-            let over_o = if self.channels {
-                Self::channel_loop("o", g.out_channels(), per_o)
-            } else {
-                per_o
-            };
-            let target = if self.channels {
-                quote!(dx[c])
-            } else {
-                quote!(dx)
-            };
-            let row = lit(a * dh);
-            quote! {
-                let mut acc = [#zero; #wp_lit];
-                #over_o
-                #target[#row] = acc;
-            }
-        });
-        // KEEP[b][q]: all ones where kernel column b reaches column q from a delta element, zero
-        // where the matrix form reads the padding or the stride dilation of dpad.
-        let (bits, ones) = match self.spec.scalar {
-            crate::Scalar::F32 => (quote!(u32), quote!(u32::MAX)),
-            crate::Scalar::F64 => (quote!(u64), quote!(u64::MAX)),
+/// The program under construction.
+struct Builder {
+    channels: bool,
+    locals: Vec<Local>,
+    body: Vec<Stmt>,
+}
+
+impl Builder {
+    fn local(&mut self, local: Local) -> usize {
+        self.locals.push(local);
+        self.locals.len() - 1
+    }
+
+    /// `array[channel..][rest..]`, without the channel indices for plain layers.
+    fn at(&self, array: Array, channel: &[Index], rest: Vec<Index>) -> Place {
+        let index = match self.channels {
+            true => channel.iter().cloned().chain(rest).collect(),
+            false => rest,
         };
-        let keep_rows = (0..kw).map(|b| {
-            let cells = (0..wp).map(|q| {
-                let valid = q
-                    .checked_sub(b * dw)
-                    .is_some_and(|off| off % sw == 0 && off / sw < ow);
-                if valid {
-                    ones.clone()
-                } else {
-                    quote!(0)
-                }
-            });
-            quote!([#(#cells),*])
-        });
-        let kw_lit = lit(kw);
-        let keep = quote! {
-            const KEEP: [[#bits; #wp_lit]; #kw_lit] = [#(#keep_rows),*];
-        };
-        let dpw = lit(wp + lead);
-        let place = Self::offset(Self::scaled(quote!(j), sw), lead);
-        let dpad = if self.channels {
-            let co = lit(g.out_channels());
-            let fill = Self::each(
-                "o",
-                g.out_channels(),
-                Self::each("j", ow, quote!(dpad[o][#place] = delta[o][0][j];)),
-            );
-            quote! { let mut dpad = [[#zero; #dpw]; #co]; #fill }
-        } else {
-            let fill = Self::each("j", ow, quote!(dpad[#place] = delta[0][j];));
-            quote! { let mut dpad = [#zero; #dpw]; #fill }
-        };
-        let dx = if self.channels {
-            Self::channel_loop("c", g.in_channels(), quote!(#(#rows)*))
-        } else {
-            quote!(#(#rows)*)
-        };
-        let t = &self.shapes.scalar;
-        let (dx_zeros, db_zeros) = (self.shapes.x.zeroed(&zero), self.shapes.b.zeroed(&zero));
-        let dk_zeros = match self.dk_over_channels() {
-            true => self.out_inner_zeros(),
-            false => self.shapes.k.zeroed(&zero),
-        };
-        quote! {
-            /// The partial sums added pairwise.
-            const fn sum(s: &[#t; #lanes]) -> #t {
-                let mut width = #lanes;
-                let mut s = *s;
-                while width > 1 {
-                    width /= 2;
-                    let mut i = 0;
-                    while i < width { s[i] += s[i + width]; i += 1; }
-                }
-                s[0]
-            }
-            let mut dk = #dk_zeros;
-            let mut db = #db_zeros;
-            #dk_db
-            #keep
-            #dpad
-            let mut dx = #dx_zeros;
-            #dx
-            ::conv_runtime::Gradients { dx, dk, db }
+        Place { array, index }
+    }
+
+    /// `body` in a loop over `n` channels (its counter opaque below [`LANES`] channels), or
+    /// alone for plain layers.
+    fn over(&self, var: Var, n: usize, body: Vec<Stmt>) -> Vec<Stmt> {
+        match self.channels {
+            true => vec![Stmt::counted(var, n, n < LANES, body)],
+            false => body,
         }
+    }
+}
+
+fn local(n: usize, index: Vec<Index>) -> Place {
+    Place {
+        array: Array::Local(n),
+        index,
+    }
+}
+
+/// `s[l] += term(j + l)` for `j` in `0..n`, lane `l = j % LANES`: a loop over whole chunks of
+/// `LANES` with the lanes written out (independent statements LLVM packs into vectors), then the
+/// remaining `n % LANES` terms with constant indices.
+fn lanes(s: usize, n: usize, term: impl Fn(Index) -> Term) -> Vec<Stmt> {
+    let whole = n - n % LANES;
+    let add = |lane: usize, j: Index| Stmt::Add {
+        to: local(s, vec![Index::at(lane)]),
+        value: Expr::plain(vec![term(j)]),
+    };
+    let mut out = Vec::new();
+    if whole > 0 {
+        let chunk = (0..LANES)
+            .map(|l| add(l, Index::var(J).offset(l)))
+            .collect();
+        out.push(Stmt::Loop {
+            var: J,
+            extent: whole,
+            step: LANES,
+            opaque: false,
+            body: chunk,
+        });
+    }
+    out.extend((whole..n).map(|j| add(j % LANES, Index::at(j))));
+    out
+}
+
+/// The companion's `backward` (`spec` is the row spec), or the body of `backward_parts` when
+/// `dL/dk` is vectorised over output channels (its `dL/dk` then has output channels
+/// innermost).
+///
+/// - `dL/db[o]`: the delta row in [`LANES`] interleaved partial sums, added pairwise.
+/// - `dL/dk[o][c][a][b]`: the dot product of the delta row with window row `a*DH` from column
+///   `b*DW` (stride `SW`), in the same partial sums; or, vectorised over output channels, with
+///   the delta row transposed to `dt[j][o]`, `t[a][b][o] += dt[j][o] * x[c][a*DH][j*SW + b*DW]`
+///   (no horizontal sums), kept as `dk[c] = t`. With fewer output channels or short rows the
+///   transposes outweigh the sums saved, so those keep the dot products (the plan's rule).
+/// - `dL/dx`, the matrix form: `dx[c][a*DH][q] = sum_o sum_b keep(b, q) *
+///   dpad[o][q + LEAD - b*DW] * k[o][c][a][b]`, with `dpad[o][LEAD + j*SW] = delta[o][0][j]`,
+///   `LEAD = (KW-1)*DW`, and `keep` the mask of the products that read a delta element: a
+///   product that reads a zero of that padding or dilation is masked to `+0` (its bits and-ed
+///   with a constant, `KEEP`), so `dL/dx` holds the chain rule's products and no others.
+pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
+    let g = &spec.geometry;
+    let ([_, ow], [kh, kw], [_, wp], [_, sw], [dh, dw]) =
+        (g.output(), g.kernel(), g.input(), g.stride(), g.dilation());
+    let (ci, co) = (g.in_channels(), g.out_channels());
+    let over_channels = crate::plan::companion_dk_over_channels(spec);
+    let mut p = Builder {
+        channels: spec.layout == ChannelLayout::ChannelFirst,
+        locals: Vec::new(),
+        body: Vec::new(),
+    };
+    let dk_dims = match over_channels {
+        true => vec![ci, kh, kw, co],
+        false => shapes.k.dims().to_vec(),
+    };
+    let dk = p.local(Local::zeroed("dk", dk_dims));
+    let db = p.local(Local::zeroed("db", shapes.b.dims().to_vec()));
+    let s = p.local(Local::bound("s", vec![LANES]));
+    let (vo, vc) = (Index::var(O), Index::var(C));
+    let delta = |p: &Builder, j: Index| {
+        p.at(
+            Array::Delta,
+            std::slice::from_ref(&vo),
+            vec![Index::at(0), j],
+        )
+    };
+    let zero = || Expr::plain(Vec::new());
+    let fill = |local| Stmt::Fill {
+        local,
+        value: zero(),
+    };
+
+    // dL/db
+    let mut per_o = vec![fill(s)];
+    per_o.extend(lanes(s, ow, |j| Term::Read(delta(&p, j))));
+    per_o.push(Stmt::Set {
+        to: p.at(Array::Local(db), std::slice::from_ref(&vo), vec![]),
+        value: Expr::plain(vec![Term::Pairwise(local(s, vec![]))]),
+    });
+    if over_channels {
+        let body = p.over(O, co, per_o);
+        p.body.extend(body);
+        let dt = p.local(Local::zeroed("dt", vec![ow, co]));
+        let t = p.local(Local::bound("t", vec![kh, kw, co]));
+        let v = p.local(Local::bound("v", vec![]));
+        let transpose = Stmt::copy(
+            local(dt, vec![Index::var(J), vo.clone()]),
+            delta(&p, Index::var(J)),
+        );
+        p.body
+            .push(Stmt::each(O, co, vec![Stmt::each(J, ow, vec![transpose])]));
+        let mut taps = Vec::new();
+        for a in 0..kh {
+            for b in 0..kw {
+                let col = Index::at(b * dw).plus(J, sw);
+                let x = p.at(
+                    Array::X,
+                    std::slice::from_ref(&vc),
+                    vec![Index::at(a * dh), col],
+                );
+                taps.push(Stmt::Let {
+                    local: v,
+                    value: Expr::read(x),
+                });
+                let to = local(t, vec![Index::at(a), Index::at(b), vo.clone()]);
+                let d = local(dt, vec![Index::var(J), vo.clone()]);
+                taps.push(Stmt::each(
+                    O,
+                    co,
+                    vec![Stmt::mul_add(to, d, local(v, vec![]))],
+                ));
+            }
+        }
+        let per_c = vec![
+            fill(t),
+            Stmt::each(J, ow, taps),
+            Stmt::copy(local(dk, vec![vc.clone()]), local(t, vec![])),
+        ];
+        p.body.push(Stmt::counted(C, ci, ci < LANES, per_c));
+    } else {
+        let gk = p.local(Local::bound("gk", vec![kh, kw]));
+        let mut per_c = vec![fill(gk)];
+        for a in 0..kh {
+            for b in 0..kw {
+                per_c.push(fill(s));
+                per_c.extend(lanes(s, ow, |j| {
+                    let col = Index {
+                        constant: j.constant * sw + b * dw,
+                        terms: j.terms.iter().map(|&(v, c)| (v, c * sw)).collect(),
+                    };
+                    let x = p.at(
+                        Array::X,
+                        std::slice::from_ref(&vc),
+                        vec![Index::at(a * dh), col],
+                    );
+                    Term::Product(delta(&p, j), x)
+                }));
+                per_c.push(Stmt::Set {
+                    to: local(gk, vec![Index::at(a), Index::at(b)]),
+                    value: Expr::plain(vec![Term::Pairwise(local(s, vec![]))]),
+                });
+            }
+        }
+        per_c.push(Stmt::copy(
+            p.at(Array::Local(dk), &[vo.clone(), vc.clone()], vec![]),
+            local(gk, vec![]),
+        ));
+        let mut body = per_o;
+        body.extend(p.over(C, ci, per_c));
+        let body = p.over(O, co, body);
+        p.body.extend(body);
+    }
+
+    // dL/dx, the matrix form.
+    let lead = (kw - 1) * dw;
+    let keep: Vec<bool> = (0..kw)
+        .flat_map(|b| {
+            (0..wp).map(move |q| {
+                q.checked_sub(b * dw)
+                    .is_some_and(|off| off % sw == 0 && off / sw < ow)
+            })
+        })
+        .collect();
+    let keep = p.local(Local {
+        name: "KEEP".into(),
+        dims: vec![kw, wp],
+        binding: Binding::Mask(keep),
+    });
+    let dpad_dims = match p.channels {
+        true => vec![co, wp + lead],
+        false => vec![wp + lead],
+    };
+    let dpad = p.local(Local::zeroed("dpad", dpad_dims));
+    let to = p.at(
+        Array::Local(dpad),
+        std::slice::from_ref(&vo),
+        vec![Index::at(lead).plus(J, sw)],
+    );
+    let fill_dpad = Stmt::copy(to, delta(&p, Index::var(J)));
+    let fill_dpad = match p.channels {
+        true => Stmt::each(O, co, vec![Stmt::each(J, ow, vec![fill_dpad])]),
+        false => Stmt::each(J, ow, vec![fill_dpad]),
+    };
+    p.body.push(fill_dpad);
+    let dx = p.local(Local::zeroed("dx", shapes.x.dims().to_vec()));
+    let acc = p.local(Local::bound("acc", vec![wp]));
+    let w = p.local(Local::bound("w", vec![]));
+    let mut rows = Vec::new();
+    for a in 0..kh {
+        let mut taps = Vec::new();
+        for b in 0..kw {
+            let weight = p.at(
+                Array::K,
+                &[vo.clone(), vc.clone()],
+                vec![Index::at(a), Index::at(b)],
+            );
+            taps.push(Stmt::Let {
+                local: w,
+                value: Expr::read(weight),
+            });
+            let read = p.at(
+                Array::Local(dpad),
+                std::slice::from_ref(&vo),
+                vec![Index::var(Q).offset(lead - b * dw)],
+            );
+            let mask = local(keep, vec![Index::at(b), Index::var(Q)]);
+            let update = Stmt::Add {
+                to: local(acc, vec![Index::var(Q)]),
+                value: Expr::plain(vec![Term::Masked(read, local(w, vec![]), mask)]),
+            };
+            taps.push(Stmt::each(Q, wp, vec![update]));
+        }
+        rows.push(fill(acc));
+        rows.extend(p.over(O, co, taps));
+        let row = p.at(
+            Array::Local(dx),
+            std::slice::from_ref(&vc),
+            vec![Index::at(a * dh)],
+        );
+        rows.push(Stmt::copy(row, local(acc, vec![])));
+    }
+    let rows = p.over(C, ci, rows);
+    p.body.extend(rows);
+    Program {
+        operands: [&shapes.x, &shapes.k, &shapes.b, &shapes.u].map(|o| o.dims().to_vec()),
+        named: Vec::new(),
+        locals: p.locals,
+        body: p.body,
+        layouts: Layouts {
+            dk: match over_channels {
+                true => KernelLayout::OutputChannelsInner,
+                false => KernelLayout::Kernel,
+            },
+            ..Layouts::default()
+        },
+        returns: Returns::Backward { dx, dk, db },
     }
 }

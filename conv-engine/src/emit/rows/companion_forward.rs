@@ -17,7 +17,11 @@ impl Rows<'_> {
     /// them once, not per row): `kernel_out_inner` and `forward_transposed` when the forward
     /// row is vectorised over output channels, `backward_parts` and `kernel_from_out_inner`
     /// when `dL/dk` is.
-    pub(super) fn transposed_items(&self, forward: Option<TokenStream>) -> TokenStream {
+    pub(super) fn transposed_items(
+        &self,
+        forward: Option<TokenStream>,
+        backward: TokenStream,
+    ) -> TokenStream {
         let g = self.g();
         let ([kh, kw], ci, co) = (g.kernel(), g.in_channels(), g.out_channels());
         let t = &self.shapes.scalar;
@@ -58,7 +62,6 @@ impl Rows<'_> {
         let backward = self.dk_over_channels().then(|| {
             let k_zeros = self.shapes.k.zeroed(&self.shapes.zero());
             let transpose = copy(quote!(k[o][c][a][b]), quote!(kt[c][a][b][o]));
-            let backward = self.row_backward_body();
             quote! {
                 /// `k[o][c][a][b] = kt[c][a][b][o]` (the inverse of `kernel_out_inner`).
                 #[inline(always)]
@@ -286,18 +289,19 @@ fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
     program
 }
 
-/// The companion's `backward` (`spec` is the row spec).
-pub(in crate::emit) fn backward(row_spec: &Spec, row_shapes: &Shapes) -> TokenStream {
-    Rows::new(row_spec, row_shapes).row_backward()
-}
-
 /// The companion's associated functions besides `forward` and `backward` (`spec` is the row
 /// spec), with `forward_transposed`'s lowered body when the forward row is vectorised over
-/// output channels.
+/// output channels, and the lowered backward body (that of `backward_parts` when `dL/dk` is
+/// vectorised over output channels); and the body of `backward`.
 pub(in crate::emit) fn items(
     row_spec: &Spec,
     row_shapes: &Shapes,
     forward_transposed: Option<TokenStream>,
-) -> TokenStream {
-    Rows::new(row_spec, row_shapes).transposed_items(forward_transposed)
+    backward: TokenStream,
+) -> (TokenStream, TokenStream) {
+    let r = Rows::new(row_spec, row_shapes);
+    (
+        r.transposed_items(forward_transposed, backward.clone()),
+        r.row_backward(backward),
+    )
 }

@@ -55,13 +55,14 @@ mod companion_backward;
 mod companion_forward;
 mod layer;
 
-pub(super) use companion_forward::{backward, forward, items};
+pub(super) use companion_backward::backward;
+pub(super) use companion_forward::{forward, items};
 pub(super) use layer::layer_backward;
 
 use super::shape::{lit, Shapes};
 use crate::{ChannelLayout, Geometry, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote};
 
 use crate::plan::LANES;
 
@@ -136,41 +137,6 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// `j + n` (`j` a loop index) or the constant `n`.
-    fn index(looped: bool, n: usize) -> TokenStream {
-        match looped {
-            true => Self::offset(quote!(j), n),
-            false => lit(n).into_token_stream(),
-        }
-    }
-
-    /// `s[l] += term(j)` for `j` in `0..n`, lane `l = j % LANES`: a loop over whole chunks of
-    /// `LANES` with the lanes written out (independent statements LLVM packs into vectors),
-    /// then the remaining `n % LANES` terms with constant indices. `term(true, l)` is the term
-    /// of `j + l` in the loop, `term(false, j)` the one of the constant `j`.
-    fn lanes(n: usize, term: impl Fn(bool, usize) -> TokenStream) -> TokenStream {
-        let whole = n - n % LANES;
-        let chunks = (whole > 0).then(|| {
-            let chunk = (0..LANES).map(|l| {
-                let (lane, t) = (lit(l), term(true, l));
-                quote!(s[#lane] += #t;)
-            });
-            let (whole, step) = (lit(whole), lit(LANES));
-            quote! {
-                let mut j = 0;
-                while j < #whole {
-                    #(#chunk)*
-                    j += #step;
-                }
-            }
-        });
-        let tail = (whole..n).map(|j| {
-            let (lane, t) = (lit(j % LANES), term(false, j));
-            quote!(s[#lane] += #t;)
-        });
-        quote! { #chunks #(#tail)* }
-    }
-
     /// `let mut j = 0; while j < n { body; j += 1; }`
     fn each(index: &str, n: usize, body: TokenStream) -> TokenStream {
         Self::counted(index, n, body, false)
@@ -192,37 +158,6 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// `(a, b, row, col)` of every tap of the kernel window: window row `a*DH`, and for output
-    /// column `j + n` (`j` a loop index when `col(true, n)`, absent when `col(false, n)`) the
-    /// column `(j + n)*SW + b*DW` it reads.
-    #[allow(clippy::type_complexity)]
-    fn taps(
-        &self,
-    ) -> Vec<(
-        TokenStream,
-        TokenStream,
-        TokenStream,
-        Box<dyn Fn(bool, usize) -> TokenStream>,
-    )> {
-        let g = self.g();
-        let ([kh, kw], [_, sw], [dh, dw]) = (g.kernel(), g.stride(), g.dilation());
-        let mut out: Vec<(_, _, _, Box<dyn Fn(bool, usize) -> TokenStream>)> = Vec::new();
-        for a in 0..kh {
-            for b in 0..kw {
-                let col = move |looped: bool, n: usize| {
-                    let fixed = n * sw + b * dw;
-                    match looped {
-                        true => Self::offset(Self::scaled(quote!(j), sw), fixed),
-                        false => lit(fixed).into_token_stream(),
-                    }
-                };
-                let (a_lit, b_lit, row) = (lit(a), lit(b), lit(a * dh));
-                out.push((quote!(#a_lit), quote!(#b_lit), quote!(#row), Box::new(col)));
-            }
-        }
-        out
-    }
-
     /// `let mut index = 0; while index < n { body; index += 1; }` for a loop over `n` channels.
     /// With fewer than [`LANES`] channels the counter passes through `core::hint::black_box`
     /// (the identity in `const` evaluation): when the written-out row updates leave such a
@@ -232,22 +167,6 @@ impl<'a> Rows<'a> {
         Self::counted(index, n, body, n < LANES)
     }
 
-    /// `body` inside loops over output channel `o` and input channel `c` (no loops for plain
-    /// layers), with `xc = x[c]`, `kc = k[o][c]` and the bias or `delta` row of `o` in scope.
-    fn channels(
-        &self,
-        per_o: TokenStream,
-        per_c: TokenStream,
-        after_o: TokenStream,
-    ) -> TokenStream {
-        let g = self.g();
-        if !self.channels {
-            return quote! { let (xc, kc) = (x, k); #per_o #per_c #after_o };
-        }
-        let per_c = quote! { let (xc, kc) = (&x[c], &k[o][c]); #per_c };
-        let over_c = Self::channel_loop("c", g.in_channels(), per_c);
-        Self::channel_loop("o", g.out_channels(), quote! { #per_o #over_c #after_o })
-    }
     /// `arr[index]` for channel-first layers, `arr` for plain ones (`index` a loop variable).
     fn at(&self, arr: TokenStream, index: TokenStream) -> TokenStream {
         match self.channels {
