@@ -1,17 +1,19 @@
-//! A loop IR for the generated code: loop nests over rows, positions and channels, element
-//! copies and accumulations with affine indices, and calls of the one-row companion layer.
-//! The engine does two things with a [`Program`]:
+//! A loop IR for the generated code: loop nests over rows, positions and channels (with steps,
+//! opaque counters and solved indices), element copies and sums with affine indices, products,
+//! fused multiply-add chains, masked products, in-order and pairwise totals of partial sums,
+//! array literals, and calls of the one-row companion layer. The engine does two things with a
+//! [`Program`]:
 //!
 //! - [`exec`] executes it symbolically: every array element holds a sum of terms (input
 //!   elements, and products of two), and the outputs are compared with the derivation, each
 //!   element's exact multiset of terms (none missing, none extra). A call of the companion is
-//!   executed by the companion's own derivation (the one-row layer, whose code the
-//!   compile-time evaluation checks whole).
+//!   executed by the companion's own derivation (the one-row layer, whose code is itself a
+//!   program proven against that derivation).
 //! - `lower` (with the `codegen` feature) writes it as Rust tokens, in one place.
 //!
 //! Arrays are the function's operands, or locals (zero-initialised, bound by a companion call,
-//! or bound once to a value), each with its dimensions; an index is affine in the loop
-//! variables. Code that is written out (the unrolled form, a window's taps) is written out in
+//! bound once to a value, or constant masks), each with its dimensions; an index is affine in
+//! the loop variables. Code that is written out (the unrolled form, a window's taps) is written out in
 //! the IR too: its indices are constants, or affine in the enclosing loops.
 
 pub mod exec;

@@ -28,8 +28,10 @@
 //! and output rows of at least 8 columns, as row updates vectorised over output channels
 //! (`t[a][b][o] += delta[o][j] * x[c][a*DH][j*SW + b*DW]` with the delta row transposed), summed
 //! over rows in that layout and transposed to the kernel's once per call
-//! (`companion_forward`, `companion_backward`). The loop over output rows around the companion
-//! is built as loop IR and proven by symbolic execution (`emit::rows_loop`).
+//! (`companion_forward`, `companion_backward`). The companion's `forward` and `backward` and the
+//! loop over output rows around it (`emit::rows_loop`) are built as IR ([`crate::ir`]) and
+//! proven by symbolic execution: the companion against the one-row layer's derivation, the loop
+//! against the layer's with the companion taken as that derivation.
 //!
 //! Layers the compile-time check evaluates whole write `backward` at the layer level instead
 //! (`layer`; the plan's `Dx::LayerRows` and `Dx::LayerOverChannels`): with output rows of at
