@@ -153,12 +153,13 @@ fn holder<'a>(body: &'a mut Vec<Stmt>, path: &[usize]) -> (&'a mut Vec<Stmt>, us
     }
 }
 
-/// The sums of a statement, and the element it writes (if any).
+/// The sums of a statement, and the element it writes or refers to (if any).
 fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
     match s {
         Stmt::Set { to, value } | Stmt::Add { to, value } => (vec![value], Some(to)),
         Stmt::Let { value, .. } | Stmt::Fill { value, .. } => (vec![value], None),
         Stmt::Literal { elements, .. } => (elements.iter_mut().collect(), None),
+        Stmt::View { of, .. } => (Vec::new(), Some(of)),
         _ => (Vec::new(), None),
     }
 }

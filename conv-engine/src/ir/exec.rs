@@ -210,6 +210,8 @@ struct Machine<'p> {
     /// Whether each local has a value yet (zeroed locals and masks from the start, the others
     /// once a statement or a companion call binds them).
     bound: Vec<bool>,
+    /// For each view local, the array it refers to and the flat position it starts at.
+    views: Vec<Option<(Array, usize)>>,
     vars: HashMap<&'static str, usize>,
 }
 
@@ -241,6 +243,7 @@ impl<'p> Machine<'p> {
                 .iter()
                 .map(|l| matches!(l.binding, super::Binding::Zeroed | super::Binding::Mask(_)))
                 .collect(),
+            views: vec![None; program.locals.len()],
             vars: HashMap::new(),
         }
     }
@@ -288,6 +291,19 @@ impl<'p> Machine<'p> {
                 }
                 Stmt::Block(body) => self.run(body, row)?,
                 Stmt::Opaque { .. } => {}
+                Stmt::View { local, of, .. } => {
+                    let (array, range) = self.target(of)?;
+                    if range.len() != self.locals[*local].len() {
+                        return Err(Fault::Malformed(format!(
+                            "`{}` holds {} elements, {of:?} {}",
+                            self.program.locals[*local].name,
+                            self.locals[*local].len(),
+                            range.len()
+                        )));
+                    }
+                    self.views[*local] = Some((array, range.start));
+                    self.bound[*local] = true;
+                }
                 Stmt::Fill { local, value } => {
                     let row_values = self.eval_block(value)?;
                     let n = self.locals[*local].len() / row_values.len().max(1);
@@ -296,7 +312,7 @@ impl<'p> Machine<'p> {
                 }
                 Stmt::Set { to, value } if to.index.len() < self.program.dims(to.array).len() => {
                     let values = self.eval_block(value)?;
-                    let range = self.range(to)?;
+                    let (array, range) = self.target(to)?;
                     if range.len() != values.len() {
                         return Err(Fault::Malformed(format!(
                             "{to:?} holds {} elements, the value {}",
@@ -304,7 +320,7 @@ impl<'p> Machine<'p> {
                             values.len()
                         )));
                     }
-                    let Array::Local(n) = to.array else {
+                    let Array::Local(n) = array else {
                         return Err(Fault::Malformed(format!("{to:?}: operands are read-only")));
                     };
                     for (slot, value) in self.locals[n][range].iter_mut().zip(values) {
@@ -392,13 +408,26 @@ impl<'p> Machine<'p> {
         Ok(flat * len..(flat + 1) * len)
     }
 
+    /// The array `place` is in (through a view, the one the view refers to) and its flat
+    /// positions there.
+    fn target(&self, place: &Place) -> Result<(Array, std::ops::Range<usize>), Fault> {
+        let range = self.range(place)?;
+        Ok(match place.array {
+            Array::Local(n) => match self.views[n] {
+                Some((array, start)) => (array, start + range.start..start + range.end),
+                None => (place.array, range),
+            },
+            _ => (place.array, range),
+        })
+    }
+
     /// The elements a statement's whole value gives: those of a sub-array when it is a single
     /// read of one, else the one sum.
     fn eval_block(&self, value: &Expr) -> Result<Vec<Vec<Term>>, Fault> {
         match value.terms.as_slice() {
             [IrTerm::Read(p)] if p.index.len() < self.program.dims(p.array).len() => {
-                let range = self.range(p)?;
-                Ok(self.array(p.array)[range].to_vec())
+                let (array, range) = self.target(p)?;
+                Ok(self.array(array)[range].to_vec())
             }
             _ => Ok(vec![self.eval_expr(value)?]),
         }
@@ -454,8 +483,8 @@ impl<'p> Machine<'p> {
                     }
                 }
                 IrTerm::Total(p) | IrTerm::Pairwise(p) => {
-                    let range = self.range(p)?;
-                    for element in &self.array(p.array)[range] {
+                    let (array, range) = self.target(p)?;
+                    for element in &self.array(array)[range] {
                         out.extend_from_slice(element);
                     }
                 }
@@ -471,14 +500,16 @@ impl<'p> Machine<'p> {
     }
 
     fn read(&self, place: &Place) -> Result<&[Term], Fault> {
-        let flat = self.flat(place)?;
-        Ok(&self.array(place.array)[flat])
+        self.flat(place)?;
+        let (array, range) = self.target(place)?;
+        Ok(&self.array(array)[range.start])
     }
 
     fn write(&mut self, place: &Place) -> Result<&mut Vec<Term>, Fault> {
-        let flat = self.flat(place)?;
-        match place.array {
-            Array::Local(n) => Ok(&mut self.locals[n][flat]),
+        self.flat(place)?;
+        let (array, range) = self.target(place)?;
+        match array {
+            Array::Local(n) => Ok(&mut self.locals[n][range.start]),
             _ => Err(Fault::Malformed(format!(
                 "{place:?}: operands are read-only"
             ))),

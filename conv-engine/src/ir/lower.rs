@@ -53,7 +53,7 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
                 let (ty, value) = (repeat(&l.dims, ty), nest(&l.dims, &mut cells.into_iter()));
                 quote!(const #name: #ty = #value;)
             }
-            Binding::Call | Binding::Let => TokenStream::new(),
+            Binding::Call | Binding::Let | Binding::View => TokenStream::new(),
         }
     });
     let locals: TokenStream = locals.collect();
@@ -171,6 +171,13 @@ impl Writer<'_> {
             Stmt::Block(body) => {
                 let body = self.stmts(body);
                 quote!({ #body })
+            }
+            Stmt::View { local, of, mutable } => {
+                let (name, of) = (self.local(*local), self.place(of));
+                match mutable {
+                    true => quote!(let #name = &mut #of;),
+                    false => quote!(let #name = &#of;),
+                }
             }
             Stmt::Opaque { local } => {
                 let name = self.local(*local);

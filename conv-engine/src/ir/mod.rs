@@ -251,6 +251,17 @@ pub enum Stmt {
         /// The body.
         body: Vec<Stmt>,
     },
+    /// `let name = &of;` (`&mut of` when `mutable`): binds a [`Binding::View`] local to the
+    /// sub-array at `of` (the local's dimensions are the rest of `of`'s array's); reads and
+    /// writes through it are those of that sub-array.
+    View {
+        /// The local.
+        local: usize,
+        /// The sub-array it refers to.
+        of: Place,
+        /// Whether writes go through it.
+        mutable: bool,
+    },
     /// `out = companion.forward(window, k, b)`: `window` and `out` are locals shaped like the
     /// companion's input and output.
     RowForward {
@@ -287,7 +298,10 @@ pub fn for_each_expr<'p>(body: &'p [Stmt], f: &mut impl FnMut(&'p Expr)) {
             | Stmt::Let { value, .. }
             | Stmt::Fill { value, .. } => f(value),
             Stmt::Literal { elements, .. } => elements.iter().for_each(&mut *f),
-            Stmt::Opaque { .. } | Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
+            Stmt::Opaque { .. }
+            | Stmt::View { .. }
+            | Stmt::RowForward { .. }
+            | Stmt::RowBackward { .. } => {}
         }
     }
 }
@@ -304,7 +318,10 @@ pub fn for_each_expr_mut(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
             | Stmt::Let { value, .. }
             | Stmt::Fill { value, .. } => f(value),
             Stmt::Literal { elements, .. } => elements.iter_mut().for_each(&mut *f),
-            Stmt::Opaque { .. } | Stmt::RowForward { .. } | Stmt::RowBackward { .. } => {}
+            Stmt::Opaque { .. }
+            | Stmt::View { .. }
+            | Stmt::RowForward { .. }
+            | Stmt::RowBackward { .. } => {}
         }
     }
 }
@@ -376,6 +393,8 @@ pub enum Binding {
     Call,
     /// Bound once by [`Stmt::Let`] or [`Stmt::Literal`].
     Let,
+    /// A reference to a sub-array of another array, bound by [`Stmt::View`].
+    View,
     /// A constant mask (`const NAME: [[u32; ..]; ..]`): all ones where set, zero elsewhere, in
     /// flat order; read only by [`Term::Masked`].
     Mask(Vec<bool>),
@@ -419,6 +438,15 @@ impl Local {
             name: name.into(),
             dims,
             binding: Binding::Call,
+        }
+    }
+
+    /// A local that refers to a sub-array ([`Stmt::View`]).
+    pub fn view(name: impl Into<String>, dims: Vec<usize>) -> Self {
+        Self {
+            name: name.into(),
+            dims,
+            binding: Binding::View,
         }
     }
 

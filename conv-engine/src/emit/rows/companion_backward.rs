@@ -51,6 +51,7 @@ const Q: Var = Var("q");
 /// The program under construction.
 struct Builder {
     channels: bool,
+    operands: [Vec<usize>; 4],
     locals: Vec<Local>,
     body: Vec<Stmt>,
 }
@@ -59,6 +60,31 @@ impl Builder {
     fn local(&mut self, local: Local) -> usize {
         self.locals.push(local);
         self.locals.len() - 1
+    }
+
+    /// `let name = &of;`: a view of the sub-array at `of` and the statement binding it; the
+    /// array itself, and no statement, when `of` is a whole array (plain layers).
+    fn view(&mut self, name: &str, of: Place) -> (Array, Option<Stmt>) {
+        if of.index.is_empty() {
+            return (of.array, None);
+        }
+        let dims = match of.array {
+            Array::Local(n) => self.locals[n].dims.clone(),
+            operand => self.operands[match operand {
+                Array::X => 0,
+                Array::K => 1,
+                Array::B => 2,
+                _ => 3,
+            }]
+            .clone(),
+        };
+        let local = self.local(Local::view(name, dims[of.index.len()..].to_vec()));
+        let bind = Stmt::View {
+            local,
+            of,
+            mutable: false,
+        };
+        (Array::Local(local), Some(bind))
     }
 
     /// `array[channel..][rest..]`, without the channel indices for plain layers.
@@ -78,6 +104,11 @@ impl Builder {
             false => body,
         }
     }
+}
+
+/// `array[index..]`.
+fn local_or(array: Array, index: Vec<Index>) -> Place {
+    Place { array, index }
 }
 
 fn local(n: usize, index: Vec<Index>) -> Place {
@@ -136,6 +167,7 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
     let over_channels = crate::plan::companion_dk_over_channels(spec);
     let mut p = Builder {
         channels: spec.layout == ChannelLayout::ChannelFirst,
+        operands: [&shapes.x, &shapes.k, &shapes.b, &shapes.u].map(|o| o.dims().to_vec()),
         locals: Vec::new(),
         body: Vec::new(),
     };
@@ -154,6 +186,10 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
             vec![Index::at(0), j],
         )
     };
+    // `d = &delta[o][0]`, the delta row of output channel `o`.
+    let row = p.at(Array::Delta, std::slice::from_ref(&vo), vec![Index::at(0)]);
+    let (d_row, bind_d) = p.view("d", row);
+    let d = |j: Index| local_or(d_row, vec![j]);
     let zero = || Expr::plain(Vec::new());
     let fill = |local| Stmt::Fill {
         local,
@@ -161,8 +197,9 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
     };
 
     // dL/db
-    let mut per_o = vec![fill(s)];
-    per_o.extend(lanes(s, ow, |j| Term::Read(delta(&p, j))));
+    let mut per_o: Vec<Stmt> = bind_d.into_iter().collect();
+    per_o.push(fill(s));
+    per_o.extend(lanes(s, ow, |j| Term::Read(d(j))));
     per_o.push(Stmt::Set {
         to: p.at(Array::Local(db), std::slice::from_ref(&vo), vec![]),
         value: Expr::plain(vec![Term::Pairwise(local(s, vec![]))]),
@@ -179,21 +216,25 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
         );
         p.body
             .push(Stmt::each(O, co, vec![Stmt::each(J, ow, vec![transpose])]));
-        let mut taps = Vec::new();
+        let (xc, bind_xc) = p.view(
+            "xc",
+            Place {
+                array: Array::X,
+                index: vec![vc.clone()],
+            },
+        );
+        let (dj, bind_dj) = p.view("d", local(dt, vec![Index::var(J)]));
+        let mut taps: Vec<Stmt> = bind_dj.into_iter().collect();
         for a in 0..kh {
             for b in 0..kw {
                 let col = Index::at(b * dw).plus(J, sw);
-                let x = p.at(
-                    Array::X,
-                    std::slice::from_ref(&vc),
-                    vec![Index::at(a * dh), col],
-                );
+                let x = local_or(xc, vec![Index::at(a * dh), col]);
                 taps.push(Stmt::Let {
                     local: v,
                     value: Expr::read(x),
                 });
                 let to = local(t, vec![Index::at(a), Index::at(b), vo.clone()]);
-                let d = local(dt, vec![Index::var(J), vo.clone()]);
+                let d = local_or(dj, vec![vo.clone()]);
                 taps.push(Stmt::each(
                     O,
                     co,
@@ -201,15 +242,19 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
                 ));
             }
         }
-        let per_c = vec![
+        let mut per_c: Vec<Stmt> = bind_xc.into_iter().collect();
+        per_c.extend([
             fill(t),
             Stmt::each(J, ow, taps),
             Stmt::copy(local(dk, vec![vc.clone()]), local(t, vec![])),
-        ];
+        ]);
         p.body.push(Stmt::counted(C, ci, ci < LANES, per_c));
     } else {
         let gk = p.local(Local::bound("gk", vec![kh, kw]));
-        let mut per_c = vec![fill(gk)];
+        let xc_of = p.at(Array::X, std::slice::from_ref(&vc), vec![]);
+        let (xc, bind_xc) = p.view("xc", xc_of);
+        let mut per_c: Vec<Stmt> = bind_xc.into_iter().collect();
+        per_c.push(fill(gk));
         for a in 0..kh {
             for b in 0..kw {
                 per_c.push(fill(s));
@@ -218,12 +263,8 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
                         constant: j.constant * sw + b * dw,
                         terms: j.terms.iter().map(|&(v, c)| (v, c * sw)).collect(),
                     };
-                    let x = p.at(
-                        Array::X,
-                        std::slice::from_ref(&vc),
-                        vec![Index::at(a * dh), col],
-                    );
-                    Term::Product(delta(&p, j), x)
+                    let x = local_or(xc, vec![Index::at(a * dh), col]);
+                    Term::Product(d(j), x)
                 }));
                 per_c.push(Stmt::Set {
                     to: local(gk, vec![Index::at(a), Index::at(b)]),
@@ -275,24 +316,21 @@ pub(in crate::emit) fn backward(spec: &Spec, shapes: &Shapes) -> Program {
     let dx = p.local(Local::zeroed("dx", shapes.x.dims().to_vec()));
     let acc = p.local(Local::bound("acc", vec![wp]));
     let w = p.local(Local::bound("w", vec![]));
+    // `(dp, kc) = (&dpad[o], &k[o][c])`.
+    let dp_of = p.at(Array::Local(dpad), std::slice::from_ref(&vo), vec![]);
+    let (dp, bind_dp) = p.view("dp", dp_of);
+    let kc_of = p.at(Array::K, &[vo.clone(), vc.clone()], vec![]);
+    let (kc, bind_kc) = p.view("kc", kc_of);
     let mut rows = Vec::new();
     for a in 0..kh {
-        let mut taps = Vec::new();
+        let mut taps: Vec<Stmt> = bind_dp.iter().chain(&bind_kc).cloned().collect();
         for b in 0..kw {
-            let weight = p.at(
-                Array::K,
-                &[vo.clone(), vc.clone()],
-                vec![Index::at(a), Index::at(b)],
-            );
+            let weight = local_or(kc, vec![Index::at(a), Index::at(b)]);
             taps.push(Stmt::Let {
                 local: w,
                 value: Expr::read(weight),
             });
-            let read = p.at(
-                Array::Local(dpad),
-                std::slice::from_ref(&vo),
-                vec![Index::var(Q).offset(lead - b * dw)],
-            );
+            let read = local_or(dp, vec![Index::var(Q).offset(lead - b * dw)]);
             let mask = local(keep, vec![Index::at(b), Index::var(Q)]);
             let update = Stmt::Add {
                 to: local(acc, vec![Index::var(Q)]),

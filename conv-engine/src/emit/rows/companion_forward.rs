@@ -120,35 +120,34 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
     );
     let channels = spec.layout == ChannelLayout::ChannelFirst;
     let (o, c) = (Var("o"), Var("c"));
-    let with = |channel: &[Index], rest: Vec<Index>| match channels {
-        true => channel.iter().cloned().chain(rest).collect(),
-        false => rest,
-    };
-    let locals = vec![
+    let mut locals = vec![
         Local::zeroed("u", shapes.u.dims().to_vec()),
         Local::bound("acc", vec![ow]),
         Local::bound("w", vec![]),
     ];
     let (u, acc, w) = (0, 1, 2);
     let at = |array, index| Place { array, index };
-    let (vo, vc) = (Index::var(o), Index::var(c));
+    // `xc = &x[c]` and `kc = &k[o][c]` (the operands themselves for plain layers).
+    let (xc, kc) = match channels {
+        true => {
+            let [_, hx, wx] = shapes.x.dims().try_into().unwrap_or([0; 3]);
+            locals.push(Local::view("xc", vec![hx, wx]));
+            locals.push(Local::view("kc", vec![kh, kw]));
+            (Array::Local(3), Array::Local(4))
+        }
+        false => (Array::X, Array::K),
+    };
     let mut taps = Vec::new();
     for a in 0..kh {
         for b in 0..kw {
-            let weight = at(
-                Array::K,
-                with(&[vo.clone(), vc.clone()], vec![Index::at(a), Index::at(b)]),
-            );
+            let weight = at(kc, vec![Index::at(a), Index::at(b)]);
             taps.push(Stmt::Let {
                 local: w,
                 value: Expr::read(weight),
             });
-            // acc[j] += x[c][a*DH][j*SW + b*DW] * w
+            // acc[j] += xc[a*DH][j*SW + b*DW] * w
             let update = |j: Index, col: Index| {
-                let x = at(
-                    Array::X,
-                    with(std::slice::from_ref(&vc), vec![Index::at(a * dh), col]),
-                );
+                let x = at(xc, vec![Index::at(a * dh), col]);
                 Stmt::mul_add(
                     at(Array::Local(acc), vec![j]),
                     x,
@@ -167,24 +166,48 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
             }
         }
     }
-    let bias = at(Array::B, with(std::slice::from_ref(&vo), vec![]));
-    let row = at(
-        Array::Local(u),
-        with(std::slice::from_ref(&vo), vec![Index::at(0)]),
-    );
-    let fill = Stmt::Fill {
-        local: acc,
-        value: Expr::read(bias),
-    };
-    let store = Stmt::copy(row, at(Array::Local(acc), vec![]));
     let body = match channels {
-        true => vec![Stmt::counted(
-            o,
-            co,
-            co < LANES,
-            vec![fill, Stmt::counted(c, ci, ci < LANES, taps), store],
-        )],
-        false => [vec![fill], taps, vec![store]].concat(),
+        true => {
+            let (vo, vc) = (Index::var(o), Index::var(c));
+            let views = [
+                Stmt::View {
+                    local: 3,
+                    of: at(Array::X, vec![vc.clone()]),
+                    mutable: false,
+                },
+                Stmt::View {
+                    local: 4,
+                    of: at(Array::K, vec![vo.clone(), vc]),
+                    mutable: false,
+                },
+            ];
+            let fill = Stmt::Fill {
+                local: acc,
+                value: Expr::read(at(Array::B, vec![vo.clone()])),
+            };
+            let store = Stmt::copy(
+                at(Array::Local(u), vec![vo, Index::at(0)]),
+                at(Array::Local(acc), vec![]),
+            );
+            let per_c = [views.to_vec(), taps].concat();
+            vec![Stmt::counted(
+                o,
+                co,
+                co < LANES,
+                vec![fill, Stmt::counted(c, ci, ci < LANES, per_c), store],
+            )]
+        }
+        false => {
+            let fill = Stmt::Fill {
+                local: acc,
+                value: Expr::read(at(Array::B, vec![])),
+            };
+            let store = Stmt::copy(
+                at(Array::Local(u), vec![Index::at(0)]),
+                at(Array::Local(acc), vec![]),
+            );
+            [vec![fill], taps, vec![store]].concat()
+        }
     };
     program(shapes, locals, body, KernelLayout::Kernel)
 }
@@ -222,47 +245,48 @@ fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
         g.in_channels(),
         g.out_channels(),
     );
+    let [_, hx, wx] = shapes.x.dims().try_into().unwrap_or([0; 3]);
     let (o, c, j) = (Var("o"), Var("c"), Var("j"));
     let mut locals = vec![
         Local::zeroed("u", shapes.u.dims().to_vec()),
         Local::bound("v", vec![]),
+        Local::view("xc", vec![hx, wx]),
+        Local::view("kc", vec![kh, kw, co]),
+        Local::view("w", vec![co]),
+        Local::view("t", vec![co]),
     ];
-    let (u, v) = (0, 1);
+    let (u, v, xc, kc, w, t) = (0, 1, 2, 3, 4, 5);
     let at = |array, index| Place { array, index };
+    let view = |local, of, mutable| Stmt::View { local, of, mutable };
     let mut body = Vec::new();
     for (start, len) in column_blocks(ow, (BLOCK_FLOATS / co).max(1)) {
         locals.push(Local::bound("acc", vec![len, co]));
         let acc = locals.len() - 1;
-        let mut taps = Vec::new();
+        let mut per_c = vec![
+            view(xc, at(Array::X, vec![Index::var(c)]), false),
+            view(kc, at(Array::K, vec![Index::var(c)]), false),
+        ];
         for a in 0..kh {
             for b in 0..kw {
+                let weights = at(Array::Local(kc), vec![Index::at(a), Index::at(b)]);
+                per_c.push(view(w, weights, false));
                 for col in start..start + len {
                     let x = at(
-                        Array::X,
-                        vec![
-                            Index::var(c),
-                            Index::at(a * dh),
-                            Index::at(col * sw + b * dw),
-                        ],
+                        Array::Local(xc),
+                        vec![Index::at(a * dh), Index::at(col * sw + b * dw)],
                     );
-                    let weight = at(
-                        Array::K,
-                        vec![Index::var(c), Index::at(a), Index::at(b), Index::var(o)],
+                    let update = Stmt::mul_add(
+                        at(Array::Local(t), vec![Index::var(o)]),
+                        at(Array::Local(w), vec![Index::var(o)]),
+                        at(Array::Local(v), vec![]),
                     );
-                    let to = at(
-                        Array::Local(acc),
-                        vec![Index::at(col - start), Index::var(o)],
-                    );
-                    taps.push(Stmt::Block(vec![
+                    per_c.push(Stmt::Block(vec![
                         Stmt::Let {
                             local: v,
                             value: Expr::read(x),
                         },
-                        Stmt::each(
-                            o,
-                            co,
-                            vec![Stmt::mul_add(to, weight, at(Array::Local(v), vec![]))],
-                        ),
+                        view(t, at(Array::Local(acc), vec![Index::at(col - start)]), true),
+                        Stmt::each(o, co, vec![update]),
                     ]));
                 }
             }
@@ -279,7 +303,7 @@ fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
                 local: acc,
                 value: Expr::read(at(Array::B, vec![])),
             },
-            Stmt::counted(c, ci, ci < LANES, taps),
+            Stmt::counted(c, ci, ci < LANES, per_c),
             Stmt::Opaque { local: acc },
             Stmt::each(o, co, vec![Stmt::each(j, len, vec![store])]),
         ]));
