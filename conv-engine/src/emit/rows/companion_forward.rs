@@ -130,8 +130,8 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
     // `xc = &x[c]` and `kc = &k[o][c]` (the operands themselves for plain layers).
     let (xc, kc) = match channels {
         true => {
-            let [_, hx, wx] = shapes.x.dims().try_into().unwrap_or([0; 3]);
-            locals.push(Local::view("xc", vec![hx, wx]));
+            // A channel of `x`: its rows and columns.
+            locals.push(Local::view("xc", shapes.x.dims()[1..].to_vec()));
             locals.push(Local::view("kc", vec![kh, kw]));
             (Array::Local(3), Array::Local(4))
         }
@@ -245,12 +245,11 @@ fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
         g.in_channels(),
         g.out_channels(),
     );
-    let [_, hx, wx] = shapes.x.dims().try_into().unwrap_or([0; 3]);
     let (o, c, j) = (Var("o"), Var("c"), Var("j"));
     let mut locals = vec![
         Local::zeroed("u", shapes.u.dims().to_vec()),
         Local::bound("v", vec![]),
-        Local::view("xc", vec![hx, wx]),
+        Local::view("xc", shapes.x.dims()[1..].to_vec()),
         Local::view("kc", vec![kh, kw, co]),
         Local::view("w", vec![co]),
         Local::view("t", vec![co]),
