@@ -3,7 +3,7 @@
 //! code reads or writes shifted by one makes the symbolic proof fail.
 
 use super::shape::Shapes;
-use super::{rows, unroll, window};
+use super::{rows, rows_loop, unroll, window};
 use crate::derive::Derivation;
 use crate::ir::exec::check;
 use crate::ir::{Expr, Place, Program, Stmt, Term};
@@ -64,6 +64,12 @@ fn programs(spec: &Spec) -> Vec<(&'static str, Spec, Program)> {
     let companion = vec![
         ("one-row forward", row, rows::forward(&row, &row_shapes)),
         ("one-row backward", row, rows::backward(&row, &row_shapes)),
+        ("loop over rows (forward)", *spec, rows_loop::forward(spec)),
+        (
+            "loop over rows (backward)",
+            *spec,
+            rows_loop::backward(spec, rows_loop::dk_layout(spec)),
+        ),
     ];
     // The layers with many output channels are here for the companion's forms over them.
     if spec.geometry.out_channels() >= crate::plan::LANES {
@@ -86,8 +92,10 @@ fn programs(spec: &Spec) -> Vec<(&'static str, Spec, Program)> {
     out
 }
 
+/// Executes `program` against `spec`'s derivation, its companion calls by the one-row layer's.
 fn prove(spec: &Spec, program: &Program) -> Result<usize, crate::ir::exec::Fault> {
-    check(program, &Derivation::new(&spec.geometry), None).map(|c| c.terms)
+    let row = Derivation::new(&rows::row_spec(spec).geometry);
+    check(program, &Derivation::new(&spec.geometry), Some(&row)).map(|c| c.terms)
 }
 
 #[test]
@@ -123,6 +131,23 @@ fn paths(body: &[Stmt], prefix: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
             paths(body, prefix, out);
         }
         prefix.pop();
+    }
+}
+
+/// The variables of the loops of `body` that run once.
+fn single_valued(body: &[Stmt], out: &mut Vec<crate::ir::Var>) {
+    for s in body {
+        if let Stmt::Loop {
+            var, extent, step, ..
+        } = s
+        {
+            if extent <= step {
+                out.push(*var);
+            }
+        }
+        if let Some(body) = inner(s) {
+            single_valued(body, out);
+        }
     }
 }
 
@@ -164,8 +189,9 @@ fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
     }
 }
 
-/// Every planted fault of `program`: each statement dropped (but `Stmt::Opaque`); each term dropped; each index of
-/// each place shifted by one.
+/// Every planted fault of `program`: each statement dropped (but `Stmt::Opaque`); each term
+/// dropped; each index of each place shifted by one, and the coefficient of its first loop
+/// variable (a stride) increased by one.
 fn faults(program: &Program) -> Vec<Program> {
     let mut totalled = Vec::new();
     crate::ir::for_each_expr(&program.body, &mut |e| {
@@ -177,6 +203,8 @@ fn faults(program: &Program) -> Vec<Program> {
     });
     let mut at = Vec::new();
     paths(&program.body, &mut Vec::new(), &mut at);
+    let mut single = Vec::new();
+    single_valued(&program.body, &mut single);
     let mut out = Vec::new();
     for path in &at {
         let mut dropped = program.clone();
@@ -206,13 +234,23 @@ fn faults(program: &Program) -> Vec<Program> {
             }
             for (p, rank) in ranks.into_iter().enumerate() {
                 for axis in 0..rank {
-                    let mut wrong = program.clone();
-                    let (body, n) = holder(&mut wrong.body, path);
-                    let mut sums = parts(&mut body[n]).0;
-                    if let Some(place) = sums[s].places_mut().nth(p) {
-                        place.index[axis].constant += 1;
+                    for restride in [false, true] {
+                        let mut wrong = program.clone();
+                        let (body, n) = holder(&mut wrong.body, path);
+                        let mut sums = parts(&mut body[n]).0;
+                        let Some(place) = sums[s].places_mut().nth(p) else {
+                            continue;
+                        };
+                        let index = &mut place.index[axis];
+                        match (restride, index.terms.first_mut()) {
+                            (false, _) => index.constant += 1,
+                            // A variable that takes only the value 0 has no stride to change.
+                            (true, Some((v, _))) if single.contains(v) => continue,
+                            (true, Some((_, coefficient))) => *coefficient += 1,
+                            (true, None) => continue,
+                        }
+                        out.push(wrong);
                     }
-                    out.push(wrong);
                 }
             }
         }
