@@ -109,15 +109,7 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
     if crate::plan::rows_forward_over_channels(spec) {
         return over_channels(spec, shapes);
     }
-    let g = &spec.geometry;
-    let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = (
-        g.output(),
-        g.kernel(),
-        g.stride(),
-        g.dilation(),
-        g.in_channels(),
-        g.out_channels(),
-    );
+    let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = sizes(&spec.geometry);
     let channels = spec.layout == ChannelLayout::ChannelFirst;
     let (o, c) = (Var("o"), Var("c"));
     let mut locals = vec![
@@ -212,6 +204,19 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
     program(shapes, locals, body, KernelLayout::Kernel)
 }
 
+/// The row's output `[1, OW]`, the kernel, the stride, the dilation and the channels.
+#[allow(clippy::type_complexity)]
+fn sizes(g: &crate::Geometry) -> ([usize; 2], [usize; 2], [usize; 2], [usize; 2], usize, usize) {
+    (
+        g.output(),
+        g.kernel(),
+        g.stride(),
+        g.dilation(),
+        g.in_channels(),
+        g.out_channels(),
+    )
+}
+
 fn program(shapes: &Shapes, locals: Vec<Local>, body: Vec<Stmt>, k: KernelLayout) -> Program {
     Program {
         operands: [&shapes.x, &shapes.k, &shapes.b, &shapes.u].map(|o| o.dims().to_vec()),
@@ -236,15 +241,7 @@ fn program(shapes: &Shapes, locals: Vec<Local>, body: Vec<Stmt>, k: KernelLayout
 /// vectoriser may pack the arithmetic along the stored columns instead of along the channels,
 /// depending on the block's length.
 fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
-    let g = &spec.geometry;
-    let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = (
-        g.output(),
-        g.kernel(),
-        g.stride(),
-        g.dilation(),
-        g.in_channels(),
-        g.out_channels(),
-    );
+    let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = sizes(&spec.geometry);
     let (o, c, j) = (Var("o"), Var("c"), Var("j"));
     let mut locals = vec![
         Local::zeroed("u", shapes.u.dims().to_vec()),
