@@ -165,7 +165,8 @@ fn whole_ir(plan: &Plan) -> String {
         let backward = match p.dx {
             Dx::Unrolled => Some("the unrolled `backward`"),
             Dx::Window => Some("the window `backward`"),
-            _ => None,
+            Dx::LayerRows | Dx::LayerOverChannels => Some("the layer-level `backward`"),
+            Dx::RowsMatrix => None,
         };
         for form in [forward, backward].into_iter().flatten() {
             if !forms.contains(&form) {

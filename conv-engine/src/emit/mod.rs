@@ -7,6 +7,7 @@ mod check;
 mod dispatch;
 mod docs;
 mod fault;
+mod layer_rows;
 #[cfg(test)]
 mod mutants;
 mod rows;

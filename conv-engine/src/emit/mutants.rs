@@ -1,19 +1,28 @@
 //! Every form's IR proven against the derivation, and planted faults rejected: for each form,
 //! each statement dropped, each term of each sum dropped, and each index of each element the
-//! code reads or writes shifted by one makes the symbolic proof fail.
+//! code reads or writes shifted by one makes the symbolic proof fail (shifts that cannot
+//! change any sum are not planted: [`equivalent`]).
 
 use super::shape::Shapes;
-use super::{unroll, window};
+use super::{layer_rows, unroll, window};
 use crate::derive::Derivation;
 use crate::ir::exec::check;
-use crate::ir::{Expr, Place, Program, Stmt};
-use crate::plan::When;
+use crate::ir::{Array, Expr, Place, Program, Stmt};
+use crate::plan::{Dx, When};
 use crate::{ChannelLayout, GeometrySpec, Padding, Scalar, Spec, Unroll};
 
-fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: [usize; 2]) -> Spec {
+/// A layer with a 3x2 kernel (dilated by `dilation`).
+fn spec_with(
+    input: [usize; 2],
+    [ci, co]: [usize; 2],
+    padding: Padding,
+    stride: [usize; 2],
+    dilation: [usize; 2],
+) -> Spec {
     let geometry = GeometrySpec {
         padding,
         stride,
+        dilation,
         in_channels: ci,
         out_channels: co,
         ..GeometrySpec::new(input, [3, 2])
@@ -31,27 +40,49 @@ fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: [usiz
     }
 }
 
+fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: [usize; 2]) -> Spec {
+    spec_with(input, [ci, co], padding, stride, [1, 1])
+}
+
 /// A plain unpadded layer, a padded strided channel layer, and one padded on one side only.
 fn specs() -> [Spec; 3] {
     [
         spec([5, 4], 1, 1, Padding::Valid, [1, 1]),
         spec([5, 6], 2, 3, Padding::Same, [2, 1]),
-        spec(
-            [4, 5],
-            1,
-            2,
-            Padding::Explicit {
-                top: 1,
-                bottom: 0,
-                left: 0,
-                right: 2,
-            },
-            [1, 2],
-        ),
+        spec([4, 5], 1, 2, ONE_SIDED, [1, 2]),
     ]
 }
 
-/// Every program of the forms written without the companion, for `spec`.
+const ONE_SIDED: Padding = Padding::Explicit {
+    top: 1,
+    bottom: 0,
+    left: 0,
+    right: 2,
+};
+
+/// Layers whose `rows` plan writes `backward` at the layer level: over rows, a plain layer
+/// dilated across and a padded channel layer strided both ways and dilated down, with an odd
+/// number of output channels (a pair, then one alone); over output channels, a padded, strided
+/// and dilated one.
+fn layer_specs() -> [Spec; 3] {
+    [
+        spec_with([4, 11], [1, 1], Padding::Valid, [1, 1], [1, 2]),
+        spec_with([6, 17], [2, 3], Padding::Same, [2, 2], [2, 1]),
+        spec_with([5, 6], [2, 8], ONE_SIDED, [2, 1], [1, 2]),
+    ]
+}
+
+/// The layer-level `backward` the `rows` plan gives `spec`, if any.
+fn layer_level(spec: &Spec) -> Option<Dx> {
+    let rows = Spec {
+        unroll: Unroll::Rows,
+        ..*spec
+    };
+    let dx = crate::plan::plan(&rows).portable.dx;
+    matches!(dx, Dx::LayerRows | Dx::LayerOverChannels).then_some(dx)
+}
+
+/// Every program of the forms written without the companion, for `spec` (of [`specs`]).
 fn programs(spec: &Spec) -> Vec<(&'static str, Program)> {
     let (d, shapes) = (Derivation::new(&spec.geometry), Shapes::new(spec));
     let mut out = vec![
@@ -70,22 +101,53 @@ fn programs(spec: &Spec) -> Vec<(&'static str, Program)> {
     out
 }
 
+/// Every spec with its programs: those of [`programs`] for [`specs`], the layer-level
+/// `backward` for [`layer_specs`] (the other forms' faults on those larger layers would take
+/// most of the test's time and add little).
+fn cases() -> Vec<(Spec, Vec<(&'static str, Program)>)> {
+    let mut out: Vec<_> = specs().into_iter().map(|s| (s, programs(&s))).collect();
+    for spec in layer_specs() {
+        let dx = layer_level(&spec).expect("a layer-level plan");
+        let form = match dx {
+            Dx::LayerOverChannels => "layer-level backward over output channels",
+            _ => "layer-level backward over rows",
+        };
+        let program = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        out.push((spec, vec![(form, program)]));
+    }
+    out
+}
+
 fn prove(spec: &Spec, program: &Program) -> Result<usize, crate::ir::exec::Fault> {
     check(program, &Derivation::new(&spec.geometry), None).map(|c| c.terms)
 }
 
 #[test]
 fn every_form_proves_against_the_derivation() {
-    for spec in specs() {
+    for (spec, programs) in cases() {
         let d = Derivation::new(&spec.geometry);
-        for (form, program) in programs(&spec) {
+        for (form, program) in programs {
             let terms = prove(&spec, &program).unwrap_or_else(|e| panic!("{form}: {e}"));
             assert!(terms > 0, "{form} compared no terms");
         }
         let forward = prove(&spec, &window::forward(&spec, &Shapes::new(&spec)));
         let expected = d.forward().terms() + spec.geometry.output_len();
         assert_eq!(forward, Ok(expected));
+        if let Some(dx) = layer_level(&spec) {
+            let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+            let expected = d.dx().terms() + d.dk().terms() + d.db().terms();
+            assert_eq!(prove(&spec, &backward), Ok(expected));
+        }
     }
+    assert_eq!(specs().map(|s| layer_level(&s)), [None; 3]);
+    assert_eq!(
+        layer_specs().map(|s| layer_level(&s)),
+        [
+            Some(Dx::LayerRows),
+            Some(Dx::LayerRows),
+            Some(Dx::LayerOverChannels)
+        ]
+    );
 }
 
 /// The statements of `body`, depth first, each with a path to reach it.
@@ -159,6 +221,9 @@ fn faults(program: &Program) -> Vec<Program> {
             })
             .collect();
         let to_rank = to.map_or(0, |p| p.index.len());
+        let shifted: Vec<usize> = (0..to_rank)
+            .filter(|&axis| !equivalent(program, &body[n], axis))
+            .collect();
         for (s, (terms, ranks)) in shape.into_iter().enumerate() {
             for t in 0..terms {
                 let mut wrong = program.clone();
@@ -178,7 +243,7 @@ fn faults(program: &Program) -> Vec<Program> {
                 }
             }
         }
-        for axis in 0..to_rank {
+        for axis in shifted {
             let mut wrong = program.clone();
             let (body, n) = holder(&mut wrong.body, path);
             if let Some(place) = parts(&mut body[n]).1 {
@@ -190,12 +255,32 @@ fn faults(program: &Program) -> Vec<Program> {
     out
 }
 
+/// Whether shifting index `axis` of the element `s` writes cannot change any sum (such a
+/// mutant is not planted). In the layer-level `backward` over rows, `r[b][j*SW + b*DW] =
+/// s[b][j]` places kernel column `b`'s partial sums in zero row `b`, and the rows are then
+/// added column by column (`dxp[c][p][q] = r[0][q] + r[1][q] + ..`): moved to row `b + 1`, the
+/// sums land in the same column of another row and every `dxp` sum is unchanged wherever row
+/// `b + 1`'s own columns (`j*SW + (b + 1)*DW`) miss them (output columns wider apart than the
+/// dilation), so that mutant is equivalent.
+fn equivalent(program: &Program, s: &Stmt, axis: usize) -> bool {
+    let to = match s {
+        Stmt::Set { to, .. } => to,
+        _ => return false,
+    };
+    let spread = matches!(to.array, Array::Local(n) if program.locals[n].name == "r");
+    spread && axis == 0
+}
+
 #[test]
 fn every_planted_fault_fails_the_proof() {
-    let mut planted = 0;
-    for spec in specs() {
-        for (form, program) in programs(&spec) {
-            for (n, wrong) in faults(&program).into_iter().enumerate() {
+    let (mut planted, mut layer_level) = (0, 0);
+    for (spec, programs) in cases() {
+        for (form, program) in programs {
+            let faults = faults(&program);
+            if form.starts_with("layer-level") {
+                layer_level += faults.len();
+            }
+            for (n, wrong) in faults.into_iter().enumerate() {
                 planted += 1;
                 assert!(
                     prove(&spec, &wrong).is_err(),
@@ -206,4 +291,8 @@ fn every_planted_fault_fails_the_proof() {
         }
     }
     assert!(planted > 1000, "{planted} faults planted");
+    assert!(
+        layer_level > 400,
+        "{layer_level} faults planted in the layer-level forms"
+    );
 }

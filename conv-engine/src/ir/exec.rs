@@ -1,8 +1,11 @@
 //! Symbolic execution of a [`Program`]: every element holds the terms summed into it (an input
 //! element, or a product of two), and the outputs are compared with the derivation, each
-//! element's exact multiset of terms.
+//! element's exact multiset of terms. A local read outside the scope of its binding is
+//! malformed, as the lowered code would not compile.
 
-use super::{Array, Expr, Index, KernelLayout, Place, Program, Returns, Stmt, Term as IrTerm, Var};
+use super::{
+    Array, Binding, Expr, Index, KernelLayout, Place, Program, Returns, Stmt, Term as IrTerm, Var,
+};
 use crate::derive::{Derivation, Product, Sums};
 use std::collections::HashMap;
 use std::fmt;
@@ -193,6 +196,10 @@ struct Machine<'p> {
     program: &'p Program,
     operands: [Vec<Vec<Term>>; 4],
     locals: Vec<Vec<Vec<Term>>>,
+    /// Whether each local is in scope: zeroed locals always, the others from the statement
+    /// that binds them to the end of the body holding it (reading one out of scope is
+    /// malformed: the lowered code would not compile).
+    bound: Vec<bool>,
     vars: HashMap<&'static str, usize>,
 }
 
@@ -212,6 +219,11 @@ impl<'p> Machine<'p> {
                 .iter()
                 .map(|l| vec![Vec::new(); len(&l.dims)])
                 .collect(),
+            bound: program
+                .locals
+                .iter()
+                .map(|l| l.binding == Binding::Zeroed)
+                .collect(),
             vars: HashMap::new(),
         }
     }
@@ -219,6 +231,8 @@ impl<'p> Machine<'p> {
     fn run(&mut self, body: &[Stmt], row: Option<&Derivation>) -> Result<(), Fault> {
         let companion =
             || row.ok_or_else(|| Fault::Malformed("a companion call without a companion".into()));
+        // The locals this body binds, out of scope again after it.
+        let mut scoped = Vec::new();
         for stmt in body {
             match stmt {
                 Stmt::Loop {
@@ -260,13 +274,16 @@ impl<'p> Machine<'p> {
                 Stmt::Block(body) => self.run(body, row)?,
                 Stmt::Opaque { .. } => {}
                 Stmt::Fill { local, value } => {
-                    let row_values = self.eval_block(value)?;
-                    let n = self.program.locals[*local]
-                        .dims
-                        .first()
-                        .copied()
-                        .unwrap_or(1);
-                    let values = (0..n).flat_map(|_| row_values.iter().cloned()).collect();
+                    let dims = &self.program.locals[*local].dims;
+                    let values = match value.terms.is_empty() {
+                        // Zero: every element, whatever the rank.
+                        true => vec![Vec::new(); dims.iter().product()],
+                        false => {
+                            let row_values = self.eval_block(value)?;
+                            let n = dims.first().copied().unwrap_or(1);
+                            (0..n).flat_map(|_| row_values.iter().cloned()).collect()
+                        }
+                    };
                     self.store(*local, values)?;
                 }
                 Stmt::Set { to, value } if to.index.len() < self.program.dims(to.array).len() => {
@@ -319,8 +336,31 @@ impl<'p> Machine<'p> {
                     db,
                 } => self.row_backward([*window, *delta, *dx, *dk, *db], companion()?)?,
             }
+            match *stmt {
+                Stmt::Let { local, .. }
+                | Stmt::Literal { local, .. }
+                | Stmt::Fill { local, .. }
+                | Stmt::RowForward { out: local, .. } => self.bind(local, &mut scoped),
+                Stmt::RowBackward { dx, dk, db, .. } => {
+                    for n in [dx, dk, db] {
+                        self.bind(n, &mut scoped);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for n in scoped {
+            self.bound[n] = false;
         }
         Ok(())
+    }
+
+    /// Brings `local` into scope for the rest of the body being run (`scoped`: the locals
+    /// that body brought into scope).
+    fn bind(&mut self, local: usize, scoped: &mut Vec<usize>) {
+        if !std::mem::replace(&mut self.bound[local], true) {
+            scoped.push(local);
+        }
     }
 
     /// Checks that `var` is not bound already (a nested loop reusing an enclosing loop's
@@ -346,6 +386,12 @@ impl<'p> Machine<'p> {
         let dims = self.program.dims(place.array);
         if dims.len() < place.index.len() {
             return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
+        }
+        if let Array::Local(n) = place.array {
+            if !self.bound[n] {
+                let name = &self.program.locals[n].name;
+                return Err(Fault::Malformed(format!("`{name}` is used out of scope")));
+            }
         }
         let mut flat = 0;
         for (index, &n) in place.index.iter().zip(dims) {

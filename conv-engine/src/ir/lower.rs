@@ -33,17 +33,13 @@ pub(crate) struct Lowering<'a> {
 /// (a literal bound last and returned is the tail expression itself).
 pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
     let w = Writer { program, how };
-    let zero = w.zero();
     let locals = program
         .locals
         .iter()
-        .filter(|l| l.binding == Binding::Zeroed)
-        .map(|l| {
-            let name = ident(&l.name);
-            let zeros = l.dims.iter().rev().fold(zero.clone(), |inner, &n| {
-                let n = Literal::usize_unsuffixed(n);
-                quote!([#inner; #n])
-            });
+        .enumerate()
+        .filter(|(_, l)| l.binding == Binding::Zeroed)
+        .map(|(n, l)| {
+            let (name, zeros) = (ident(&l.name), w.zeros(n));
             quote!(let mut #name = #zeros;)
         });
     let locals: TokenStream = locals.collect();
@@ -88,6 +84,15 @@ impl Writer<'_> {
             "f32" => quote!(0.0f32),
             _ => quote!(0.0f64),
         }
+    }
+
+    /// `[[0.0; ..]; ..]` shaped like local `n` (`0.0` for a scalar).
+    fn zeros(&self, n: usize) -> TokenStream {
+        let dims = &self.program.locals[n].dims;
+        dims.iter().rev().fold(self.zero(), |inner, &n| {
+            let n = Literal::usize_unsuffixed(n);
+            quote!([#inner; #n])
+        })
     }
 
     fn stmts(&self, body: &[Stmt]) -> TokenStream {
@@ -138,6 +143,10 @@ impl Writer<'_> {
                 let name = self.local(*local);
                 let value = self.literal(&self.program.locals[*local].dims, elements);
                 quote!(let #name = #value;)
+            }
+            Stmt::Fill { local, value } if value.terms.is_empty() => {
+                let (name, zeros) = (self.local(*local), self.zeros(*local));
+                quote!(let mut #name = #zeros;)
             }
             Stmt::Fill { local, value } => {
                 let name = self.local(*local);

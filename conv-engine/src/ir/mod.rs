@@ -10,9 +10,9 @@
 //! - `lower` (with the `codegen` feature) writes it as Rust tokens, in one place.
 //!
 //! Arrays are the function's operands, or locals (zero-initialised, bound by a companion call,
-//! or bound once to a value), each with its dimensions; an index is affine in the loop
-//! variables. Code that is written out (the unrolled form, a window's taps) is written out in
-//! the IR too: its indices are constants, or affine in the enclosing loops.
+//! or bound to a value where the code needs them), each with its dimensions; an index is affine
+//! in the loop variables. Code that is written out (the unrolled form, a window's taps) is
+//! written out in the IR too: its indices are constants, or affine in the enclosing loops.
 
 pub mod exec;
 #[cfg(feature = "codegen")]
@@ -205,7 +205,9 @@ pub enum Stmt {
     },
     /// `let mut name = [value; n];`: binds every row of a local ([`Binding::Let`]) to the same
     /// value (a scalar sum for a local of one dimension, else a single read of a sub-array
-    /// shaped like the rest of the local's dimensions).
+    /// shaped like the rest of the local's dimensions); a zero sum (no terms) zeroes every
+    /// element whatever the rank (`let mut name = [[0.0; n1]; n0];`), as often as the statement
+    /// runs.
     Fill {
         /// The local.
         local: usize,
@@ -359,7 +361,8 @@ pub enum Binding {
     Zeroed,
     /// Bound by a companion call.
     Call,
-    /// Bound once by [`Stmt::Let`] or [`Stmt::Literal`].
+    /// Bound by [`Stmt::Let`], [`Stmt::Literal`] or [`Stmt::Fill`] (each time the statement
+    /// runs; in scope to the end of the body holding it).
     Let,
 }
 
@@ -393,7 +396,7 @@ impl Local {
         }
     }
 
-    /// A local bound once to its value.
+    /// A local bound by a statement where the code needs it ([`Binding::Let`]).
     pub fn bound(name: impl Into<String>, dims: Vec<usize>) -> Self {
         Self {
             name: name.into(),

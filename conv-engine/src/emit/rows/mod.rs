@@ -32,11 +32,12 @@
 //! is built as loop IR and proven by symbolic execution (`emit::rows_loop`).
 //!
 //! Layers the compile-time check evaluates whole write `backward` at the layer level instead
-//! (`layer`; the plan's `Dx::LayerRows` and `Dx::LayerOverChannels`): with output rows of at
-//! least [`LANES`] columns and fewer than [`LANES`] output channels, `dL/dx` one padded input
-//! row at a time and `dL/dk`, `dL/db` as lane sums over all output rows (no masks, one
-//! horizontal sum per tap per call); with shorter rows and at least [`LANES`] output channels,
-//! every gradient updated over output channels at once per output position and tap.
+//! (the plan's `Dx::LayerRows` and `Dx::LayerOverChannels`, built as loop IR in
+//! `emit::layer_rows`): with output rows of at least [`LANES`] columns and fewer than [`LANES`]
+//! output channels, `dL/dx` one padded input row at a time and `dL/dk`, `dL/db` as lane sums
+//! over all output rows (no masks, one horizontal sum per tap per call); with shorter rows and
+//! at least [`LANES`] output channels, every gradient updated over output channels at once per
+//! output position and tap.
 //!
 //! Loops run over output and input channels (counters of loops over fewer than [`LANES`]
 //! channels pass through `core::hint::black_box`, see [`Rows::channel_loop`]); only the
@@ -53,10 +54,8 @@
 
 mod companion_backward;
 mod companion_forward;
-mod layer;
 
 pub(super) use companion_forward::{row_bodies, row_items};
-pub(super) use layer::layer_backward;
 
 use super::shape::{lit, Shapes};
 use crate::{ChannelLayout, Geometry, Spec};
@@ -96,22 +95,6 @@ impl<'a> Rows<'a> {
 
     fn g(&self) -> &Geometry {
         &self.spec.geometry
-    }
-
-    /// `arr[c]` for channel-first layers, `arr` for plain ones.
-    fn ch(&self, arr: TokenStream, c: usize) -> TokenStream {
-        if self.channels {
-            let c = lit(c);
-            quote!(#arr[#c])
-        } else {
-            arr
-        }
-    }
-
-    /// `[[[0.0; cols]; rows]; channels]` (without the channel axis for plain layers).
-    fn zeros(&self, channels: usize, rows: usize, cols: usize) -> TokenStream {
-        let channels = self.channels.then_some(channels);
-        super::shape::planes(&self.shapes.zero(), channels, rows, cols)
     }
 
     /// `index * step`, or `index` for a step of 1.
@@ -260,63 +243,5 @@ impl<'a> Rows<'a> {
         let per_c = quote! { let (xc, kc) = (&x[c], &k[o][c]); #per_c };
         let over_c = Self::channel_loop("c", g.in_channels(), per_c);
         Self::channel_loop("o", g.out_channels(), quote! { #per_o #over_c #after_o })
-    }
-    /// `arr[index]` for channel-first layers, `arr` for plain ones (`index` a loop variable).
-    fn at(&self, arr: TokenStream, index: TokenStream) -> TokenStream {
-        match self.channels {
-            true => quote!(#arr[#index]),
-            false => arr,
-        }
-    }
-
-    /// `body` in a loop over `n` channels, or alone for plain layers.
-    fn over(&self, index: &str, n: usize, body: TokenStream) -> TokenStream {
-        match self.channels {
-            true => Self::channel_loop(index, n, body),
-            false => body,
-        }
-    }
-
-    /// `x + y`.
-    fn plus(x: TokenStream, y: TokenStream) -> TokenStream {
-        quote!(#x + #y)
-    }
-
-    /// `[OH, OW]`, `[KH, KW]`, the padded input's `[HP, WP]`, the stride, the dilation and
-    /// `[C_in, C_out]`.
-    #[allow(clippy::type_complexity)]
-    fn sizes(
-        &self,
-    ) -> (
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-    ) {
-        let g = self.g();
-        (
-            g.output(),
-            g.kernel(),
-            g.padded_input(),
-            g.stride(),
-            g.dilation(),
-            [g.in_channels(), g.out_channels()],
-        )
-    }
-
-    /// `const fn total(t: &[T; n]) -> T`: the sum of `t` in order.
-    fn total(&self, n: usize) -> TokenStream {
-        let (t, zero, n) = (&self.shapes.scalar, self.shapes.zero(), lit(n));
-        quote! {
-            /// The sum of the elements, in order.
-            const fn total(t: &[#t; #n]) -> #t {
-                let mut s = #zero;
-                let mut i = 0;
-                while i < #n { s += t[i]; i += 1; }
-                s
-            }
-        }
     }
 }
