@@ -166,7 +166,7 @@ fn whole_ir(plan: &Plan) -> String {
             Dx::Unrolled => Some("the unrolled `backward`"),
             Dx::Window => Some("the window `backward`"),
             Dx::RowsMatrix => Some("the one-row layer's `backward`"),
-            _ => None,
+            Dx::LayerRows | Dx::LayerOverChannels => Some("the layer-level `backward`"),
         };
         for form in [forward, backward].into_iter().flatten() {
             if !forms.contains(&form) {

@@ -3,7 +3,7 @@
 //! through `#[conv2d]`) can show the compile-time checks reject it. Users never write it; it
 //! is not part of the attribute's documented syntax.
 
-use crate::ir::{for_each_expr_mut, Array, Expr, Place, Program};
+use crate::ir::{for_each_expr_mut, Array, Expr, Place, Program, Stmt};
 use proc_macro2::{TokenStream, TokenTree};
 
 /// Where the fault is planted.
@@ -70,11 +70,20 @@ pub(super) enum Which {
 }
 
 /// Plants a wrong term in `program` after its proof, so that only the compile-time evaluation
-/// can catch it: the first kernel weight the sum `which` picks reads is replaced by the next
-/// one (the next flat element for a constant index, else the next value of the innermost
+/// can catch it: the first kernel weight the sum `which` picks reads (from `k` or a view of
+/// it) is replaced by the next one (the next flat element for a constant index, else the next value of the innermost
 /// constant index that has one).
 pub(super) fn next_element(program: &mut Program, which: Which) {
-    let reads_k = |e: &Expr| e.places().any(|p| p.array == Array::K);
+    // The kernel, and the views of it (`kc = &k[o][c]`), with their dimensions.
+    let mut kernels = vec![(Array::K, program.operands[1].clone())];
+    views_of_k(&program.body, program, &mut kernels);
+    let kernel = |p: &Place| {
+        kernels
+            .iter()
+            .find(|(a, _)| *a == p.array)
+            .map(|(_, d)| d.clone())
+    };
+    let reads_k = |e: &Expr| e.places().any(|p| kernel(p).is_some());
     let mut count = 0;
     for_each_expr_mut(&mut program.body, &mut |e| count += usize::from(reads_k(e)));
     let Some(target) = (match which {
@@ -83,19 +92,35 @@ pub(super) fn next_element(program: &mut Program, which: Which) {
     }) else {
         return;
     };
-    let dims = program.operands[1].clone();
     let mut n = 0;
     for_each_expr_mut(&mut program.body, &mut |e| {
         if !reads_k(e) {
             return;
         }
         if n == target {
-            if let Some(place) = e.places_mut().find(|p| p.array == Array::K) {
-                next(place, &dims);
+            if let Some(place) = e.places_mut().find(|p| kernel(p).is_some()) {
+                if let Some(dims) = kernel(place) {
+                    next(place, &dims);
+                }
             }
         }
         n += 1;
     });
+}
+
+/// The view locals of `body` that refer into the kernel (or into a view of it).
+fn views_of_k(body: &[Stmt], program: &Program, out: &mut Vec<(Array, Vec<usize>)>) {
+    for s in body {
+        match s {
+            Stmt::View { local, of, .. } if out.iter().any(|(a, _)| *a == of.array) => {
+                out.push((Array::Local(*local), program.locals[*local].dims.clone()));
+            }
+            Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => {
+                views_of_k(body, program, out)
+            }
+            _ => {}
+        }
+    }
 }
 
 fn next(place: &mut Place, dims: &[usize]) {

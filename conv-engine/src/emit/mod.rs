@@ -8,6 +8,7 @@ mod companion;
 mod dispatch;
 mod docs;
 mod fault;
+mod layer_rows;
 #[cfg(test)]
 mod mutants;
 mod rows;

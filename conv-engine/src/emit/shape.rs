@@ -164,25 +164,6 @@ impl Operand {
     }
 }
 
-/// `[[[zero; cols]; rows]; channels]`, or `[[zero; cols]; rows]` without a channel axis (plain
-/// layers): the zero-filled padded planes the loop strategies work in.
-pub(super) fn planes(
-    zero: &TokenStream,
-    channels: Option<usize>,
-    rows: usize,
-    cols: usize,
-) -> TokenStream {
-    let (rows, cols) = (lit(rows), lit(cols));
-    let plane = quote!([[#zero; #cols]; #rows]);
-    match channels {
-        Some(channels) => {
-            let channels = lit(channels);
-            quote!([#plane; #channels])
-        }
-        None => plane,
-    }
-}
-
 /// An unsuffixed integer literal (`5`, not `5usize`), for readable generated code.
 pub(super) fn lit(n: usize) -> proc_macro2::Literal {
     proc_macro2::Literal::usize_unsuffixed(n)

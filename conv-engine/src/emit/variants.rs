@@ -3,6 +3,7 @@
 //! layer (`#[inline(always)]`, so that each tier's `#[target_feature]` function compiles them
 //! with its features).
 
+use super::layer_rows;
 use super::rows;
 use super::rows_loop;
 use super::shape::{self, Shapes};
@@ -69,10 +70,10 @@ pub(super) fn names(p: &TierPlan) -> Names {
     }
 }
 
-/// Writes every body some tier uses, once. The unrolled and window forms, and the loop over rows
-/// around the companion, are built as IR, proven by symbolic execution against the derivation
-/// (a failure is an error spanned on `name`), and lowered; the companion's and the layer-level
-/// `rows` bodies are still written as tokens (the compile-time evaluation checks them).
+/// Writes every body some tier uses, once. The unrolled and window forms, the layer-level `rows`
+/// `backward`, and the loop over rows around the companion, are built as IR, proven by symbolic
+/// execution against the derivation (a failure is an error spanned on `name`), and lowered; the
+/// companion's bodies are still written as tokens (the compile-time evaluation checks them).
 pub(super) fn build(
     spec: &Spec,
     plan: &Plan,
@@ -201,7 +202,11 @@ pub(super) fn build(
                 prove(&program, "the loop over rows", Some(&calls))?;
                 lower(&program, Some(&calls))
             }
-            Dx::LayerRows | Dx::LayerOverChannels => rows::layer_backward(spec, shapes, p.dx),
+            Dx::LayerRows | Dx::LayerOverChannels => {
+                let program = layer_rows::backward(spec, shapes, p.dx);
+                prove(&program, "the layer-level `backward`", None)?;
+                lower(&program, None)
+            }
         };
         items.extend(quote! {
             #[inline(always)]

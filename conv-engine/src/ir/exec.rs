@@ -1,8 +1,11 @@
 //! Symbolic execution of a [`Program`]: every element holds the terms summed into it (an input
 //! element, or a product of two), and the outputs are compared with the derivation, each
-//! element's exact multiset of terms.
+//! element's exact multiset of terms. A local read outside the scope of its binding is
+//! malformed, as the lowered code would not compile.
 
-use super::{Array, Expr, Index, KernelLayout, Place, Program, Returns, Stmt, Term as IrTerm, Var};
+use super::{
+    Array, Binding, Expr, Index, KernelLayout, Place, Program, Returns, Stmt, Term as IrTerm, Var,
+};
 use crate::derive::{Derivation, Product, Sums};
 use std::collections::HashMap;
 use std::fmt;
@@ -207,8 +210,9 @@ struct Machine<'p> {
     program: &'p Program,
     operands: [Vec<Vec<Term>>; 4],
     locals: Vec<Vec<Vec<Term>>>,
-    /// Whether each local has a value yet (zeroed locals and masks from the start, the others
-    /// once a statement or a companion call binds them).
+    /// Whether each local is in scope: zeroed locals and masks always, the others from the
+    /// statement that binds them to the end of the body holding it (reading one out of scope
+    /// is malformed: the lowered code would not compile).
     bound: Vec<bool>,
     /// For each view local, the array it refers to and the flat position it starts at.
     views: Vec<Option<(Array, usize)>>,
@@ -241,7 +245,7 @@ impl<'p> Machine<'p> {
             bound: program
                 .locals
                 .iter()
-                .map(|l| matches!(l.binding, super::Binding::Zeroed | super::Binding::Mask(_)))
+                .map(|l| matches!(l.binding, Binding::Zeroed | Binding::Mask(_)))
                 .collect(),
             views: vec![None; program.locals.len()],
             vars: HashMap::new(),
@@ -251,6 +255,8 @@ impl<'p> Machine<'p> {
     fn run(&mut self, body: &[Stmt], row: Option<&Derivation>) -> Result<(), Fault> {
         let companion =
             || row.ok_or_else(|| Fault::Malformed("a companion call without a companion".into()));
+        // The locals this body binds, out of scope again after it.
+        let mut scoped = Vec::new();
         for stmt in body {
             match stmt {
                 Stmt::Loop {
@@ -302,7 +308,6 @@ impl<'p> Machine<'p> {
                         )));
                     }
                     self.views[*local] = Some((array, range.start));
-                    self.bound[*local] = true;
                 }
                 Stmt::Fill { local, value } => {
                     let row_values = self.eval_block(value)?;
@@ -360,8 +365,32 @@ impl<'p> Machine<'p> {
                     db,
                 } => self.row_backward([*window, *delta, *dx, *dk, *db], companion()?)?,
             }
+            match *stmt {
+                Stmt::Let { local, .. }
+                | Stmt::Literal { local, .. }
+                | Stmt::Fill { local, .. }
+                | Stmt::View { local, .. }
+                | Stmt::RowForward { out: local, .. } => self.bind(local, &mut scoped),
+                Stmt::RowBackward { dx, dk, db, .. } => {
+                    for n in [dx, dk, db] {
+                        self.bind(n, &mut scoped);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for n in scoped {
+            self.bound[n] = false;
         }
         Ok(())
+    }
+
+    /// Brings `local` into scope for the rest of the body being run (`scoped`: the locals
+    /// that body brought into scope).
+    fn bind(&mut self, local: usize, scoped: &mut Vec<usize>) {
+        if !std::mem::replace(&mut self.bound[local], true) {
+            scoped.push(local);
+        }
     }
 
     /// Checks that `var` is not bound already (a nested loop reusing an enclosing loop's
@@ -384,17 +413,15 @@ impl<'p> Machine<'p> {
     /// The flat positions of the (sub-)array at `place` (one element when every dimension is
     /// indexed).
     fn range(&self, place: &Place) -> Result<std::ops::Range<usize>, Fault> {
-        if let Array::Local(n) = place.array {
-            if !self.bound[n] {
-                return Err(Fault::Malformed(format!(
-                    "`{}` is used before it is bound",
-                    self.program.locals[n].name
-                )));
-            }
-        }
         let dims = self.program.dims(place.array);
         if dims.len() < place.index.len() {
             return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
+        }
+        if let Array::Local(n) = place.array {
+            if !self.bound[n] {
+                let name = &self.program.locals[n].name;
+                return Err(Fault::Malformed(format!("`{name}` is used out of scope")));
+            }
         }
         let mut flat = 0;
         for (index, &n) in place.index.iter().zip(dims) {
@@ -464,7 +491,7 @@ impl<'p> Machine<'p> {
                 IrTerm::Masked(a, b, mask) => {
                     let kept = match mask.array {
                         Array::Local(n) => match &self.program.locals[n].binding {
-                            super::Binding::Mask(bits) => bits.get(self.flat(mask)?).copied(),
+                            Binding::Mask(bits) => bits.get(self.flat(mask)?).copied(),
                             _ => None,
                         },
                         _ => None,
@@ -602,7 +629,6 @@ impl<'p> Machine<'p> {
             )));
         }
         self.locals[local] = values;
-        self.bound[local] = true;
         Ok(())
     }
 }

@@ -391,7 +391,8 @@ pub enum Binding {
     Zeroed,
     /// Bound by a companion call.
     Call,
-    /// Bound once by [`Stmt::Let`] or [`Stmt::Literal`].
+    /// Bound by [`Stmt::Let`], [`Stmt::Literal`] or [`Stmt::Fill`] (each time the statement
+    /// runs; in scope to the end of the body holding it).
     Let,
     /// A reference to a sub-array of another array, bound by [`Stmt::View`].
     View,

@@ -10,10 +10,10 @@
 //! acc = [b[o]; OW];  acc[j] += w[c][a*DH][j*SW + b*DW] * k[o][c][a][b]   (every tap, j = 0..OW)
 //! ```
 //!
-//! written out element by element for rows of up to [`WRITTEN_OUT_ROW`] elements (the accumulator
+//! written out element by element for rows of up to `WRITTEN_OUT_ROW` elements (the accumulator
 //! row then lives in registers and LLVM's SLP vectoriser packs the statements into vectors), else
-//! as a loop over `j`. Layers with at least [`LANES`] output channels (and rows of up to
-//! [`WRITTEN_OUT_ROW`] columns) vectorise the forward row over output channels instead: blocks of
+//! as a loop over `j`. Layers with at least `LANES` output channels (and rows of up to
+//! `WRITTEN_OUT_ROW` columns) vectorise the forward row over output channels instead: blocks of
 //! output columns keep one accumulator per output channel, updated by one input element times a
 //! contiguous row of the kernel transposed to `kt[c][a][b][o]` (the layer transposes it once). Its `backward` computes `dL/dx` in the matrix form, as row
 //! updates too: window row `a*DH` of input channel `c` is the sum over output channels `o` and
@@ -34,14 +34,17 @@
 //! against the layer's with the companion taken as that derivation.
 //!
 //! Layers the compile-time check evaluates whole write `backward` at the layer level instead
-//! (`layer`; the plan's `Dx::LayerRows` and `Dx::LayerOverChannels`): with output rows of at
-//! least [`LANES`] columns and fewer than [`LANES`] output channels, `dL/dx` one padded input
-//! row at a time and `dL/dk`, `dL/db` as lane sums over all output rows (no masks, one
-//! horizontal sum per tap per call); with shorter rows and at least [`LANES`] output channels,
-//! every gradient updated over output channels at once per output position and tap.
+//! (the plan's `Dx::LayerRows` and `Dx::LayerOverChannels`, built as loop IR in
+//! `emit::layer_rows`): with output rows of at least `LANES` columns and fewer than `LANES`
+//! output channels, `dL/dx` one padded input row at a time and `dL/dk`, `dL/db` as lane sums
+//! over all output rows (no masks, one horizontal sum per tap per call); with shorter rows and
+//! at least `LANES` output channels, every gradient updated over output channels at once per
+//! output position and tap.
 //!
-//! Loops run over output and input channels (counters of loops over fewer than [`LANES`]
-//! channels pass through `core::hint::black_box`, see [`Rows::channel_loop`]); only the
+//! Loops run over output and input channels (counters of loops over fewer than `LANES`
+//! channels pass through `core::hint::black_box`: when the written-out row updates leave such a
+//! loop innermost, LLVM vectorises across its few channels with gathers instead of along the
+//! rows, which is slower; from `LANES` channels on that pays); only the
 //! `KH x KW` kernel window and short rows are written out, so the code size does not grow with
 //! the channel counts.
 //!
@@ -55,18 +58,14 @@
 
 mod companion_backward;
 mod companion_forward;
-mod layer;
 
 pub(super) use companion_backward::backward;
 pub(super) use companion_forward::{forward, items};
-pub(super) use layer::layer_backward;
 
 use super::shape::{lit, Shapes};
-use crate::{ChannelLayout, Geometry, Spec};
+use crate::{Geometry, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-
-use crate::plan::LANES;
 
 /// The companion's spec: the row geometry with the layer's layout and scalar.
 pub fn row_spec(spec: &Spec) -> Spec {
@@ -81,62 +80,20 @@ pub(super) fn companion(name: &Ident) -> Ident {
     format_ident!("__{}Row", name)
 }
 
-/// Helpers shared by the layer's loop and the companion's bodies.
+/// The companion's items written as tokens (the transposes around the forms vectorised over
+/// output channels).
 struct Rows<'a> {
     spec: &'a Spec,
     shapes: &'a Shapes,
-    channels: bool,
 }
 
 impl<'a> Rows<'a> {
     fn new(spec: &'a Spec, shapes: &'a Shapes) -> Self {
-        Self {
-            spec,
-            shapes,
-            channels: spec.layout == ChannelLayout::ChannelFirst,
-        }
+        Self { spec, shapes }
     }
 
     fn g(&self) -> &Geometry {
         &self.spec.geometry
-    }
-
-    /// `arr[c]` for channel-first layers, `arr` for plain ones.
-    fn ch(&self, arr: TokenStream, c: usize) -> TokenStream {
-        if self.channels {
-            let c = lit(c);
-            quote!(#arr[#c])
-        } else {
-            arr
-        }
-    }
-
-    /// `[[[0.0; cols]; rows]; channels]` (without the channel axis for plain layers).
-    fn zeros(&self, channels: usize, rows: usize, cols: usize) -> TokenStream {
-        let channels = self.channels.then_some(channels);
-        super::shape::planes(&self.shapes.zero(), channels, rows, cols)
-    }
-
-    /// `index * step`, or `index` for a step of 1.
-    fn scaled(index: TokenStream, step: usize) -> TokenStream {
-        match step {
-            1 => index,
-            _ => {
-                let step = lit(step);
-                quote!(#index * #step)
-            }
-        }
-    }
-
-    /// `index + offset`, or `index` for an offset of 0.
-    fn offset(index: TokenStream, offset: usize) -> TokenStream {
-        match offset {
-            0 => index,
-            _ => {
-                let offset = lit(offset);
-                quote!(#index + #offset)
-            }
-        }
     }
 
     /// `let mut j = 0; while j < n { body; j += 1; }`
@@ -156,74 +113,6 @@ impl<'a> Rows<'a> {
             while #index < #n {
                 #body
                 #next
-            }
-        }
-    }
-
-    /// `let mut index = 0; while index < n { body; index += 1; }` for a loop over `n` channels.
-    /// With fewer than [`LANES`] channels the counter passes through `core::hint::black_box`
-    /// (the identity in `const` evaluation): when the written-out row updates leave such a
-    /// loop innermost, LLVM vectorises across its few channels with gathers instead of along
-    /// the rows, which is slower; from [`LANES`] channels on that pays.
-    fn channel_loop(index: &str, n: usize, body: TokenStream) -> TokenStream {
-        Self::counted(index, n, body, n < LANES)
-    }
-
-    /// `arr[index]` for channel-first layers, `arr` for plain ones (`index` a loop variable).
-    fn at(&self, arr: TokenStream, index: TokenStream) -> TokenStream {
-        match self.channels {
-            true => quote!(#arr[#index]),
-            false => arr,
-        }
-    }
-
-    /// `body` in a loop over `n` channels, or alone for plain layers.
-    fn over(&self, index: &str, n: usize, body: TokenStream) -> TokenStream {
-        match self.channels {
-            true => Self::channel_loop(index, n, body),
-            false => body,
-        }
-    }
-
-    /// `x + y`.
-    fn plus(x: TokenStream, y: TokenStream) -> TokenStream {
-        quote!(#x + #y)
-    }
-
-    /// `[OH, OW]`, `[KH, KW]`, the padded input's `[HP, WP]`, the stride, the dilation and
-    /// `[C_in, C_out]`.
-    #[allow(clippy::type_complexity)]
-    fn sizes(
-        &self,
-    ) -> (
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-    ) {
-        let g = self.g();
-        (
-            g.output(),
-            g.kernel(),
-            g.padded_input(),
-            g.stride(),
-            g.dilation(),
-            [g.in_channels(), g.out_channels()],
-        )
-    }
-
-    /// `const fn total(t: &[T; n]) -> T`: the sum of `t` in order.
-    fn total(&self, n: usize) -> TokenStream {
-        let (t, zero, n) = (&self.shapes.scalar, self.shapes.zero(), lit(n));
-        quote! {
-            /// The sum of the elements, in order.
-            const fn total(t: &[#t; #n]) -> #t {
-                let mut s = #zero;
-                let mut i = 0;
-                while i < #n { s += t[i]; i += 1; }
-                s
             }
         }
     }

@@ -1,0 +1,177 @@
+//! The layer-level `backward` over the rows of the whole layer ([`Dx::LayerRows`], for output
+//! rows of at least `LANES` columns and fewer output channels), not one output row's window in
+//! each sum:
+//!
+//! - `dL/dx` row by row of the padded input: for row `p` and input channel `c`, the partial
+//!   sums `s[b][j] = sum over o and the kernel rows a that reach p (p = i*SH + a*DH) of
+//!   delta[o][i][j] * k[o][c][a][b]` (output-row long, the chain rule's products and no
+//!   others), then `dxp[c][p][j*SW + b*DW] = sum over b of s[b][j]`, each `s[b]` placed in a
+//!   zero row `r[b]` at its offset and the rows added lane by lane. One shifted sum per input
+//!   row instead of one masked product per tap and window (the companion's matrix form).
+//! - `dL/dk` per kernel row `a` and input channel `c`, for two output channels at a time (one
+//!   load of an input element feeds both): the lane sums `s[m][b][j] += delta[o + m][i][j] *
+//!   xp[c][i*SH + a*DH][j*SW + b*DW]` over all output rows `i`, added across lanes once per
+//!   tap (the companion adds across lanes once per tap and row).
+//! - `dL/db` the same lane sums of the delta rows.
+//!
+//! Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
+//! pairwise, as in the companion, LLVM's SLP vectoriser mixed the taps' sums with shuffles and
+//! LeNet's first layer took several times longer natively. The counters of the loops over
+//! kernel rows, over pairs of output channels and over fewer than `LANES` channels pass
+//! through `core::hint::black_box` (see `emit::rows`).
+//!
+//! Summation order: `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j`; `dL/dx`
+//! per kernel column `b` over `a, o`, then over `b`.
+//!
+//! [`Dx::LayerRows`]: crate::plan::Dx::LayerRows
+
+use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
+use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
+
+impl Layer<'_> {
+    /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer.
+    pub(super) fn over_rows(&mut self, xp: Array) -> (usize, usize, usize) {
+        let dxp = self.dx_over_rows();
+        let dk = self.dk_over_rows(xp);
+        let db = self.db_over_rows();
+        (dxp, dk, db)
+    }
+
+    /// `dxp[c][p][..]` one padded input row `p` at a time.
+    fn dx_over_rows(&mut self) -> usize {
+        let s = self.s;
+        let dxp = self.zeroed("dxp", self.planes(s.ci, s.hp, s.wp));
+        let sums = self.local(Local::bound("s", vec![s.kw, s.ow]));
+        let rows = self.local(Local::bound("r", vec![s.kw, s.wp]));
+        let w = self.local(Local::bound("w", vec![]));
+        let at = |local: usize, b: usize, col: Index| local_at(local, vec![Index::at(b), col]);
+        // s[b][j] += delta[o][i][j] * k[o][c][a][b], per b.
+        let partials = (0..s.kw)
+            .flat_map(|b| {
+                let weight = self.kernel(Array::K, [v(O), v(C), v(A), Index::at(b)]);
+                let d = self.at(Array::Delta, v(O), vec![v(I), v(J)]);
+                let update = Stmt::mul_add(at(sums, b, v(J)), d, whole(w));
+                [
+                    Stmt::Let {
+                        local: w,
+                        value: Expr::read(weight),
+                    },
+                    Stmt::each(J, s.ow, vec![update]),
+                ]
+            })
+            .collect();
+        let reaching = Stmt::Solve {
+            var: I,
+            target: v(P),
+            offset: Index::at(0).plus(A, s.dh),
+            stride: s.sh,
+            extent: s.oh,
+            body: self.over(O, s.co, partials),
+        };
+        let mut per_c = vec![zero(sums), Stmt::counted(A, s.kh, true, vec![reaching])];
+        per_c.push(zero(rows));
+        // r[b][j*SW + b*DW] = s[b][j]
+        per_c.extend((0..s.kw).map(|b| {
+            let to = at(rows, b, Index::at(b * s.dw).plus(J, s.sw));
+            Stmt::each(J, s.ow, vec![Stmt::copy(to, at(sums, b, v(J)))])
+        }));
+        // dxp[c][p][q] = r[0][q] + r[1][q] + ..
+        let added = (0..s.kw).map(|b| Term::Read(at(rows, b, v(Q))));
+        let store = Stmt::Set {
+            to: self.at(Array::Local(dxp), v(C), vec![v(P), v(Q)]),
+            value: Expr::plain(added.collect()),
+        };
+        per_c.push(Stmt::each(Q, s.wp, vec![store]));
+        let per_p = self.over(C, s.ci, per_c);
+        self.body.push(Stmt::each(P, s.hp, per_p));
+        dxp
+    }
+
+    /// `dk`, two output channels at a time (then the last one alone) for channel-first layers.
+    fn dk_over_rows(&mut self, xp: Array) -> usize {
+        let s = self.s;
+        let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
+        let x = self.local(Local::bound("v", vec![]));
+        let pairs = match self.channels {
+            true => s.co - s.co % 2,
+            false => 0,
+        };
+        if pairs > 0 {
+            let sums = self.local(Local::bound("s", vec![2, s.kw, s.ow]));
+            let block = self.dk_block(xp, dk, x, sums, 2, v(O));
+            self.body.push(Stmt::Loop {
+                var: O,
+                extent: pairs,
+                step: 2,
+                opaque: true,
+                body: block,
+            });
+        }
+        if pairs < s.co {
+            let sums = self.local(Local::bound("s", vec![1, s.kw, s.ow]));
+            let block = self.dk_block(xp, dk, x, sums, 1, Index::at(pairs));
+            self.body.extend(block);
+        }
+        dk
+    }
+
+    /// `dk[first + m][c][a][b]` for `m` in `0..n`: per input channel and kernel row, the lane
+    /// sums `s[m][b][j]` over every output row, added across lanes once per tap.
+    fn dk_block(
+        &self,
+        xp: Array,
+        dk: usize,
+        x: usize,
+        sums: usize,
+        n: usize,
+        first: Index,
+    ) -> Vec<Stmt> {
+        let s = self.s;
+        let o = |m: usize| first.clone().offset(m);
+        let taps = (0..s.kw).map(|b| {
+            let col = Index::at(b * s.dw).plus(J, s.sw);
+            let read = self.at(xp, v(C), vec![s.row(), col]);
+            let mut body = vec![Stmt::Let {
+                local: x,
+                value: Expr::read(read),
+            }];
+            body.extend((0..n).map(|m| {
+                let sum = local_at(sums, vec![Index::at(m), Index::at(b), v(J)]);
+                let d = self.at(Array::Delta, o(m), vec![v(I), v(J)]);
+                Stmt::mul_add(sum, d, whole(x))
+            }));
+            Stmt::each(J, s.ow, body)
+        });
+        let totals = (0..n).flat_map(|m| (0..s.kw).map(move |b| (m, b)));
+        let totals = totals.map(|(m, b)| {
+            let sum = local_at(sums, vec![Index::at(m), Index::at(b)]);
+            Stmt::Set {
+                to: self.kernel(Array::Local(dk), [o(m), v(C), v(A), Index::at(b)]),
+                value: Expr::plain(vec![Term::Total(sum)]),
+            }
+        });
+        let mut per_a = vec![zero(sums), Stmt::each(I, s.oh, taps.collect())];
+        per_a.extend(totals);
+        self.over(C, s.ci, vec![Stmt::counted(A, s.kh, true, per_a)])
+    }
+
+    /// `db[o]`: lane sums of the delta rows, added across lanes.
+    fn db_over_rows(&mut self) -> usize {
+        let s = self.s;
+        let db = self.zeroed("db", self.shapes.b.dims().to_vec());
+        let sums = self.local(Local::bound("s", vec![s.ow]));
+        let d = self.at(Array::Delta, v(O), vec![v(I), v(J)]);
+        let lanes = Stmt::each(J, s.ow, vec![Stmt::add(local_at(sums, vec![v(J)]), d)]);
+        let per_o = vec![
+            zero(sums),
+            Stmt::each(I, s.oh, vec![lanes]),
+            Stmt::Set {
+                to: self.at(Array::Local(db), v(O), vec![]),
+                value: Expr::plain(vec![Term::Total(whole(sums))]),
+            },
+        ];
+        let body = self.over(O, s.co, per_o);
+        self.body.extend(body);
+        db
+    }
+}
