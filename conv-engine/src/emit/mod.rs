@@ -1,6 +1,8 @@
 //! Emission, as a pipeline: the parsed [`Spec`] is planned ([`mod@crate::plan`]), derived and
-//! proven ([`crate::prove`]), each planned code form is written once (`variants`), the public
-//! functions dispatch to them per CPU tier (`dispatch`), and the compile-time check, the trait
+//! proven ([`crate::prove`]); each planned code form is built once as IR ([`crate::ir`]: the
+//! form modules `unroll`, `window`, `layer_rows`, `rows_loop` and the companion's `rows`),
+//! proven by symbolic execution and lowered (`variants`, `companion`); the public functions
+//! dispatch to the variants per CPU tier (`dispatch`), and the compile-time check, the trait
 //! impl and the docs follow. Only validated, proven specs reach the code writers.
 
 mod check;

@@ -70,10 +70,11 @@ pub(super) fn names(p: &TierPlan) -> Names {
     }
 }
 
-/// Writes every body some tier uses, once. The unrolled and window forms, the layer-level `rows`
-/// `backward`, and the loop over rows around the companion, are built as IR, proven by symbolic
+/// Writes every body some tier uses, once. Each form (unrolled, window, the layer-level `rows`
+/// `backward`, the loop over rows around the companion) is built as IR, proven by symbolic
 /// execution against the derivation (a failure is an error spanned on `name`), and lowered; the
-/// companion's bodies are still written as tokens (the compile-time evaluation checks them).
+/// companion's own bodies are proven the same way against the one-row layer's derivation
+/// (`companion`).
 pub(super) fn build(
     spec: &Spec,
     plan: &Plan,
