@@ -132,7 +132,7 @@ impl<'a> Layer<'a> {
 
     /// A local zeroed where the code first needs it (`let mut name = [[0.0; ..]; ..];`, the
     /// next statement of the body), not at the top of the function: zeroed at the top, the
-    /// digits layer's locals made its `backward` 5-10% slower.
+    /// digits layer's locals made its `backward` slower.
     fn zeroed(&mut self, name: &str, dims: Vec<usize>) -> usize {
         let local = self.local(Local::bound(name, dims));
         self.body.push(zero(local));

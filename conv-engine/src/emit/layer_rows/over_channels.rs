@@ -8,9 +8,9 @@
 //! and no others, one partial sum per output channel, added in order of `o` at the end).
 //!
 //! The transposes' loops over output channels are opaque (`core::hint::black_box`): LLVM
-//! vectorised them across output channels with AVX-512 gathers, which doubled the digits
-//! layer's time. The loops over input channels are not (the updates over output channels are
-//! innermost; opaque, they made the digits layer 1.45x slower on the default target).
+//! vectorised them across output channels with AVX-512 gathers, which made the digits layer
+//! slower. The loops over input channels are not (the updates over output channels are
+//! innermost; opaque, they made the digits layer slower on the default target).
 //!
 //! Summation order: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i, j, c,
 //! a, b`, then over `o`.
