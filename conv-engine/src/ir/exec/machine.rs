@@ -6,7 +6,6 @@ use crate::derive::{Derivation, Product};
 use crate::ir::{
     Array, Binding, Expr, Index, KernelLayout, Place, Program, Stmt, Term as IrTerm, Var,
 };
-use std::collections::HashMap;
 
 pub(super) struct Machine<'p> {
     program: &'p Program,
@@ -18,7 +17,9 @@ pub(super) struct Machine<'p> {
     bound: Vec<bool>,
     /// For each view local, the array it refers to and the flat position it starts at.
     views: Vec<Option<(Array, usize)>>,
-    vars: HashMap<&'static str, usize>,
+    /// The bound loop variables and their values, innermost last (a few: a linear search is
+    /// cheaper than hashing, above all in the unoptimised proc-macro).
+    vars: Vec<(&'static str, usize)>,
 }
 
 impl<'p> Machine<'p> {
@@ -50,7 +51,7 @@ impl<'p> Machine<'p> {
                 .map(|l| matches!(l.binding, Binding::Zeroed | Binding::Mask(_)))
                 .collect(),
             views: vec![None; program.locals.len()],
-            vars: HashMap::new(),
+            vars: Vec::new(),
         }
     }
 
@@ -73,10 +74,10 @@ impl<'p> Machine<'p> {
                     }
                     self.fresh(*var)?;
                     for value in (0..*extent).step_by(*step) {
-                        self.vars.insert(var.0, value);
+                        self.set(var.0, value);
                         self.run(body, row)?;
                     }
-                    self.vars.remove(var.0);
+                    self.unset(var.0);
                 }
                 Stmt::Solve {
                     var,
@@ -92,9 +93,9 @@ impl<'p> Machine<'p> {
                         .filter(|rel| *stride > 0 && rel % stride == 0 && rel / stride < *extent);
                     if let Some(rel) = solved {
                         self.fresh(*var)?;
-                        self.vars.insert(var.0, rel / stride);
+                        self.set(var.0, rel / stride);
                         self.run(body, row)?;
-                        self.vars.remove(var.0);
+                        self.unset(var.0);
                     }
                 }
                 Stmt::Block(body) => self.run(body, row)?,
@@ -198,17 +199,14 @@ impl<'p> Machine<'p> {
     /// Checks that `var` is not bound already (a nested loop reusing an enclosing loop's
     /// variable is malformed).
     fn fresh(&self, var: Var) -> Result<(), Fault> {
-        match self.vars.contains_key(var.0) {
+        match self.vars.iter().any(|&(name, _)| name == var.0) {
             true => Err(Fault::Malformed(format!("`{}` is bound twice", var.0))),
             false => Ok(()),
         }
     }
 
     fn flat(&self, place: &Place) -> Result<usize, Fault> {
-        let dims = self.program.dims(place.array);
-        if dims.len() != place.index.len() {
-            return Err(Fault::Malformed(format!("{place:?} has the wrong rank")));
-        }
+        self.element(place)?;
         Ok(self.range(place)?.start)
     }
 
@@ -262,12 +260,27 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Binds `name` to `value` (again, in the loop that binds it).
+    fn set(&mut self, name: &'static str, value: usize) {
+        match self.vars.iter_mut().rev().find(|(bound, _)| *bound == name) {
+            Some(slot) => slot.1 = value,
+            None => self.vars.push((name, value)),
+        }
+    }
+
+    fn unset(&mut self, name: &'static str) {
+        self.vars.retain(|&(bound, _)| bound != name);
+    }
+
     fn eval(&self, index: &Index) -> Result<usize, Fault> {
         let mut value = index.constant;
         for &(Var(name), coefficient) in &index.terms {
             let v = self
                 .vars
-                .get(name)
+                .iter()
+                .rev()
+                .find(|&&(bound, _)| bound == name)
+                .map(|&(_, v)| v)
                 .ok_or_else(|| Fault::Malformed(format!("`{name}` is not a loop variable here")))?;
             value += coefficient * v;
         }
@@ -328,14 +341,22 @@ impl<'p> Machine<'p> {
         Ok(out)
     }
 
+    /// Checks that `place` indexes every dimension of its array.
+    fn element(&self, place: &Place) -> Result<(), Fault> {
+        match self.program.dims(place.array).len() == place.index.len() {
+            true => Ok(()),
+            false => Err(Fault::Malformed(format!("{place:?} has the wrong rank"))),
+        }
+    }
+
     fn read(&self, place: &Place) -> Result<&[Term], Fault> {
-        self.flat(place)?;
+        self.element(place)?;
         let (array, range) = self.target(place)?;
         Ok(&self.array(array)[range.start])
     }
 
     fn write(&mut self, place: &Place) -> Result<&mut Vec<Term>, Fault> {
-        self.flat(place)?;
+        self.element(place)?;
         let (array, range) = self.target(place)?;
         match array {
             Array::Local(n) => Ok(&mut self.locals[n][range.start]),
