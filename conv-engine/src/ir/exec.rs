@@ -190,7 +190,13 @@ fn compare(
 ) -> Result<usize, Fault> {
     let mut terms = 0;
     for (element, got) in got.iter().enumerate() {
-        let (mut got, mut want) = (got.clone(), expected(element));
+        let want = expected(element);
+        // Most forms sum in the derivation's order: equal as lists, they are equal as multisets.
+        if got.len() == want.len() && *got == want {
+            terms += want.len();
+            continue;
+        }
+        let (mut got, mut want) = (got.clone(), want);
         got.sort_unstable();
         want.sort_unstable();
         if got != want {
