@@ -1,91 +1,12 @@
-//! The companion's `forward`: row updates with the kernel taps written out, or blocks of
-//! output columns updated over every output channel at once; and the companion's entry points.
+//! The companion's `forward` as IR ([`crate::ir`]): row updates with the kernel taps written
+//! out, or blocks of output columns updated over every output channel at once.
 
 use super::super::shape::Shapes;
-use super::{lit, Rows};
 use crate::ir::{
     Array, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var,
 };
 use crate::plan::{BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
 use crate::{ChannelLayout, Spec};
-use proc_macro2::TokenStream;
-use quote::quote;
-
-impl Rows<'_> {
-    /// The companion's associated functions for the forms vectorised over output channels,
-    /// whose kernel or `dL/dk` have output channels innermost (the layer's loop transposes
-    /// them once, not per row): `kernel_out_inner` and `forward_transposed` when the forward
-    /// row is vectorised over output channels, `backward_parts` and `kernel_from_out_inner`
-    /// when `dL/dk` is.
-    pub(super) fn transposed_items(
-        &self,
-        forward: Option<TokenStream>,
-        backward: TokenStream,
-    ) -> TokenStream {
-        let g = self.g();
-        let ([kh, kw], ci, co) = (g.kernel(), g.in_channels(), g.out_channels());
-        let t = &self.shapes.scalar;
-        let (x_ty, k_ty, b_ty, u_ty) = (
-            self.shapes.x.ty(t),
-            self.shapes.k.ty(t),
-            self.shapes.b.ty(t),
-            self.shapes.u.ty(t),
-        );
-        let kt_ty = {
-            let [kh, kw, ci, co] = [kh, kw, ci, co].map(lit);
-            quote!([[[[#t; #co]; #kw]; #kh]; #ci])
-        };
-        // `to = from` for every kernel element (`o, c, a, b` in scope).
-        let copy = |to: TokenStream, from: TokenStream| {
-            let tap = Self::each("b", kw, quote!(#to = #from;));
-            Self::each("o", co, Self::each("c", ci, Self::each("a", kh, tap)))
-        };
-        let forward = forward.map(|forward| {
-            let kt_zeros = self.out_inner_zeros();
-            let transpose = copy(quote!(kt[c][a][b][o]), quote!(k[o][c][a][b]));
-            quote! {
-                /// The kernel with output channels innermost: `kt[c][a][b][o] = k[o][c][a][b]`.
-                #[inline(always)]
-                const fn kernel_out_inner(k: &#k_ty) -> #kt_ty {
-                    let mut kt = #kt_zeros;
-                    #transpose
-                    kt
-                }
-
-                /// `forward` with the kernel from `kernel_out_inner`.
-                #[inline(always)]
-                const fn forward_transposed(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
-                    #forward
-                }
-            }
-        });
-        let backward = self.dk_over_channels().then(|| {
-            let k_zeros = self.shapes.k.zeroed(&self.shapes.zero());
-            let transpose = copy(quote!(k[o][c][a][b]), quote!(kt[c][a][b][o]));
-            quote! {
-                /// `k[o][c][a][b] = kt[c][a][b][o]` (the inverse of `kernel_out_inner`).
-                #[inline(always)]
-                const fn kernel_from_out_inner(kt: &#kt_ty) -> #k_ty {
-                    let mut k = #k_zeros;
-                    #transpose
-                    k
-                }
-
-                /// `backward` with `dL/dk` as `kernel_out_inner` would give it (output
-                /// channels innermost).
-                #[inline(always)]
-                const fn backward_parts(
-                    x: &#x_ty,
-                    k: &#k_ty,
-                    delta: &#u_ty,
-                ) -> ::conv_runtime::Gradients<#x_ty, #kt_ty, #b_ty> {
-                    #backward
-                }
-            }
-        });
-        quote!(#forward #backward)
-    }
-}
 
 /// `(start, len)` of `ceil(n / most)` consecutive blocks covering `0..n`, at most `most` long,
 /// their lengths differing by at most one.
@@ -307,21 +228,4 @@ fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
     let mut program = program(shapes, locals, body, KernelLayout::OutputChannelsInner);
     program.operands[1] = vec![ci, kh, kw, co];
     program
-}
-
-/// The companion's associated functions besides `forward` and `backward` (`spec` is the row
-/// spec), with `forward_transposed`'s lowered body when the forward row is vectorised over
-/// output channels, and the lowered backward body (that of `backward_parts` when `dL/dk` is
-/// vectorised over output channels); and the body of `backward`.
-pub(in crate::emit) fn items(
-    row_spec: &Spec,
-    row_shapes: &Shapes,
-    forward_transposed: Option<TokenStream>,
-    backward: TokenStream,
-) -> (TokenStream, TokenStream) {
-    let r = Rows::new(row_spec, row_shapes);
-    (
-        r.transposed_items(forward_transposed, backward.clone()),
-        r.row_backward(backward),
-    )
 }
