@@ -210,3 +210,33 @@ pub(in crate::emit) fn items(
         r.row_backward(backward),
     )
 }
+
+impl Rows<'_> {
+    /// The companion's `backward`: the lowered body, or, when `dL/dk` is vectorised over
+    /// output channels, `backward_parts` and the transpose of its `dL/dk`.
+    pub(super) fn row_backward(&self, body: TokenStream) -> TokenStream {
+        match self.dk_over_channels() {
+            true => quote! {
+                let g = Self::backward_parts(x, k, delta);
+                let dk = Self::kernel_from_out_inner(&g.dk);
+                ::conv_runtime::Gradients { dx: g.dx, dk, db: g.db }
+            },
+            false => body,
+        }
+    }
+
+    /// Whether `dL/dk` is vectorised over output channels (see [`backward`]); the companion's
+    /// `backward` then goes through `backward_parts`.
+    pub(super) fn dk_over_channels(&self) -> bool {
+        crate::plan::companion_dk_over_channels(self.spec)
+    }
+
+    /// `[[[[0; C_out]; KW]; KH]; C_in]` (the kernel's shape with output channels innermost).
+    pub(super) fn out_inner_zeros(&self) -> TokenStream {
+        let g = self.g();
+        let zero = self.shapes.zero();
+        let [kh, kw] = g.kernel().map(lit);
+        let (ci, co) = (lit(g.in_channels()), lit(g.out_channels()));
+        quote!([[[[#zero; #co]; #kw]; #kh]; #ci])
+    }
+}
