@@ -5,84 +5,11 @@
 //! companion gives it output channels innermost) and `dL/db`. Executing the IR symbolically
 //! proves this code against the derivation, with the companion taken as its own derivation.
 
+mod dims;
+
 use crate::ir::{Array, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var};
-use crate::{ChannelLayout, Spec};
-
-/// The layer's shapes as the loop code sees them (no channel axes for plain layers).
-struct Dims {
-    channels: bool,
-    ci: usize,
-    co: usize,
-    h: usize,
-    w: usize,
-    hp: usize,
-    wp: usize,
-    khe: usize,
-    oh: usize,
-    ow: usize,
-    kh: usize,
-    kw: usize,
-    sh: usize,
-    top: usize,
-    left: usize,
-}
-
-impl Dims {
-    fn new(spec: &Spec) -> Self {
-        let g = &spec.geometry;
-        let ([h, w], [hp, wp], [oh, ow], [kh, kw], [top, _, left, _]) = (
-            g.input(),
-            g.padded_input(),
-            g.output(),
-            g.kernel(),
-            g.pads(),
-        );
-        Self {
-            channels: spec.layout == ChannelLayout::ChannelFirst,
-            ci: g.in_channels(),
-            co: g.out_channels(),
-            h,
-            w,
-            hp,
-            wp,
-            khe: g.row_window().input()[0],
-            oh,
-            ow,
-            kh,
-            kw,
-            sh: g.stride()[0],
-            top,
-            left,
-        }
-    }
-
-    fn padded(&self) -> bool {
-        [self.hp, self.wp] != [self.h, self.w]
-    }
-
-    /// `[channels, rest..]`, without the channel axis for plain layers.
-    fn with(&self, channels: usize, rest: &[usize]) -> Vec<usize> {
-        self.channels
-            .then_some(channels)
-            .into_iter()
-            .chain(rest.iter().copied())
-            .collect()
-    }
-
-    /// Kernel dimensions in `layout` (no channel axes for plain layers).
-    fn kernel(&self, layout: KernelLayout) -> Vec<usize> {
-        let (ci, co, kh, kw) = (self.ci, self.co, self.kh, self.kw);
-        match (self.channels, layout) {
-            (false, _) => vec![kh, kw],
-            (true, KernelLayout::Kernel) => vec![co, ci, kh, kw],
-            (true, KernelLayout::OutputChannelsInner) => vec![ci, kh, kw, co],
-        }
-    }
-
-    fn bias(&self) -> Vec<usize> {
-        self.channels.then_some(self.co).into_iter().collect()
-    }
-}
+use crate::Spec;
+use dims::Dims;
 
 const I: Var = Var("i");
 const C: Var = Var("c");

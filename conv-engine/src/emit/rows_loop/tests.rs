@@ -3,7 +3,7 @@
 use super::*;
 use crate::derive::Derivation;
 use crate::ir::exec::{check, Fault};
-use crate::{GeometrySpec, Padding, Scalar, Unroll};
+use crate::{ChannelLayout, GeometrySpec, Padding, Scalar, Unroll};
 
 fn spec(input: [usize; 2], ci: usize, co: usize, padding: Padding, stride: usize) -> Spec {
     let geometry = GeometrySpec {
