@@ -10,13 +10,9 @@
 
 use super::shape::Shapes;
 use super::unroll::{element, operands};
-use crate::ir::{Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Term, Var};
+use crate::ir::vars::{I, J, P, Q};
+use crate::ir::{Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Term};
 use crate::{ChannelLayout, Spec};
-
-const I: Var = Var("i");
-const J: Var = Var("j");
-const P: Var = Var("p");
-const Q: Var = Var("q");
 
 struct Window<'a> {
     spec: &'a Spec,

@@ -27,6 +27,30 @@ pub use stmt::{for_each_expr, for_each_expr_mut, Chain, Expr, MulAdd, Stmt, Term
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Var(pub &'static str);
 
+/// The loop variables the forms share: output rows and columns `i`, `j`; kernel rows and
+/// columns `a`, `b`; input and output channels `c`, `o`; input (or padded input) rows and
+/// columns `p`, `q`.
+pub mod vars {
+    use super::Var;
+
+    /// Output row.
+    pub const I: Var = Var("i");
+    /// Output column.
+    pub const J: Var = Var("j");
+    /// Kernel row.
+    pub const A: Var = Var("a");
+    /// Kernel column.
+    pub const B: Var = Var("b");
+    /// Input channel.
+    pub const C: Var = Var("c");
+    /// Output channel.
+    pub const O: Var = Var("o");
+    /// Input row.
+    pub const P: Var = Var("p");
+    /// Input column.
+    pub const Q: Var = Var("q");
+}
+
 /// `constant + Σ coefficient * variable`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Index {

@@ -18,18 +18,10 @@ mod over_rows;
 
 use super::shape::Shapes;
 use super::unroll::operands;
+use crate::ir::vars::{A, B, C, I, J, O, P, Q};
 use crate::ir::{Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Var};
 use crate::plan::{Dx, LANES};
 use crate::{ChannelLayout, Geometry, Spec};
-
-const A: Var = Var("a");
-const B: Var = Var("b");
-const C: Var = Var("c");
-const I: Var = Var("i");
-const J: Var = Var("j");
-const O: Var = Var("o");
-const P: Var = Var("p");
-const Q: Var = Var("q");
 
 fn v(var: Var) -> Index {
     Index::var(var)

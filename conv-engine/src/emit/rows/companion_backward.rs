@@ -3,17 +3,13 @@
 //! output channel at once.
 
 use super::super::shape::Shapes;
+use crate::ir::vars::{C, J, O, Q};
 use crate::ir::{
     Array, Binding, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Term,
     Var,
 };
 use crate::plan::LANES;
 use crate::{ChannelLayout, Spec};
-
-const O: Var = Var("o");
-const C: Var = Var("c");
-const J: Var = Var("j");
-const Q: Var = Var("q");
 
 /// The program under construction.
 struct Builder {

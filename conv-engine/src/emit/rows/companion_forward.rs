@@ -3,7 +3,7 @@
 
 use super::super::shape::Shapes;
 use crate::ir::{
-    Array, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var,
+    vars, Array, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt,
 };
 use crate::plan::{BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
 use crate::{ChannelLayout, Spec};
@@ -32,7 +32,7 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
     }
     let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = sizes(&spec.geometry);
     let channels = spec.layout == ChannelLayout::ChannelFirst;
-    let (o, c) = (Var("o"), Var("c"));
+    let (o, c) = (vars::O, vars::C);
     let mut locals = vec![
         Local::zeroed("u", shapes.u.dims().to_vec()),
         Local::bound("acc", vec![ow]),
@@ -72,7 +72,7 @@ pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
                     taps.extend((0..ow).map(|j| update(Index::at(j), Index::at(j * sw + b * dw))))
                 }
                 false => {
-                    let j = Var("j");
+                    let j = vars::J;
                     let col = Index::at(b * dw).plus(j, sw);
                     taps.push(Stmt::each(j, ow, vec![update(Index::var(j), col)]));
                 }
@@ -163,7 +163,7 @@ fn program(shapes: &Shapes, locals: Vec<Local>, body: Vec<Stmt>, k: KernelLayout
 /// depending on the block's length.
 fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
     let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = sizes(&spec.geometry);
-    let (o, c, j) = (Var("o"), Var("c"), Var("j"));
+    let (o, c, j) = (vars::O, vars::C, vars::J);
     let mut locals = vec![
         Local::zeroed("u", shapes.u.dims().to_vec()),
         Local::bound("v", vec![]),

@@ -7,17 +7,10 @@
 
 mod dims;
 
+use crate::ir::vars::{A, C, I, J, O, P, Q};
 use crate::ir::{Array, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var};
 use crate::Spec;
 use dims::Dims;
-
-const I: Var = Var("i");
-const C: Var = Var("c");
-const O: Var = Var("o");
-const P: Var = Var("p");
-const Q: Var = Var("q");
-const A: Var = Var("a");
-const J: Var = Var("j");
 
 fn v(var: Var) -> Index {
     Index::var(var)
