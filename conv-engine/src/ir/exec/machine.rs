@@ -87,10 +87,13 @@ impl<'p> Machine<'p> {
                     extent,
                     body,
                 } => {
+                    if *stride == 0 {
+                        return Err(Fault::Malformed(format!("`{}` has the stride 0", var.0)));
+                    }
                     let (target, offset) = (self.eval(target)?, self.eval(offset)?);
                     let solved = target
                         .checked_sub(offset)
-                        .filter(|rel| *stride > 0 && rel % stride == 0 && rel / stride < *extent);
+                        .filter(|rel| rel % stride == 0 && rel / stride < *extent);
                     if let Some(rel) = solved {
                         self.fresh(*var)?;
                         self.set(var.0, rel / stride);
