@@ -7,6 +7,9 @@
 # slow spell of the machine (same code measured 10-40% apart within one round on the
 # benchmark machine) moves one round's figures, not the report's.
 #
+# The compile budgets and the expansion cost (`scripts/expansion-cost.sh`, including a layer at
+# `MAX_DERIVED_MACS`) come first, on the idle machine.
+#
 # Usage: scripts/bench.sh            (about 30 minutes on 2 cores; CANDLE=1 adds candle's build)
 #        ROUNDS=1 scripts/bench.sh   (about 13 minutes)
 set -euo pipefail
@@ -24,6 +27,14 @@ scripts/compile-budget.sh \
   "$(layer 1 1 8 8 8 3 3)" \
   "$(layer 1 1 28 28 6 5 5)" \
   "$(layer 1 16 32 32 16 3 3)" | tee "$out/budget.md"
+{
+  printf "\n### Expansion cost\n\n"
+  printf '%s\n\n' "\`scripts/expansion-cost.sh\` (the engine in a release build, one process per layer; the whole expansion derives and proves again, then proves every form's IR and writes the code). A proc-macro runs unoptimised unless the build sets \`opt-level\` for build dependencies, which makes it several times slower (the \`macro\` rows above):"
+  scripts/expansion-cost.sh \
+    "$(layer 1 1 28 28 6 5 5)" \
+    "$(layer 1 16 32 32 16 3 3)" \
+    "$(layer 1 24 64 64 24 3 3)"
+} | tee -a "$out/budget.md"
 
 features=()
 [ "${CANDLE:-0}" = 1 ] && features=(--features candle)
