@@ -33,7 +33,7 @@ scripts/compile-budget.sh \
   scripts/expansion-cost.sh \
     "$(layer 1 1 28 28 6 5 5)" \
     "$(layer 1 16 32 32 16 3 3)" \
-    "$(layer 1 24 64 64 24 3 3)"
+    "$(layer 1 16 290 32 16 3 3)"
 } | tee -a "$out/budget.md"
 
 features=()
