@@ -1,11 +1,15 @@
 //! The IR as Rust tokens: `while` loops, indexed element writes, sums, literals, and the
 //! companion's calls. The one place generated code is written from the IR.
 
-use super::{
-    for_each_expr, Array, Binding, Chain, Expr, Index, MulAdd, Place, Program, Returns, Stmt, Term,
-};
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use super::{Array, Binding, Chain, Expr, Place, Program, Returns, Stmt, Term};
+mod prelude;
+mod tokens;
+
+pub(crate) use tokens::element_name;
+use tokens::{constant_flat, grouped, ident, index, prefix, source};
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
 
 /// A call of the companion, given the names of its array arguments.
 pub(crate) type Call = Box<dyn Fn(&[&Ident]) -> TokenStream>;
@@ -301,93 +305,6 @@ impl Writer<'_> {
         }
     }
 
-    /// `use conv_runtime::mul_add::f32 as mul_add;` where some sum fuses a second term (an
-    /// unused import would warn in the user's crate).
-    fn mul_add_import(&self) -> Option<TokenStream> {
-        let mut kind = None;
-        for_each_expr(&self.program.body, &mut |e| {
-            if let Chain::MulAdd(m) = e.chain {
-                if e.terms.len() > 1 {
-                    kind = Some(m);
-                }
-            }
-        });
-        let t = self.how.scalar;
-        kind.map(|m| match m {
-            MulAdd::Target => quote!(use ::conv_runtime::mul_add::#t as mul_add;),
-            MulAdd::Fused => quote!(use ::conv_runtime::mul_add::fused::#t as mul_add;),
-        })
-    }
-
-    /// `const fn total` (the sum of an array's elements in order) and `const fn sum` (added
-    /// pairwise), where a sum uses them.
-    fn total_fn(&self) -> TokenStream {
-        let (mut total, mut pairwise) = (false, false);
-        for_each_expr(&self.program.body, &mut |e| {
-            total |= e.terms.iter().any(|t| matches!(t, Term::Total(_)));
-            pairwise |= e.terms.iter().any(|t| matches!(t, Term::Pairwise(_)));
-        });
-        let (t, zero) = (self.how.scalar, self.zero());
-        let total = total.then(|| {
-            quote! {
-                /// The sum of the elements, in order.
-                const fn total<const N: usize>(t: &[#t; N]) -> #t {
-                    let mut s = #zero;
-                    let mut i = 0;
-                    while i < N { s += t[i]; i += 1; }
-                    s
-                }
-            }
-        });
-        let pairwise = pairwise.then(|| {
-            quote! {
-                /// The partial sums added pairwise.
-                const fn sum<const N: usize>(s: &[#t; N]) -> #t {
-                    let mut width = N;
-                    let mut s = *s;
-                    while width > 1 {
-                        width /= 2;
-                        let mut i = 0;
-                        while i < width { s[i] += s[i + width]; i += 1; }
-                    }
-                    s[0]
-                }
-            }
-        });
-        quote!(#total #pairwise)
-    }
-
-    /// `let [[x_0_0, _], ..] = *x;` for every named operand, `_` for elements never read by a
-    /// constant index.
-    fn named(&self) -> TokenStream {
-        let mut out = TokenStream::new();
-        for &array in &self.program.named {
-            let dims = self.program.dims(array);
-            if dims.is_empty() {
-                continue;
-            }
-            let mut used = vec![false; dims.iter().product()];
-            for_each_expr(&self.program.body, &mut |e| {
-                for p in e.places() {
-                    if let (true, Some(flat)) = (p.array == array, constant_flat(p, dims)) {
-                        used[flat] = true;
-                    }
-                }
-            });
-            let items = used.iter().enumerate().map(|(flat, &u)| match u {
-                true => {
-                    let n = element_name(prefix(array), dims, flat);
-                    quote!(#n)
-                }
-                false => quote!(_),
-            });
-            let pattern = nest(dims, &mut items.into_iter());
-            let source = ident(source(array));
-            out.extend(quote!(let #pattern = *#source;));
-        }
-        out
-    }
-
     fn place(&self, p: &Place) -> TokenStream {
         let dims = self.program.dims(p.array);
         if self.program.named.contains(&p.array) {
@@ -422,87 +339,4 @@ fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenS
             quote!([#(#rows),*])
         }
     }
-}
-
-/// `index`, parenthesised when it is more than one part.
-fn grouped(i: &Index) -> TokenStream {
-    let tokens = index(i);
-    match i.terms.len() + usize::from(i.constant > 0) {
-        0 | 1 => tokens,
-        _ => quote!((#tokens)),
-    }
-}
-
-/// The flat position of `p` when every index is a constant.
-fn constant_flat(p: &Place, dims: &[usize]) -> Option<usize> {
-    let mut flat = 0;
-    for (i, &n) in p.index.iter().zip(dims) {
-        if !i.terms.is_empty() || i.constant >= n {
-            return None;
-        }
-        flat = flat * n + i.constant;
-    }
-    (p.index.len() == dims.len()).then_some(flat)
-}
-
-/// The parameter an operand is passed as.
-fn source(array: Array) -> &'static str {
-    match array {
-        Array::X => "x",
-        Array::K => "k",
-        Array::B => "b",
-        Array::Delta => "delta",
-        Array::Local(_) => "",
-    }
-}
-
-/// The prefix of an operand's element names (`d` for `delta`).
-fn prefix(array: Array) -> &'static str {
-    match array {
-        Array::Delta => "d",
-        other => source(other),
-    }
-}
-
-/// The binding name of flat element `flat` of an array of `dims`: `x_2_3` (indices joined by
-/// `_`), the prefix alone for a scalar.
-pub(crate) fn element_name(prefix: &str, dims: &[usize], flat: usize) -> Ident {
-    let mut rest = flat;
-    let mut parts = vec![0; dims.len()];
-    for (slot, n) in parts.iter_mut().zip(dims).rev() {
-        *slot = rest % n;
-        rest /= n;
-    }
-    let mut name = prefix.to_string();
-    for p in parts {
-        name.push('_');
-        name.push_str(&p.to_string());
-    }
-    format_ident!("{}", name)
-}
-
-fn index(i: &Index) -> TokenStream {
-    let mut parts: Vec<TokenStream> = i
-        .terms
-        .iter()
-        .map(|&(v, c)| {
-            let v = ident(v.0);
-            match c {
-                1 => quote!(#v),
-                _ => {
-                    let c = Literal::usize_unsuffixed(c);
-                    quote!(#v * #c)
-                }
-            }
-        })
-        .collect();
-    if i.constant > 0 || parts.is_empty() {
-        let c = Literal::usize_unsuffixed(i.constant);
-        parts.push(quote!(#c));
-    }
-    quote!(#(#parts)+*)
-}
-
-fn ident(name: &str) -> Ident {
-    Ident::new(name, Span::call_site())
 }

@@ -1,0 +1,97 @@
+//! What a lowered body starts with: the `mul_add` import, the `total` and `sum` helpers, and the
+//! named operands' bindings, each only where the body uses it.
+
+use super::tokens::{constant_flat, element_name, ident, prefix, source};
+use super::{nest, Writer};
+use crate::ir::{for_each_expr, Chain, MulAdd, Term};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+impl Writer<'_> {
+    /// `use conv_runtime::mul_add::f32 as mul_add;` where some sum fuses a second term (an
+    /// unused import would warn in the user's crate).
+    pub(super) fn mul_add_import(&self) -> Option<TokenStream> {
+        let mut kind = None;
+        for_each_expr(&self.program.body, &mut |e| {
+            if let Chain::MulAdd(m) = e.chain {
+                if e.terms.len() > 1 {
+                    kind = Some(m);
+                }
+            }
+        });
+        let t = self.how.scalar;
+        kind.map(|m| match m {
+            MulAdd::Target => quote!(use ::conv_runtime::mul_add::#t as mul_add;),
+            MulAdd::Fused => quote!(use ::conv_runtime::mul_add::fused::#t as mul_add;),
+        })
+    }
+
+    /// `const fn total` (the sum of an array's elements in order) and `const fn sum` (added
+    /// pairwise), where a sum uses them.
+    pub(super) fn total_fn(&self) -> TokenStream {
+        let (mut total, mut pairwise) = (false, false);
+        for_each_expr(&self.program.body, &mut |e| {
+            total |= e.terms.iter().any(|t| matches!(t, Term::Total(_)));
+            pairwise |= e.terms.iter().any(|t| matches!(t, Term::Pairwise(_)));
+        });
+        let (t, zero) = (self.how.scalar, self.zero());
+        let total = total.then(|| {
+            quote! {
+                /// The sum of the elements, in order.
+                const fn total<const N: usize>(t: &[#t; N]) -> #t {
+                    let mut s = #zero;
+                    let mut i = 0;
+                    while i < N { s += t[i]; i += 1; }
+                    s
+                }
+            }
+        });
+        let pairwise = pairwise.then(|| {
+            quote! {
+                /// The partial sums added pairwise.
+                const fn sum<const N: usize>(s: &[#t; N]) -> #t {
+                    let mut width = N;
+                    let mut s = *s;
+                    while width > 1 {
+                        width /= 2;
+                        let mut i = 0;
+                        while i < width { s[i] += s[i + width]; i += 1; }
+                    }
+                    s[0]
+                }
+            }
+        });
+        quote!(#total #pairwise)
+    }
+
+    /// `let [[x_0_0, _], ..] = *x;` for every named operand, `_` for elements never read by a
+    /// constant index.
+    pub(super) fn named(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &array in &self.program.named {
+            let dims = self.program.dims(array);
+            if dims.is_empty() {
+                continue;
+            }
+            let mut used = vec![false; dims.iter().product()];
+            for_each_expr(&self.program.body, &mut |e| {
+                for p in e.places() {
+                    if let (true, Some(flat)) = (p.array == array, constant_flat(p, dims)) {
+                        used[flat] = true;
+                    }
+                }
+            });
+            let items = used.iter().enumerate().map(|(flat, &u)| match u {
+                true => {
+                    let n = element_name(prefix(array), dims, flat);
+                    quote!(#n)
+                }
+                false => quote!(_),
+            });
+            let pattern = nest(dims, &mut items.into_iter());
+            let source = ident(source(array));
+            out.extend(quote!(let #pattern = *#source;));
+        }
+        out
+    }
+}

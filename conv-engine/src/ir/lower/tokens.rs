@@ -1,0 +1,88 @@
+//! Tokens of indices, operands and names.
+
+use crate::ir::{Array, Index, Place};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// `index`, parenthesised when it is more than one part.
+pub(super) fn grouped(i: &Index) -> TokenStream {
+    let tokens = index(i);
+    match i.terms.len() + usize::from(i.constant > 0) {
+        0 | 1 => tokens,
+        _ => quote!((#tokens)),
+    }
+}
+
+/// The flat position of `p` when every index is a constant.
+pub(super) fn constant_flat(p: &Place, dims: &[usize]) -> Option<usize> {
+    let mut flat = 0;
+    for (i, &n) in p.index.iter().zip(dims) {
+        if !i.terms.is_empty() || i.constant >= n {
+            return None;
+        }
+        flat = flat * n + i.constant;
+    }
+    (p.index.len() == dims.len()).then_some(flat)
+}
+
+/// The parameter an operand is passed as.
+pub(super) fn source(array: Array) -> &'static str {
+    match array {
+        Array::X => "x",
+        Array::K => "k",
+        Array::B => "b",
+        Array::Delta => "delta",
+        Array::Local(_) => "",
+    }
+}
+
+/// The prefix of an operand's element names (`d` for `delta`).
+pub(super) fn prefix(array: Array) -> &'static str {
+    match array {
+        Array::Delta => "d",
+        other => source(other),
+    }
+}
+
+/// The binding name of flat element `flat` of an array of `dims`: `x_2_3` (indices joined by
+/// `_`), the prefix alone for a scalar.
+pub(crate) fn element_name(prefix: &str, dims: &[usize], flat: usize) -> Ident {
+    let mut rest = flat;
+    let mut parts = vec![0; dims.len()];
+    for (slot, n) in parts.iter_mut().zip(dims).rev() {
+        *slot = rest % n;
+        rest /= n;
+    }
+    let mut name = prefix.to_string();
+    for p in parts {
+        name.push('_');
+        name.push_str(&p.to_string());
+    }
+    format_ident!("{}", name)
+}
+
+pub(super) fn index(i: &Index) -> TokenStream {
+    let mut parts: Vec<TokenStream> = i
+        .terms
+        .iter()
+        .map(|&(v, c)| {
+            let v = ident(v.0);
+            match c {
+                1 => quote!(#v),
+                _ => {
+                    let c = Literal::usize_unsuffixed(c);
+                    quote!(#v * #c)
+                }
+            }
+        })
+        .collect();
+    if i.constant > 0 || parts.is_empty() {
+        let c = Literal::usize_unsuffixed(i.constant);
+        parts.push(quote!(#c));
+    }
+    quote!(#(#parts)+*)
+}
+
+pub(super) fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
