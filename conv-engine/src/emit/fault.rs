@@ -71,8 +71,8 @@ pub(super) enum Which {
 
 /// Plants a wrong term in `program` after its proof, so that only the compile-time evaluation
 /// can catch it: the first kernel weight the sum `which` picks reads (from `k` or a view of
-/// it) is replaced by the next one (the next flat element for a constant index, else the next value of the innermost
-/// constant index that has one).
+/// it) is replaced by the next one (the next flat element for a constant index, else the next
+/// value of the innermost constant index that has one).
 pub(super) fn next_element(program: &mut Program, which: Which) {
     // The kernel, and the views of it (`kc = &k[o][c]`), with their dimensions.
     let mut kernels = vec![(Array::K, program.operands[1].clone())];
