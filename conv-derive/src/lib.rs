@@ -11,3 +11,10 @@ use proc_macro::TokenStream;
 pub fn conv2d(attr: TokenStream, item: TokenStream) -> TokenStream {
     conv_engine::emit::expand(attr.into(), item.into()).into()
 }
+
+/// Implemented in `conv-derive`, a shim over `conv_engine::network::expand`; use it through
+/// `conv-runtime`, which re-exports it with its documentation.
+#[proc_macro_attribute]
+pub fn network(attr: TokenStream, item: TokenStream) -> TokenStream {
+    conv_engine::network::expand(attr.into(), item.into()).into()
+}

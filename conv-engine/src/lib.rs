@@ -35,6 +35,8 @@ mod spec;
 #[cfg(feature = "codegen")]
 pub mod emit;
 #[cfg(feature = "codegen")]
+pub mod network;
+#[cfg(feature = "codegen")]
 pub mod parse;
 
 pub use geometry::{Field, Geometry, GeometryError, GeometrySpec, Padding};

@@ -80,6 +80,7 @@ pub mod cpu;
 mod error;
 mod layer;
 pub mod mul_add;
+pub mod network;
 // Support for the compile-time check the macro emits: not API (hidden, like serde's
 // `__private`), so it may change in any release.
 #[doc(hidden)]
@@ -93,6 +94,8 @@ pub mod train;
 // (rustdoc shows it above conv-derive's own line, and runs its examples as this crate's tests).
 #[doc = include_str!("conv2d.md")]
 pub use conv_derive::conv2d;
+#[doc = include_str!("network.md")]
+pub use conv_derive::network;
 pub use conv_engine::{Field, Geometry, GeometryError, GeometrySpec, Padding};
 pub use error::{Operand, ShapeError};
 pub use layer::Conv2d;

@@ -7,6 +7,7 @@
 
 mod check;
 mod companion;
+pub mod dense;
 mod dispatch;
 mod docs;
 mod fault;
@@ -16,6 +17,7 @@ mod mutants;
 mod rows;
 mod rows_loop;
 mod shape;
+pub(crate) use shape::lit;
 mod unroll;
 mod variants;
 mod window;

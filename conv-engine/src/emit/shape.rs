@@ -165,6 +165,6 @@ impl Operand {
 }
 
 /// An unsuffixed integer literal (`5`, not `5usize`), for readable generated code.
-pub(super) fn lit(n: usize) -> proc_macro2::Literal {
+pub(crate) fn lit(n: usize) -> proc_macro2::Literal {
     proc_macro2::Literal::usize_unsuffixed(n)
 }

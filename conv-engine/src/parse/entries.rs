@@ -34,7 +34,7 @@ pub(super) fn entries(attr: TokenStream) -> Vec<syn::Result<Entry>> {
 }
 
 /// The tokens between top-level commas, each with the comma that ends it.
-fn split(attr: TokenStream) -> Vec<(Vec<TokenTree>, Option<TokenTree>)> {
+pub(super) fn split(attr: TokenStream) -> Vec<(Vec<TokenTree>, Option<TokenTree>)> {
     let mut segments = Vec::new();
     let mut current = Vec::new();
     for tt in attr {

@@ -8,13 +8,19 @@
 //! whole attribute), and all of them are reported together; a check is skipped only when it
 //! depends on a value that already failed, so one mistake gives one error.
 
+mod arguments;
 mod entries;
 mod keys;
 mod size;
 mod suggest;
+pub(crate) use suggest::did_you_mean;
 mod target;
 mod validate;
 mod values;
+
+pub(crate) use arguments::{
+    count_value, image_size, number_value, pair_value, scalar_value, Arguments,
+};
 
 use crate::Spec;
 use proc_macro2::{Span, TokenStream};
@@ -40,6 +46,57 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> Result<(Spec, syn::ItemStr
     }
 }
 
+/// The validated spec of a convolution inside `#[network]`: the options as `#[conv2d]` takes
+/// them (every key but `input` and `in_channels`, which the network infers from the layer
+/// before, given here as `input` and spanned on `at`), checked by the same passes.
+pub(crate) fn conv_layer(
+    options: TokenStream,
+    input: [usize; 3],
+    scalar: crate::Scalar,
+    at: Span,
+) -> Result<Spec, Error> {
+    use proc_macro2::{Ident, Literal, Punct, Spacing, TokenTree};
+    let options = transparent(options);
+    for tt in options.clone() {
+        if let TokenTree::Ident(key) = &tt {
+            if key == "input" || key == "in_channels" || key == "scalar" {
+                let msg = format!(
+                    "`{key}` of a layer is inferred from the layer before it (here {}x{}x{})                      and the network's `scalar`: remove it",
+                    input[0], input[1], input[2]
+                );
+                return Err(Error::new(key.span(), msg));
+            }
+        }
+    }
+    let mut attr = options;
+    let mut key = |name: &str, value: TokenTree| {
+        let mut comma = Punct::new(',', Spacing::Alone);
+        comma.set_span(at);
+        let mut eq = Punct::new('=', Spacing::Alone);
+        eq.set_span(at);
+        attr.extend([
+            TokenTree::Punct(comma),
+            TokenTree::Ident(Ident::new(name, at)),
+            TokenTree::Punct(eq),
+            value,
+        ]);
+    };
+    let mut size = Literal::usize_unsuffixed(input[1]);
+    size = format!("{}x{}", input[1], input[2])
+        .parse::<Literal>()
+        .unwrap_or(size);
+    size.set_span(at);
+    let mut channels = Literal::usize_unsuffixed(input[0]);
+    channels.set_span(at);
+    key("input", TokenTree::Literal(size));
+    key("in_channels", TokenTree::Literal(channels));
+    key("scalar", TokenTree::Ident(Ident::new(scalar.name(), at)));
+    let mut errors = Errors::default();
+    let spec = keys::read(attr, &mut errors).and_then(|given| validate::spec(&given, &mut errors));
+    errors.finish()?;
+    spec.ok_or_else(|| Error::new(at, "invalid convolution layer"))
+}
+
 /// `attr` with every invisible group (`Delimiter::None`, which `macro_rules!` puts around
 /// `$x:literal` and `$x:expr` fragments) replaced by its contents, at any depth, so that an
 /// attribute written by a declarative macro reads like one written by hand.
@@ -62,10 +119,10 @@ fn transparent(attr: TokenStream) -> TokenStream {
 
 /// Every problem found so far, combined (serde's `Ctxt`, darling's `Accumulator`).
 #[derive(Default)]
-struct Errors(Option<Error>);
+pub(crate) struct Errors(Option<Error>);
 
 impl Errors {
-    fn push(&mut self, e: Error) {
+    pub(crate) fn push(&mut self, e: Error) {
         match &mut self.0 {
             Some(all) => all.combine(e),
             None => self.0 = Some(e),
@@ -73,11 +130,11 @@ impl Errors {
     }
 
     /// The value, or `None` with the error recorded.
-    fn ok<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+    pub(crate) fn ok<T>(&mut self, result: syn::Result<T>) -> Option<T> {
         result.map_err(|e| self.push(e)).ok()
     }
 
-    fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(self) -> Result<(), Error> {
         self.0.map_or(Ok(()), Err)
     }
 }

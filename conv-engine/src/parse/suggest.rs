@@ -15,7 +15,7 @@ pub(super) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
 }
 
 /// ` (did you mean `x`?)`, or nothing when no candidate is close.
-pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     nearest(word, candidates).map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"))
 }
 

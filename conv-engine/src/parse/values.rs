@@ -57,7 +57,7 @@ pub(super) enum Padding {
 }
 
 /// The (non-empty) tokens of one value.
-pub(super) struct Value {
+pub(crate) struct Value {
     tokens: Vec<TokenTree>,
 }
 
@@ -73,6 +73,18 @@ impl Value {
 
     fn stream(&self) -> TokenStream {
         self.tokens.iter().cloned().collect()
+    }
+
+    /// The value's tokens.
+    pub fn tokens(&self) -> &[TokenTree] {
+        &self.tokens
+    }
+
+    /// The span of the first token (the value is never empty).
+    pub fn span(&self) -> Span {
+        self.tokens
+            .first()
+            .map_or_else(Span::call_site, TokenTree::span)
     }
 
     /// An error covering every token of the value.

@@ -1,0 +1,371 @@
+//! The network's functions: inference (`forward`, `predict`), training (`loss_and_gradients`,
+//! `train_step`, `sgd_step`), initialisation, the memory and cost constants, and the
+//! `conv_runtime::network::Network` impl that forwards to them.
+
+use super::steps::{self, Update};
+use super::types;
+use crate::network::memory::Memory;
+use crate::network::shapes::{Kind, Network, PoolKind};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// The inherent impl.
+pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream {
+    let t = types::scalar(n);
+    let name = &n.item.ident;
+    let workspace = types::workspace(n);
+    let input_ty = types::shape(&t, n.input);
+    let classes = crate::emit::lit(n.output().len());
+    let logits_ty = quote!([#t; #classes]);
+    let consts = constants(memory);
+    let inference = inference(n, &t);
+    let training = training_forward(n, &t, stored);
+    let accumulate = backward(n, &t, &Update::Accumulate);
+    let fused = backward(n, &t, &Update::Sgd);
+    let init = init(n);
+    let zeroed = zeroed(n);
+    let rt = quote!(::conv_runtime::network::__private);
+    quote! {
+        impl #name {
+            /// Number of classes (the length of the logits).
+            pub const CLASSES: usize = #classes;
+            #consts
+
+            /// Parameters drawn as PyTorch draws its defaults for `nn.Conv2d` and `nn.Linear`:
+            /// weights and biases uniform in `±1/sqrt(fan_in)`, from a deterministic generator
+            /// seeded by `seed` (one stream per tensor).
+            pub fn init(seed: u64) -> Self {
+                let mut net = Self::zeroed();
+                #init
+                net
+            }
+
+            /// All parameters zero (a gradient buffer for [`Self::loss_and_gradients`]).
+            pub fn zeroed() -> Self {
+                Self { #zeroed }
+            }
+
+            /// A zeroed training workspace.
+            pub const fn workspace() -> #workspace {
+                #workspace::new()
+            }
+
+            /// The logits for `x`.
+            pub fn forward(&self, x: &#input_ty) -> #logits_ty {
+                #inference
+            }
+
+            /// The class with the largest logit (the first on ties).
+            pub fn predict(&self, x: &#input_ty) -> usize {
+                #rt::argmax(&self.forward(x))
+            }
+
+            /// The softmax cross-entropy loss of `x` against `label`; adds the gradient of every
+            /// parameter to `grads` (as PyTorch accumulates `.grad`) and leaves `dL/dinput` in
+            /// `ws.dinput`.
+            ///
+            /// # Errors
+            ///
+            /// A label out of range or a NaN or infinite input, before anything is computed.
+            pub fn loss_and_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
+                let logits = self.__train_forward(x, ws);
+                #accumulate
+            }
+
+            /// One step of SGD on one sample, each layer's update applied as soon as its
+            /// gradient is known (backward reads a layer's weights before updating them), with
+            /// no buffer for the whole gradient. Returns the loss before the step.
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::loss_and_gradients`]; the parameters are then unchanged.
+            pub fn train_step(
+                &mut self,
+                x: &#input_ty,
+                label: usize,
+                learning_rate: #t,
+                ws: &mut #workspace,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
+                let logits = self.__train_forward(x, ws);
+                #fused
+            }
+
+            /// `parameter -= learning_rate * gradient`, for every parameter.
+            pub fn sgd_step(&mut self, grads: &Self, learning_rate: #t) {
+                ::conv_runtime::network::Network::sgd_step(self, grads, learning_rate)
+            }
+
+            #[inline]
+            fn __train_forward(&self, x: &#input_ty, ws: &mut #workspace) -> #logits_ty {
+                #training
+            }
+        }
+    }
+}
+
+fn constants(m: &Memory) -> TokenStream {
+    let rows = [
+        ("PARAMETER_BYTES", m.parameter_bytes, "Bytes of the parameters (`size_of::<Self>()`)."),
+        ("INFERENCE_BYTES", m.inference_bytes, "Bytes a forward pass holds besides the parameters: the largest input plus output of one layer (plus a max pool's window indices)."),
+        ("WORKSPACE_BYTES", m.workspace_bytes, "Bytes of the training workspace (`size_of` of the workspace type)."),
+        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives, and its weight and bias gradients."),
+        ("BATCH_TRAINING_BYTES", m.batch_training_bytes, "Training through a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer, the workspace and one layer's backward, besides the parameters."),
+        ("FUSED_TRAINING_BYTES", m.fused_training_bytes, "Training with the fused update (`train_step`): the workspace and one layer's backward, besides the parameters."),
+        ("INFERENCE_MACS", m.inference_macs, "Multiply-adds of one inference (convolutions without their padding taps, dense layers)."),
+        ("TRAINING_MACS", m.training_macs, "Multiply-adds of one training step: forward, backward (`dL/dx` and `dL/dW`, each as many as forward) and the update (one per parameter)."),
+    ];
+    rows.iter()
+        .map(|(name, value, doc)| {
+            let ident = Ident::new(name, proc_macro2::Span::call_site());
+            let value = crate::emit::lit(*value);
+            quote!(#[doc = #doc] pub const #ident: usize = #value;)
+        })
+        .collect()
+}
+
+/// The input of layer `i` in the inference pass.
+fn local_input(i: usize) -> TokenStream {
+    match i {
+        0 => quote!(x),
+        _ => {
+            let a = types::output(i - 1);
+            quote!(&#a)
+        }
+    }
+}
+
+fn inference(n: &Network, t: &Ident) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (i, l) in n.layers.iter().enumerate() {
+        let a = types::output(i);
+        let ty = types::shape(t, l.output);
+        let step = steps::forward(t, i, l, &local_input(i), None);
+        out.extend(quote!(let #a: #ty = #step;));
+    }
+    let last = types::output(n.layers.len() - 1);
+    quote!(#out #last)
+}
+
+/// Where layer `i`'s input is during training.
+fn training_input(i: usize, stored: &[bool]) -> TokenStream {
+    match i {
+        0 => quote!(x),
+        _ if stored[i - 1] => {
+            let a = types::output(i - 1);
+            quote!(&ws.#a)
+        }
+        _ => local_input(i),
+    }
+}
+
+fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (i, l) in n.layers.iter().enumerate() {
+        let a = types::output(i);
+        let ty = types::shape(t, l.output);
+        let indices = match l.kind {
+            Kind::Pool(p) if p.kind == PoolKind::Max => {
+                let f = types::indices(i);
+                Some(quote!(&mut ws.#f))
+            }
+            _ => None,
+        };
+        let step = steps::forward(t, i, l, &training_input(i, stored), indices);
+        out.extend(match stored[i] {
+            true => quote!(ws.#a = #step;),
+            false => quote!(let #a: #ty = #step;),
+        });
+    }
+    let last = n.layers.len() - 1;
+    let a = types::output(last);
+    match stored[last] {
+        true => quote!(#out ws.#a),
+        false => quote!(#out #a),
+    }
+}
+
+/// The loss, then backward through every layer in reverse; `logits` is in scope.
+fn backward(n: &Network, t: &Ident, update: &Update) -> TokenStream {
+    let classes = crate::emit::lit(n.output().len());
+    let rt = quote!(::conv_runtime::network::__private);
+    let mut out = quote! {
+        let mut d: [#t; #classes] = [0.0; #classes];
+        let loss = #rt::softmax_cross_entropy(&logits, label, &mut d);
+    };
+    for (i, l) in n.layers.iter().enumerate().rev() {
+        let input = match i {
+            0 => quote!(x),
+            _ => {
+                let a = types::output(i - 1);
+                quote!(&ws.#a)
+            }
+        };
+        let output = {
+            let a = types::output(i);
+            quote!(&ws.#a)
+        };
+        out.extend(steps::backward(t, i, l, &input, &output, update));
+    }
+    quote! {
+        #out
+        ws.dinput = d;
+        ::core::result::Result::Ok(loss)
+    }
+}
+
+/// The fields of the all-zero parameters.
+fn zeroed(n: &Network) -> TokenStream {
+    n.layers
+        .iter()
+        .filter_map(|l| {
+            let (w, b) = match &l.kind {
+                Kind::Conv(spec) => {
+                    let g = &spec.geometry;
+                    let [kh, kw] = g.kernel();
+                    (
+                        vec![g.out_channels(), g.in_channels(), kh, kw],
+                        vec![g.out_channels()],
+                    )
+                }
+                Kind::Dense { inputs, outputs } => (vec![*outputs, *inputs], vec![*outputs]),
+                _ => return None,
+            };
+            let (name, w, b) = (
+                &l.name,
+                types::nested(quote!(0.0), &w),
+                types::nested(quote!(0.0), &b),
+            );
+            Some(quote!(#name: ::conv_runtime::network::Params { weight: #w, bias: #b },))
+        })
+        .collect()
+}
+
+/// Fills each parameter tensor of `net` from its own stream.
+fn init(n: &Network) -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut stream = 0u64;
+    for l in &n.layers {
+        let fan_in = match &l.kind {
+            Kind::Conv(spec) => {
+                let g = &spec.geometry;
+                let [kh, kw] = g.kernel();
+                g.in_channels() * kh * kw
+            }
+            Kind::Dense { inputs, .. } => *inputs,
+            _ => continue,
+        };
+        let (name, fan_in) = (&l.name, crate::emit::lit(fan_in));
+        let (sw, sb) = (stream, stream + 1);
+        stream += 2;
+        out.extend(quote! {
+            ::conv_runtime::network::__private::init_uniform(
+                ::conv_runtime::Tensor::flat_mut(&mut net.#name.weight), #fan_in, seed, #sw);
+            ::conv_runtime::network::__private::init_uniform(
+                ::conv_runtime::Tensor::flat_mut(&mut net.#name.bias), #fan_in, seed, #sb);
+        });
+    }
+    out
+}
+
+/// `impl conv_runtime::network::Network`.
+pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
+    let t = types::scalar(n);
+    let name = &n.item.ident;
+    let workspace = types::workspace(n);
+    let input_ty = types::shape(&t, n.input);
+    let classes = crate::emit::lit(n.output().len());
+    let architecture = super::docs::architecture(n);
+    let params: Vec<TokenStream> = n
+        .layers
+        .iter()
+        .filter(|l| l.has_parameters())
+        .flat_map(|l| {
+            let name = &l.name;
+            [quote!(#name.weight), quote!(#name.bias)]
+        })
+        .collect();
+    let memory = {
+        let f = |v: usize| crate::emit::lit(v);
+        let (a, b, c, d, e, g, h, i) = (
+            f(m.parameter_bytes),
+            f(m.inference_bytes),
+            f(m.workspace_bytes),
+            f(m.backward_bytes),
+            f(m.batch_training_bytes),
+            f(m.fused_training_bytes),
+            f(m.inference_macs),
+            f(m.training_macs),
+        );
+        quote!(::conv_runtime::network::Memory {
+            parameter_bytes: #a, inference_bytes: #b, workspace_bytes: #c, backward_bytes: #d,
+            batch_training_bytes: #e, fused_training_bytes: #g, inference_macs: #h,
+            training_macs: #i,
+        })
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::conv_runtime::network::Network for #name {
+            type Scalar = #t;
+            type Input = #input_ty;
+            type Logits = [#t; #classes];
+            type Workspace = #workspace;
+            const CLASSES: usize = #classes;
+            const ARCHITECTURE: &'static str = #architecture;
+            const MEMORY: ::conv_runtime::network::Memory = #memory;
+
+            fn init(seed: u64) -> Self {
+                #name::init(seed)
+            }
+            fn zeroed() -> Self {
+                #name::zeroed()
+            }
+            fn workspace() -> #workspace {
+                #workspace::new()
+            }
+            fn dinput(ws: &#workspace) -> &#input_ty {
+                &ws.dinput
+            }
+            fn forward(&self, x: &#input_ty) -> [#t; #classes] {
+                #name::forward(self, x)
+            }
+            fn loss_and_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #name::loss_and_gradients(self, x, label, ws, grads)
+            }
+            fn train_step(
+                &mut self,
+                x: &#input_ty,
+                label: usize,
+                learning_rate: #t,
+                ws: &mut #workspace,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #name::train_step(self, x, label, learning_rate, ws)
+            }
+            fn for_each_parameter(&self, f: &mut dyn FnMut(&[#t])) {
+                #( f(::conv_runtime::Tensor::flat(&self.#params)); )*
+            }
+            fn for_each_parameter_mut(&mut self, f: &mut dyn FnMut(&mut [#t])) {
+                #( f(::conv_runtime::Tensor::flat_mut(&mut self.#params)); )*
+            }
+            fn zip_parameters(&mut self, other: &Self, f: &mut dyn FnMut(&mut [#t], &[#t])) {
+                #( f(
+                    ::conv_runtime::Tensor::flat_mut(&mut self.#params),
+                    ::conv_runtime::Tensor::flat(&other.#params),
+                ); )*
+            }
+        }
+    }
+}

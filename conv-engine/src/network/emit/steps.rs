@@ -1,0 +1,176 @@
+//! Each layer's step in the generated functions: forward (a value from the value before) and
+//! backward (the gradient of the layer's input from the gradient of its output, and the
+//! parameter gradients), written once for inference, training and the fused update.
+
+use super::types;
+use crate::network::shapes::{Activation, Kind, Layer, PoolKind};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// The run-time helpers the steps call (`conv_runtime::network::__private`).
+fn rt() -> TokenStream {
+    quote!(::conv_runtime::network::__private)
+}
+
+/// `Tensor::flat(value)`.
+fn flat(value: TokenStream) -> TokenStream {
+    quote!(::conv_runtime::Tensor::flat(#value))
+}
+
+/// `Tensor::flat_mut(value)`.
+fn flat_mut(value: TokenStream) -> TokenStream {
+    quote!(::conv_runtime::Tensor::flat_mut(#value))
+}
+
+/// The forward step of `layer` (number `i`) as an expression of its input `x` (a reference):
+/// its output, and for a max pool the window indices written to `indices` (a `&mut` place).
+pub(super) fn forward(
+    t: &Ident,
+    i: usize,
+    layer: &Layer,
+    x: &TokenStream,
+    indices: Option<TokenStream>,
+) -> TokenStream {
+    let rt = rt();
+    let zero = types::zero(layer.output);
+    let out_ty = types::shape(t, layer.output);
+    let name = &layer.name;
+    match &layer.kind {
+        Kind::Conv(_) | Kind::Dense { .. } => {
+            let l = types::layer_struct(layer);
+            quote!(__layers::#l::forward(#x, &self.#name.weight, &self.#name.bias))
+        }
+        Kind::Activation(a) => {
+            let (f, alpha) = activation(t, a);
+            let (x, y) = (flat(x.clone()), flat_mut(quote!(&mut y)));
+            quote!({ let mut y: #out_ty = #zero; #rt::#f(#alpha #x, #y); y })
+        }
+        Kind::Pool(p) => {
+            let [kh, kw] = p.kernel.map(crate::emit::lit);
+            let [sh, sw] = p.stride.map(crate::emit::lit);
+            match p.kind {
+                PoolKind::Max => {
+                    let indices = indices.unwrap_or_else(|| {
+                        let zero = types::nested(quote!(0u32), &layer.output.dims());
+                        quote!(&mut #zero)
+                    });
+                    let _ = i;
+                    quote!({
+                        let mut y: #out_ty = #zero;
+                        #rt::max_pool(#x, [#kh, #kw], [#sh, #sw], &mut y, #indices);
+                        y
+                    })
+                }
+                PoolKind::Average => quote!({
+                    let mut y: #out_ty = #zero;
+                    #rt::avg_pool(#x, [#kh, #kw], [#sh, #sw], &mut y);
+                    y
+                }),
+            }
+        }
+        Kind::Flatten => {
+            let (x, y) = (flat(x.clone()), flat_mut(quote!(&mut y)));
+            quote!({ let mut y: #out_ty = #zero; #rt::copy(#x, #y); y })
+        }
+    }
+}
+
+/// How a parameter gradient is used: added to a gradient buffer, or applied at once.
+pub(super) enum Update {
+    /// `grads.layer.weight += dk` (into the `grads` argument).
+    Accumulate,
+    /// `self.layer.weight -= learning_rate * dk`.
+    Sgd,
+}
+
+/// The backward step of `layer` (number `i`): from `d` (the gradient of its output, a local
+/// value) to a new `d` (the gradient of its input). `input` reads the layer's input, `output`
+/// its stored output.
+pub(super) fn backward(
+    t: &Ident,
+    i: usize,
+    layer: &Layer,
+    input: &TokenStream,
+    output: &TokenStream,
+    update: &Update,
+) -> TokenStream {
+    let rt = rt();
+    let in_zero = types::zero(layer.input);
+    let in_ty = types::shape(t, layer.input);
+    let name = &layer.name;
+    match &layer.kind {
+        Kind::Conv(_) | Kind::Dense { .. } => {
+            let l = types::layer_struct(layer);
+            let apply = match update {
+                Update::Accumulate => {
+                    let (w, b) = (
+                        flat_mut(quote!(&mut grads.#name.weight)),
+                        flat_mut(quote!(&mut grads.#name.bias)),
+                    );
+                    quote! {
+                        #rt::add_assign(#w, ::conv_runtime::Tensor::flat(&g.dk));
+                        #rt::add_assign(#b, ::conv_runtime::Tensor::flat(&g.db));
+                    }
+                }
+                Update::Sgd => {
+                    let (w, b) = (
+                        flat_mut(quote!(&mut self.#name.weight)),
+                        flat_mut(quote!(&mut self.#name.bias)),
+                    );
+                    quote! {
+                        #rt::sgd(#w, ::conv_runtime::Tensor::flat(&g.dk), learning_rate);
+                        #rt::sgd(#b, ::conv_runtime::Tensor::flat(&g.db), learning_rate);
+                    }
+                }
+            };
+            quote! {
+                let g = __layers::#l::backward(#input, &self.#name.weight, &d);
+                #apply
+                let d: #in_ty = g.dx;
+            }
+        }
+        Kind::Activation(a) => {
+            let (f, alpha) = activation(t, a);
+            let f = quote::format_ident!("{}_backward", f);
+            let (y, d) = (flat(output.clone()), flat_mut(quote!(&mut d)));
+            quote! {
+                let mut d = d;
+                #rt::#f(#alpha #y, #d);
+            }
+        }
+        Kind::Pool(p) => {
+            let [kh, kw] = p.kernel.map(crate::emit::lit);
+            let [sh, sw] = p.stride.map(crate::emit::lit);
+            let call = match p.kind {
+                PoolKind::Max => {
+                    let indices = types::indices(i);
+                    quote!(#rt::max_pool_backward(&ws.#indices, &d, &mut dx);)
+                }
+                PoolKind::Average => {
+                    quote!(#rt::avg_pool_backward([#kh, #kw], [#sh, #sw], &d, &mut dx);)
+                }
+            };
+            quote! {
+                let d: #in_ty = { let mut dx: #in_ty = #in_zero; #call dx };
+            }
+        }
+        Kind::Flatten => {
+            let (d, dx) = (flat(quote!(&d)), flat_mut(quote!(&mut dx)));
+            quote! {
+                let d: #in_ty = { let mut dx: #in_ty = #in_zero; #rt::copy(#d, #dx); dx };
+            }
+        }
+    }
+}
+
+/// The helper's name and the leading `alpha,` argument of leaky ReLU.
+fn activation(t: &Ident, a: &Activation) -> (Ident, TokenStream) {
+    let name = Ident::new(a.name(), proc_macro2::Span::call_site());
+    match a {
+        Activation::LeakyRelu(alpha) => {
+            let alpha = proc_macro2::Literal::f64_unsuffixed(*alpha);
+            (name, quote!(#alpha as #t,))
+        }
+        _ => (name, TokenStream::new()),
+    }
+}

@@ -1,0 +1,67 @@
+//! Types, names and zero values of the tokens the network's code is written with.
+
+use crate::network::shapes::{Kind, Layer, Network, Shape};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// The scalar's type name (`f32`).
+pub(super) fn scalar(network: &Network) -> Ident {
+    Ident::new(network.scalar.name(), Span::call_site())
+}
+
+/// `[[[T; W]; H]; C]` or `[T; N]`.
+pub(super) fn shape(t: &Ident, shape: Shape) -> TokenStream {
+    nested(quote!(#t), &shape.dims())
+}
+
+/// `value` nested in arrays of `dims` (outermost first): the type when `value` is a type, the
+/// zero when it is `0.0`.
+pub(super) fn nested(value: TokenStream, dims: &[usize]) -> TokenStream {
+    dims.iter().rev().fold(value, |inner, &n| {
+        let n = crate::emit::lit(n);
+        quote!([#inner; #n])
+    })
+}
+
+/// The zero of `shape` (its element type inferred from where it goes).
+pub(super) fn zero(shape: Shape) -> TokenStream {
+    nested(quote!(0.0), &shape.dims())
+}
+
+/// The layer's weight and bias types.
+pub(super) fn parameters(t: &Ident, layer: &Layer) -> Option<(TokenStream, TokenStream)> {
+    match &layer.kind {
+        Kind::Conv(spec) => {
+            let g = &spec.geometry;
+            let [kh, kw] = g.kernel();
+            let w = nested(quote!(#t), &[g.out_channels(), g.in_channels(), kh, kw]);
+            let b = nested(quote!(#t), &[g.out_channels()]);
+            Some((w, b))
+        }
+        Kind::Dense { inputs, outputs } => Some((
+            nested(quote!(#t), &[*outputs, *inputs]),
+            nested(quote!(#t), &[*outputs]),
+        )),
+        _ => None,
+    }
+}
+
+/// The hidden unit struct that holds a layer's own code (`__c1`).
+pub(super) fn layer_struct(layer: &Layer) -> Ident {
+    format_ident!("__{}", layer.name)
+}
+
+/// The workspace field holding the output of layer `i` (`a3`).
+pub(super) fn output(i: usize) -> Ident {
+    format_ident!("a{}", i + 1)
+}
+
+/// The workspace field holding the window indices of max-pool layer `i` (`i3`).
+pub(super) fn indices(i: usize) -> Ident {
+    format_ident!("i{}", i + 1)
+}
+
+/// The workspace type's name (`LeNet5Workspace`).
+pub(super) fn workspace(network: &Network) -> Ident {
+    format_ident!("{}Workspace", network.item.ident)
+}

@@ -1,0 +1,102 @@
+//! Memory and cost of a network, known before any code runs: what the generated constants and
+//! the rustdoc table report, and what the CLI prints.
+
+use super::shapes::{Kind, Network, PoolKind};
+
+/// Bytes and multiply-adds of a network (the rules are on each field; `size_of` of the
+/// generated types is checked against them in the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Memory {
+    /// Weights and biases: the size of the parameter struct.
+    pub parameter_bytes: usize,
+    /// A forward pass for inference: the largest input plus output of any one layer (plus a
+    /// max pool's window indices), besides the parameters.
+    pub inference_bytes: usize,
+    /// The training workspace: every value backward reads (the input of each convolution and
+    /// dense layer, the output of each activation, the window index of each max-pool output)
+    /// and `dL/dinput`.
+    pub workspace_bytes: usize,
+    /// The most that one layer's backward holds besides the workspace: the gradient it takes
+    /// and the one it gives, and its weight and bias gradients.
+    pub backward_bytes: usize,
+    /// Training with a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer
+    /// (`parameter_bytes`), the workspace and one layer's backward.
+    pub batch_training_bytes: usize,
+    /// Training with the update fused into backward (`train_step`): the workspace and one
+    /// layer's backward; no gradient buffer.
+    pub fused_training_bytes: usize,
+    /// Multiply-adds of one inference (convolutions without the padding taps, dense layers).
+    pub inference_macs: usize,
+    /// Multiply-adds of one training step: forward, backward (`dL/dx` and `dL/dW` each as many
+    /// as forward) and the update (one per parameter).
+    pub training_macs: usize,
+}
+
+/// Which layer outputs the training workspace keeps: an activation's (its backward reads it),
+/// and the input of every convolution and dense layer.
+pub(crate) fn stored(network: &Network) -> Vec<bool> {
+    let layers = &network.layers;
+    (0..layers.len())
+        .map(|i| {
+            matches!(layers[i].kind, Kind::Activation(_))
+                || layers
+                    .get(i + 1)
+                    .is_some_and(|next| matches!(next.kind, Kind::Conv(_) | Kind::Dense { .. }))
+        })
+        .collect()
+}
+
+impl Memory {
+    /// The figures for `network`.
+    pub fn of(network: &Network) -> Self {
+        let scalar = match network.scalar {
+            crate::Scalar::F32 => 4,
+            crate::Scalar::F64 => 8,
+        };
+        let index = 4;
+        let layers = &network.layers;
+        let parameters: usize = layers
+            .iter()
+            .map(|l| {
+                let (w, b) = l.parameter_counts();
+                w + b
+            })
+            .sum();
+        let indices = |l: &super::Layer| match l.kind {
+            Kind::Pool(p) if p.kind == PoolKind::Max => l.output.len() * index,
+            _ => 0,
+        };
+        let inference_bytes = layers
+            .iter()
+            .map(|l| (l.input.len() + l.output.len()) * scalar + indices(l))
+            .max()
+            .unwrap_or(0);
+        let stored = stored(network);
+        let mut workspace: usize = network.input.len() * scalar;
+        for (l, keep) in layers.iter().zip(&stored) {
+            workspace += usize::from(*keep) * l.output.len() * scalar + indices(l);
+        }
+        // The struct is aligned to its scalar: indices of an odd count pad the end.
+        let workspace_bytes = workspace.div_ceil(scalar) * scalar;
+        let backward_bytes = layers
+            .iter()
+            .map(|l| {
+                let (w, b) = l.parameter_counts();
+                (l.input.len() + l.output.len() + w + b) * scalar
+            })
+            .max()
+            .unwrap_or(0);
+        let parameter_bytes = parameters * scalar;
+        let inference_macs: usize = layers.iter().map(super::Layer::macs).sum();
+        Self {
+            parameter_bytes,
+            inference_bytes,
+            workspace_bytes,
+            backward_bytes,
+            batch_training_bytes: parameter_bytes + workspace_bytes + backward_bytes,
+            fused_training_bytes: workspace_bytes + backward_bytes,
+            inference_macs,
+            training_macs: 3 * inference_macs + parameters,
+        }
+    }
+}
