@@ -1,0 +1,14 @@
+//! Run-time building blocks of a whole network, for the layers other than convolutions:
+//! activations, pooling, the classification loss and the functions they need, plus (feature
+//! `std`) a reader of the IDX files MNIST comes in.
+//!
+//! Everything but [`idx`] is `no_std` and allocation-free, generic over [`math::Real`] (`f32`
+//! or `f64`) and uses the crate's own `exp`, `ln`, `tanh` and `sigmoid`, so results do not
+//! depend on the `std` feature. Functions that take run-time sizes return a typed error on a
+//! mismatch, never panic.
+//!
+//! - [`math`]: [`Real`](math::Real), the elementary functions.
+//!
+//! Layouts are channel-first and row-major, as for convolutions: `[C][H][W]`.
+
+pub mod math;

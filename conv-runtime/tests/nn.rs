@@ -1,0 +1,7 @@
+//! The network building blocks of `conv_runtime::nn`, against independent oracles: `std`'s
+//! elementary functions (bounded in ulps), central finite differences of the forward passes,
+//! naive formulations written here, and values worked out by hand.
+#![cfg(feature = "std")]
+
+#[path = "nn/math.rs"]
+mod math;
