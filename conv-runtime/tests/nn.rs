@@ -3,5 +3,7 @@
 //! naive formulations written here, and values worked out by hand.
 #![cfg(feature = "std")]
 
+#[path = "nn/activation.rs"]
+mod activation;
 #[path = "nn/math.rs"]
 mod math;

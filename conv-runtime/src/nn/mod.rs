@@ -8,7 +8,9 @@
 //! mismatch, never panic.
 //!
 //! - [`math`]: [`Real`](math::Real), the elementary functions.
+//! - [`activation`]: ReLU, leaky ReLU, tanh, sigmoid; `backward` through the stored output.
 //!
 //! Layouts are channel-first and row-major, as for convolutions: `[C][H][W]`.
 
+pub mod activation;
 pub mod math;
