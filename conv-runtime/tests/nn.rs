@@ -7,3 +7,5 @@
 mod activation;
 #[path = "nn/math.rs"]
 mod math;
+#[path = "nn/pool.rs"]
+mod pool;
