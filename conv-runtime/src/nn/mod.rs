@@ -10,9 +10,11 @@
 //! - [`math`]: [`Real`](math::Real), the elementary functions.
 //! - [`activation`]: ReLU, leaky ReLU, tanh, sigmoid; `backward` through the stored output.
 //! - [`pool`]: max pooling (with argmax) and average pooling over `[C][H][W]` arrays.
+//! - [`loss`]: softmax cross-entropy, softmax, argmax.
 //!
 //! Layouts are channel-first and row-major, as for convolutions: `[C][H][W]`.
 
 pub mod activation;
+pub mod loss;
 pub mod math;
 pub mod pool;
