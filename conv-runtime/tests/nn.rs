@@ -5,6 +5,8 @@
 
 #[path = "nn/activation.rs"]
 mod activation;
+#[path = "nn/idx.rs"]
+mod idx;
 #[path = "nn/loss.rs"]
 mod loss;
 #[path = "nn/math.rs"]

@@ -11,10 +11,13 @@
 //! - [`activation`]: ReLU, leaky ReLU, tanh, sigmoid; `backward` through the stored output.
 //! - [`pool`]: max pooling (with argmax) and average pooling over `[C][H][W]` arrays.
 //! - [`loss`]: softmax cross-entropy, softmax, argmax.
+//! - [`idx`] (feature `std`): IDX image and label files.
 //!
 //! Layouts are channel-first and row-major, as for convolutions: `[C][H][W]`.
 
 pub mod activation;
+#[cfg(feature = "std")]
+pub mod idx;
 pub mod loss;
 pub mod math;
 pub mod pool;
