@@ -58,6 +58,8 @@
 //!   of `unroll = full` layers sums `dL/dx` and `dL/dk`.
 //! - The limits the attribute enforces: [`MAX_DERIVED_MACS`] multiply-adds per forward pass for
 //!   any layer, [`MAX_UNROLLED_TERMS`] products for `unroll = full`.
+//! - [`nn`]: the other layers of a network (activations, max and average pooling, softmax
+//!   cross-entropy), their `no_std` elementary functions, and (feature `std`) an IDX reader.
 //! - [`rng`]: the small deterministic generator (splitmix64, usable in `const fn`) behind the
 //!   proof's test values, the checks' inputs and [`train::Layer::init`].
 //!
@@ -81,6 +83,7 @@ mod error;
 mod layer;
 pub mod mul_add;
 pub mod network;
+pub mod nn;
 // Support for the compile-time check the macro emits: not API (hidden, like serde's
 // `__private`), so it may change in any release.
 #[doc(hidden)]
