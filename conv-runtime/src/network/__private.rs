@@ -2,6 +2,9 @@
 //! expansion, so these take them as given and never fail.
 
 use super::SampleError;
+use crate::nn::activation::{Activation, LeakyRelu, Relu, Sigmoid, Tanh};
+use crate::nn::math::Real;
+use crate::nn::{loss, pool};
 use crate::rng::SplitMix64;
 use crate::Scalar;
 
@@ -43,109 +46,64 @@ pub fn copy<S: Scalar>(src: &[S], dst: &mut [S]) {
 
 /// Fills `dst` uniformly in `±1/sqrt(fan_in)` from stream `stream` of `seed`.
 pub fn init_uniform<S: Scalar>(dst: &mut [S], fan_in: usize, seed: u64, stream: u64) {
-    let bound = 1.0 / sqrt(fan_in as f64);
+    // 1/sqrt(fan_in), without `std`.
+    let bound = Real::exp(-0.5 * Real::ln(fan_in as f64));
     let mut rng = SplitMix64::new(seed ^ stream.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     for v in dst {
         *v = S::from_f64(bound * (2.0 * rng.unit() - 1.0));
     }
 }
 
-/// Square root by Newton's method (no `std`): exact to the last bit or one below.
-fn sqrt(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 0.0;
-    }
-    let mut r = if v > 1.0 { v / 2.0 } else { 1.0 };
-    for _ in 0..64 {
-        let next = 0.5 * (r + v / r);
-        if next == r {
-            break;
-        }
-        r = next;
-    }
-    r
-}
-
 /// The position of the largest logit (the first on ties).
 #[inline]
-pub fn argmax<S: Scalar>(z: &[S]) -> usize {
-    super::argmax(z)
+pub fn argmax<S: Real>(z: &[S]) -> usize {
+    loss::argmax(z).unwrap_or(0)
 }
 
-/// `y = max(x, 0)`.
+/// The generated code passes arrays whose sizes were checked during expansion, so the
+/// building blocks' shape errors cannot occur; this drops the `Ok(())`.
 #[inline]
-pub fn relu<S: Scalar>(x: &[S], y: &mut [S]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y = if *x > S::ZERO { *x } else { S::ZERO };
-    }
+fn checked<E>(result: Result<(), E>) {
+    let _ = result;
 }
 
-/// `d *= [y > 0]`.
-#[inline]
-pub fn relu_backward<S: Scalar>(y: &[S], d: &mut [S]) {
-    for (d, y) in d.iter_mut().zip(y) {
-        if y.partial_cmp(&S::ZERO) != Some(core::cmp::Ordering::Greater) {
-            *d = S::ZERO;
+
+macro_rules! activation {
+    ($forward:ident, $backward:ident, $f:expr) => {
+        /// The activation of `x` into `y`.
+        #[inline]
+        pub fn $forward<S: Real>(x: &[S], y: &mut [S]) {
+            checked($f.forward(x, y));
         }
-    }
-}
 
-/// `y = x` where `x > 0`, else `alpha * x`.
-#[inline]
-pub fn leaky_relu<S: Scalar>(alpha: S, x: &[S], y: &mut [S]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y = if *x > S::ZERO { *x } else { alpha * *x };
-    }
-}
-
-/// `d *= 1` where `y > 0`, else `alpha`.
-#[inline]
-pub fn leaky_relu_backward<S: Scalar>(alpha: S, y: &[S], d: &mut [S]) {
-    for (d, y) in d.iter_mut().zip(y) {
-        if y.partial_cmp(&S::ZERO) != Some(core::cmp::Ordering::Greater) {
-            *d = alpha * *d;
+        /// `d` times the activation's derivative, from its output `y`.
+        #[inline]
+        pub fn $backward<S: Real>(y: &[S], d: &mut [S]) {
+            checked($f.backward(y, d));
         }
-    }
+    };
 }
 
-/// `y = tanh(x)`.
+activation!(relu, relu_backward, Relu);
+activation!(tanh, tanh_backward, Tanh);
+activation!(sigmoid, sigmoid_backward, Sigmoid);
+
+/// Leaky ReLU of `x` into `y`.
 #[inline]
-pub fn tanh<S: Scalar>(x: &[S], y: &mut [S]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        let e = exp(-2.0 * x.to_f64().abs());
-        let t = (1.0 - e) / (1.0 + e);
-        *y = S::from_f64(if x.to_f64() < 0.0 { -t } else { t });
-    }
+pub fn leaky_relu<S: Real>(alpha: S, x: &[S], y: &mut [S]) {
+    checked(LeakyRelu { alpha }.forward(x, y));
 }
 
-/// `d *= 1 - y²`.
+/// `d` times leaky ReLU's derivative, from its output `y`.
 #[inline]
-pub fn tanh_backward<S: Scalar>(y: &[S], d: &mut [S]) {
-    for (d, y) in d.iter_mut().zip(y) {
-        *d = *d * (S::ONE - *y * *y);
-    }
+pub fn leaky_relu_backward<S: Real>(alpha: S, y: &[S], d: &mut [S]) {
+    checked(LeakyRelu { alpha }.backward(y, d));
 }
 
-/// `y = 1 / (1 + exp(-x))`.
-#[inline]
-pub fn sigmoid<S: Scalar>(x: &[S], y: &mut [S]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y = S::from_f64(1.0 / (1.0 + exp(-x.to_f64())));
-    }
-}
-
-/// `d *= y (1 - y)`.
-#[inline]
-pub fn sigmoid_backward<S: Scalar>(y: &[S], d: &mut [S]) {
-    for (d, y) in d.iter_mut().zip(y) {
-        *d = *d * (*y * (S::ONE - *y));
-    }
-}
-
-/// Max pooling; `indices` gets each window's first maximum (flat in its channel).
+/// Max pooling, each window's first maximum's position in `indices`.
 #[inline]
 pub fn max_pool<
-    S: Scalar,
+    S: Real,
     const C: usize,
     const H: usize,
     const W: usize,
@@ -158,31 +116,13 @@ pub fn max_pool<
     y: &mut [[[S; OW]; OH]; C],
     indices: &mut [[[u32; OW]; OH]; C],
 ) {
-    for c in 0..C {
-        for i in 0..OH {
-            for j in 0..OW {
-                let (p0, q0) = (i * stride[0], j * stride[1]);
-                let mut best = (p0, q0);
-                for a in 0..kernel[0] {
-                    for b in 0..kernel[1] {
-                        let (p, q) = (p0 + a, q0 + b);
-                        let v = x[c][p][q];
-                        if v > x[c][best.0][best.1] || v.to_f64().is_nan() {
-                            best = (p, q);
-                        }
-                    }
-                }
-                y[c][i][j] = x[c][best.0][best.1];
-                indices[c][i][j] = (best.0 * W + best.1) as u32;
-            }
-        }
-    }
+    checked(pool::max_forward(x, kernel, stride, y, indices));
 }
 
-/// The gradient of max pooling: each `d` added at its window's maximum.
+/// The gradient of max pooling.
 #[inline]
 pub fn max_pool_backward<
-    S: Scalar,
+    S: Real,
     const C: usize,
     const H: usize,
     const W: usize,
@@ -193,20 +133,13 @@ pub fn max_pool_backward<
     d: &[[[S; OW]; OH]; C],
     dx: &mut [[[S; W]; H]; C],
 ) {
-    for c in 0..C {
-        let plane = dx[c].as_flattened_mut();
-        for (i, d) in indices[c].as_flattened().iter().zip(d[c].as_flattened()) {
-            if let Some(v) = plane.get_mut(*i as usize) {
-                *v += *d;
-            }
-        }
-    }
+    checked(pool::max_backward(d, indices, dx));
 }
 
 /// Average pooling.
 #[inline]
 pub fn avg_pool<
-    S: Scalar,
+    S: Real,
     const C: usize,
     const H: usize,
     const W: usize,
@@ -218,26 +151,13 @@ pub fn avg_pool<
     stride: [usize; 2],
     y: &mut [[[S; OW]; OH]; C],
 ) {
-    let scale = S::from_f64(1.0 / (kernel[0] * kernel[1]) as f64);
-    for c in 0..C {
-        for i in 0..OH {
-            for j in 0..OW {
-                let mut s = S::ZERO;
-                for a in 0..kernel[0] {
-                    for b in 0..kernel[1] {
-                        s += x[c][i * stride[0] + a][j * stride[1] + b];
-                    }
-                }
-                y[c][i][j] = s * scale;
-            }
-        }
-    }
+    checked(pool::avg_forward(x, kernel, stride, y));
 }
 
 /// The gradient of average pooling.
 #[inline]
 pub fn avg_pool_backward<
-    S: Scalar,
+    S: Real,
     const C: usize,
     const H: usize,
     const W: usize,
@@ -249,93 +169,16 @@ pub fn avg_pool_backward<
     d: &[[[S; OW]; OH]; C],
     dx: &mut [[[S; W]; H]; C],
 ) {
-    let scale = S::from_f64(1.0 / (kernel[0] * kernel[1]) as f64);
-    for c in 0..C {
-        for i in 0..OH {
-            for j in 0..OW {
-                let g = d[c][i][j] * scale;
-                for a in 0..kernel[0] {
-                    for b in 0..kernel[1] {
-                        dx[c][i * stride[0] + a][j * stride[1] + b] += g;
-                    }
-                }
-            }
-        }
-    }
+    checked(pool::avg_backward(d, kernel, stride, dx));
 }
 
-/// The softmax cross-entropy of `z` against `label` (checked before), stable: `m = max z`,
-/// `L = m + ln Σ exp(z - m) - z[label]`; `dz = softmax(z) - onehot(label)`.
+/// The softmax cross-entropy of `z` against `label` (checked by [`check_sample`] before) and
+/// its gradient `dz`.
 #[inline]
-pub fn softmax_cross_entropy<S: Scalar, const N: usize>(
+pub fn softmax_cross_entropy<S: Real, const N: usize>(
     z: &[S; N],
     label: usize,
     dz: &mut [S; N],
 ) -> S {
-    let m = z[super::argmax(z)].to_f64();
-    let mut sum = 0.0;
-    for (d, v) in dz.iter_mut().zip(z) {
-        let e = exp(v.to_f64() - m);
-        *d = S::from_f64(e);
-        sum += e;
-    }
-    for d in dz.iter_mut() {
-        *d = S::from_f64(d.to_f64() / sum);
-    }
-    if let Some(d) = dz.get_mut(label) {
-        *d -= S::ONE;
-    }
-    let zl = z.get(label).map_or(0.0, |v| v.to_f64());
-    S::from_f64(m + ln(sum) - zl)
-}
-
-fn exp(x: f64) -> f64 {
-    if x.is_nan() {
-        return x;
-    }
-    if x > 709.0 {
-        return f64::INFINITY;
-    }
-    if x < -745.0 {
-        return 0.0;
-    }
-    let k = (x * core::f64::consts::LOG2_E + if x < 0.0 { -0.5 } else { 0.5 }) as i64;
-    let r = x - k as f64 * core::f64::consts::LN_2;
-    let mut term = 1.0;
-    let mut sum = 1.0;
-    for n in 1..20 {
-        term *= r / n as f64;
-        sum += term;
-    }
-    let (mut s, mut k) = (sum, k);
-    while k > 1000 {
-        s *= f64::from_bits(((1023 + 1000) as u64) << 52);
-        k -= 1000;
-    }
-    while k < -1000 {
-        s *= f64::from_bits(((1023 - 1000) as u64) << 52);
-        k += 1000;
-    }
-    s * f64::from_bits(((1023 + k) as u64) << 52)
-}
-
-fn ln(x: f64) -> f64 {
-    if x <= 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    let bits = x.to_bits();
-    let mut e = ((bits >> 52) & 0x7ff) as i64 - 1023;
-    let mut m = f64::from_bits((bits & ((1 << 52) - 1)) | (1023 << 52));
-    if m > core::f64::consts::SQRT_2 {
-        m /= 2.0;
-        e += 1;
-    }
-    let z = (m - 1.0) / (m + 1.0);
-    let z2 = z * z;
-    let (mut term, mut sum) = (z, 0.0);
-    for k in 0..30 {
-        sum += term / (2 * k + 1) as f64;
-        term *= z2;
-    }
-    2.0 * sum + e as f64 * core::f64::consts::LN_2
+    loss::softmax_cross_entropy(z, label, dz).unwrap_or(S::ZERO)
 }
