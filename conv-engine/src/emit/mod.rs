@@ -7,6 +7,7 @@
 
 mod check;
 mod companion;
+pub mod dense;
 mod dispatch;
 mod docs;
 mod fault;
