@@ -12,6 +12,10 @@
 //!                  -> explain  Markdown, LaTeX and text renderers                [feature derive]
 //! ```
 //!
+//! The dense (fully connected) layer is a sibling module at each stage: [`derive::dense`],
+//! [`prove::dense`], [`emit::dense`] (its code, proven and lowered through the same [`ir`]) and
+//! [`explain::dense`].
+//!
 //! [`geometry`] is always available and allocation-free (`no_std`).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]

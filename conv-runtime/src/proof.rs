@@ -279,6 +279,60 @@
 //! };
 //! ```
 //!
+//! # Dense layers
+//!
+//! A dense layer (`u[o] = b[o] + Σ_i w[o][i] * x[i]`, `N` inputs, `M` outputs) is checked the
+//! same way, against the matrix form ([`f32::assert_dense`]: `u = b + W x`, `dL/dx = Wᵀ δ`,
+//! `dL/dw = δ xᵀ`, `dL/db = δ`, each element computed where it is compared). Its values are drawn
+//! with the geometry of the equivalent convolution (1x1 input and kernel, `N` input and `M`
+//! output channels), whose [`value_range`] keeps the dense sums exact:
+//!
+//! ```
+//! use conv_runtime::{proof, Geometry, GeometrySpec, Gradients};
+//! // The equivalent convolution: 1x1 input and kernel, 3 input and 2 output channels.
+//! const SPEC: GeometrySpec = GeometrySpec {
+//!     in_channels: 3,
+//!     out_channels: 2,
+//!     ..GeometrySpec::new([1, 1], [1, 1])
+//! };
+//! const G: Geometry = match SPEC.resolve() {
+//!     Ok(g) => g,
+//!     Err(e) => e.panic(),
+//! };
+//! const fn forward(x: &[f32; 3], w: &[[f32; 3]; 2], b: &[f32; 2]) -> [f32; 2] {
+//!     let (v, r) = (w[0], w[1]);
+//!     [b[0] + v[0] * x[0] + v[1] * x[1] + v[2] * x[2], b[1] + r[0] * x[0] + r[1] * x[1] + r[2] * x[2]]
+//! }
+//! # const _: () = {
+//! let (mut x, mut w, mut b) = ([0.0f32; 3], [[0.0f32; 3]; 2], [0.0f32; 2]);
+//! proof::f32::refill(&G, &mut x, 1);
+//! proof::f32::refill(&G, w.as_flattened_mut(), 2);
+//! proof::f32::refill(&G, &mut b, 3);
+//! let mut delta = [0.0f32; 2];
+//! proof::f32::refill(&G, &mut delta, 4);
+//! let u = forward(&x, &w, &b);
+//! let mut g = Gradients { dx: [0.0f32; 3], dk: [[0.0f32; 3]; 2], db: delta };
+//! let mut e = 0;
+//! while e < 6 {
+//!     let (o, i) = (e / 3, e % 3);
+//!     g.dx[i] += delta[o] * w[o][i];
+//!     g.dk[o][i] = delta[o] * x[i];
+//!     e += 1;
+//! }
+//! proof::f32::assert_dense(
+//!     &x, w.as_flattened(), &b, &u, &delta, &g.dx, g.dk.as_flattened(), &g.db,
+//! );
+//! # };
+//! // A wrong dL/dw element is found.
+//! let (x, w, delta) = ([1.0f32, 2.0, 3.0], [1.0f32; 6], [1.0f32, -1.0]);
+//! let (u, dx) = ([6.0f32, 6.0], [0.0f32; 3]);
+//! let mut dw = [1.0f32, 2.0, 3.0, -1.0, -2.0, -3.0];
+//! assert!(proof::f32::check_dense(&x, &w, &[0.0; 2], &u, &delta, &dx, &dw, &delta).is_ok());
+//! dw[4] = 2.0;
+//! let err = proof::f32::check_dense(&x, &w, &[0.0; 2], &u, &delta, &dx, &dw, &delta);
+//! assert_eq!(err, Err(proof::Mismatch::new(proof::Part::Dk, 4)));
+//! ```
+//!
 //! # Cost
 //!
 //! Constant evaluation is interpreted: every loop iteration, call, branch and checked operation
@@ -439,11 +493,27 @@ const fn message(part: Part) -> &'static str {
     }
 }
 
+/// The panic message of `assert_dense` for a mismatch.
+const fn dense_message(part: Part) -> &'static str {
+    macro_rules! failed {
+        ($what:literal) => {
+            concat!("dense proof failed: ", $what)
+        };
+    }
+    match part {
+        Part::U => failed!("the generated `forward` differs from the matrix form b + W x (u)"),
+        Part::Dx => failed!("the generated `backward` differs from the matrix form Wᵀ δ (dL/dx)"),
+        Part::Dk => failed!("the generated `backward` differs from the matrix form δ xᵀ (dL/dw)"),
+        Part::Db => failed!("the generated `backward` differs from the matrix form δ (dL/db)"),
+        Part::Shape(_) => failed!("an operand does not have the length the layer needs (shape)"),
+    }
+}
+
 macro_rules! proof {
     ($t:ident) => {
         #[doc = concat!("The check in `", stringify!($t), "`; see the [module docs](super).")]
         pub mod $t {
-            use super::{message, value_range, Mismatch, Part};
+            use super::{dense_message, message, value_range, Mismatch, Part};
             use crate::error::{check_lengths, Operand};
             use crate::reference::$t as reference;
             use crate::Geometry;
@@ -578,6 +648,106 @@ macro_rules! proof {
             ) {
                 if let Err(m) = check::<NX, NK, NB, NU>(g, x, k, b, u, delta, dx, dk, db) {
                     panic!("{}", message(m.part));
+                }
+            }
+
+            /// Compares a dense layer's results `u`, `dx`, `dw`, `db` on the inputs `x`, `w`,
+            /// `b`, `delta` with the matrix form, exactly (`==`), element by element, in the
+            /// order `u = b + W x`, `dL/dx = Wᵀ δ`, `dL/dw = δ xᵀ`, `dL/db = δ`. Slices are flat
+            /// and row-major: `x [N]`, `w` and `dw [M][N]`, `b`, `u`, `delta` and `db [M]`
+            /// (`N = x.len()`, `M = b.len()`). Each element is computed where it is compared,
+            /// so the check needs no buffers.
+            ///
+            /// # Errors
+            /// The first element that differs ([`Part::Dk`] stands for `dL/dw`), or
+            /// [`Part::Shape`] when a length does not follow from `N` and `M`.
+            #[allow(clippy::too_many_arguments)]
+            pub const fn check_dense(
+                x: &[T],
+                w: &[T],
+                b: &[T],
+                u: &[T],
+                delta: &[T],
+                dx: &[T],
+                dw: &[T],
+                db: &[T],
+            ) -> Result<(), Mismatch> {
+                let (n, m) = (x.len(), b.len());
+                if let Err(e) = check_lengths(&[
+                    (Operand::K, w.len(), n * m),
+                    (Operand::U, u.len(), m),
+                    (Operand::Delta, delta.len(), m),
+                    (Operand::Dx, dx.len(), n),
+                    (Operand::Dk, dw.len(), n * m),
+                    (Operand::Db, db.len(), m),
+                ]) {
+                    return Err(Mismatch {
+                        part: Part::Shape(e),
+                        index: 0,
+                    });
+                }
+                // u[o] = b[o] + Σ_i w[o][i] * x[i]
+                let mut o = 0;
+                while o < m {
+                    let mut s = b[o];
+                    let mut i = 0;
+                    while i < n {
+                        s += w[o * n + i] * x[i];
+                        i += 1;
+                    }
+                    if u[o] != s {
+                        return Err(Mismatch::new(Part::U, o));
+                    }
+                    o += 1;
+                }
+                // dL/dx[i] = Σ_o w[o][i] * delta[o]
+                let mut i = 0;
+                while i < n {
+                    let mut s = 0.0;
+                    let mut o = 0;
+                    while o < m {
+                        s += w[o * n + i] * delta[o];
+                        o += 1;
+                    }
+                    if dx[i] != s {
+                        return Err(Mismatch::new(Part::Dx, i));
+                    }
+                    i += 1;
+                }
+                // dL/dw[o][i] = delta[o] * x[i], dL/db[o] = delta[o]
+                let mut e = 0;
+                while e < n * m {
+                    if dw[e] != delta[e / n] * x[e % n] {
+                        return Err(Mismatch::new(Part::Dk, e));
+                    }
+                    e += 1;
+                }
+                let mut o = 0;
+                while o < m {
+                    if db[o] != delta[o] {
+                        return Err(Mismatch::new(Part::Db, o));
+                    }
+                    o += 1;
+                }
+                Ok(())
+            }
+
+            /// [`check_dense`], panicking on a mismatch (in a `const` item: a compile error)
+            /// with a message naming the part, e.g. ``dense proof failed: the generated
+            /// `backward` differs from the matrix form Wᵀ δ (dL/dx)``.
+            #[allow(clippy::too_many_arguments)]
+            pub const fn assert_dense(
+                x: &[T],
+                w: &[T],
+                b: &[T],
+                u: &[T],
+                delta: &[T],
+                dx: &[T],
+                dw: &[T],
+                db: &[T],
+            ) {
+                if let Err(m) = check_dense(x, w, b, u, delta, dx, dw, db) {
+                    panic!("{}", dense_message(m.part));
                 }
             }
         }

@@ -1,6 +1,9 @@
 //! Symbolic derivation: every output as a sum of products, the Jacobian tables, and the chain rule.
+//! The convolution's is [`Derivation`] (below); the dense layer's, its sibling, is
+//! [`dense::Dense`]. Both derive the chain rule the same way, as the transpose of the forward
+//! sums, and both are [`Derived`], what the code checker reads.
 //!
-//! The layer is the cross-correlation
+//! The convolution is the cross-correlation
 //! `u[o][i][j] = b[o] + sum_{c,a,b} x[c][i*SH + a*DH - top][j*SW + b*DW - left] * k[o][c][a][b]`
 //! with reads of the padding dropped (they are zero). From it:
 //!
@@ -14,9 +17,12 @@
 //! emitted code): `u` over `c, a, b` ascending; `dL/dx` over `o, i, j` ascending; `dL/dk` over
 //! `i, j` ascending; `dL/db` over `i, j` ascending.
 
+mod chain;
+pub mod dense;
 mod index;
 mod sums;
 
+pub use chain::Derived;
 pub(crate) use index::Indexing;
 pub use index::{Pixel, Tap};
 pub use sums::{Product, Sums};
@@ -179,26 +185,33 @@ fn expand_forward(g: &Geometry) -> Sums {
     Sums::from_lists(lists)
 }
 
-/// The chain rule read off the Jacobian: every forward product `x * k` in `u` contributes
-/// `delta[u] * k` to `dL/dx[x]` and `delta[u] * x` to `dL/dk[k]`; `dL/db[o]` sums `delta[o]`.
-/// Walking `u` in ascending order gives the documented summation order.
+/// The chain rule, the transpose of the forward sums (see [`chain::transpose`]): `dL/db[o]`
+/// sums the `delta` of output channel `o`.
 fn chain_rule(g: &Geometry, forward: &Sums) -> (Sums, Sums, Sums) {
-    let mut dx = vec![Vec::new(); g.input_len()];
-    let mut dk = vec![Vec::new(); g.kernel_len()];
-    let mut db = vec![Vec::new(); g.bias_len()];
-    for (u, products) in forward.iter().enumerate() {
-        let delta = u as u32;
-        for &Product(x, k) in products {
-            dx[x as usize].push(Product(delta, k));
-            dk[k as usize].push(Product(delta, x));
-        }
-        db[g.u_at(u).c].push(Product(delta, delta));
+    let lengths = chain::Lengths {
+        x: g.input_len(),
+        k: g.kernel_len(),
+        b: g.bias_len(),
+    };
+    chain::transpose(forward, lengths, |u| g.u_at(u).c)
+}
+
+impl Derived for Derivation {
+    fn forward(&self) -> &Sums {
+        &self.forward
     }
-    (
-        Sums::from_lists(dx),
-        Sums::from_lists(dk),
-        Sums::from_lists(db),
-    )
+    fn dx(&self) -> &Sums {
+        &self.dx
+    }
+    fn dk(&self) -> &Sums {
+        &self.dk
+    }
+    fn db(&self) -> &Sums {
+        &self.db
+    }
+    fn bias_of(&self, u: usize) -> usize {
+        self.u_at(u).c
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub(super) fn item(
     let how = crate::ir::lower::Lowering {
         scalar: &row_shapes.scalar,
         calls: None,
+        names: crate::ir::lower::Names::CONVOLUTION,
     };
     let symbolic = |program: &crate::ir::Program, what: &str| {
         crate::ir::exec::check(program, &row_d, None).map_err(|e| {

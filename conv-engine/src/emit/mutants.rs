@@ -262,7 +262,7 @@ fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
 /// Every planted fault of `program`: each statement dropped (but `Stmt::Opaque`); each term
 /// dropped; each index of each place shifted by one, and the coefficient of its first loop
 /// variable (a stride) increased by one.
-fn faults(program: &Program) -> Vec<Program> {
+pub(super) fn faults(program: &Program) -> Vec<Program> {
     let mut totalled = Vec::new();
     crate::ir::for_each_expr(&program.body, &mut |e| {
         for t in &e.terms {

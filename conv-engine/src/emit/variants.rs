@@ -105,6 +105,7 @@ pub(super) fn build(
             &lower::Lowering {
                 scalar: &shapes.scalar,
                 calls,
+                names: lower::Names::CONVOLUTION,
             },
         )
     };

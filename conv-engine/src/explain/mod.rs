@@ -13,6 +13,7 @@
 //! assert!(md.contains("| ∂x<sub>1,1</sub> | k<sub>1,1</sub> | 0 |"));
 //! ```
 
+pub mod dense;
 mod document;
 mod style;
 mod svg;

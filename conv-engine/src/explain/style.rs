@@ -5,6 +5,8 @@
 pub(crate) enum Sym {
     X,
     K,
+    /// A dense layer's weights.
+    W,
     U,
     Delta,
     B,
@@ -49,6 +51,7 @@ impl Style for Markdown {
         let name = match s {
             Sym::X => "x",
             Sym::K => "k",
+            Sym::W => "w",
             Sym::U => "u",
             Sym::Delta => "δ",
             Sym::B => "b",
@@ -153,6 +156,7 @@ impl Style for Latex {
         let name = match s {
             Sym::X => "x",
             Sym::K => "k",
+            Sym::W => "w",
             Sym::U => "u",
             Sym::Delta => "\\delta",
             Sym::B => "b",
@@ -206,6 +210,7 @@ impl Style for Text {
         let name = match s {
             Sym::X => "x",
             Sym::K => "k",
+            Sym::W => "w",
             Sym::U => "u",
             Sym::Delta => "delta",
             Sym::B => "b",

@@ -4,7 +4,7 @@
 //! malformed, as the lowered code would not compile.
 
 use super::{KernelLayout, Program, Returns};
-use crate::derive::{Derivation, Product, Sums};
+use crate::derive::{Derivation, Derived, Product, Sums};
 use std::fmt;
 
 mod machine;
@@ -103,12 +103,13 @@ fn times(value: &[Term], by: Term, out: &mut Vec<Term>) -> Result<(), Fault> {
     Ok(())
 }
 
-/// Executes `program` and compares its outputs with `layer`'s derivation; companion calls run
-/// by `row`, the derivation of the companion's geometry (a program that calls the companion
-/// without one is malformed).
-pub fn check(
+/// Executes `program` and compares its outputs with `layer`'s derivation (a convolution's
+/// [`Derivation`] or a dense layer's [`Dense`](crate::derive::dense::Dense)); companion calls
+/// run by `row`, the derivation of the convolution companion's geometry (a program that calls
+/// the companion without one is malformed).
+pub fn check<L: Derived + ?Sized>(
     program: &Program,
-    layer: &Derivation,
+    layer: &L,
     row: Option<&Derivation>,
 ) -> Result<Checked, Fault> {
     let mut machine = Machine::new(program);
@@ -116,7 +117,7 @@ pub fn check(
     let local = |n: usize| &machine.locals[n];
     let u = |n: usize| {
         compare("u", local(n), |i| {
-            let bias = leaf(Kind::B, layer.u_at(i).c);
+            let bias = leaf(Kind::B, layer.bias_of(i));
             expected_terms(layer.forward(), i, Kind::X, Kind::K, Some(bias))
         })
     };

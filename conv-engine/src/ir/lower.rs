@@ -5,8 +5,8 @@ use super::{Array, Binding, Chain, Expr, Place, Program, Returns, Stmt, Term};
 mod prelude;
 mod tokens;
 
-pub(crate) use tokens::element_name;
-use tokens::{constant_flat, grouped, ident, index, prefix, source};
+use tokens::{constant_flat, grouped, ident, index};
+pub(crate) use tokens::{element_name, Names};
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
@@ -30,6 +30,8 @@ pub(crate) struct Lowering<'a> {
     pub scalar: &'a Ident,
     /// How the companion is called (programs without companion calls need none).
     pub calls: Option<&'a Calls>,
+    /// The parameters the operands are passed as.
+    pub names: Names,
 }
 
 /// The function body of `program`: the `mul_add` import where a sum fuses, the companion's
@@ -309,13 +311,13 @@ impl Writer<'_> {
         let dims = self.program.dims(p.array);
         if self.program.named.contains(&p.array) {
             if let Some(flat) = constant_flat(p, dims) {
-                let name = element_name(prefix(p.array), dims, flat);
+                let name = element_name(self.how.names.prefix(p.array), dims, flat);
                 return quote!(#name);
             }
         }
         let array = match p.array {
             Array::Local(n) => self.local(n),
-            operand => ident(source(operand)),
+            operand => ident(self.how.names.source(operand)),
         };
         let indices = p.index.iter().map(index);
         quote!(#array #([#indices])*)

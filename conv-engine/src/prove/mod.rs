@@ -1,7 +1,10 @@
-//! Proof: the chain-rule gradients of [`derive`](crate::derive) equal the classic padded/rotated
-//! formulation (the private `padded` module), compared term by term as multisets of products.
-//! A mismatch is an error that the macro turns into a compile error.
+//! Proof: the chain-rule gradients of [`derive`](crate::derive) equal an independent
+//! formulation, compared term by term as multisets of products: for the convolution the classic
+//! padded/rotated formulation (the private `padded` module, [`prove`]), for the dense layer the
+//! matrix form ([`dense::prove`]). A mismatch is an error that the macro turns into a compile
+//! error.
 
+pub mod dense;
 pub(crate) mod padded;
 
 use crate::derive::{Derivation, Product, Sums};
@@ -14,20 +17,25 @@ pub enum Gradient {
     Dx,
     /// `dL/dk`.
     Dk,
+    /// `dL/dw`, the dense layer's weights.
+    Dw,
     /// `dL/db`.
     Db,
 }
 
-/// The first element where the chain rule and the padded/rotated formulation differ.
+/// The first element where the chain rule and the independent formulation differ.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Disagreement {
+    /// The independent formulation compared with: `"padded/rotated formulation"` for the
+    /// convolution, `"matrix form"` for the dense layer.
+    pub formulation: &'static str,
     /// The gradient.
     pub gradient: Gradient,
     /// Flat position of the element.
     pub element: usize,
     /// Products from the chain rule (sorted).
     pub chain_rule: Vec<Product>,
-    /// Products from the padded/rotated formulation (sorted).
+    /// Products from the independent formulation (sorted).
     pub padded: Vec<Product>,
 }
 
@@ -36,14 +44,15 @@ impl fmt::Display for Disagreement {
         let name = match self.gradient {
             Gradient::Dx => "dL/dx",
             Gradient::Dk => "dL/dk",
+            Gradient::Dw => "dL/dw",
             Gradient::Db => "dL/db",
         };
         write!(
             f,
-            "{name} element {}: the chain rule gives {} products, the padded/rotated formulation {} \
-             ({:?} vs {:?})",
+            "{name} element {}: the chain rule gives {} products, the {} {} ({:?} vs {:?})",
             self.element,
             self.chain_rule.len(),
+            self.formulation,
             self.padded.len(),
             self.chain_rule,
             self.padded
@@ -69,12 +78,17 @@ pub fn prove(d: &Derivation) -> Result<Proof, Disagreement> {
         (Gradient::Dk, d.dk(), padded::dk(g)),
         (Gradient::Db, d.db(), padded::db(g)),
     ] {
-        products += compare(gradient, ours, theirs)?;
+        products += compare(PADDED, gradient, ours, theirs)?;
     }
     Ok(Proof { products })
 }
 
+/// The convolution's independent formulation, as a [`Disagreement`] names it.
+const PADDED: &str = "padded/rotated formulation";
+
+/// Compares `ours` with `theirs` (built by `formulation`), element by element, as multisets.
 fn compare(
+    formulation: &'static str,
     gradient: Gradient,
     ours: &Sums,
     theirs: Vec<Vec<Product>>,
@@ -88,6 +102,7 @@ fn compare(
         padded.sort_unstable();
         if chain_rule != padded {
             return Err(Disagreement {
+                formulation,
                 gradient,
                 element,
                 chain_rule,

@@ -63,12 +63,18 @@ fn a_wrong_term_is_rejected() {
     let mut lists: Vec<Vec<Product>> = d.dx().iter().map(<[Product]>::to_vec).collect();
     lists[0][0].1 = 1;
     let wrong = Sums::from_lists(lists);
-    let err = compare(Gradient::Dx, &wrong, padded::dx(&g)).unwrap_err();
+    let err = compare(PADDED, Gradient::Dx, &wrong, padded::dx(&g)).unwrap_err();
     assert_eq!((err.gradient, err.element), (Gradient::Dx, 0));
     assert!(err.to_string().starts_with("dL/dx element 0"), "{err}");
     // A missing term is rejected too.
     let mut lists: Vec<Vec<Product>> = d.dk().iter().map(<[Product]>::to_vec).collect();
     lists[4].pop();
-    let err = compare(Gradient::Dk, &Sums::from_lists(lists), padded::dk(&g)).unwrap_err();
+    let err = compare(
+        PADDED,
+        Gradient::Dk,
+        &Sums::from_lists(lists),
+        padded::dk(&g),
+    )
+    .unwrap_err();
     assert_eq!((err.gradient, err.element), (Gradient::Dk, 4));
 }

@@ -1,7 +1,7 @@
 //! What a lowered body starts with: the `mul_add` import, the `total` and `sum` helpers, and the
 //! named operands' bindings, each only where the body uses it.
 
-use super::tokens::{constant_flat, element_name, ident, prefix, source};
+use super::tokens::{constant_flat, element_name, ident};
 use super::{nest, Writer};
 use crate::ir::{for_each_expr, Chain, MulAdd, Term};
 use proc_macro2::TokenStream;
@@ -83,13 +83,13 @@ impl Writer<'_> {
             });
             let items = used.iter().enumerate().map(|(flat, &u)| match u {
                 true => {
-                    let n = element_name(prefix(array), dims, flat);
+                    let n = element_name(self.how.names.prefix(array), dims, flat);
                     quote!(#n)
                 }
                 false => quote!(_),
             });
             let pattern = nest(dims, &mut items.into_iter());
-            let source = ident(source(array));
+            let source = ident(self.how.names.source(array));
             out.extend(quote!(let #pattern = *#source;));
         }
         out

@@ -25,22 +25,50 @@ pub(super) fn constant_flat(p: &Place, dims: &[usize]) -> Option<usize> {
     (p.index.len() == dims.len()).then_some(flat)
 }
 
-/// The parameter an operand is passed as.
-pub(super) fn source(array: Array) -> &'static str {
-    match array {
-        Array::X => "x",
-        Array::K => "k",
-        Array::B => "b",
-        Array::Delta => "delta",
-        Array::Local(_) => "",
-    }
+/// The parameters the operands are passed as, which differ by layer kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Names {
+    /// `x`.
+    pub x: &'static str,
+    /// The kernel (or weights).
+    pub k: &'static str,
+    /// The bias.
+    pub b: &'static str,
+    /// `delta = dL/du`.
+    pub delta: &'static str,
 }
 
-/// The prefix of an operand's element names (`d` for `delta`).
-pub(super) fn prefix(array: Array) -> &'static str {
-    match array {
-        Array::Delta => "d",
-        other => source(other),
+impl Names {
+    /// A convolution's: `x`, `k`, `b`, `delta`.
+    pub const CONVOLUTION: Names = Names {
+        x: "x",
+        k: "k",
+        b: "b",
+        delta: "delta",
+    };
+    /// A dense layer's: `x`, `w`, `b`, `delta`.
+    pub const DENSE: Names = Names {
+        k: "w",
+        ..Names::CONVOLUTION
+    };
+
+    /// The parameter `array` is passed as.
+    pub(super) fn source(&self, array: Array) -> &'static str {
+        match array {
+            Array::X => self.x,
+            Array::K => self.k,
+            Array::B => self.b,
+            Array::Delta => self.delta,
+            Array::Local(_) => "",
+        }
+    }
+
+    /// The prefix of an operand's element names (`d` for `delta`).
+    pub(super) fn prefix(&self, array: Array) -> &'static str {
+        match array {
+            Array::Delta => "d",
+            other => self.source(other),
+        }
     }
 }
 

@@ -1,0 +1,188 @@
+//! The dense programs proven, lowered and expanded for several sizes, and planted faults in
+//! each program rejected by the symbolic proof.
+
+use super::*;
+use crate::ir::exec::check;
+
+const SIZES: [(usize, usize); 5] = [(1, 1), (3, 2), (17, 5), (16, 3), (400, 120)];
+
+fn programs(n: usize, m: usize) -> [(&'static str, Program); 2] {
+    [
+        ("forward", program::forward(n, m)),
+        ("backward", program::backward(n, m)),
+    ]
+}
+
+#[test]
+fn every_size_proves_and_lowers() {
+    for (n, m) in SIZES {
+        let d = Dense::new(n, m);
+        let [(_, forward), (_, backward)] = programs(n, m);
+        // u: the bias and N products per output; the gradients: every product once, and delta.
+        assert_eq!(check(&forward, &d, None).map(|c| c.terms), Ok(m * (n + 1)));
+        assert_eq!(
+            check(&backward, &d, None).map(|c| c.terms),
+            Ok(2 * n * m + m)
+        );
+        for (what, program) in programs(n, m) {
+            let t = Ident::new("f32", Span::call_site());
+            let body = lower(&program, &t);
+            let block: syn::Block =
+                syn::parse2(quote!({ #body })).unwrap_or_else(|e| panic!("{n} -> {m} {what}: {e}"));
+            assert!(!block.stmts.is_empty());
+        }
+    }
+}
+
+#[test]
+fn forward_sums_in_lanes_with_the_remainder_written_out() {
+    let t = Ident::new("f32", Span::call_site());
+    let body = lower(&program::forward(17, 5), &t).to_string();
+    // Two chunks of 8 (c = 0, 8: the bound 9 proves c + 7 < 17), then x[16].
+    assert!(body.contains("while c < 9"), "{body}");
+    assert!(
+        body.contains("s [7] += x [c + 7] * w [o] [c + 7]"),
+        "{body}"
+    );
+    assert!(
+        body.contains("u [o] = b [o] + sum (& s) + x [16] * w [o] [16]"),
+        "{body}"
+    );
+    // Fewer inputs than lanes: every product written out.
+    let body = lower(&program::forward(3, 2), &t).to_string();
+    assert!(!body.contains("sum"), "{body}");
+    assert!(body.contains("b [o] + x [0] * w [o] [0] + x [1] * w [o] [1] + x [2] * w [o] [2]"));
+    let body = lower(&program::backward(3, 2), &t).to_string();
+    assert!(body.contains("dx [i] += d * w [o] [i]"), "{body}");
+    assert!(body.contains("dw [o] [i] = d * x [i]"), "{body}");
+    assert!(body.contains("let db = * delta"), "{body}");
+}
+
+#[test]
+fn every_planted_fault_fails_the_proof() {
+    let mut planted = 0;
+    for (n, m) in [(1, 1), (3, 2), (17, 5), (16, 3)] {
+        let d = Dense::new(n, m);
+        for (what, program) in programs(n, m) {
+            for (k, wrong) in super::super::mutants::faults(&program)
+                .into_iter()
+                .enumerate()
+            {
+                planted += 1;
+                assert!(
+                    check(&wrong, &d, None).is_err(),
+                    "fault {k} of the {n} -> {m} {what} passed the proof"
+                );
+            }
+        }
+    }
+    assert!(planted > 200, "{planted} faults planted");
+}
+
+#[test]
+fn a_dropped_term_and_a_shifted_index_are_named() {
+    let d = Dense::new(17, 5);
+    // The remainder's product dropped from u.
+    let mut forward = program::forward(17, 5);
+    let crate::ir::Stmt::Loop { body, .. } = &mut forward.body[0] else {
+        unreachable!("forward is a loop over outputs")
+    };
+    let Some(crate::ir::Stmt::Set { value, .. }) = body.last_mut() else {
+        unreachable!("u[o] is set last")
+    };
+    value.terms.pop();
+    let err = check(&forward, &d, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "u element 0: the code sums 17 terms, the derivation 18"
+    );
+    // dL/dw[o][i] reading x[i + 1].
+    let mut backward = program::backward(3, 2);
+    let crate::ir::Stmt::Loop { body, .. } = &mut backward.body[1] else {
+        unreachable!("the loop over outputs follows db")
+    };
+    let crate::ir::Stmt::Loop { body, .. } = &mut body[2] else {
+        unreachable!("dL/dw's loop is third")
+    };
+    let crate::ir::Stmt::Set { value, .. } = &mut body[0] else {
+        unreachable!("dL/dw[o][i] is set")
+    };
+    value.places_mut().last().expect("x[i]").index[0].constant += 1;
+    let err = check(&backward, &Dense::new(3, 2), None).unwrap_err();
+    assert!(matches!(err, exec::Fault::Malformed(_)), "{err}");
+}
+
+/// The tokens of `item`, parsed.
+fn expand(name: &str, n: usize, m: usize, scalar: Scalar) -> syn::File {
+    let tokens = item(&Ident::new(name, Span::call_site()), n, m, scalar)
+        .unwrap_or_else(|e| panic!("{n} -> {m}: {e}"));
+    syn::parse2(tokens).unwrap_or_else(|e| panic!("{n} -> {m}: {e}"))
+}
+
+#[test]
+fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
+    for (n, m) in SIZES {
+        for scalar in [Scalar::F32, Scalar::F64] {
+            let file = expand("Layer", n, m, scalar);
+            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c)] = &file.items[..]
+            else {
+                panic!("{n} -> {m}: {:#?}", file.items.len());
+            };
+            assert_eq!(s.ident, "Layer");
+            assert!(s
+                .attrs
+                .iter()
+                .any(|a| quote!(#a).to_string() == "# [doc (hidden)]"));
+            let fns: Vec<String> = i
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    syn::ImplItem::Fn(f) if f.sig.constness.is_some() => {
+                        Some(f.sig.ident.to_string())
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(fns, ["forward", "backward"]);
+            assert_eq!(c.ident, "_");
+            let check = quote!(#c).to_string();
+            let t = scalar.name();
+            assert!(check.contains(&format!("conv_runtime :: proof :: {t} :: assert_dense")));
+        }
+    }
+    let file = expand("L", 400, 120, Scalar::F32);
+    let file = quote!(#file).to_string();
+    assert!(file.contains(
+        "pub const fn forward (x : & [f32 ; 400] , w : & [[f32 ; 400] ; 120] , b : & [f32 ; 120]) -> [f32 ; 120]"
+    ), "{file}");
+    assert!(file.contains(
+        ":: conv_runtime :: Gradients < [f32 ; 400] , [[f32 ; 400] ; 120] , [f32 ; 120] >"
+    ));
+}
+
+#[test]
+fn layers_too_large_to_evaluate_get_no_check() {
+    let g = check::geometry(500, 301).expect("a geometry");
+    assert!(!check::evaluated(&g));
+    assert!(check::item(&Ident::new("L", Span::call_site()), &g, Scalar::F32).is_empty());
+    assert!(check::evaluated(
+        &check::geometry(500, 300).expect("a geometry")
+    ));
+}
+
+#[test]
+fn wrong_sizes_are_errors_on_the_name() {
+    let name = Ident::new("Layer", Span::call_site());
+    let err = item(&name, 0, 3, Scalar::F32).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dense: a layer of 0 inputs and 3 outputs; expected at least 1 of each"
+    );
+    assert!(item(&name, 3, 0, Scalar::F32).is_err());
+    let err = item(&name, 1 << 20, 1 << 20, Scalar::F32).unwrap_err();
+    assert!(
+        err.to_string().contains("is more than 20000000 weights"),
+        "{err}"
+    );
+    assert!(item(&name, usize::MAX, 2, Scalar::F32).is_err());
+}
