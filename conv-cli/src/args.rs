@@ -1,6 +1,6 @@
 //! The command line: one option per attribute key, plus the output format and destination.
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Examples and the JSON schema, shown by `--help` (not by `-h`).
@@ -34,6 +34,12 @@ const AFTER_LONG_HELP: &str = concat!(
     "  forward: { u, products: [{ x, k }] }   dx: { x, products: [{ delta, k }] }\n",
     "  dk: { k, products: [{ delta, x }] }     db: { b, products: [{ delta }] }\n",
     "  \"sums\" is present only when \"full\" is true.\n",
+    "\n",
+    "Other layer kinds (subcommands; see `conv-derivation <kind> --help`):\n",
+    "  conv-derivation pool --kind max --input 1x4x4 --kernel 2x2 [--stride 2] [--format latex]\n",
+    "  conv-derivation activation relu        (leaky-relu [--alpha 0.01], tanh, sigmoid)\n",
+    "  conv-derivation flatten --input 2x3x3\n",
+    "  conv-derivation loss --classes 3\n",
 );
 
 /// Prints the derivation of a `#[conv2d(...)]` layer: the forward sums, the Jacobian tables
@@ -42,8 +48,17 @@ const AFTER_LONG_HELP: &str = concat!(
 /// The layer options take exactly the attribute's values and are validated by the attribute's
 /// own parser, so every message is the one `#[conv2d]` would give.
 #[derive(Debug, Parser)]
-#[command(name = "conv-derivation", version, after_long_help = AFTER_LONG_HELP)]
+#[command(
+    name = "conv-derivation",
+    version,
+    after_long_help = AFTER_LONG_HELP,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Another layer kind than the convolution (the options above are the convolution's).
+    #[command(subcommand)]
+    pub kind: Option<Kind>,
+
     /// Input size `HxW` or `(H, W)` (required), e.g. `5x5`, `(28, 28)`.
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub input: Option<String>,
@@ -129,6 +144,135 @@ pub enum OutputFormat {
     Json,
     /// The exact code `#[conv2d(...)]` emits, formatted with prettyplease.
     Rust,
+}
+
+/// A layer kind other than the convolution, with its own sizes.
+#[derive(Debug, Subcommand)]
+pub enum Kind {
+    /// Max or average pooling (no padding): forward, Jacobian du/dx, chain rule.
+    Pool(PoolArgs),
+    /// An elementwise activation: forward, diagonal Jacobian, chain rule (any size).
+    Activation(ActivationArgs),
+    /// Channel-major flatten of a CxHxW input: a reshape, its identity Jacobian.
+    Flatten(FlattenArgs),
+    /// Softmax cross-entropy: the stable forward and the derivation of dL/dz.
+    Loss(LossArgs),
+}
+
+/// `pool`'s sizes.
+#[derive(Debug, Args)]
+pub struct PoolArgs {
+    /// `max` or `average`.
+    #[arg(long, value_enum)]
+    pub kind: PoolKindArg,
+    /// Input size `CxHxW` or `HxW` (one channel), e.g. `1x4x4`.
+    #[arg(long, value_name = "SIZE")]
+    pub input: String,
+    /// Window size `KHxKW` or `K`, e.g. `2x2`.
+    #[arg(long, value_name = "SIZE")]
+    pub kernel: String,
+    /// Stride `SHxSW` or `S` [default: the kernel, as PyTorch].
+    #[arg(long, value_name = "STRIDE")]
+    pub stride: Option<String>,
+    #[command(flatten)]
+    pub out: KindOutput,
+}
+
+/// Which pooling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PoolKindArg {
+    /// The window's maximum (gradient to the first maximum).
+    Max,
+    /// The window's mean.
+    Average,
+}
+
+/// `activation`'s choice.
+#[derive(Debug, Args)]
+pub struct ActivationArgs {
+    /// The activation.
+    #[arg(value_enum)]
+    pub name: ActivationName,
+    /// The leaky ReLU's slope for negative inputs [default: 0.01, as PyTorch].
+    #[arg(long, allow_hyphen_values = true)]
+    pub alpha: Option<f64>,
+    #[command(flatten)]
+    pub out: KindOutput,
+}
+
+/// An elementwise activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ActivationName {
+    /// max(0, x).
+    Relu,
+    /// x for x > 0, else alpha*x.
+    LeakyRelu,
+    /// tanh(x).
+    Tanh,
+    /// 1 / (1 + exp(-x)).
+    Sigmoid,
+}
+
+/// `flatten`'s size.
+#[derive(Debug, Args)]
+pub struct FlattenArgs {
+    /// Input size `CxHxW` or `HxW`, e.g. `2x3x3`.
+    #[arg(long, value_name = "SIZE")]
+    pub input: String,
+    #[command(flatten)]
+    pub out: KindOutput,
+}
+
+/// `loss`'s size.
+#[derive(Debug, Args)]
+pub struct LossArgs {
+    /// Number of classes (logits).
+    #[arg(long, value_name = "N")]
+    pub classes: usize,
+    #[command(flatten)]
+    pub out: KindOutput,
+}
+
+/// Format and destination of a layer kind's document.
+#[derive(Debug, Args)]
+pub struct KindOutput {
+    /// Output format (`svg`: pooling only).
+    #[arg(long, short, value_enum, default_value_t = KindFormat::Text)]
+    pub format: KindFormat,
+    /// Write every table and equation even for large layers.
+    #[arg(long, conflicts_with = "summary")]
+    pub full: bool,
+    /// Write the rule and the first equations even for small layers.
+    #[arg(long)]
+    pub summary: bool,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// What a layer kind's document is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KindFormat {
+    /// Markdown with `<sub>` subscripts and pipe tables (1-based indices).
+    Markdown,
+    /// LaTeX (amsmath), pure ASCII (1-based indices).
+    Latex,
+    /// Plain text for terminals (1-based indices).
+    Text,
+    /// An SVG picture of the pooling Jacobian du/dx (pooling only).
+    Svg,
+}
+
+impl Kind {
+    /// Where the document goes.
+    pub fn out(&self) -> &KindOutput {
+        match self {
+            Kind::Pool(a) => &a.out,
+            Kind::Activation(a) => &a.out,
+            Kind::Flatten(a) => &a.out,
+            Kind::Loss(a) => &a.out,
+        }
+    }
 }
 
 impl Cli {

@@ -17,6 +17,22 @@
 //! messages are the attribute's own; every problem is printed as `error: ...` on standard
 //! error and the exit code is 1 (2 for a malformed command line, from clap).
 //!
+//! # Other layer kinds
+//!
+//! Subcommands print the derivation of the other layer kinds, rendered by
+//! [`conv_engine::explain`]'s `pool`, `activation`, `flatten` and `loss` modules:
+//!
+//! ```sh
+//! cargo run -p conv-cli -- pool --kind max --input 1x4x4 --kernel 2x2 [--stride 2] [--format markdown|latex|text|svg]
+//! cargo run -p conv-cli -- activation relu            # leaky-relu [--alpha 0.01], tanh, sigmoid
+//! cargo run -p conv-cli -- flatten --input 2x3x3
+//! cargo run -p conv-cli -- loss --classes 3
+//! ```
+//!
+//! Sizes are `CxHxW` (or `HxW` for one channel) and `KHxKW` (or `K`); the pooling stride
+//! defaults to the kernel, as PyTorch. Invalid sizes are the engine's typed errors, printed as
+//! `error: ...` with exit code 1.
+//!
 //! # Detail
 //!
 //! Without `--full`, layers whose Jacobian `∂u/∂x` has more than
@@ -79,6 +95,7 @@
 
 mod args;
 mod json;
+mod kinds;
 mod layer;
 mod output;
 
@@ -88,6 +105,15 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    if let Some(kind) = &cli.kind {
+        return match kinds::render(kind) {
+            Ok(text) => emit(kind.out().output.as_deref(), &text),
+            Err(messages) => {
+                report(&messages);
+                ExitCode::FAILURE
+            }
+        };
+    }
     let layer = match layer::parse(&cli.layer_options(), &cli.name) {
         Ok(layer) => layer,
         Err(problems) => {
@@ -110,7 +136,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match write(cli.output.as_deref(), &text) {
+    emit(cli.output.as_deref(), &text)
+}
+
+/// Writes `text` to `path` or standard output; the exit code says whether it worked.
+fn emit(path: Option<&std::path::Path>, text: &str) -> ExitCode {
+    match write(path, text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             report(&[message]);

@@ -313,3 +313,76 @@ fn standalone_latex_is_a_complete_document_around_the_body() {
         "error: `--standalone` applies to `--format latex` only\n"
     );
 }
+
+const MAX_POOL: &[&str] = &[
+    "pool", "--kind", "max", "--input", "1x4x4", "--kernel", "2x2",
+];
+const AVERAGE_POOL: &[&str] = &[
+    "pool", "--kind", "average", "--input", "2x5x5", "--kernel", "3x3", "--stride", "2",
+];
+
+#[test]
+fn pool_snapshots() {
+    for f in ["markdown", "latex", "text", "svg"] {
+        insta::assert_snapshot!(format!("pool_max_{f}"), format(MAX_POOL, f));
+    }
+    insta::assert_snapshot!("pool_average_text", format(AVERAGE_POOL, "text"));
+    // The stride defaults to the kernel, as PyTorch.
+    let explicit = with(MAX_POOL, &["--stride", "2x2"]);
+    assert_eq!(stdout(&strs(&explicit)), stdout(MAX_POOL));
+}
+
+#[test]
+fn activation_flatten_and_loss_snapshots() {
+    for name in ["relu", "leaky-relu", "tanh", "sigmoid"] {
+        insta::assert_snapshot!(
+            format!("activation_{name}_text"),
+            stdout(&["activation", name])
+        );
+    }
+    insta::assert_snapshot!(
+        "activation_leaky_relu_alpha_latex",
+        format(&["activation", "leaky-relu", "--alpha", "0.2"], "latex")
+    );
+    insta::assert_snapshot!("flatten_text", stdout(&["flatten", "--input", "2x1x3"]));
+    for f in ["markdown", "latex", "text"] {
+        insta::assert_snapshot!(format!("loss_{f}"), format(&["loss", "--classes", "3"], f));
+    }
+}
+
+#[test]
+fn pool_svg_is_well_formed_with_one_cell_per_window_entry() {
+    let svg = format(MAX_POOL, "svg");
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert_eq!(rects(&doc, "cell").len(), 16);
+}
+
+#[test]
+fn bad_layer_kinds_are_the_engines_messages() {
+    let e = failure(&[
+        "pool", "--kind", "max", "--input", "1x2x2", "--kernel", "3x3",
+    ]);
+    assert_eq!(
+        e,
+        "error: kernel 3x3 is larger than input 2x2 (pooling has no padding)\n"
+    );
+    let e = failure(&[
+        "pool", "--kind", "max", "--input", "1x4", "--kernel", "2x", "--stride", "0",
+    ]);
+    assert_eq!(
+        e,
+        "error: `--kernel` takes KHxKW or K, like `2x2`, found `2x`\n"
+    );
+    let e = failure(&[
+        "pool", "--kind", "average", "--input", "1x4x4", "--kernel", "2", "--stride", "0",
+    ]);
+    assert_eq!(e, "error: stride rows must be at least 1, found 0\n");
+    let e = failure(&["loss", "--classes", "0"]);
+    assert_eq!(e, "error: classes must be at least 1, found 0\n");
+    let e = failure(&["activation", "relu", "--alpha", "0.1"]);
+    assert_eq!(e, "error: `--alpha` applies to `leaky-relu` only\n");
+    let e = failure(&["activation", "leaky-relu", "--alpha", "-1"]);
+    assert!(e.contains("slope must be finite and at least 0"), "{e}");
+    let e = failure(&["loss", "--classes", "3", "--format", "svg"]);
+    assert!(e.contains("pooling Jacobian only"), "{e}");
+}

@@ -16,13 +16,24 @@
 //! Only nonzero products are stored. Summation order (the order of every list, and of the
 //! emitted code): `u` over `c, a, b` ascending; `dL/dx` over `o, i, j` ascending; `dL/dk` over
 //! `i, j` ascending; `dL/db` over `i, j` ascending.
+//!
+//! The other layer kinds are sibling modules: [`pool`] (max and average), [`activation`]
+//! (ReLU, leaky ReLU, tanh, sigmoid), [`flatten`] and [`loss`] (softmax cross-entropy), each a
+//! validating constructor returning [`LayerError`], its Jacobian and chain rule, and an
+//! evaluation on concrete `f64` values.
 
 mod chain;
 pub mod dense;
+pub mod activation;
+mod error;
+pub mod flatten;
 mod index;
+pub mod loss;
+pub mod pool;
 mod sums;
 
 pub use chain::Derived;
+pub use error::LayerError;
 pub(crate) use index::Indexing;
 pub use index::{Pixel, Tap};
 pub use sums::{Product, Sums};

@@ -6,9 +6,53 @@ use crate::prove::padded;
 use crate::Padding;
 
 /// Equations shown per gradient in a summary.
-const SUMMARY_EQUATIONS: usize = 3;
+pub(super) const SUMMARY_EQUATIONS: usize = 3;
 /// Products shown per sum in a summary.
 const SUMMARY_TERMS: usize = 6;
+
+/// `start` and the `count` terms `term(0..count)` joined by ` + `; unless `full`, cut after
+/// [`SUMMARY_TERMS`] terms with the rest counted by [`Style::elided`]. `0` when empty.
+pub(super) fn sum<S: Style>(
+    s: &S,
+    start: Option<String>,
+    count: usize,
+    full: bool,
+    term: impl Fn(usize) -> String,
+) -> String {
+    let shown = if full {
+        count
+    } else {
+        count.min(SUMMARY_TERMS)
+    };
+    let mut terms: Vec<String> = start.into_iter().chain((0..shown).map(term)).collect();
+    if shown < count {
+        terms.push(s.elided(count));
+    }
+    if terms.is_empty() {
+        "0".to_string()
+    } else {
+        terms.join(" + ")
+    }
+}
+
+/// The equations `eq(0..count)` (each `(lhs, rhs)`); at most `limit` of them, then a line
+/// saying how many more of the same form were left out.
+pub(super) fn equations<S: Style>(
+    s: &S,
+    count: usize,
+    limit: usize,
+    eq: impl Fn(usize) -> (String, String),
+) -> String {
+    let eqs: Vec<(String, String)> = (0..count.min(limit)).map(eq).collect();
+    let mut out = s.equations(&eqs);
+    if count > limit {
+        out += &s.paragraph(&format!(
+            "… and {} more equations of the same form.",
+            count - limit
+        ));
+    }
+    out
+}
 
 pub(super) struct Document<'a, S: Style> {
     d: &'a Derivation,
@@ -69,23 +113,13 @@ impl<'a, S: Style> Document<'a, S> {
         products: &[Product],
         f: impl Fn(&Product) -> String,
     ) -> String {
-        let shown = if self.full {
-            products.len()
-        } else {
-            products.len().min(SUMMARY_TERMS)
-        };
-        let mut terms: Vec<String> = start
-            .into_iter()
-            .chain(products[..shown].iter().map(f))
-            .collect();
-        if shown < products.len() {
-            terms.push(self.s.elided(products.len()));
-        }
-        if terms.is_empty() {
-            "0".to_string()
-        } else {
-            terms.join(" + ")
-        }
+        sum(
+            self.s,
+            start,
+            products.len(),
+            self.full,
+            |n| f(&products[n]),
+        )
     }
 
     /// One equation per element of `sums`; at most `limit` of them.
@@ -96,20 +130,7 @@ impl<'a, S: Style> Document<'a, S> {
         lhs: impl Fn(usize) -> String,
         rhs: impl Fn(usize, &[Product]) -> String,
     ) -> String {
-        let eqs: Vec<(String, String)> = sums
-            .iter()
-            .enumerate()
-            .take(limit)
-            .map(|(i, p)| (lhs(i), rhs(i, p)))
-            .collect();
-        let mut out = self.s.equations(&eqs);
-        if sums.len() > limit {
-            out += &self.s.paragraph(&format!(
-                "… and {} more equations of the same form.",
-                sums.len() - limit
-            ));
-        }
-        out
+        equations(self.s, sums.len(), limit, |i| (lhs(i), rhs(i, sums.get(i))))
     }
 
     pub fn write(&self) -> String {

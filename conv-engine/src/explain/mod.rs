@@ -1,5 +1,8 @@
 //! Renderers of a [`Derivation`]: Markdown (rustdoc, GitHub), LaTeX and plain text.
 //!
+//! The other layer kinds have sibling modules written in the same styles: [`pool`],
+//! [`activation`], [`flatten`] and [`loss`], each with `markdown`, `latex`, `text` and `render`.
+//!
 //! Every format shows the same document: the forward sums, the Jacobian tables `∂u/∂x` and
 //! `∂u/∂k`, the chain-rule equations for `∂L/∂x`, `∂L/∂k`, `∂L/∂b`, and the matrix form (the
 //! padded, stride-dilated `δ` and the rotated, dilated kernel) that the proof compares against.
@@ -14,7 +17,11 @@
 //! ```
 
 pub mod dense;
+pub mod activation;
 mod document;
+pub mod flatten;
+pub mod loss;
+pub mod pool;
 mod style;
 mod svg;
 

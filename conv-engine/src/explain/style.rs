@@ -10,11 +10,27 @@ pub(crate) enum Sym {
     U,
     Delta,
     B,
+    /// The logits of the loss.
+    Z,
+    /// The softmax of the logits.
+    P,
+    /// A pooling window.
+    Window,
 }
 
 /// One output format. Indices passed in are already 1-based.
 pub(crate) trait Style {
-    fn sym(&self, s: Sym, idx: &[usize]) -> String;
+    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+        if idx.is_empty() {
+            self.sym_at(s, "")
+        } else {
+            self.sym_at(s, &joined(idx))
+        }
+    }
+    /// `s` with the subscript `idx` written as given (`i`, `c,p,q`); none when empty.
+    fn sym_at(&self, s: Sym, idx: &str) -> String;
+    /// An operator with a subscript, `Σ` over `j`.
+    fn sub(&self, base: &str, idx: &str) -> String;
     /// `∂of/∂by`.
     fn partial(&self, of: &str, by: &str) -> String;
     fn product(&self, a: &str, b: &str) -> String;
@@ -47,7 +63,7 @@ fn joined(idx: &[usize]) -> String {
 pub(crate) struct Markdown;
 
 impl Style for Markdown {
-    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+    fn sym_at(&self, s: Sym, idx: &str) -> String {
         let name = match s {
             Sym::X => "x",
             Sym::K => "k",
@@ -55,12 +71,18 @@ impl Style for Markdown {
             Sym::U => "u",
             Sym::Delta => "δ",
             Sym::B => "b",
+            Sym::Z => "z",
+            Sym::P => "p",
+            Sym::Window => "W",
         };
         if idx.is_empty() {
             name.to_string()
         } else {
-            format!("{name}<sub>{}</sub>", joined(idx))
+            format!("{name}<sub>{idx}</sub>")
         }
+    }
+    fn sub(&self, base: &str, idx: &str) -> String {
+        format!("{base}<sub>{idx}</sub>")
     }
     fn partial(&self, of: &str, by: &str) -> String {
         format!("∂{of}/∂{by}")
@@ -95,8 +117,18 @@ impl Style for Markdown {
 pub(crate) struct Latex;
 
 /// The document's symbols in math mode, as LaTeX commands.
-const MATH_SYMBOLS: [(&str, &str); 8] = [
+const MATH_SYMBOLS: [(&str, &str); 18] = [
     ("∂", "\\partial "),
+    ("⊙", "\\odot "),
+    ("≤", "\\le "),
+    ("≥", "\\ge "),
+    ("≠", "\\ne "),
+    ("∈", "\\in "),
+    ("α", "\\alpha "),
+    ("σ", "\\sigma "),
+    ("²", "^2"),
+    ("⌊", "\\lfloor "),
+    ("⌋", "\\rfloor "),
     ("δ", "\\delta "),
     ("Σ", "\\sum "),
     ("⋆", "\\star "),
@@ -106,8 +138,23 @@ const MATH_SYMBOLS: [(&str, &str); 8] = [
     ("->", "\\to "),
 ];
 
-/// Names of operations in the matrix form, set upright in math mode.
-const OPERATORS: [&str; 4] = ["crop", "pad", "dilate", "rot180"];
+/// Names of operations, set upright in math mode. A name that ends another (`softmax`, `max`)
+/// comes first: once written as `\operatorname{softmax}(` it no longer matches `max(`.
+const OPERATORS: [&str; 13] = [
+    "crop",
+    "pad",
+    "dilate",
+    "rot180",
+    "softmax",
+    "argmax",
+    "logsumexp",
+    "onehot",
+    "max",
+    "exp",
+    "ln",
+    "tanh",
+    "mean",
+];
 
 /// `m` (math-mode text from the document) with every symbol a LaTeX command and every operation
 /// name upright.
@@ -152,7 +199,7 @@ fn latex_text(text: &str) -> String {
 }
 
 impl Style for Latex {
-    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+    fn sym_at(&self, s: Sym, idx: &str) -> String {
         let name = match s {
             Sym::X => "x",
             Sym::K => "k",
@@ -160,12 +207,18 @@ impl Style for Latex {
             Sym::U => "u",
             Sym::Delta => "\\delta",
             Sym::B => "b",
+            Sym::Z => "z",
+            Sym::P => "p",
+            Sym::Window => "W",
         };
         if idx.is_empty() {
             name.to_string()
         } else {
-            format!("{name}_{{{}}}", joined(idx))
+            format!("{name}_{{{idx}}}")
         }
+    }
+    fn sub(&self, base: &str, idx: &str) -> String {
+        format!("{base}_{{{idx}}}")
     }
     fn partial(&self, of: &str, by: &str) -> String {
         format!("\\frac{{\\partial {of}}}{{\\partial {by}}}")
@@ -206,7 +259,7 @@ impl Style for Latex {
 pub(crate) struct Text;
 
 impl Style for Text {
-    fn sym(&self, s: Sym, idx: &[usize]) -> String {
+    fn sym_at(&self, s: Sym, idx: &str) -> String {
         let name = match s {
             Sym::X => "x",
             Sym::K => "k",
@@ -214,12 +267,18 @@ impl Style for Text {
             Sym::U => "u",
             Sym::Delta => "delta",
             Sym::B => "b",
+            Sym::Z => "z",
+            Sym::P => "p",
+            Sym::Window => "W",
         };
         if idx.is_empty() {
             name.to_string()
         } else {
-            format!("{name}[{}]", joined(idx))
+            format!("{name}[{idx}]")
         }
+    }
+    fn sub(&self, base: &str, idx: &str) -> String {
+        format!("{base}_{idx}")
     }
     fn partial(&self, of: &str, by: &str) -> String {
         format!("d{of}/d{by}")

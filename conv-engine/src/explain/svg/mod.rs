@@ -12,6 +12,7 @@
 
 mod canvas;
 mod palette;
+pub(super) mod pool;
 
 use crate::derive::{Derivation, JacobianEntry, Pixel, Tap};
 use canvas::{escape, Canvas};
