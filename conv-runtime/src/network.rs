@@ -170,6 +170,11 @@ pub trait Network: Clone + Sized {
     }
 }
 
+#[cfg(feature = "std")]
+pub mod batch;
+#[cfg(feature = "std")]
+pub mod weights;
+
 // The helpers the generated code calls: not API (hidden, like serde's `__private`), so they
 // may change in any release.
 #[doc(hidden)]

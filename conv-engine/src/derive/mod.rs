@@ -22,9 +22,9 @@
 //! validating constructor returning [`LayerError`], its Jacobian and chain rule, and an
 //! evaluation on concrete `f64` values.
 
+pub mod activation;
 mod chain;
 pub mod dense;
-pub mod activation;
 mod error;
 pub mod flatten;
 mod index;

@@ -16,8 +16,8 @@
 //! assert!(md.contains("| ∂x<sub>1,1</sub> | k<sub>1,1</sub> | 0 |"));
 //! ```
 
-pub mod dense;
 pub mod activation;
+pub mod dense;
 mod document;
 pub mod flatten;
 pub mod loss;

@@ -67,7 +67,6 @@ fn checked<E>(result: Result<(), E>) {
     let _ = result;
 }
 
-
 macro_rules! activation {
     ($forward:ident, $backward:ident, $f:expr) => {
         /// The activation of `x` into `y`.
