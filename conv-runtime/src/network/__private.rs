@@ -69,10 +69,10 @@ fn checked<E>(result: Result<(), E>) {
 
 macro_rules! activation {
     ($forward:ident, $backward:ident, $f:expr) => {
-        /// The activation of `x` into `y`.
+        /// The activation of every element of `x`, in place.
         #[inline]
-        pub fn $forward<S: Real>(x: &[S], y: &mut [S]) {
-            checked($f.forward(x, y));
+        pub fn $forward<S: Real>(x: &mut [S]) {
+            $f.forward_in_place(x);
         }
 
         /// `d` times the activation's derivative, from its output `y`.
@@ -87,10 +87,10 @@ activation!(relu, relu_backward, Relu);
 activation!(tanh, tanh_backward, Tanh);
 activation!(sigmoid, sigmoid_backward, Sigmoid);
 
-/// Leaky ReLU of `x` into `y`.
+/// Leaky ReLU of every element of `x`, in place.
 #[inline]
-pub fn leaky_relu<S: Real>(alpha: S, x: &[S], y: &mut [S]) {
-    checked(LeakyRelu { alpha }.forward(x, y));
+pub fn leaky_relu<S: Real>(alpha: S, x: &mut [S]) {
+    LeakyRelu { alpha }.forward_in_place(x);
 }
 
 /// `d` times leaky ReLU's derivative, from its output `y`.

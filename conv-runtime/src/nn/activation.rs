@@ -60,6 +60,14 @@ pub trait Activation<S: Real> {
         Ok(())
     }
 
+    /// The activation applied to every element of `x` in place.
+    #[inline]
+    fn forward_in_place(&self, x: &mut [S]) {
+        for v in x {
+            *v = self.apply(*v);
+        }
+    }
+
     /// `delta · f'(x)` given `y = f(x)`; the default multiplies by
     /// [`derivative`](Activation::derivative). [`Relu`] and [`LeakyRelu`] select instead.
     #[inline]

@@ -147,7 +147,9 @@ fn check(
 /// # Errors
 /// [`PoolError`] for sizes that do not fit (see the [module documentation](self)); nothing is
 /// written.
-#[inline]
+// Always inlined: the generated networks pass literal sizes, and the window loops then
+// unroll and lose their bounds checks.
+#[inline(always)]
 pub fn max_forward<
     S: Real,
     const C: usize,
@@ -196,7 +198,9 @@ pub fn max_forward<
 /// [`PoolError::Argmax`] when an argmax is not below `H · W` and
 /// [`PoolError::PlaneTooLarge`] when `H · W` exceeds what a `u32` addresses; every argmax is
 /// checked before anything is written.
-#[inline]
+// Always inlined: the generated networks pass literal sizes, and the window loops then
+// unroll and lose their bounds checks.
+#[inline(always)]
 pub fn max_backward<
     S: Real,
     const C: usize,
@@ -239,7 +243,9 @@ pub fn max_backward<
 /// # Errors
 /// [`PoolError`] for sizes that do not fit (see the [module documentation](self)); nothing is
 /// written.
-#[inline]
+// Always inlined: the generated networks pass literal sizes, and the window loops then
+// unroll and lose their bounds checks.
+#[inline(always)]
 pub fn avg_forward<
     S: Real,
     const C: usize,
@@ -280,7 +286,9 @@ pub fn avg_forward<
 /// # Errors
 /// [`PoolError`] for sizes that do not fit (see the [module documentation](self)); nothing is
 /// written.
-#[inline]
+// Always inlined: the generated networks pass literal sizes, and the window loops then
+// unroll and lose their bounds checks.
+#[inline(always)]
 pub fn avg_backward<
     S: Real,
     const C: usize,

@@ -41,9 +41,10 @@ pub(super) fn forward(
             quote!(__layers::#l::forward(#x, &self.#name.weight, &self.#name.bias))
         }
         Kind::Activation(a) => {
+            // In place on a copy of the input (a move when the input is a local).
             let (f, alpha) = activation(t, a);
-            let (x, y) = (flat(x.clone()), flat_mut(quote!(&mut y)));
-            quote!({ let mut y: #out_ty = #zero; #rt::#f(#alpha #x, #y); y })
+            let y = flat_mut(quote!(&mut y));
+            quote!({ let mut y: #out_ty = *#x; #rt::#f(#alpha #y); y })
         }
         Kind::Pool(p) => {
             let [kh, kw] = p.kernel.map(crate::emit::lit);
