@@ -1,0 +1,281 @@
+//! Training through `#[network]`: gradients against central finite differences on random
+//! networks and inputs, batch gradients identical for any number of threads, and the typed
+//! errors of bad samples and bad weight files.
+
+use conv_runtime::network;
+use conv_runtime::network::batch::{BatchError, Trainer};
+use conv_runtime::network::weights::{self, WeightsError};
+use conv_runtime::network::{Network, SampleError};
+use conv_runtime::rng::SplitMix64;
+use conv_runtime::Tensor;
+
+#[network(input = 2x12x10, scalar = f64)]
+struct Small {
+    c1: conv!(kernel = 3x2, out_channels = 4, padding = (1, 1, 0, 1)),
+    a1: tanh,
+    p1: avgpool!(2x2),
+    c2: conv!(kernel = 3x3, out_channels = 3, stride = 2),
+    a2: relu,
+    flat: flatten,
+    d1: dense!(5),
+}
+
+/// Overlapping max-pool windows, sigmoid and leaky ReLU, two dense layers.
+#[network(input = 1x9x9, scalar = f64)]
+struct Overlap {
+    c1: conv!(kernel = 3x3, out_channels = 3, padding = same),
+    a1: sigmoid,
+    p1: maxpool!(3x3, stride = 2),
+    c2: conv!(kernel = 2x2, out_channels = 2, dilation = 2),
+    a2: leaky_relu!(0.1),
+    flat: flatten,
+    d1: dense!(6),
+    a3: tanh,
+    d2: dense!(4),
+}
+
+#[network(input = 1x6x6)]
+struct Tiny {
+    c1: conv!(kernel = 3x3, out_channels = 2),
+    a1: relu,
+    flat: flatten,
+    d1: dense!(3),
+}
+
+fn random_input<N: Network>(rng: &mut SplitMix64) -> N::Input {
+    let mut x = N::Input::zeroed();
+    for v in x.flat_mut() {
+        *v = conv_runtime::Scalar::from_f64(rng.unit());
+    }
+    x
+}
+
+/// `logsumexp(z) - z[label]`, written out here (not the crate's loss).
+fn loss_of<N: Network<Scalar = f64>>(net: &N, x: &N::Input, label: usize) -> f64 {
+    let z = net.forward(x);
+    let z = z.flat();
+    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln() - z[label]
+}
+
+/// Every parameter tensor's gradient (a sample of its elements) and the input's, against
+/// central differences with step 1e-6; tolerance 1e-6 + 1e-5 * |gradient|.
+fn finite_differences<N: Network<Scalar = f64>>(seed: u64) {
+    let mut rng = SplitMix64::new(seed);
+    let net = N::init(seed);
+    let x = random_input::<N>(&mut rng);
+    let label = rng.below(N::CLASSES as u64) as usize;
+    let mut ws = N::workspace();
+    let mut grads = N::zeroed();
+    net.loss_and_gradients(&x, label, &mut ws, &mut grads)
+        .expect("a valid sample");
+    let h = 1e-6;
+    let close = |what: String, got: f64, numeric: f64| {
+        assert!(
+            (got - numeric).abs() <= 1e-6 + 1e-5 * got.abs(),
+            "{what}: backward {got}, finite difference {numeric}"
+        );
+    };
+    let mut analytic = Vec::new();
+    grads.for_each_parameter(&mut |g| analytic.push(g.to_vec()));
+    let mut checked_nonzero = 0;
+    for (t, g) in analytic.iter().enumerate() {
+        for _ in 0..6 {
+            let i = rng.below(g.len() as u64) as usize;
+            let shifted = |delta: f64| {
+                let mut p = net.clone();
+                let mut k = 0;
+                p.for_each_parameter_mut(&mut |values| {
+                    if k == t {
+                        values[i] += delta;
+                    }
+                    k += 1;
+                });
+                loss_of(&p, &x, label)
+            };
+            let numeric = (shifted(h) - shifted(-h)) / (2.0 * h);
+            close(format!("seed {seed} tensor {t} element {i}"), g[i], numeric);
+            checked_nonzero += usize::from(g[i] != 0.0);
+        }
+    }
+    let dinput = N::dinput(&ws).flat().to_vec();
+    for _ in 0..8 {
+        let i = rng.below(dinput.len() as u64) as usize;
+        let shifted = |delta: f64| {
+            let mut y = x;
+            y.flat_mut()[i] += delta;
+            loss_of(&net, &y, label)
+        };
+        let numeric = (shifted(h) - shifted(-h)) / (2.0 * h);
+        close(format!("seed {seed} dL/dinput {i}"), dinput[i], numeric);
+    }
+    assert!(
+        checked_nonzero > 0,
+        "seed {seed}: every sampled gradient was zero"
+    );
+}
+
+#[test]
+fn gradients_match_finite_differences_on_random_networks() {
+    for seed in 1..=8 {
+        finite_differences::<Small>(seed);
+        finite_differences::<Overlap>(seed);
+    }
+}
+
+fn parameters<N: Network>(net: &N) -> Vec<N::Scalar> {
+    let mut out = Vec::new();
+    net.for_each_parameter(&mut |p| out.extend_from_slice(p));
+    out
+}
+
+#[test]
+fn batch_gradients_are_identical_for_any_number_of_threads() {
+    let mut rng = SplitMix64::new(5);
+    let inputs: Vec<<Small as Network>::Input> =
+        (0..23).map(|_| random_input::<Small>(&mut rng)).collect();
+    let labels: Vec<usize> = (0..23).map(|_| rng.below(5) as usize).collect();
+    let refs: Vec<&_> = inputs.iter().collect();
+    let net = Small::init(3);
+    let mut results = Vec::new();
+    for threads in [1, 2, 3, 8] {
+        let mut trainer = Trainer::<Small>::new(threads);
+        let (loss, grads) = trainer.gradients(&net, &refs, &labels).expect("valid");
+        let (loss, grads) = (loss.to_bits(), parameters(grads));
+        let mut stepped = net.clone();
+        trainer
+            .step(&mut stepped, &refs, &labels, 0.1)
+            .expect("valid");
+        results.push((loss, grads, parameters(&stepped)));
+    }
+    for r in &results[1..] {
+        assert!(r.0 == results[0].0 && r.1 == results[0].1 && r.2 == results[0].2);
+    }
+    // The mean gradient is the mean of the per-sample gradients (up to rounding).
+    let mut sum = Small::zeroed();
+    let mut ws = Small::workspace();
+    for (x, y) in inputs.iter().zip(&labels) {
+        net.loss_and_gradients(x, *y, &mut ws, &mut sum)
+            .expect("valid");
+    }
+    for (a, b) in parameters(&sum).iter().zip(&results[0].1) {
+        assert!((a / 23.0 - b).abs() <= 1e-12 + 1e-12 * b.abs());
+    }
+}
+
+#[test]
+fn fused_step_equals_gradient_then_sgd() {
+    let mut rng = SplitMix64::new(9);
+    let x = random_input::<Overlap>(&mut rng);
+    let mut fused = Overlap::init(4);
+    let mut batch = fused.clone();
+    let mut ws = Overlap::workspace();
+    let mut grads = Overlap::zeroed();
+    let a = fused.train_step(&x, 2, 0.05, &mut ws).expect("valid");
+    let b = batch
+        .loss_and_gradients(&x, 2, &mut ws, &mut grads)
+        .expect("valid");
+    batch.sgd_step(&grads, 0.05);
+    assert_eq!(a.to_bits(), b.to_bits());
+    assert_eq!(parameters(&fused), parameters(&batch));
+}
+
+#[test]
+fn bad_samples_are_typed_errors_and_change_nothing() {
+    let mut net = Tiny::init(1);
+    let before = net.clone();
+    let mut ws = Tiny::workspace();
+    let mut x = [[[0.5f32; 6]; 6]; 1];
+    assert_eq!(
+        net.train_step(&x, 3, 0.1, &mut ws),
+        Err(SampleError::Label {
+            label: 3,
+            classes: 3
+        })
+    );
+    x[0][2][1] = f32::NAN;
+    assert_eq!(
+        net.train_step(&x, 0, 0.1, &mut ws),
+        Err(SampleError::NotFinite { position: 13 })
+    );
+    x[0][2][1] = f32::INFINITY;
+    let mut grads = Tiny::zeroed();
+    assert_eq!(
+        net.loss_and_gradients(&x, 0, &mut ws, &mut grads),
+        Err(SampleError::NotFinite { position: 13 })
+    );
+    assert_eq!(net, before);
+    assert_eq!(grads, Tiny::zeroed());
+    let good = [[[0.5f32; 6]; 6]; 1];
+    let mut trainer = Trainer::<Tiny>::new(2);
+    let inputs = [&good, &good, &x, &good, &good];
+    assert_eq!(
+        trainer.step(&mut net, &inputs, &[0, 1, 2, 0, 1], 0.1),
+        Err(BatchError::Sample {
+            index: 2,
+            error: SampleError::NotFinite { position: 13 }
+        })
+    );
+    assert_eq!(
+        trainer.step(&mut net, &inputs, &[0, 1], 0.1),
+        Err(BatchError::Lengths {
+            inputs: 5,
+            labels: 2
+        })
+    );
+    assert_eq!(net, before);
+    assert_eq!(
+        SampleError::Label {
+            label: 3,
+            classes: 3
+        }
+        .to_string(),
+        "label 3 is out of range for 3 classes (0 to 2)"
+    );
+}
+
+#[test]
+fn weight_files_round_trip_and_refuse_other_networks() {
+    let net = Tiny::init(7);
+    let bytes = weights::save(&net);
+    assert_eq!(weights::load::<Tiny>(&bytes), Ok(net.clone()));
+    match weights::load::<Small>(&bytes) {
+        Err(WeightsError::Architecture { expected, found }) => {
+            assert_eq!(
+                (expected.as_str(), found.as_str()),
+                (Small::ARCHITECTURE, Tiny::ARCHITECTURE)
+            );
+        }
+        other => panic!("expected an architecture error, got {other:?}"),
+    }
+    assert_eq!(
+        weights::load::<Tiny>(b"not a weight file"),
+        Err(WeightsError::NotWeights)
+    );
+    let short = &bytes[..bytes.len() - 3];
+    assert_eq!(
+        weights::load::<Tiny>(short),
+        Err(WeightsError::Truncated {
+            needed: bytes.len(),
+            found: bytes.len() - 3
+        })
+    );
+    for cut in 0..40 {
+        assert!(weights::load::<Tiny>(&bytes[..cut]).is_err());
+    }
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(matches!(
+        weights::load::<Tiny>(&long),
+        Err(WeightsError::Trailing { .. })
+    ));
+    let mut nan = bytes.clone();
+    let last = nan.len() - 4;
+    nan[last..].copy_from_slice(&f32::NAN.to_le_bytes());
+    assert_eq!(
+        weights::load::<Tiny>(&nan),
+        Err(WeightsError::NotFinite {
+            position: net.parameter_count() - 1
+        })
+    );
+}
