@@ -1,7 +1,8 @@
 //! Memory and cost of a network, known before any code runs: what the generated constants and
 //! the rustdoc table report, and what the CLI prints.
 
-use super::shapes::{Kind, Network, PoolKind};
+use super::shapes::{Kind, Network};
+use crate::derive::pool::PoolKind;
 
 /// Bytes and multiply-adds of a network (the rules are on each field; `size_of` of the
 /// generated types is checked against them in the tests).
@@ -63,7 +64,7 @@ impl Memory {
             })
             .sum();
         let indices = |l: &super::Layer| match l.kind {
-            Kind::Pool(p) if p.kind == PoolKind::Max => l.output.len() * index,
+            Kind::Pool(p) if p.kind() == PoolKind::Max => l.output.len() * index,
             _ => 0,
         };
         let inference_bytes = layers

@@ -21,7 +21,7 @@ mod shapes;
 mod syntax;
 
 pub use memory::Memory;
-pub use shapes::{Activation, Kind, Layer, Network, Pool, PoolKind, Shape};
+pub use shapes::{Kind, Layer, Network, Shape};
 
 use proc_macro2::TokenStream;
 use quote::quote;

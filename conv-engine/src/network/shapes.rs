@@ -3,6 +3,8 @@
 //! its input is an error at that layer that gives both shapes.
 
 use super::syntax::{first_span, LayerSyntax, Syntax};
+use crate::derive::activation::{Activation, Slope};
+use crate::derive::pool::{Pool, PoolKind};
 use crate::parse::{self, Arguments};
 use crate::{Scalar, Spec};
 use syn::Error;
@@ -43,51 +45,6 @@ impl Shape {
         match *self {
             Shape::Image([c, h, w]) => format!("{c}x{h}x{w}"),
             Shape::Flat(n) => n.to_string(),
-        }
-    }
-}
-
-/// Max or average pooling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PoolKind {
-    /// The window's first maximum.
-    Max,
-    /// The window's mean.
-    Average,
-}
-
-/// A pooling layer's sizes (no padding; floor output sizes as PyTorch and TensorFlow).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Pool {
-    /// Max or average.
-    pub kind: PoolKind,
-    /// `[rows, columns]` of the window.
-    pub kernel: [usize; 2],
-    /// `[rows, columns]` between windows.
-    pub stride: [usize; 2],
-}
-
-/// An elementwise activation.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Activation {
-    /// `max(x, 0)`.
-    Relu,
-    /// `x` for `x > 0`, else `alpha * x`.
-    LeakyRelu(f64),
-    /// `tanh(x)`.
-    Tanh,
-    /// `1 / (1 + exp(-x))`.
-    Sigmoid,
-}
-
-impl Activation {
-    /// The name used in the attribute.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Activation::Relu => "relu",
-            Activation::LeakyRelu(_) => "leaky_relu",
-            Activation::Tanh => "tanh",
-            Activation::Sigmoid => "sigmoid",
         }
     }
 }
@@ -277,7 +234,8 @@ fn resolve(layer: &LayerSyntax, input: Shape, scalar: Scalar) -> syn::Result<(Ki
                 }
                 None => 0.01,
             };
-            Ok((Kind::Activation(Activation::LeakyRelu(alpha)), input))
+            let slope = Slope::new(alpha).map_err(|e| Error::new(at, e.to_string()))?;
+            Ok((Kind::Activation(Activation::LeakyRelu(slope)), input))
         }
         _ => {
             let hint = crate::parse::did_you_mean(&kind, KINDS);
@@ -374,34 +332,16 @@ fn pool(layer: &LayerSyntax, input: Shape, kind: PoolKind) -> syn::Result<(Kind,
         Some(s) => parse::pair_value("stride", s)?,
         None => (kernel, kernel_span),
     };
-    if kernel.contains(&0) {
-        return Err(Error::new(
-            kernel_span,
-            "the window needs at least 1 row and 1 column",
-        ));
-    }
-    if stride.0.contains(&0) {
-        return Err(Error::new(stride.1, "the stride needs to be at least 1"));
-    }
-    let Shape::Image([c, h, w]) = input else {
+    let Shape::Image(image) = input else {
         let msg = "pooling needs an image (channels x rows x columns): move it before `flatten`";
         return Err(Error::new(layer.kind.span(), msg));
     };
-    if kernel[0] > h || kernel[1] > w {
-        let msg = format!(
-            "the window {}x{} is larger than the input's {h}x{w} rows and columns",
-            kernel[0], kernel[1]
-        );
-        return Err(Error::new(kernel_span, msg));
-    }
-    let out = [
-        (h - kernel[0]) / stride.0[0] + 1,
-        (w - kernel[1]) / stride.0[1] + 1,
-    ];
-    let pool = Pool {
-        kind,
-        kernel,
-        stride: stride.0,
-    };
-    Ok((Kind::Pool(pool), Shape::Image([c, out[0], out[1]])))
+    let pool = Pool::new(kind, image, kernel, stride.0).map_err(|e| {
+        let span = match e {
+            crate::derive::LayerError::Zero { what } if what.starts_with("stride") => stride.1,
+            _ => kernel_span,
+        };
+        Error::new(span, e.to_string())
+    })?;
+    Ok((Kind::Pool(pool), Shape::Image(pool.output())))
 }

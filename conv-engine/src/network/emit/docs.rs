@@ -2,8 +2,10 @@
 //! checked for each kind, and the memory table; and the one-line architecture that names the
 //! network in weight files.
 
+use crate::derive::activation::Activation;
+use crate::derive::pool::PoolKind;
 use crate::network::memory::Memory;
-use crate::network::shapes::{Activation, Kind, Layer, Network, PoolKind};
+use crate::network::shapes::{Kind, Layer, Network};
 use std::fmt::Write;
 
 /// One line per layer, as the weight files record it.
@@ -33,16 +35,19 @@ pub(crate) fn describe(l: &Layer) -> String {
         }
         Kind::Dense { inputs, outputs } => format!("dense {inputs}->{outputs}"),
         Kind::Pool(p) => {
-            let kind = match p.kind {
+            let kind = match p.kind() {
                 PoolKind::Max => "maxpool",
                 PoolKind::Average => "avgpool",
             };
             format!(
                 "{kind} {}x{} stride ({}, {})",
-                p.kernel[0], p.kernel[1], p.stride[0], p.stride[1]
+                p.kernel()[0],
+                p.kernel()[1],
+                p.stride()[0],
+                p.stride()[1]
             )
         }
-        Kind::Activation(Activation::LeakyRelu(alpha)) => format!("leaky_relu {alpha}"),
+        Kind::Activation(Activation::LeakyRelu(alpha)) => format!("leaky_relu {}", alpha.get()),
         Kind::Activation(a) => a.name().to_string(),
         Kind::Flatten => "flatten".to_string(),
     }

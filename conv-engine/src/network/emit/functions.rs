@@ -4,8 +4,9 @@
 
 use super::steps::{self, Update};
 use super::types;
+use crate::derive::pool::PoolKind;
 use crate::network::memory::Memory;
-use crate::network::shapes::{Kind, Network, PoolKind};
+use crate::network::shapes::{Kind, Network};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -172,7 +173,7 @@ fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
         let a = types::output(i);
         let ty = types::shape(t, l.output);
         let indices = match l.kind {
-            Kind::Pool(p) if p.kind == PoolKind::Max => {
+            Kind::Pool(p) if p.kind() == PoolKind::Max => {
                 let f = types::indices(i);
                 Some(quote!(&mut ws.#f))
             }

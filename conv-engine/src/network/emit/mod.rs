@@ -52,7 +52,7 @@ pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
             ws_zero.push(quote!(#f: #zero,));
         }
         if let Kind::Pool(p) = l.kind {
-            if p.kind == super::shapes::PoolKind::Max {
+            if p.kind() == crate::derive::pool::PoolKind::Max {
                 let f = types::indices(i);
                 let ty = types::nested(quote!(u32), &l.output.dims());
                 let zero = types::nested(quote!(0), &l.output.dims());

@@ -3,7 +3,9 @@
 //! parameter gradients), written once for inference, training and the fused update.
 
 use super::types;
-use crate::network::shapes::{Activation, Kind, Layer, PoolKind};
+use crate::derive::activation::Activation;
+use crate::derive::pool::PoolKind;
+use crate::network::shapes::{Kind, Layer};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -47,9 +49,9 @@ pub(super) fn forward(
             quote!({ let mut y: #out_ty = *#x; #rt::#f(#alpha #y); y })
         }
         Kind::Pool(p) => {
-            let [kh, kw] = p.kernel.map(crate::emit::lit);
-            let [sh, sw] = p.stride.map(crate::emit::lit);
-            match p.kind {
+            let [kh, kw] = p.kernel().map(crate::emit::lit);
+            let [sh, sw] = p.stride().map(crate::emit::lit);
+            match p.kind() {
                 PoolKind::Max => {
                     let indices = indices.unwrap_or_else(|| {
                         let zero = types::nested(quote!(0u32), &layer.output.dims());
@@ -140,9 +142,9 @@ pub(super) fn backward(
             }
         }
         Kind::Pool(p) => {
-            let [kh, kw] = p.kernel.map(crate::emit::lit);
-            let [sh, sw] = p.stride.map(crate::emit::lit);
-            let call = match p.kind {
+            let [kh, kw] = p.kernel().map(crate::emit::lit);
+            let [sh, sw] = p.stride().map(crate::emit::lit);
+            let call = match p.kind() {
                 PoolKind::Max => {
                     let indices = types::indices(i);
                     quote!(#rt::max_pool_backward(&ws.#indices, &d, &mut dx);)
@@ -169,7 +171,7 @@ fn activation(t: &Ident, a: &Activation) -> (Ident, TokenStream) {
     let name = Ident::new(a.name(), proc_macro2::Span::call_site());
     match a {
         Activation::LeakyRelu(alpha) => {
-            let alpha = proc_macro2::Literal::f64_unsuffixed(*alpha);
+            let alpha = proc_macro2::Literal::f64_unsuffixed(alpha.get());
             (name, quote!(#alpha as #t,))
         }
         _ => (name, TokenStream::new()),
