@@ -10,4 +10,5 @@ fn ui() {
     t.compile_fail("tests/ui/proof/*.rs");
     t.compile_fail("tests/ui/planted/*.rs");
     t.compile_fail("tests/ui/train/*.rs");
+    t.compile_fail("tests/ui/network/*.rs");
 }

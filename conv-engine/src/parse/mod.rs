@@ -57,16 +57,33 @@ pub(crate) fn conv_layer(
 ) -> Result<Spec, Error> {
     use proc_macro2::{Ident, Literal, Punct, Spacing, TokenTree};
     let options = transparent(options);
-    for tt in options.clone() {
-        if let TokenTree::Ident(key) = &tt {
-            if key == "input" || key == "in_channels" || key == "scalar" {
-                let msg = format!(
-                    "`{key}` of a layer is inferred from the layer before it (here {}x{}x{})                      and the network's `scalar`: remove it",
-                    input[0], input[1], input[2]
-                );
-                return Err(Error::new(key.span(), msg));
-            }
-        }
+    const KEYS: [&str; 6] = [
+        "kernel",
+        "out_channels",
+        "stride",
+        "padding",
+        "dilation",
+        "unroll",
+    ];
+    for (segment, _) in entries::split(options.clone()) {
+        let Some(TokenTree::Ident(key)) = segment.first() else {
+            continue;
+        };
+        let name = key.to_string();
+        let msg = match name.as_str() {
+            "input" | "in_channels" | "scalar" => format!(
+                "`{name}` of a layer is inferred from the layer before it (here {}x{}x{}) and \
+                 the network's `scalar`: remove it",
+                input[0], input[1], input[2]
+            ),
+            _ if KEYS.contains(&name.as_str()) => continue,
+            _ => format!(
+                "unknown key `{name}`; expected one of {}{}",
+                KEYS.map(|k| format!("`{k}`")).join(", "),
+                did_you_mean(&name, &KEYS)
+            ),
+        };
+        return Err(Error::new(key.span(), msg));
     }
     let mut attr = options;
     let mut key = |name: &str, value: TokenTree| {

@@ -1,0 +1,11 @@
+use conv_runtime::network;
+
+#[network(input = 1x8x8)]
+pub struct Net {
+    c1: conv!(kernel = 3x3, out_channels = 4),
+    p1: maxpool!(7x7),
+    flat: flatten,
+    d1: dense!(10),
+}
+
+fn main() {}
