@@ -59,9 +59,13 @@ fn check(l: &Layer) -> &'static str {
             "as `#[conv2d]`: derivation proven against the padded/rotated formulation, code \
              proven by symbolic execution, evaluated at compile time"
         }
-        Kind::Dense { .. } => {
+        Kind::Dense { inputs, outputs } if inputs * outputs <= crate::MAX_WINDOW_MACS => {
             "derivation proven against the matrix form, code proven by symbolic execution, \
              evaluated at compile time"
+        }
+        Kind::Dense { .. } => {
+            "derivation proven against the matrix form, code proven by symbolic execution \
+             (too large to evaluate at compile time)"
         }
         Kind::Pool(_) => "run-time code, tested against its derivation's window tables",
         Kind::Activation(_) => "run-time code, tested through derivative identities",
@@ -117,5 +121,56 @@ pub(super) fn network(n: &Network, m: &Memory) -> String {
         "\n{} multiply-adds per inference, {} per training step.",
         m.inference_macs, m.training_macs
     );
+    s.push_str(&derivations(n));
     s
+}
+
+/// Each layer's derivation (summaries for large layers), then the loss's, with headings one
+/// level below the struct's.
+fn derivations(n: &Network) -> String {
+    use crate::derive::{dense::Dense, flatten::Flatten, loss::SoftmaxCrossEntropy, Derivation};
+    use crate::explain::{self, Detail, Format};
+    let mut s = String::from("\n# Derivations\n");
+    for l in &n.layers {
+        let body = match &l.kind {
+            Kind::Conv(spec) => {
+                explain::markdown(&Derivation::new(&spec.geometry), Detail::Summary)
+            }
+            Kind::Dense { inputs, outputs } => {
+                explain::dense::markdown(&Dense::new(*inputs, *outputs))
+            }
+            Kind::Pool(p) => explain::pool::render(p, Format::Markdown, Detail::Summary),
+            Kind::Activation(a) => explain::activation::markdown(a),
+            Kind::Flatten => match l.input {
+                crate::network::Shape::Image(d) => match Flatten::new(d) {
+                    Ok(f) => explain::flatten::render(&f, Format::Markdown, Detail::Summary),
+                    Err(e) => e.to_string(),
+                },
+                crate::network::Shape::Flat(_) => "A flat input passes through.\n".into(),
+            },
+        };
+        let _ = write!(s, "\n## `{}`: {}\n\n{}", l.name, describe(l), demote(&body));
+    }
+    if let Ok(loss) = SoftmaxCrossEntropy::new(n.output().len()) {
+        let body = explain::loss::render(&loss, Format::Markdown, Detail::Summary);
+        let _ = write!(
+            s,
+            "\n## The loss: softmax cross-entropy\n\n{}",
+            demote(&body)
+        );
+    }
+    s
+}
+
+/// Markdown headings moved two levels down, under the layer's heading.
+fn demote(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|line| match line.starts_with('#') {
+            true => format!("##{line}"),
+            false => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
