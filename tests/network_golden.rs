@@ -2,66 +2,18 @@
 //! loss, `dL/dinput` and every parameter gradient of LeNet-5 and of a small network with tanh,
 //! average pooling, explicit padding and a strided convolution, in f32 and f64.
 
-use conv_runtime::network;
 use conv_runtime::network::Network;
 use conv_runtime::Tensor;
 use flate2::read::GzDecoder;
 use serde_json::Value;
 use std::io::Read;
 
-#[network(input = 1x28x28)]
-struct LeNet5 {
-    c1: conv!(kernel = 5x5, out_channels = 6, padding = (2, 2, 2, 2)),
-    a1: relu,
-    p1: maxpool!(2x2),
-    c2: conv!(kernel = 5x5, out_channels = 16),
-    a2: relu,
-    p2: maxpool!(2x2),
-    flat: flatten,
-    f1: dense!(120),
-    a3: relu,
-    f2: dense!(84),
-    a4: relu,
-    f3: dense!(10),
-}
+mod networks;
 
-#[network(input = 1x28x28, scalar = f64)]
-struct LeNet5F64 {
-    c1: conv!(kernel = 5x5, out_channels = 6, padding = (2, 2, 2, 2)),
-    a1: relu,
-    p1: maxpool!(2x2),
-    c2: conv!(kernel = 5x5, out_channels = 16),
-    a2: relu,
-    p2: maxpool!(2x2),
-    flat: flatten,
-    f1: dense!(120),
-    a3: relu,
-    f2: dense!(84),
-    a4: relu,
-    f3: dense!(10),
-}
-
-#[network(input = 2x12x10)]
-struct Small {
-    c1: conv!(kernel = 3x2, out_channels = 4, padding = (1, 1, 0, 1)),
-    a1: tanh,
-    p1: avgpool!(2x2),
-    c2: conv!(kernel = 3x3, out_channels = 3, stride = 2),
-    a2: relu,
-    flat: flatten,
-    d1: dense!(5),
-}
-
-#[network(input = 2x12x10, scalar = f64)]
-struct SmallF64 {
-    c1: conv!(kernel = 3x2, out_channels = 4, padding = (1, 1, 0, 1)),
-    a1: tanh,
-    p1: avgpool!(2x2),
-    c2: conv!(kernel = 3x3, out_channels = 3, stride = 2),
-    a2: relu,
-    flat: flatten,
-    d1: dense!(5),
-}
+networks::lenet5!(LeNet5, f32);
+networks::lenet5!(LeNet5F64, f64);
+networks::small!(Small, f32);
+networks::small!(SmallF64, f64);
 
 fn load(name: &str) -> Value {
     let path = format!(

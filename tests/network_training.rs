@@ -9,16 +9,9 @@ use conv_runtime::network::{Network, SampleError};
 use conv_runtime::rng::SplitMix64;
 use conv_runtime::Tensor;
 
-#[network(input = 2x12x10, scalar = f64)]
-struct Small {
-    c1: conv!(kernel = 3x2, out_channels = 4, padding = (1, 1, 0, 1)),
-    a1: tanh,
-    p1: avgpool!(2x2),
-    c2: conv!(kernel = 3x3, out_channels = 3, stride = 2),
-    a2: relu,
-    flat: flatten,
-    d1: dense!(5),
-}
+mod networks;
+
+networks::small!(Small, f64);
 
 /// Overlapping max-pool windows, sigmoid and leaky ReLU, two dense layers.
 #[network(input = 1x9x9, scalar = f64)]
