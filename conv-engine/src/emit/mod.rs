@@ -14,6 +14,7 @@ mod fault;
 mod layer_rows;
 #[cfg(test)]
 mod mutants;
+pub mod pool;
 mod rows;
 mod rows_loop;
 mod shape;

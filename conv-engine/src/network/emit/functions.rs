@@ -148,7 +148,7 @@ fn inference(n: &Network, t: &Ident) -> TokenStream {
     for (i, l) in n.layers.iter().enumerate() {
         let a = types::output(i);
         let ty = types::shape(t, l.output);
-        let step = steps::forward(t, i, l, &local_input(i), None);
+        let step = steps::forward(t, l, &local_input(i), None);
         out.extend(quote!(let #a: #ty = #step;));
     }
     let last = types::output(n.layers.len() - 1);
@@ -179,7 +179,7 @@ fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
             }
             _ => None,
         };
-        let step = steps::forward(t, i, l, &training_input(i, stored), indices);
+        let step = steps::forward(t, l, &training_input(i, stored), indices);
         out.extend(match stored[i] {
             true => quote!(ws.#a = #step;),
             false => quote!(let #a: #ty = #step;),

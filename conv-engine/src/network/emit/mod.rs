@@ -133,6 +133,12 @@ fn layer_item(n: &Network, l: &super::shapes::Layer) -> syn::Result<TokenStream>
             crate::emit::dense::item(&ident, *inputs, *outputs, n.scalar)
                 .map_err(|e| syn::Error::new(l.name.span(), format!("layer `{}`: {e}", l.name)))
         }
+        Kind::Pool(pool) => Ok(crate::emit::pool::item(
+            &ident,
+            pool,
+            n.scalar,
+            l.name.span(),
+        )),
         _ => Ok(TokenStream::new()),
     }
 }

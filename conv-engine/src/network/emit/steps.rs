@@ -24,11 +24,10 @@ fn flat_mut(value: TokenStream) -> TokenStream {
     quote!(::conv_runtime::Tensor::flat_mut(#value))
 }
 
-/// The forward step of `layer` (number `i`) as an expression of its input `x` (a reference):
-/// its output, and for a max pool the window indices written to `indices` (a `&mut` place).
+/// The forward step of `layer` as an expression of its input `x` (a reference): its output,
+/// and for a max pool the window indices written to `indices` (a `&mut` place).
 pub(super) fn forward(
     t: &Ident,
-    i: usize,
     layer: &Layer,
     x: &TokenStream,
     indices: Option<TokenStream>,
@@ -49,26 +48,15 @@ pub(super) fn forward(
             quote!({ let mut y: #out_ty = *#x; #rt::#f(#alpha #y); y })
         }
         Kind::Pool(p) => {
-            let [kh, kw] = p.kernel().map(crate::emit::lit);
-            let [sh, sw] = p.stride().map(crate::emit::lit);
-            match p.kind() {
-                PoolKind::Max => {
-                    let indices = indices.unwrap_or_else(|| {
-                        let zero = types::nested(quote!(0u32), &layer.output.dims());
-                        quote!(&mut #zero)
-                    });
-                    let _ = i;
-                    quote!({
-                        let mut y: #out_ty = #zero;
-                        #rt::max_pool(#x, [#kh, #kw], [#sh, #sw], &mut y, #indices);
-                        y
-                    })
-                }
-                PoolKind::Average => quote!({
-                    let mut y: #out_ty = #zero;
-                    #rt::avg_pool(#x, [#kh, #kw], [#sh, #sw], &mut y);
+            let l = types::layer_struct(layer);
+            match (p.kind(), indices) {
+                (PoolKind::Max, Some(indices)) => quote!({
+                    let (y, at) = __layers::#l::forward(#x);
+                    *#indices = at;
                     y
                 }),
+                (PoolKind::Max, None) => quote!(__layers::#l::forward(#x).0),
+                (PoolKind::Average, _) => quote!(__layers::#l::forward(#x)),
             }
         }
         Kind::Flatten => {
@@ -142,20 +130,15 @@ pub(super) fn backward(
             }
         }
         Kind::Pool(p) => {
-            let [kh, kw] = p.kernel().map(crate::emit::lit);
-            let [sh, sw] = p.stride().map(crate::emit::lit);
+            let l = types::layer_struct(layer);
             let call = match p.kind() {
                 PoolKind::Max => {
                     let indices = types::indices(i);
-                    quote!(#rt::max_pool_backward(&ws.#indices, &d, &mut dx);)
+                    quote!(__layers::#l::backward(&ws.#indices, &d))
                 }
-                PoolKind::Average => {
-                    quote!(#rt::avg_pool_backward([#kh, #kw], [#sh, #sw], &d, &mut dx);)
-                }
+                PoolKind::Average => quote!(__layers::#l::backward(&d)),
             };
-            quote! {
-                let d: #in_ty = { let mut dx: #in_ty = #in_zero; #call dx };
-            }
+            quote!(let d: #in_ty = #call;)
         }
         Kind::Flatten => {
             let (d, dx) = (flat(quote!(&d)), flat_mut(quote!(&mut dx)));
