@@ -3,8 +3,8 @@
 
 use super::SampleError;
 use crate::nn::activation::{Activation, LeakyRelu, Relu, Sigmoid, Tanh};
+use crate::nn::loss;
 use crate::nn::math::Real;
-use crate::nn::{loss, pool};
 use crate::rng::SplitMix64;
 use crate::Scalar;
 
@@ -97,78 +97,6 @@ pub fn leaky_relu<S: Real>(alpha: S, x: &mut [S]) {
 #[inline]
 pub fn leaky_relu_backward<S: Real>(alpha: S, y: &[S], d: &mut [S]) {
     checked(LeakyRelu { alpha }.backward(y, d));
-}
-
-/// Max pooling, each window's first maximum's position in `indices`.
-#[inline]
-pub fn max_pool<
-    S: Real,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    x: &[[[S; W]; H]; C],
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    y: &mut [[[S; OW]; OH]; C],
-    indices: &mut [[[u32; OW]; OH]; C],
-) {
-    checked(pool::max_forward(x, kernel, stride, y, indices));
-}
-
-/// The gradient of max pooling.
-#[inline]
-pub fn max_pool_backward<
-    S: Real,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    indices: &[[[u32; OW]; OH]; C],
-    d: &[[[S; OW]; OH]; C],
-    dx: &mut [[[S; W]; H]; C],
-) {
-    checked(pool::max_backward(d, indices, dx));
-}
-
-/// Average pooling.
-#[inline]
-pub fn avg_pool<
-    S: Real,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    x: &[[[S; W]; H]; C],
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    y: &mut [[[S; OW]; OH]; C],
-) {
-    checked(pool::avg_forward(x, kernel, stride, y));
-}
-
-/// The gradient of average pooling.
-#[inline]
-pub fn avg_pool_backward<
-    S: Real,
-    const C: usize,
-    const H: usize,
-    const W: usize,
-    const OH: usize,
-    const OW: usize,
->(
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    d: &[[[S; OW]; OH]; C],
-    dx: &mut [[[S; W]; H]; C],
-) {
-    checked(pool::avg_backward(d, kernel, stride, dx));
 }
 
 /// The softmax cross-entropy of `z` against `label` (checked by [`check_sample`] before) and
