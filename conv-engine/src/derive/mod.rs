@@ -151,6 +151,7 @@ impl Derivation {
     }
 
     /// Drops one product of `dL/dx` (tests only: a planted fault, which the proof rejects).
+    #[cfg(any(test, feature = "codegen"))]
     pub(crate) fn plant_fault(&mut self) {
         let first = self.dx.iter().position(|p| !p.is_empty());
         if let Some(i) = first {

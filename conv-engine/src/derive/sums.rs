@@ -49,6 +49,7 @@ impl Sums {
     }
 
     /// Drops the last product of element `i` (tests only: a planted fault).
+    #[cfg(any(test, feature = "codegen"))]
     pub(crate) fn drop_last(&mut self, i: usize) {
         if let (Some(&start), Some(&end)) = (self.starts.get(i), self.starts.get(i + 1)) {
             if end > start {

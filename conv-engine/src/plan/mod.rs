@@ -34,7 +34,9 @@ mod tests;
 pub use crate::tier::Tier;
 use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
 
-pub(crate) use tuning::{BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
+#[cfg(feature = "codegen")]
+pub(crate) use tuning::BLOCK_FLOATS;
+pub(crate) use tuning::{LANES, WRITTEN_OUT_ROW};
 
 /// How `forward` is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -40,6 +40,7 @@ pub(crate) const WRITTEN_OUT_ROW: usize = 64;
 /// Most accumulators (output channels times output columns) per block of the forward row
 /// vectorised over output channels: they must fit the vector registers (6 AVX-512 or 12 AVX
 /// registers of `f32`), beyond which they spill. Evidence: `BENCHMARKS.md`, "E".
+#[cfg(feature = "codegen")]
 pub(crate) const BLOCK_FLOATS: usize = 96;
 
 /// Fewest multiply-adds for which a layer gets a variant per CPU tier: a call into a
