@@ -40,6 +40,7 @@ const AFTER_LONG_HELP: &str = concat!(
     "  conv-derivation activation relu        (leaky-relu [--alpha 0.01], tanh, sigmoid)\n",
     "  conv-derivation flatten --input 2x3x3\n",
     "  conv-derivation loss --classes 3\n",
+    "  conv-derivation network conv-examples/lenet/src/lib.rs [--name LeNet5]\n",
 );
 
 /// Prints the derivation of a `#[conv2d(...)]` layer: the forward sums, the Jacobian tables
@@ -157,6 +158,9 @@ pub enum Kind {
     Flatten(FlattenArgs),
     /// Softmax cross-entropy: the stable forward and the derivation of dL/dz.
     Loss(LossArgs),
+    /// The layer table and the memory and cost table of each `#[network]` struct in a Rust
+    /// source file (Markdown, as in the network's rustdoc).
+    Network(NetworkArgs),
 }
 
 /// `pool`'s sizes.
@@ -233,6 +237,20 @@ pub struct LossArgs {
     pub out: KindOutput,
 }
 
+/// `network`'s file.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// A Rust source file holding structs with a `#[network(...)]` attribute.
+    #[arg(value_name = "FILE.rs")]
+    pub file: PathBuf,
+    /// Only the network of this struct [default: every one in the file].
+    #[arg(long, value_name = "IDENT")]
+    pub name: Option<String>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// Format and destination of a layer kind's document.
 #[derive(Debug, Args)]
 pub struct KindOutput {
@@ -264,13 +282,14 @@ pub enum KindFormat {
 }
 
 impl Kind {
-    /// Where the document goes.
-    pub fn out(&self) -> &KindOutput {
+    /// Where the document goes (`None`: standard output).
+    pub fn output(&self) -> Option<&std::path::Path> {
         match self {
-            Kind::Pool(a) => &a.out,
-            Kind::Activation(a) => &a.out,
-            Kind::Flatten(a) => &a.out,
-            Kind::Loss(a) => &a.out,
+            Kind::Pool(a) => a.out.output.as_deref(),
+            Kind::Activation(a) => a.out.output.as_deref(),
+            Kind::Flatten(a) => a.out.output.as_deref(),
+            Kind::Loss(a) => a.out.output.as_deref(),
+            Kind::Network(a) => a.output.as_deref(),
         }
     }
 }

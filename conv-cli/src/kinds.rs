@@ -1,5 +1,6 @@
 //! The other layer kinds' derivations (`pool`, `activation`, `flatten`, `loss`): sizes read
-//! from the command line, validated by the engine's constructors, rendered by its explainers.
+//! from the command line, validated by the engine's constructors, rendered by its explainers;
+//! and whole networks (`network`, in [`crate::network`]).
 
 use crate::args::{ActivationName, Kind, KindFormat, KindOutput, PoolKindArg};
 use crate::output::FULL_MAX_CELLS;
@@ -61,6 +62,7 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
             check_full(&a.out, l.classes().saturating_mul(l.classes()))?;
             Ok(explain::loss::render(&l, document(&a.out)?, detail(&a.out)))
         }
+        Kind::Network(a) => crate::network::render(a),
     }
 }
 

@@ -27,7 +27,16 @@
 //! cargo run -p conv-cli -- activation relu            # leaky-relu [--alpha 0.01], tanh, sigmoid
 //! cargo run -p conv-cli -- flatten --input 2x3x3
 //! cargo run -p conv-cli -- loss --classes 3
+//! cargo run -p conv-cli -- network conv-examples/lenet/src/lib.rs [--name LeNet5]
 //! ```
+//!
+//! `network FILE.rs` reads a Rust source file, finds the structs with a `#[network(...)]`
+//! attribute (in inline modules too; `--name` picks one), validates each with
+//! [`conv_engine::network::parse`] and prints [`conv_engine::network::summary`]: the layer
+//! table and the memory and cost table (parameter bytes, peak inference activations, the
+//! training workspace, training in gradient-buffer and fused modes, multiply-adds per
+//! inference and per training step), the Markdown of the network's rustdoc. A missing file,
+//! a file without a network or an invalid network is an `error: ...` with exit code 1.
 //!
 //! Sizes are `CxHxW` (or `HxW` for one channel) and `KHxKW` (or `K`); the pooling stride
 //! defaults to the kernel, as PyTorch. Invalid sizes are the engine's typed errors, printed as
@@ -97,6 +106,7 @@ mod args;
 mod json;
 mod kinds;
 mod layer;
+mod network;
 mod output;
 
 use clap::Parser;
@@ -107,7 +117,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     if let Some(kind) = &cli.kind {
         return match kinds::render(kind) {
-            Ok(text) => emit(kind.out().output.as_deref(), &text),
+            Ok(text) => emit(kind.output(), &text),
             Err(messages) => {
                 report(&messages);
                 ExitCode::FAILURE

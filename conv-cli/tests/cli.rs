@@ -386,3 +386,57 @@ fn bad_layer_kinds_are_the_engines_messages() {
     let e = failure(&["loss", "--classes", "3", "--format", "svg"]);
     assert!(e.contains("pooling Jacobian only"), "{e}");
 }
+
+/// A file under this package, as an argument.
+fn file(relative: &str) -> String {
+    format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn network_prints_lenet_layer_and_memory_tables() {
+    let lenet = file("../conv-examples/lenet/src/lib.rs");
+    let out = stdout(&["network", &lenet]);
+    insta::assert_snapshot!("network_lenet", out);
+    // One network in the file: `--name` selects the same one.
+    assert_eq!(stdout(&["network", &lenet, "--name", "LeNet5"]), out);
+}
+
+#[test]
+fn network_finds_every_network_in_a_file_and_picks_one_by_name() {
+    let two = file("tests/network/two.rs");
+    let all = stdout(&["network", &two]);
+    let headings: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("# ") && !l.contains("Memory"))
+        .collect();
+    assert_eq!(headings, ["# Odd", "# Inner"]);
+    let inner = stdout(&["network", &two, "--name", "Inner"]);
+    assert!(inner.starts_with("# Inner\n"), "{inner}");
+    assert!(
+        all.ends_with(&inner),
+        "the named network is printed as in the whole file"
+    );
+    // conv 3x3 2->2: 2*2*9 + 2 = 38; 2x2x2 pooled -> dense 3: 8*3 + 3 = 27; 65 f32.
+    assert!(inner.contains("| parameters | 260 |"), "{inner}");
+}
+
+#[test]
+fn network_problems_are_messages_with_exit_code_1() {
+    let missing = file("tests/network/missing.rs");
+    assert!(failure(&["network", &missing]).contains("error: cannot read"));
+    let main = file("src/main.rs");
+    assert!(failure(&["network", &main]).contains("no struct with a `#[network(...)]` attribute"));
+    let two = file("tests/network/two.rs");
+    assert!(failure(&["network", &two, "--name", "Plain"])
+        .contains("no `#[network]` struct named `Plain`"));
+    let readme = file("tests/network/README.md");
+    assert!(failure(&["network", &readme]).contains("not Rust source"));
+    let invalid = failure(&["network", &file("tests/network/invalid.rs")]);
+    assert!(
+        invalid.contains(
+            "invalid.rs:3:24: `Broken`: layer `c1` (input 1x4x4): kernel 5x5 is larger than \
+             input 4x4 with padding `valid`"
+        ),
+        "{invalid}"
+    );
+}

@@ -44,6 +44,13 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Network> {
     shapes::infer(syntax)
 }
 
+/// The network's layer table (kind, output shape, parameters, multiply-adds, what was checked)
+/// and its memory and cost table, as Markdown: the generated struct's rustdoc, and what
+/// `conv-derivation network` prints.
+pub fn summary(network: &Network) -> String {
+    emit::docs::network(network, &Memory::of(network))
+}
+
 fn fallback(item: &TokenStream, e: syn::Error) -> TokenStream {
     let e = e.to_compile_error();
     match syn::parse2::<syn::ItemStruct>(item.clone()) {

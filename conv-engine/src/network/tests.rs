@@ -1,4 +1,4 @@
-use super::{parse, Kind, Memory, Shape};
+use super::{parse, summary, Kind, Memory, Shape};
 use quote::quote;
 
 fn lenet() -> proc_macro2::TokenStream {
@@ -135,4 +135,22 @@ fn kind_errors_are_clear() {
     assert!(e.contains("at least one channel, row and column"), "{e}");
     let e = error(quote!(input = 4x4), quote! { struct Net; });
     assert!(e.contains("one field per layer"), "{e}");
+}
+
+#[test]
+fn the_summary_holds_every_layer_and_the_memory_figures() {
+    let n = parse(quote!(input = 1x28x28), lenet()).expect("valid");
+    let s = summary(&n);
+    let m = Memory::of(&n);
+    for l in &n.layers {
+        assert!(s.contains(&format!("| `{}` |", l.name)), "{}: {s}", l.name);
+    }
+    for (what, v) in [
+        ("parameters", m.parameter_bytes),
+        ("inference (peak activations)", m.inference_bytes),
+        ("training workspace", m.workspace_bytes),
+    ] {
+        assert!(s.contains(&format!("| {what} | {v} |")), "{what}: {s}");
+    }
+    assert!(s.contains(&format!("{} multiply-adds per inference", m.inference_macs)));
 }

@@ -1,4 +1,4 @@
-//! The network's rustdoc: its layers with their shapes, parameters and cost, what was proven or
+//! The network's rustdoc (also printed by the CLI, through [`crate::network::summary`]): its layers with their shapes, parameters and cost, what was proven or
 //! checked for each kind, and the memory table; and the one-line architecture that names the
 //! network in weight files.
 
@@ -75,8 +75,8 @@ fn check(l: &Layer) -> &'static str {
     }
 }
 
-/// The struct's docs.
-pub(super) fn network(n: &Network, m: &Memory) -> String {
+/// The struct's docs (see [`crate::network::summary`]).
+pub(in crate::network) fn network(n: &Network, m: &Memory) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,

@@ -3,7 +3,7 @@
 //! functions that chain the layers (`steps`), the memory and cost constants, the trait impl
 //! and the docs.
 
-mod docs;
+pub(super) mod docs;
 mod functions;
 mod steps;
 mod types;
@@ -37,7 +37,7 @@ pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
         .attrs
         .iter()
         .filter(|a| !a.path().is_ident("network"));
-    let doc = docs::network(n, &memory);
+    let doc = super::summary(n);
 
     let mut ws_fields = Vec::new();
     let mut ws_zero = Vec::new();
