@@ -118,9 +118,9 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
 fn constants(m: &Memory) -> TokenStream {
     let rows = [
         ("PARAMETER_BYTES", m.parameter_bytes, "Bytes of the parameters (`size_of::<Self>()`)."),
-        ("INFERENCE_BYTES", m.inference_bytes, "Bytes a forward pass holds besides the parameters: the largest input plus output of one layer (plus a max pool's window indices)."),
+        ("INFERENCE_BYTES", m.inference_bytes, "Bytes of activations a forward pass holds besides the parameters: the largest input plus output of one layer (plus a max pool's window indices). A layer's own temporaries (a convolution's padded rows, say) come on top."),
         ("WORKSPACE_BYTES", m.workspace_bytes, "Bytes of the training workspace (`size_of` of the workspace type)."),
-        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives, and its weight and bias gradients."),
+        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives, and its weight and bias gradients (the layer's own temporaries come on top)."),
         ("BATCH_TRAINING_BYTES", m.batch_training_bytes, "Training through a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer, the workspace and one layer's backward, besides the parameters."),
         ("FUSED_TRAINING_BYTES", m.fused_training_bytes, "Training with the fused update (`train_step`): the workspace and one layer's backward, besides the parameters."),
         ("INFERENCE_MACS", m.inference_macs, "Multiply-adds of one inference (convolutions without their padding taps, dense layers)."),
@@ -146,16 +146,22 @@ fn local_input(i: usize) -> TokenStream {
     }
 }
 
+/// The chain of forward steps, each in a block that ends its input's life: layer `i`'s input
+/// is bound inside the block whose value is layer `i`'s output, so only one layer's input and
+/// output are live at a time (what `INFERENCE_BYTES` counts).
 fn inference(n: &Network, t: &Ident) -> TokenStream {
-    let mut out = TokenStream::new();
+    let mut value = TokenStream::new();
     for (i, l) in n.layers.iter().enumerate() {
-        let a = types::output(i);
-        let ty = types::shape(t, l.output);
         let step = steps::forward(t, l, &local_input(i), None);
-        out.extend(quote!(let #a: #ty = #step;));
+        value = match i {
+            0 => step,
+            _ => {
+                let (a, ty) = (types::output(i - 1), types::shape(t, l.input));
+                quote!({ let #a: #ty = #value; #step })
+            }
+        };
     }
-    let last = types::output(n.layers.len() - 1);
-    quote!(#out #last)
+    value
 }
 
 /// Where layer `i`'s input is during training.
