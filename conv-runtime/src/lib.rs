@@ -58,6 +58,10 @@
 //!   of `unroll = full` layers sums `dL/dx` and `dL/dk`.
 //! - The limits the attribute enforces: [`MAX_DERIVED_MACS`] multiply-adds per forward pass for
 //!   any layer, [`MAX_UNROLLED_TERMS`] products for `unroll = full`.
+//! - [`network`](macro@network), the attribute for whole networks (convolutions, dense layers,
+//!   pooling, activations, softmax cross-entropy), and [`mod@network`]: the [`network::Network`]
+//!   trait every generated network implements, batch gradients on several threads and weight
+//!   files (feature `std`).
 //! - [`nn`]: the other layers of a network (activations, max and average pooling, softmax
 //!   cross-entropy), their `no_std` elementary functions, and (feature `std`) an IDX reader.
 //! - [`rng`]: the small deterministic generator (splitmix64, usable in `const fn`) behind the
