@@ -12,26 +12,28 @@ mod check;
 mod program;
 #[cfg(test)]
 mod tests;
+mod tiers;
 
 use crate::derive::dense::Dense;
 use crate::ir::{exec, lower, Program};
+use crate::tier::Tier;
 use crate::Scalar;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
-
-pub(crate) use program::LANES;
 
 /// The hidden unit struct `name` of a dense layer with `inputs` inputs and `outputs` outputs
 /// (`T` the `scalar`, `N = inputs`, `M = outputs`), with
 ///
 /// ```text
-/// #[inline] pub const fn forward(x: &[T; N], w: &[[T; N]; M], b: &[T; M]) -> [T; M]
-/// #[inline] pub const fn backward(x: &[T; N], w: &[[T; N]; M], delta: &[T; M])
+/// #[inline] pub fn forward(x: &[T; N], w: &[[T; N]; M], b: &[T; M]) -> [T; M]
+/// #[inline] pub fn backward(x: &[T; N], w: &[[T; N]; M], delta: &[T; M])
 ///     -> ::conv_runtime::Gradients<[T; N], [[T; N]; M], [T; M]>   // dx, dk = dL/dw, db
 /// ```
 ///
-/// and the `const _` item that checks both at compile time on integer inputs against the matrix
-/// form in `conv_runtime::proof` (layers of at most [`crate::MAX_WINDOW_MACS`] weights).
+/// which run the variant of the CPU's tier (the private `tiers` module), their portable
+/// `const fn`s `forward_const` and `backward_const`, and the `const _` item that checks those at
+/// compile time on integer inputs against the matrix form in `conv_runtime::proof` (layers of
+/// at most [`crate::MAX_WINDOW_MACS`] weights). Every tier's code is proven symbolically.
 ///
 /// # Errors
 /// A size of zero, a layer of more than [`crate::MAX_DERIVED_MACS`] weights, or a derivation
@@ -62,25 +64,39 @@ pub fn item(
             "the derivation disagrees with the matrix form: {e}"
         ))
     })?;
-    let (forward, backward) = (
-        program::forward(inputs, outputs),
-        program::backward(inputs, outputs),
-    );
-    for (program, what) in [(&forward, "forward"), (&backward, "backward")] {
-        exec::check(program, &d, None).map_err(|e| {
-            error(format!(
-                "the `{what}` code disagrees with the derivation: {e}"
-            ))
-        })?;
-    }
     let t = Ident::new(scalar.name(), Span::call_site());
-    let (f, b) = (lower(&forward, &t), lower(&backward, &t));
+    let mut bodies = Vec::new();
+    for tier in [Tier::Portable, Tier::Avx512, Tier::Avx2] {
+        let form = program::Form::of(tier);
+        let forward = program::forward_in(inputs, outputs, form);
+        let backward = program::backward_in(inputs, outputs, form);
+        for (program, what) in [(&forward, "forward"), (&backward, "backward")] {
+            exec::check(program, &d, None).map_err(|e| {
+                error(format!(
+                    "the `{what}` code of tier {tier:?} disagrees with the derivation: {e}"
+                ))
+            })?;
+        }
+        bodies.push(tiers::Bodies {
+            tier,
+            forward: lower(&forward, &t),
+            backward: lower(&backward, &t),
+        });
+    }
+    let portable = bodies.remove(0);
     let (n, m) = (
         Literal::usize_unsuffixed(inputs),
         Literal::usize_unsuffixed(outputs),
     );
+    let types = tiers::Types {
+        x: quote!([#t; #n]),
+        w: quote!([[#t; #n]; #m]),
+        u: quote!([#t; #m]),
+        gradients: quote!(::conv_runtime::Gradients<[#t; #n], [[#t; #n]; #m], [#t; #m]>),
+    };
     let docs = Docs::new(inputs, outputs, check::evaluated(&geometry));
-    let (struct_doc, forward_doc, backward_doc) = (docs.layer, docs.forward, docs.backward);
+    let struct_doc = docs.layer.clone();
+    let functions = tiers::functions(&types, &portable, &bodies, &docs);
     let check = check::item(name, &geometry, scalar);
     Ok(quote! {
         #[doc = #struct_doc]
@@ -88,21 +104,7 @@ pub fn item(
         pub struct #name;
 
         impl #name {
-            #[doc = #forward_doc]
-            #[inline]
-            pub const fn forward(x: &[#t; #n], w: &[[#t; #n]; #m], b: &[#t; #m]) -> [#t; #m] {
-                #f
-            }
-
-            #[doc = #backward_doc]
-            #[inline]
-            pub const fn backward(
-                x: &[#t; #n],
-                w: &[[#t; #n]; #m],
-                delta: &[#t; #m],
-            ) -> ::conv_runtime::Gradients<[#t; #n], [[#t; #n]; #m], [#t; #m]> {
-                #b
-            }
+            #functions
         }
 
         #check
@@ -124,46 +126,66 @@ fn lower(program: &Program, scalar: &Ident) -> TokenStream {
 struct Docs {
     layer: String,
     forward: String,
+    forward_const: String,
     backward: String,
+    backward_const: String,
+}
+
+/// The summation order of `forward` in `lanes` partial sums over `n` inputs.
+fn order(n: usize, lanes: usize) -> String {
+    match n / lanes {
+        0 => "every product written out in order of `i`, after the bias".to_string(),
+        _ => format!(
+            "{lanes} partial sums (`s[l]` sums inputs `i ≡ l mod {lanes}` below {}), added \
+             pairwise, after the bias; then the {} remaining product(s) in order of `i`",
+            n / lanes * lanes,
+            n % lanes
+        ),
+    }
 }
 
 impl Docs {
     fn new(n: usize, m: usize, evaluated: bool) -> Self {
-        let order = match n / LANES {
-            0 => "every product written out in order of `i`, after the bias".to_string(),
-            _ => format!(
-                "{LANES} partial sums (`s[l]` sums inputs `i ≡ l mod {LANES}` below {}), added \
-                 pairwise, after the bias; then the {} remaining product(s) in order of `i`",
-                n / LANES * LANES,
-                n % LANES
-            ),
-        };
         let evaluation = match evaluated {
             true => {
-                "It is evaluated at compile time on integer inputs and compared exactly with \
-                the matrix form."
+                "It is evaluated at compile time on integer inputs (`forward_const`, \
+                `backward_const`) and compared exactly with the matrix form."
             }
             false => "It is too large to evaluate at compile time: no check on values ran.",
         };
         let checked = format!(
-            "The code was proven during expansion, by symbolic execution, to sum exactly the \
-             derivation's products (whose chain rule was compared term by term with the matrix \
-             form). {evaluation}"
+            "The code of every tier was proven during expansion, by symbolic execution, to sum \
+             exactly the derivation's products (whose chain rule was compared term by term with \
+             the matrix form). {evaluation}"
         );
+        let [portable, avx2, avx512] = Tier::ALL.map(|t| order(n, program::Form::of(t).lanes));
+        let tiers = format!(
+            "It runs the variant of the tier the CPU has (`conv_runtime::cpu::tier`): on x86-64 \
+             with AVX2 and FMA, {avx2}; with AVX-512, {avx512}; on both, each product fused \
+             into its running sum (`conv_runtime::mul_add::fused`), so the last bits can differ \
+             between tiers. Elsewhere it is `forward_const`."
+        );
+        let backward = "The gradients from `delta = dL/du`: `dx = Wᵀ delta` (`dx[i] = Σ_o \
+                        delta[o] * w[o][i]`, summed over `o` ascending, one row of `w` per \
+                        output), `dk = dL/dw = delta xᵀ` (`delta[o] * x[i]`), `db = delta`";
         Self {
             layer: format!(
                 "Dense layer, {n} inputs -> {m} outputs: `u[o] = b[o] + Σ_i w[o][i] * x[i]`, \
                  weights `[out][in]`. {checked}"
             ),
             forward: format!(
-                "`u[o] = b[o] + Σ_i w[o][i] * x[i]` for each of the {m} outputs: {order}.\n\n\
+                "`u[o] = b[o] + Σ_i w[o][i] * x[i]` for each of the {m} outputs. {tiers}\n\n\
+                 {checked}"
+            ),
+            forward_const: format!(
+                "`forward` as portable `const fn`: {portable}, each a product and a sum.\n\n\
                  {checked}"
             ),
             backward: format!(
-                "The gradients from `delta = dL/du`: `dx = Wᵀ delta` (`dx[i] = Σ_o delta[o] * \
-                 w[o][i]`, summed over `o` ascending, one row of `w` per output), `dk = dL/dw = \
-                 delta xᵀ` (`delta[o] * x[i]`), `db = delta`.\n\n{checked}"
+                "{backward}. It runs the variant of the tier the CPU has; on AVX2 and AVX-512 \
+                 each term of `dx` is fused into its running sum.\n\n{checked}"
             ),
+            backward_const: format!("`backward` as portable `const fn`. {backward}.\n\n{checked}"),
         }
     }
 }

@@ -165,6 +165,12 @@ pub fn max_forward<
     argmax: &mut [[[u32; OW]; OH]; C],
 ) -> Result<(), PoolError> {
     check([H, W], kernel, stride, [OH, OW])?;
+    if kernel == [2, 2] && stride == [2, 2] {
+        for ((x, y), argmax) in x.iter().zip(y.iter_mut()).zip(argmax.iter_mut()) {
+            max_2x2(x, y, argmax);
+        }
+        return Ok(());
+    }
     let ([kh, kw], [sh, sw]) = (kernel, stride);
     for ((x, y), argmax) in x.iter().zip(y.iter_mut()).zip(argmax.iter_mut()) {
         for (oy, (y, argmax)) in y.iter_mut().zip(argmax.iter_mut()).enumerate() {
@@ -188,6 +194,54 @@ pub fn max_forward<
         }
     }
     Ok(())
+}
+
+/// [`max_forward`] of one channel with a 2x2 kernel and stride 2 (sizes checked by the
+/// caller): each window's four elements compared row-major without branches, by the same rule
+/// (`v > best || v.is_nan()`; starting from the first element is starting from `-∞` there).
+#[inline(always)]
+fn max_2x2<S: Real, const H: usize, const W: usize, const OH: usize, const OW: usize>(
+    x: &[[S; W]; H],
+    y: &mut [[S; OW]; OH],
+    argmax: &mut [[u32; OW]; OH],
+) {
+    // `check` made sure `2·OH ≤ H`, `2·OW ≤ W` and that every position fits in a u32.
+    // One pass per window element over the output row, each an elementwise select that
+    // vectorises.
+    let rows = x.as_chunks::<2>().0;
+    for (oy, ((pair, y), argmax)) in rows.iter().zip(y.iter_mut()).zip(argmax).enumerate() {
+        let row = (2 * oy * W) as u32;
+        let [top, bottom] = pair;
+        let (top, bottom) = (top.as_chunks::<2>().0, bottom.as_chunks::<2>().0);
+        for ((y, at), (ox, &[a, _])) in y
+            .iter_mut()
+            .zip(argmax.iter_mut())
+            .zip(top.iter().enumerate())
+        {
+            *y = a;
+            *at = row + 2 * ox as u32;
+        }
+        for (offset, (plane, column)) in [
+            (1, (top, 1)),
+            (W as u32, (bottom, 0)),
+            (W as u32 + 1, (bottom, 1)),
+        ] {
+            for ((y, at), (ox, pair)) in y
+                .iter_mut()
+                .zip(argmax.iter_mut())
+                .zip(plane.iter().enumerate())
+            {
+                let v = pair[column];
+                let take = (v > *y) | v.is_nan();
+                *y = if take { v } else { *y };
+                *at = if take {
+                    row + 2 * ox as u32 + offset
+                } else {
+                    *at
+                };
+            }
+        }
+    }
 }
 
 /// The gradient of [`max_forward`]: `dx` is zeroed, then each `delta[c][oy][ox]` is added to

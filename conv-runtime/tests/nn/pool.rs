@@ -264,3 +264,38 @@ fn argmax_outside_the_plane_is_an_error() {
         "argmax 6 is outside the input plane of 6 elements"
     );
 }
+
+/// The 2x2, stride 2 windows (which have a code path of their own) follow the same rules as
+/// a plain scan: ties to the first, the last NaN wins, `-∞` windows report their first element,
+/// and the odd last row and column are dropped.
+#[test]
+fn two_by_two_windows_follow_the_rules() {
+    let values = [0.0f32, 1.0, -1.0, f32::NAN, f32::NEG_INFINITY, 1.0];
+    let mut x = [[[0.0f32; 7]; 5]; 2];
+    for (n, v) in x
+        .as_flattened_mut()
+        .as_flattened_mut()
+        .iter_mut()
+        .enumerate()
+    {
+        *v = values[(n * 7 + n / 3) % values.len()];
+    }
+    let mut y = [[[0.0f32; 3]; 2]; 2];
+    let mut at = [[[0u32; 3]; 2]; 2];
+    pool::max_forward(&x, [2, 2], [2, 2], &mut y, &mut at).unwrap();
+    for c in 0..2 {
+        for oy in 0..2 {
+            for ox in 0..3 {
+                let (mut best, mut pos) = (f32::NEG_INFINITY, (2 * oy * 7 + 2 * ox) as u32);
+                for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                    let v = x[c][2 * oy + i][2 * ox + j];
+                    if v > best || v.is_nan() {
+                        (best, pos) = (v, ((2 * oy + i) * 7 + 2 * ox + j) as u32);
+                    }
+                }
+                assert_eq!(y[c][oy][ox].to_bits(), best.to_bits(), "{c} {oy} {ox}");
+                assert_eq!(at[c][oy][ox], pos, "{c} {oy} {ox}");
+            }
+        }
+    }
+}

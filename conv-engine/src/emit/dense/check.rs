@@ -76,8 +76,8 @@ pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
                 #proof::refill(&G, w.as_flattened_mut(), 4 * set + 2);
                 #proof::refill(&G, &mut b, 4 * set + 3);
                 #proof::refill(&G, &mut delta, 4 * set + 4);
-                let u = #name::forward(&x, &w, &b);
-                let g = #name::backward(&x, &w, &delta);
+                let u = #name::forward_const(&x, &w, &b);
+                let g = #name::backward_const(&x, &w, &delta);
                 #proof::assert_dense(
                     &x, w.as_flattened(), &b, &u, &delta, &g.dx, g.dk.as_flattened(), &g.db,
                 );

@@ -10,12 +10,61 @@
 //!   `dL/db = delta`, a copy.
 
 use crate::ir::vars::O;
-use crate::ir::{Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Term, Var};
+use crate::ir::{
+    Array, Chain, Expr, Index, Layouts, Local, MulAdd, Place, Program, Returns, Stmt, Term, Var,
+};
+use crate::tier::Tier;
 
 /// Independent partial sums per dot product in `forward`: 8 `f32`s fill an AVX register (two SSE
 /// registers), so the chunk's products vectorise and the sums carry no dependency from one
 /// product to the next.
 pub(crate) const LANES: usize = 8;
+
+/// How a tier's code is written: the partial sums of `forward`, and whether the multiply-adds
+/// are fused (`conv_runtime::mul_add::fused`, one instruction where the tier has FMA).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Form {
+    /// Partial sums per dot product (a power of two).
+    pub lanes: usize,
+    /// Whether each product is fused into its running sum.
+    pub fused: bool,
+}
+
+impl Form {
+    /// The form of `tier`: the portable code as the `const fn`s (8 lanes, a product and a
+    /// sum), AVX2 fused in 8 lanes (one 256-bit register of `f32`), AVX-512 fused in 16 (one
+    /// 512-bit register).
+    pub(crate) const fn of(tier: Tier) -> Self {
+        match tier {
+            Tier::Portable => Self {
+                lanes: LANES,
+                fused: false,
+            },
+            Tier::Avx2 => Self {
+                lanes: 8,
+                fused: true,
+            },
+            Tier::Avx512 => Self {
+                lanes: 16,
+                fused: true,
+            },
+        }
+    }
+
+    /// `to += a * b`: fused, `to = mul_add(a, b, to)`, or a product and a sum.
+    fn accumulate(self, to: Place, a: Place, b: Place) -> Stmt {
+        match self.fused {
+            true => Stmt::Set {
+                value: Expr {
+                    terms: vec![Term::Read(to.clone()), Term::Product(a, b)],
+                    chain: Chain::MulAdd(MulAdd::Fused),
+                },
+                to,
+            },
+            false => Stmt::mul_add(to, a, b),
+        }
+    }
+}
 
 /// An input element (a column of `w`).
 const I: Var = Var("i");
@@ -39,34 +88,50 @@ fn product(i: Index) -> Term {
     )
 }
 
-/// `forward(x, w, b) -> u`.
+/// `forward(x, w, b) -> u`, the portable form.
+#[cfg(test)]
 pub(crate) fn forward(n: usize, m: usize) -> Program {
-    let chunks = n / LANES;
-    let rest = chunks * LANES;
+    forward_in(n, m, Form::of(Tier::Portable))
+}
+
+/// `forward(x, w, b) -> u` written as `form`.
+pub(crate) fn forward_in(n: usize, m: usize, form: Form) -> Program {
+    let lanes = form.lanes;
+    let chunks = n / lanes;
+    let rest = chunks * lanes;
     let mut locals = vec![Local::zeroed("u", vec![m])];
     let mut per_output = Vec::new();
     let mut sum = vec![Term::Read(at(Array::B, vec![Index::var(O)]))];
     if chunks > 0 {
-        locals.push(Local::bound("s", vec![LANES]));
+        locals.push(Local::bound("s", vec![lanes]));
         let s = Array::Local(1);
-        let lanes = (0..LANES).map(|l| Stmt::Add {
-            to: at(s, vec![Index::at(l)]),
-            value: Expr::plain(vec![product(Index::var(C).offset(l))]),
+        let sums = (0..lanes).map(|l| {
+            let i = Index::var(C).offset(l);
+            form.accumulate(
+                at(s, vec![Index::at(l)]),
+                at(Array::X, vec![i.clone()]),
+                at(Array::K, vec![Index::var(O), i]),
+            )
         });
         per_output.push(Stmt::Fill {
             local: 1,
             value: Expr::plain(Vec::new()),
         });
-        // `c` runs over 0, LANES, .., rest - LANES: the bound `rest - LANES + 1` lets the
-        // compiler see that `c + LANES - 1 < N` (no bounds checks in the chunk).
+        // `c` runs over 0, lanes, .., rest - lanes: the bound `rest - lanes + 1` lets the
+        // compiler see that `c + lanes - 1 < N` (no bounds checks in the chunk).
         per_output.push(Stmt::Loop {
             var: C,
-            extent: rest - LANES + 1,
-            step: LANES,
+            extent: rest - lanes + 1,
+            step: lanes,
             opaque: false,
-            body: lanes.collect(),
+            body: sums.collect(),
         });
-        sum.push(Term::Pairwise(at(s, Vec::new())));
+        // The fused forms add their lanes in order: a pairwise tree there leads LLVM's SLP
+        // vectoriser to split the lanes into pairs, where a chain keeps them one register.
+        sum.push(match form.fused {
+            true => Term::Total(at(s, Vec::new())),
+            false => Term::Pairwise(at(s, Vec::new())),
+        });
     }
     sum.extend((rest..n).map(|i| product(Index::at(i))));
     per_output.push(Stmt::Set {
@@ -83,8 +148,15 @@ pub(crate) fn forward(n: usize, m: usize) -> Program {
     }
 }
 
-/// `backward(x, w, delta) -> Gradients { dx, dk: dL/dw, db }`.
+/// `backward(x, w, delta) -> Gradients { dx, dk: dL/dw, db }`, the portable form.
+#[cfg(test)]
 pub(crate) fn backward(n: usize, m: usize) -> Program {
+    backward_in(n, m, Form::of(Tier::Portable))
+}
+
+/// `backward(x, w, delta) -> Gradients { dx, dk: dL/dw, db }` written as `form` (`dL/dx`'s
+/// row updates fused when the form fuses).
+pub(crate) fn backward_in(n: usize, m: usize, form: Form) -> Program {
     let (dx, dw, db, d) = (0, 1, 2, 3);
     let locals = vec![
         Local::zeroed("dx", vec![n]),
@@ -106,10 +178,11 @@ pub(crate) fn backward(n: usize, m: usize) -> Program {
         Stmt::each(
             I,
             n,
-            vec![Stmt::Add {
-                to: at(Array::Local(dx), vec![Index::var(I)]),
-                value: times(at(Array::K, vec![Index::var(O), Index::var(I)])),
-            }],
+            vec![form.accumulate(
+                at(Array::Local(dx), vec![Index::var(I)]),
+                at(Array::Local(d), Vec::new()),
+                at(Array::K, vec![Index::var(O), Index::var(I)]),
+            )],
         ),
         // dL/dw[o][i] = delta[o] * x[i]
         Stmt::each(

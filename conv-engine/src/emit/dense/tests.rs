@@ -35,6 +35,35 @@ fn every_size_proves_and_lowers() {
 }
 
 #[test]
+fn every_tier_proves() {
+    for (n, m) in SIZES {
+        let d = Dense::new(n, m);
+        for tier in Tier::ALL {
+            let form = program::Form::of(tier);
+            let forward = program::forward_in(n, m, form);
+            let backward = program::backward_in(n, m, form);
+            assert_eq!(check(&forward, &d, None).map(|c| c.terms), Ok(m * (n + 1)));
+            assert_eq!(
+                check(&backward, &d, None).map(|c| c.terms),
+                Ok(2 * n * m + m)
+            );
+        }
+    }
+    // The fused forms call `mul_add` into the running sums, in 16 lanes on AVX-512.
+    let t = Ident::new("f32", Span::call_site());
+    let body = lower(
+        &program::forward_in(40, 3, program::Form::of(Tier::Avx512)),
+        &t,
+    );
+    let body = body.to_string();
+    assert!(
+        body.contains("s [15] = mul_add (x [c + 15] , w [o] [c + 15] , s [15])"),
+        "{body}"
+    );
+    assert!(body.contains("fused :: f32 as mul_add"), "{body}");
+}
+
+#[test]
 fn forward_sums_in_lanes_with_the_remainder_written_out() {
     let t = Ident::new("f32", Span::call_site());
     let body = lower(&program::forward(17, 5), &t).to_string();
@@ -143,7 +172,7 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
                     _ => None,
                 })
                 .collect();
-            assert_eq!(fns, ["forward", "backward"]);
+            assert_eq!(fns, ["forward_const", "backward_const"]);
             assert_eq!(c.ident, "_");
             let check = quote!(#c).to_string();
             let t = scalar.name();
@@ -153,8 +182,17 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
     let file = expand("L", 400, 120, Scalar::F32);
     let file = quote!(#file).to_string();
     assert!(file.contains(
-        "pub const fn forward (x : & [f32 ; 400] , w : & [[f32 ; 400] ; 120] , b : & [f32 ; 120]) -> [f32 ; 120]"
+        "pub const fn forward_const (x : & [f32 ; 400] , w : & [[f32 ; 400] ; 120] , b : & [f32 ; 120]) -> [f32 ; 120]"
     ), "{file}");
+    assert!(file.contains(
+        "pub fn forward (x : & [f32 ; 400] , w : & [[f32 ; 400] ; 120] , b : & [f32 ; 120]) -> [f32 ; 120]"
+    ), "{file}");
+    // One `#[target_feature]` variant per x86-64 tier, chosen by the CPU's tier.
+    for tier in ["avx2", "avx512"] {
+        assert!(file.contains(&format!("fn __forward_{tier} (")), "{file}");
+        assert!(file.contains(&format!("fn __backward_{tier} (")), "{file}");
+    }
+    assert!(file.contains(":: conv_runtime :: cpu :: tier ()"), "{file}");
     assert!(file.contains(
         ":: conv_runtime :: Gradients < [f32 ; 400] , [[f32 ; 400] ; 120] , [f32 ; 120] >"
     ));
