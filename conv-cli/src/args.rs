@@ -150,6 +150,8 @@ pub enum OutputFormat {
 /// A layer kind other than the convolution, with its own sizes.
 #[derive(Debug, Subcommand)]
 pub enum Kind {
+    /// A dense (fully connected) layer: forward, Jacobians, chain rule.
+    Dense(DenseArgs),
     /// Max or average pooling (no padding): forward, Jacobian du/dx, chain rule.
     Pool(PoolArgs),
     /// An elementwise activation: forward, diagonal Jacobian, chain rule (any size).
@@ -161,6 +163,19 @@ pub enum Kind {
     /// The layer table and the memory and cost table of each `#[network]` struct in a Rust
     /// source file (Markdown, as in the network's rustdoc).
     Network(NetworkArgs),
+}
+
+/// `dense`'s sizes.
+#[derive(Debug, Args)]
+pub struct DenseArgs {
+    /// Inputs (the length of `x`).
+    #[arg(long, value_name = "N")]
+    pub inputs: usize,
+    /// Outputs (the length of `u`).
+    #[arg(long, value_name = "M")]
+    pub outputs: usize,
+    #[command(flatten)]
+    pub out: KindOutput,
 }
 
 /// `pool`'s sizes.
@@ -285,6 +300,7 @@ impl Kind {
     /// Where the document goes (`None`: standard output).
     pub fn output(&self) -> Option<&std::path::Path> {
         match self {
+            Kind::Dense(a) => a.out.output.as_deref(),
             Kind::Pool(a) => a.out.output.as_deref(),
             Kind::Activation(a) => a.out.output.as_deref(),
             Kind::Flatten(a) => a.out.output.as_deref(),

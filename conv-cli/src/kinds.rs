@@ -1,10 +1,11 @@
-//! The other layer kinds' derivations (`pool`, `activation`, `flatten`, `loss`): sizes read
+//! The other layer kinds' derivations (`dense`, `pool`, `activation`, `flatten`, `loss`): sizes read
 //! from the command line, validated by the engine's constructors, rendered by its explainers;
 //! and whole networks (`network`, in [`crate::network`]).
 
 use crate::args::{ActivationName, Kind, KindFormat, KindOutput, PoolKindArg};
 use crate::output::FULL_MAX_CELLS;
 use conv_engine::derive::activation::{Activation, Slope};
+use conv_engine::derive::dense::Dense;
 use conv_engine::derive::flatten::Flatten;
 use conv_engine::derive::loss::SoftmaxCrossEntropy;
 use conv_engine::derive::pool::{Pool, PoolKind};
@@ -13,6 +14,25 @@ use conv_engine::explain::{self, Detail, Format};
 /// The document for `kind`, or every problem found.
 pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
     match kind {
+        Kind::Dense(a) => {
+            if a.inputs == 0 || a.outputs == 0 {
+                return Err(vec![format!(
+                    "a dense layer needs at least 1 input and 1 output, found {} -> {}",
+                    a.inputs, a.outputs
+                )]);
+            }
+            let cells = a.inputs.saturating_mul(a.outputs);
+            if cells > conv_engine::MAX_DERIVED_MACS {
+                return Err(vec![format!(
+                    "{} -> {} has {cells} weights, more than the limit of {}",
+                    a.inputs,
+                    a.outputs,
+                    conv_engine::MAX_DERIVED_MACS
+                )]);
+            }
+            let d = Dense::new(a.inputs, a.outputs);
+            Ok(explain::dense::render(&d, document(&a.out)?))
+        }
         Kind::Pool(a) => {
             let input = sizes::<3>("--input", &a.input, "CxHxW or HxW, like `1x4x4`")?;
             let kernel = sizes::<2>("--kernel", &a.kernel, "KHxKW or K, like `2x2`")?;

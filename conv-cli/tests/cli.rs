@@ -348,6 +348,12 @@ fn activation_flatten_and_loss_snapshots() {
     for f in ["markdown", "latex", "text"] {
         insta::assert_snapshot!(format!("loss_{f}"), format(&["loss", "--classes", "3"], f));
     }
+    for f in ["markdown", "latex", "text"] {
+        insta::assert_snapshot!(
+            format!("dense_{f}"),
+            format(&["dense", "--inputs", "3", "--outputs", "2"], f)
+        );
+    }
 }
 
 #[test]
@@ -385,6 +391,11 @@ fn bad_layer_kinds_are_the_engines_messages() {
     assert!(e.contains("slope must be finite and at least 0"), "{e}");
     let e = failure(&["loss", "--classes", "3", "--format", "svg"]);
     assert!(e.contains("pooling Jacobian only"), "{e}");
+    let e = failure(&["dense", "--inputs", "0", "--outputs", "2"]);
+    assert_eq!(
+        e,
+        "error: a dense layer needs at least 1 input and 1 output, found 0 -> 2\n"
+    );
 }
 
 /// A file under this package, as an argument.
@@ -407,7 +418,7 @@ fn network_finds_every_network_in_a_file_and_picks_one_by_name() {
     let all = stdout(&["network", &two]);
     let headings: Vec<&str> = all
         .lines()
-        .filter(|l| l.starts_with("# ") && !l.contains("Memory"))
+        .filter(|l| l.starts_with("# ") && !l.contains("Memory") && !l.contains("Derivations"))
         .collect();
     assert_eq!(headings, ["# Odd", "# Inner"]);
     let inner = stdout(&["network", &two, "--name", "Inner"]);
