@@ -117,11 +117,12 @@ fn epoch(c: &mut Criterion) {
         .collect();
 
     let mut g = group(c, "epoch");
-    // About half a second an epoch: ten samples of one epoch each.
+    // One to three seconds an epoch: ten samples of one epoch each (flat sampling; criterion's
+    // default, linear, would run 55).
     g.sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(Duration::from_secs(30));
     for threads in [1, 2] {
         let mut net = Box::new(LeNet5::init(SEED));
         let mut trainer = Trainer::<LeNet5>::new(threads);
