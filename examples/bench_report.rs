@@ -1,6 +1,8 @@
 //! Turns the criterion results of `benches/layers.rs` (and `benches/candle.rs`, when it ran) into
 //! `BENCHMARKS.md` tables (time per call, GFLOP/s, % of the measured FMA peak, ratios) with the
-//! issue's targets checked, and `benchmarks.svg` (a bar chart of % of peak).
+//! issue's targets checked, and `benchmarks.svg` (a bar chart of % of peak); and, when
+//! `benches/lenet.rs` ran, the LeNet-5 section (`bench_report/lenet.rs`), beside PyTorch's
+//! figures when `scripts/pytorch-lenet.py` wrote them into the round directories.
 //!
 //! ```sh
 //! scripts/bench.sh          # runs the benchmarks for both targets, then this
@@ -9,6 +11,10 @@
 //!
 //! FLOPs count 2 per multiply-add of the layer (padding-free, stride 1): forward `2·MACs`,
 //! backward `4·MACs` (`dL/dx` and `dL/dk`; `dL/db` is a sum, not counted), both `6·MACs`.
+
+// Beside this file, not in `examples/`, so that cargo does not take it for an example.
+#[path = "bench_report/lenet.rs"]
+mod lenet;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -89,6 +95,8 @@ fn collect(dir: &Path, out: &mut Rounds) -> std::io::Result<()> {
             } else {
                 collect(&path, out)?;
             }
+        } else if path.file_name().is_some_and(|n| n == lenet::PYTORCH_FILE) {
+            lenet::read_pytorch(&path, out);
         }
     }
     Ok(())
@@ -340,6 +348,9 @@ impl Report<'_> {
                     }
                 }
             }
+        }
+        if let Some(section) = lenet::section(self.results) {
+            self.md += &section;
         }
         if let Some(budget) = budget {
             self.md += "## Compile budgets\n\n`scripts/compile-budget.sh` (a scratch crate holding one layer of each configuration, `CARGO_INCREMENTAL=0`; `macro` is the attribute, `expanded` the expansion pasted as source, `no-proof` the expansion without the compile-time proof):\n\n";
