@@ -171,17 +171,18 @@ fn check(name: &Ident, pool: &Pool, t: &Ident, at: Span) -> TokenStream {
             let mut dx = vec![0.0; x.len()];
             let mut y = Vec::new();
             let mut indices = Vec::new();
-            for u in 0..pool.output_len() {
+            for (u, du) in d.iter().enumerate() {
+                // The first maximum (the inputs are integers: no NaN).
                 let first = pool
                     .window(u)
                     .fold(None, |best: Option<usize>, p| match best {
-                        Some(b) if !(x[p] > x[b]) => Some(b),
+                        Some(b) if x[p] <= x[b] => Some(b),
                         _ => Some(p),
                     })
                     .unwrap_or(0);
                 y.push(x[first]);
                 indices.push(first % (h * w));
-                dx[first] += d[u];
+                dx[first] += du;
             }
             (y, dx, Some(indices))
         }
