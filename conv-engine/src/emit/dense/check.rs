@@ -1,8 +1,10 @@
 //! The dense layer's compile-time check, like the convolution's ([`super::super::check`]): a
 //! `const _: () = ...` item that evaluates the emitted `const fn forward` and `backward` on
-//! pseudo-random integer-valued inputs and compares them exactly with `conv_runtime::reference`
-//! with the matrix form (`b + W x`, `Wᵀ δ`, `δ xᵀ`, `δ`) written in
-//! `conv_runtime::proof::{f32, f64}::assert_dense`.
+//! pseudo-random integer-valued inputs and compares them exactly with
+//! the matrix form (`b + W x`, `Wᵀ δ`, `δ xᵀ`, `δ`) written in
+//! `conv_runtime::proof::{f32, f64}::assert_dense`; and `backward_into` likewise, run into
+//! buffers that start as copies of the (integer, mostly nonzero) weights and bias, its
+//! gradients being what it added (`buffer after - buffer before`, exact on integers).
 //!
 //! A dense layer with `N` inputs and `M` outputs is the convolution of a 1x1 input with a 1x1
 //! kernel, `N` input and `M` output channels (the flat layouts coincide); the check draws its
@@ -40,7 +42,8 @@ pub(super) fn evaluated(g: &Geometry) -> bool {
     g.macs() <= crate::MAX_WINDOW_MACS
 }
 
-/// The `const _` item checking `name::forward` and `name::backward` (`n` inputs, `m` outputs),
+/// The `const _` item checking `name::forward`, `name::backward` and `name::backward_into` (`n`
+/// inputs, `m` outputs),
 /// or nothing when the layer is not [`evaluated`].
 pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
     if !evaluated(g) {
@@ -80,6 +83,22 @@ pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
                 let g = #name::backward_const(&x, &w, &delta);
                 #proof::assert_dense(
                     &x, w.as_flattened(), &b, &u, &delta, &g.dx, g.dk.as_flattened(), &g.db,
+                );
+                // Into buffers that hold other values: what was added is the gradient.
+                let (mut dw, mut db) = (w, b);
+                let dx = #name::backward_into_const(&x, &w, &delta, &mut dw, &mut db);
+                let mut o = 0;
+                while o < #lm {
+                    db[o] -= b[o];
+                    let mut i = 0;
+                    while i < #ln {
+                        dw[o][i] -= w[o][i];
+                        i += 1;
+                    }
+                    o += 1;
+                }
+                #proof::assert_dense(
+                    &x, w.as_flattened(), &b, &u, &delta, &dx, dw.as_flattened(), &db,
                 );
                 set += 1;
             }
