@@ -236,7 +236,8 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
     for (n, m) in SIZES {
         for scalar in [Scalar::F32, Scalar::F64] {
             let file = expand("Layer", n, m, scalar);
-            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c)] = &file.items[..]
+            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c), syn::Item::Const(into)] =
+                &file.items[..]
             else {
                 panic!("{n} -> {m}: {:#?}", file.items.len());
             };
@@ -263,6 +264,13 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
             let check = quote!(#c).to_string();
             let t = scalar.name();
             assert!(check.contains(&format!("conv_runtime :: proof :: {t} :: assert_dense")));
+            assert!(check.contains("Layer :: backward_const"), "{check}");
+            assert_eq!(into.ident, "_");
+            let into = quote!(#into).to_string();
+            assert!(into.contains("Layer :: backward_into_const"), "{into}");
+            assert!(into.contains(&format!(
+                "conv_runtime :: proof :: {t} :: assert_dense_added"
+            )));
         }
     }
     let file = expand("L", 400, 120, Scalar::F32);
