@@ -2,7 +2,8 @@
 //! `u[o] = b[o] + Σ_i w[o][i] * x[i]`, weights `[out][in]` as PyTorch's `nn.Linear`.
 //!
 //! [`item`] derives the layer ([`crate::derive::dense`]), proves the chain rule against the
-//! matrix form ([`crate::prove::dense`]), builds `forward` and `backward` as loop IR (the private
+//! matrix form ([`crate::prove::dense`]), builds `forward`, `backward` and `backward_into` as
+//! loop IR (the private
 //! `program` module), proves each against the derivation by symbolic execution
 //! ([`crate::ir::exec::check`]), lowers them ([`crate::ir`]'s lowering, with the weights passed
 //! as `w`) and adds the compile-time check on integer inputs (the private `check` module). Any
@@ -28,10 +29,13 @@ use quote::quote;
 /// #[inline] pub fn forward(x: &[T; N], w: &[[T; N]; M], b: &[T; M]) -> [T; M]
 /// #[inline] pub fn backward(x: &[T; N], w: &[[T; N]; M], delta: &[T; M])
 ///     -> ::conv_runtime::Gradients<[T; N], [[T; N]; M], [T; M]>   // dx, dk = dL/dw, db
+/// #[inline] pub fn backward_into(x: &[T; N], w: &[[T; N]; M], delta: &[T; M],
+///     dw: &mut [[T; N]; M], db: &mut [T; M]) -> [T; N]            // dw += dL/dw, db += dL/db
 /// ```
 ///
 /// which run the variant of the CPU's tier (the private `tiers` module), their portable
-/// `const fn`s `forward_const` and `backward_const`, and the `const _` item that checks those at
+/// `const fn`s `forward_const`, `backward_const` and `backward_into_const`, and the `const _`
+/// item that checks those at
 /// compile time on integer inputs against the matrix form in `conv_runtime::proof` (layers of
 /// at most [`crate::MAX_WINDOW_MACS`] weights). Every tier's code is proven symbolically.
 ///
@@ -70,7 +74,12 @@ pub fn item(
         let form = program::Form::of(tier);
         let forward = program::forward_in(inputs, outputs, form);
         let backward = program::backward_in(inputs, outputs, form);
-        for (program, what) in [(&forward, "forward"), (&backward, "backward")] {
+        let into = program::backward_into_in(inputs, outputs, form);
+        for (program, what) in [
+            (&forward, "forward"),
+            (&backward, "backward"),
+            (&into, "backward_into"),
+        ] {
             exec::check(program, &d, None).map_err(|e| {
                 error(format!(
                     "the `{what}` code of tier {tier:?} disagrees with the derivation: {e}"
@@ -81,6 +90,7 @@ pub fn item(
             tier,
             forward: lower(&forward, &t),
             backward: lower(&backward, &t),
+            backward_into: lower(&into, &t),
         });
     }
     let portable = bodies.remove(0);
@@ -129,6 +139,8 @@ struct Docs {
     forward_const: String,
     backward: String,
     backward_const: String,
+    backward_into: String,
+    backward_into_const: String,
 }
 
 /// The summation order of `forward` in `lanes` partial sums over `n` inputs.
@@ -149,7 +161,8 @@ impl Docs {
         let evaluation = match evaluated {
             true => {
                 "It is evaluated at compile time on integer inputs (`forward_const`, \
-                `backward_const`) and compared exactly with the matrix form."
+                `backward_const`, and `backward_into_const` into buffers holding other integers, \
+                what it added taken as its gradients) and compared exactly with the matrix form."
             }
             false => "It is too large to evaluate at compile time: no check on values ran.",
         };
@@ -186,6 +199,16 @@ impl Docs {
                  each term of `dx` is fused into its running sum.\n\n{checked}"
             ),
             backward_const: format!("`backward` as portable `const fn`. {backward}.\n\n{checked}"),
+            backward_into: format!(
+                "`backward`, its weight and bias gradients added into `dw` and `db` (`dw[o][i] \
+                 += delta[o] * x[i]`, a product then a sum, and `db[o] += delta[o]`), `dx` \
+                 returned. It runs the variant of the tier the CPU has; on AVX2 and AVX-512 each \
+                 term of `dx` is fused into its running sum.\n\n{checked}"
+            ),
+            backward_into_const: format!(
+                "`backward_into` as portable `const fn`: `dx` as `backward_const`'s, `dw += \
+                 delta xᵀ`, `db += delta`.\n\n{checked}"
+            ),
         }
     }
 }

@@ -2,8 +2,13 @@
 //! element, or a product of two), and the outputs are compared with the derivation, each
 //! element's exact multiset of terms. A local read outside the scope of its binding is
 //! malformed, as the lowered code would not compile.
+//!
+//! A buffer the caller passes by `&mut` ([`Binding::Accumulator`]) starts empty and only
+//! `Stmt::Add` may write it: its final terms are what the code added, compared with the
+//! derivation like a returned gradient. Reading its prior value (which is no part of the
+//! gradient) is malformed.
 
-use super::{KernelLayout, Program, Returns};
+use super::{Binding, KernelLayout, Program, Returns};
 use crate::derive::{Derivation, Derived, Product, Sums};
 use std::fmt;
 
@@ -112,6 +117,7 @@ pub fn check<L: Derived + ?Sized>(
     layer: &L,
     row: Option<&Derivation>,
 ) -> Result<Checked, Fault> {
+    accumulators(program)?;
     let mut machine = Machine::new(program);
     machine.run(&program.body, row)?;
     let local = |n: usize| &machine.locals[n];
@@ -153,8 +159,48 @@ pub fn check<L: Derived + ?Sized>(
         Returns::Dx(n) => dx(n)?,
         Returns::Dk(n) => dk(n)?,
         Returns::Db(n) => db(n)?,
+        Returns::Accumulate {
+            dx: x,
+            dk: k,
+            db: b,
+        } => dx(x)? + dk(k)? + db(b)?,
     };
     Ok(Checked { terms })
+}
+
+/// Checks that the [`Binding::Accumulator`] locals are exactly the buffers
+/// [`Returns::Accumulate`] names for `dL/dk` and `dL/db` (a buffer nothing is compared in
+/// would go unchecked).
+fn accumulators(program: &Program) -> Result<(), Fault> {
+    let buffers = match program.returns {
+        Returns::Accumulate { dk, db, .. } if dk != db => vec![dk, db],
+        _ => Vec::new(),
+    };
+    for (n, local) in program.locals.iter().enumerate() {
+        let accumulator = matches!(local.binding, Binding::Accumulator);
+        if accumulator != buffers.contains(&n) {
+            return Err(Fault::Malformed(format!(
+                "`{}` is {} but the function {} it",
+                local.name,
+                match accumulator {
+                    true => "a `&mut` buffer",
+                    false => "a local",
+                },
+                match accumulator {
+                    true => "does not add a gradient into",
+                    false => "adds a gradient into",
+                }
+            )));
+        }
+    }
+    if let Returns::Accumulate { dk, db, .. } = program.returns {
+        if buffers.is_empty() || dk >= program.locals.len() || db >= program.locals.len() {
+            return Err(Fault::Malformed(
+                "`dL/dk` and `dL/db` need two `&mut` buffers".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The kernel's flat index (`[o][c][a][b]`) of element `position` of an array laid out as

@@ -36,7 +36,9 @@ pub(crate) struct Lowering<'a> {
 
 /// The function body of `program`: the `mul_add` import where a sum fuses, the companion's
 /// prelude, the named operands' bindings, the zeroed locals, the statements, the returned value
-/// (a literal bound last and returned is the tail expression itself).
+/// (a literal bound last and returned is the tail expression itself). A
+/// [`Binding::Accumulator`] local is the `&mut` parameter of its name, which the function's
+/// signature declares.
 pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
     let w = Writer { program, how };
     let zero = w.zero();
@@ -59,13 +61,20 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
                 let (ty, value) = (repeat(&l.dims, ty), nest(&l.dims, &mut cells.into_iter()));
                 quote!(const #name: #ty = #value;)
             }
-            Binding::Call | Binding::Let | Binding::View => TokenStream::new(),
+            // Bound by their statements, or (a `&mut` buffer) a parameter.
+            Binding::Call | Binding::Let | Binding::View | Binding::Accumulator => {
+                TokenStream::new()
+            }
         }
     });
     let locals: TokenStream = locals.collect();
     let name = |n: usize| ident(&program.locals[n].name);
     let returned_local = match program.returns {
-        Returns::Forward { u: n } | Returns::Dx(n) | Returns::Dk(n) | Returns::Db(n) => Some(n),
+        Returns::Forward { u: n }
+        | Returns::Dx(n)
+        | Returns::Dk(n)
+        | Returns::Db(n)
+        | Returns::Accumulate { dx: n, .. } => Some(n),
         Returns::Backward { .. } => None,
     };
     let (statements, tail) = match (program.body.split_last(), returned_local) {

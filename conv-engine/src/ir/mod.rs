@@ -138,6 +138,10 @@ pub enum Binding {
     /// A constant mask (`const NAME: [[u32; ..]; ..]`): all ones where set, zero elsewhere, in
     /// flat order; read only by [`Term::Masked`].
     Mask(Vec<bool>),
+    /// A buffer the caller passes by `&mut` (the parameter of the local's name) that the code
+    /// only adds into ([`Stmt::Add`]): what the code computes is what it adds, so reading the
+    /// buffer's prior value, setting it or binding it is malformed.
+    Accumulator,
 }
 
 /// How the kernel-shaped arrays of a program are laid out.
@@ -190,6 +194,15 @@ impl Local {
         }
     }
 
+    /// A buffer the caller passes by `&mut`, which the code only adds into.
+    pub fn accumulator(name: impl Into<String>, dims: Vec<usize>) -> Self {
+        Self {
+            name: name.into(),
+            dims,
+            binding: Binding::Accumulator,
+        }
+    }
+
     /// A local bound once to its value.
     pub fn bound(name: impl Into<String>, dims: Vec<usize>) -> Self {
         Self {
@@ -201,7 +214,8 @@ impl Local {
 }
 
 /// What the program returns, each a local: the forward pass (`u`), the backward pass (`dx`,
-/// `dk`, `db`), or one part of the backward pass (the unrolled `backward` is three functions).
+/// `dk`, `db`), one part of the backward pass (the unrolled `backward` is three functions), or
+/// `dx` with `dk` and `db` added into the caller's buffers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Returns {
     /// `u`.
@@ -224,6 +238,16 @@ pub enum Returns {
     Dk(usize),
     /// `dL/db` alone.
     Db(usize),
+    /// `dL/dx`, with `dL/dk` and `dL/db` added into two [`Binding::Accumulator`] locals: what
+    /// the code adds into each buffer is compared with the derivation.
+    Accumulate {
+        /// `dL/dx`, returned.
+        dx: usize,
+        /// The buffer `dL/dk` is added into.
+        dk: usize,
+        /// The buffer `dL/db` is added into.
+        db: usize,
+    },
 }
 
 /// One function's code.

@@ -1,8 +1,10 @@
-//! The dense layer's compile-time check, like the convolution's ([`super::super::check`]): a
-//! `const _: () = ...` item that evaluates the emitted `const fn forward` and `backward` on
-//! pseudo-random integer-valued inputs and compares them exactly with `conv_runtime::reference`
-//! with the matrix form (`b + W x`, `Wᵀ δ`, `δ xᵀ`, `δ`) written in
-//! `conv_runtime::proof::{f32, f64}::assert_dense`.
+//! The dense layer's compile-time check, like the convolution's ([`super::super::check`]):
+//! `const _: () = ...` items that evaluate the emitted `const fn forward` and `backward` on
+//! pseudo-random integer-valued inputs and compare them exactly with
+//! the matrix form (`b + W x`, `Wᵀ δ`, `δ xᵀ`, `δ`) written in
+//! `conv_runtime::proof::{f32, f64}::assert_dense`; and `backward_into`, run into buffers that
+//! start as copies of the (integer, mostly nonzero) weights and bias, its gradients being what
+//! it added (`buffer after - buffer before`, exact on integers), with `assert_dense_added`.
 //!
 //! A dense layer with `N` inputs and `M` outputs is the convolution of a 1x1 input with a 1x1
 //! kernel, `N` input and `M` output channels (the flat layouts coincide); the check draws its
@@ -40,12 +42,42 @@ pub(super) fn evaluated(g: &Geometry) -> bool {
     g.macs() <= crate::MAX_WINDOW_MACS
 }
 
-/// The `const _` item checking `name::forward` and `name::backward` (`n` inputs, `m` outputs),
-/// or nothing when the layer is not [`evaluated`].
+/// The `const _` items checking `name::forward` with `name::backward`, and
+/// `name::backward_into` (`n` inputs, `m` outputs), or nothing when the layer is not
+/// [`evaluated`]. Two items, not one: each constant evaluation has its own step budget
+/// (`long_running_const_eval`), and one item checking both would exceed it at the sizes that
+/// are evaluated (a 400 -> 120 layer does).
 pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
     if !evaluated(g) {
         return TokenStream::new();
     }
+    let t = Ident::new(scalar.name(), Span::call_site());
+    let proof = quote!(::conv_runtime::proof::#t);
+    let backward = quote! {
+        let u = #name::forward_const(&x, &w, &b);
+        let g = #name::backward_const(&x, &w, &delta);
+        #proof::assert_dense(
+            &x, w.as_flattened(), &b, &u, &delta, &g.dx, g.dk.as_flattened(), &g.db,
+        );
+    };
+    // Into buffers that hold other values (copies of the weights and bias): what was added,
+    // exact on integers, is the gradient. `u` is checked with `backward`, so this item skips
+    // it (and `forward_const`): the two items stay within the evaluation's step budget.
+    let into = quote! {
+        let (mut dw, mut db) = (w, b);
+        let dx = #name::backward_into_const(&x, &w, &delta, &mut dw, &mut db);
+        #proof::assert_dense_added(
+            &x, w.as_flattened(), &delta, &dx, w.as_flattened(), dw.as_flattened(), &b, &db,
+        );
+    };
+    let (backward, into) = (checked(g, scalar, backward), checked(g, scalar, into));
+    quote!(#backward #into)
+}
+
+/// A `const _` item that draws the inputs `x`, `w`, `b`, `delta` of each set, then runs
+/// `checks` (which evaluate the layer's functions and compare them with the matrix form in
+/// `conv_runtime::proof::{f32, f64}`).
+fn checked(g: &Geometry, scalar: Scalar, checks: TokenStream) -> TokenStream {
     let (n, m) = (g.in_channels(), g.out_channels());
     let t = Ident::new(scalar.name(), Span::call_site());
     let zero = match scalar {
@@ -76,11 +108,7 @@ pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
                 #proof::refill(&G, w.as_flattened_mut(), 4 * set + 2);
                 #proof::refill(&G, &mut b, 4 * set + 3);
                 #proof::refill(&G, &mut delta, 4 * set + 4);
-                let u = #name::forward_const(&x, &w, &b);
-                let g = #name::backward_const(&x, &w, &delta);
-                #proof::assert_dense(
-                    &x, w.as_flattened(), &b, &u, &delta, &g.dx, g.dk.as_flattened(), &g.db,
-                );
+                #checks
                 set += 1;
             }
         };

@@ -8,6 +8,12 @@
 //! - `backward`: `dL/dx = Σ_o delta[o] * w[o][·]`, one contiguous row update per output (`o`
 //!   outer, `i` inner); `dL/dw = delta xᵀ`, the outer product, row by row in the same loop;
 //!   `dL/db = delta`, a copy.
+//! - `backward_into`: `dL/dx` as `backward`'s, returned; `dL/dw` and `dL/db` added into the
+//!   caller's `&mut` buffers `dw` and `db` (`dw[o][i] += delta[o] * x[i]`, `db[o] += delta[o]`,
+//!   in the same loop over outputs), so no gradient array is built, returned and added again.
+//!   The `dw` update is a product then a sum in every form: fusing it would read the buffer's
+//!   prior value into the sum, which is no part of the gradient (and the symbolic proof rejects
+//!   it).
 
 use crate::ir::vars::O;
 use crate::ir::{
@@ -209,5 +215,60 @@ pub(crate) fn backward_in(n: usize, m: usize, form: Form) -> Program {
         body,
         layouts: Layouts::default(),
         returns: Returns::Backward { dx, dk: dw, db },
+    }
+}
+
+/// `backward_into(x, w, delta, dw, db) -> dx`, the portable form.
+#[cfg(test)]
+pub(crate) fn backward_into(n: usize, m: usize) -> Program {
+    backward_into_in(n, m, Form::of(Tier::Portable))
+}
+
+/// `backward_into(x, w, delta, dw, db) -> dx` written as `form`: `dL/dx` as
+/// [`backward_in`]'s, `dL/dw` and `dL/db` added into the `&mut` buffers `dw` and `db`.
+pub(crate) fn backward_into_in(n: usize, m: usize, form: Form) -> Program {
+    let (dx, dw, db, d) = (0, 1, 2, 3);
+    let locals = vec![
+        Local::zeroed("dx", vec![n]),
+        Local::accumulator("dw", vec![m, n]),
+        Local::accumulator("db", vec![m]),
+        Local::bound("d", Vec::new()),
+    ];
+    let delta_o = || at(Array::Local(d), Vec::new());
+    let per_output = vec![
+        Stmt::Let {
+            local: d,
+            value: Expr::read(at(Array::Delta, vec![Index::var(O)])),
+        },
+        // dL/db[o] += delta[o]
+        Stmt::add(at(Array::Local(db), vec![Index::var(O)]), delta_o()),
+        // dL/dx[i] += delta[o] * w[o][i]
+        Stmt::each(
+            I,
+            n,
+            vec![form.accumulate(
+                at(Array::Local(dx), vec![Index::var(I)]),
+                delta_o(),
+                at(Array::K, vec![Index::var(O), Index::var(I)]),
+            )],
+        ),
+        // dL/dw[o][i] += delta[o] * x[i]
+        Stmt::each(
+            I,
+            n,
+            vec![Stmt::mul_add(
+                at(Array::Local(dw), vec![Index::var(O), Index::var(I)]),
+                delta_o(),
+                at(Array::X, vec![Index::var(I)]),
+            )],
+        ),
+    ];
+    Program {
+        operands: operands(n, m),
+        named: Vec::new(),
+        locals,
+        body: vec![Stmt::each(O, m, per_output)],
+        layouts: Layouts::default(),
+        returns: Returns::Accumulate { dx, dk: dw, db },
     }
 }

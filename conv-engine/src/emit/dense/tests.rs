@@ -6,10 +6,11 @@ use crate::ir::exec::check;
 
 const SIZES: [(usize, usize); 5] = [(1, 1), (3, 2), (17, 5), (16, 3), (400, 120)];
 
-fn programs(n: usize, m: usize) -> [(&'static str, Program); 2] {
+fn programs(n: usize, m: usize) -> [(&'static str, Program); 3] {
     [
         ("forward", program::forward(n, m)),
         ("backward", program::backward(n, m)),
+        ("backward_into", program::backward_into(n, m)),
     ]
 }
 
@@ -17,13 +18,14 @@ fn programs(n: usize, m: usize) -> [(&'static str, Program); 2] {
 fn every_size_proves_and_lowers() {
     for (n, m) in SIZES {
         let d = Dense::new(n, m);
-        let [(_, forward), (_, backward)] = programs(n, m);
+        let [(_, forward), (_, backward), (_, into)] = programs(n, m);
         // u: the bias and N products per output; the gradients: every product once, and delta.
         assert_eq!(check(&forward, &d, None).map(|c| c.terms), Ok(m * (n + 1)));
         assert_eq!(
             check(&backward, &d, None).map(|c| c.terms),
             Ok(2 * n * m + m)
         );
+        assert_eq!(check(&into, &d, None).map(|c| c.terms), Ok(2 * n * m + m));
         for (what, program) in programs(n, m) {
             let t = Ident::new("f32", Span::call_site());
             let body = lower(&program, &t);
@@ -42,11 +44,14 @@ fn every_tier_proves() {
             let form = program::Form::of(tier);
             let forward = program::forward_in(n, m, form);
             let backward = program::backward_in(n, m, form);
+            let into = program::backward_into_in(n, m, form);
             assert_eq!(check(&forward, &d, None).map(|c| c.terms), Ok(m * (n + 1)));
-            assert_eq!(
-                check(&backward, &d, None).map(|c| c.terms),
-                Ok(2 * n * m + m)
-            );
+            for program in [backward, into] {
+                assert_eq!(
+                    check(&program, &d, None).map(|c| c.terms),
+                    Ok(2 * n * m + m)
+                );
+            }
         }
     }
     // The fused forms call `mul_add` into the running sums, in 16 lanes on AVX-512.
@@ -85,6 +90,84 @@ fn forward_sums_in_lanes_with_the_remainder_written_out() {
     assert!(body.contains("dx [i] += d * w [o] [i]"), "{body}");
     assert!(body.contains("dw [o] [i] = d * x [i]"), "{body}");
     assert!(body.contains("let db = * delta"), "{body}");
+    // Into the caller's buffers: no gradient arrays of its own but `dx`, which it returns.
+    let body = lower(&program::backward_into(3, 2), &t).to_string();
+    assert!(body.contains("dw [o] [i] += d * x [i]"), "{body}");
+    assert!(body.contains("db [o] += d"), "{body}");
+    assert!(!body.contains("let mut dw"), "{body}");
+    assert!(body.trim_end().ends_with("dx"), "{body}");
+}
+
+#[test]
+fn a_buffer_is_only_added_into() {
+    use crate::ir::{Array, Binding, Chain, Expr, Index, MulAdd, Place, Returns, Stmt, Term};
+    let d = Dense::new(3, 2);
+    let dw = |i: usize| Place {
+        array: Array::Local(1),
+        index: vec![Index::at(0), Index::at(i)],
+    };
+    let malformed = |program: &Program| {
+        let err = check(program, &d, None).unwrap_err();
+        assert!(matches!(err, exec::Fault::Malformed(_)), "{err}");
+        err.to_string()
+    };
+    // Its prior value read (a fused `dw = mul_add(d, x, dw)` would), set, or bound.
+    let mut read = program::backward_into(3, 2);
+    read.body.push(Stmt::add(
+        Place {
+            array: Array::Local(0),
+            index: vec![Index::at(0)],
+        },
+        dw(0),
+    ));
+    let err = malformed(&read);
+    assert!(
+        err.contains("reads the prior value of the `&mut` buffer `dw`"),
+        "{err}"
+    );
+    let mut fused = program::backward_into(3, 2);
+    fused.body.push(Stmt::Set {
+        to: dw(1),
+        value: Expr {
+            terms: vec![
+                Term::Read(dw(1)),
+                Term::Product(
+                    Place {
+                        array: Array::X,
+                        index: vec![Index::at(0)],
+                    },
+                    Place {
+                        array: Array::Delta,
+                        index: vec![Index::at(0)],
+                    },
+                ),
+            ],
+            chain: Chain::MulAdd(MulAdd::Fused),
+        },
+    });
+    malformed(&fused);
+    let mut set = program::backward_into(3, 2);
+    set.body.push(Stmt::copy(dw(2), dw(2)));
+    malformed(&set);
+    // A buffer nothing is compared in, and a gradient added into a local.
+    let mut unchecked = program::backward_into(3, 2);
+    unchecked.returns = Returns::Dx(0);
+    let err = malformed(&unchecked);
+    assert!(err.contains("does not add a gradient into"), "{err}");
+    let mut local = program::backward_into(3, 2);
+    local.locals[2].binding = Binding::Zeroed;
+    malformed(&local);
+    // An empty buffer is no gradient: added nothing, `dL/dw` is missing.
+    let mut dropped = program::backward_into(3, 2);
+    let Stmt::Loop { body, .. } = &mut dropped.body[0] else {
+        unreachable!("backward_into is a loop over outputs")
+    };
+    body.pop();
+    let err = check(&dropped, &d, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dL/dk element 0: the code sums 0 terms, the derivation 1"
+    );
 }
 
 #[test]
@@ -153,7 +236,8 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
     for (n, m) in SIZES {
         for scalar in [Scalar::F32, Scalar::F64] {
             let file = expand("Layer", n, m, scalar);
-            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c)] = &file.items[..]
+            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c), syn::Item::Const(into)] =
+                &file.items[..]
             else {
                 panic!("{n} -> {m}: {:#?}", file.items.len());
             };
@@ -172,11 +256,21 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
                     _ => None,
                 })
                 .collect();
-            assert_eq!(fns, ["forward_const", "backward_const"]);
+            assert_eq!(
+                fns,
+                ["forward_const", "backward_const", "backward_into_const"]
+            );
             assert_eq!(c.ident, "_");
             let check = quote!(#c).to_string();
             let t = scalar.name();
             assert!(check.contains(&format!("conv_runtime :: proof :: {t} :: assert_dense")));
+            assert!(check.contains("Layer :: backward_const"), "{check}");
+            assert_eq!(into.ident, "_");
+            let into = quote!(#into).to_string();
+            assert!(into.contains("Layer :: backward_into_const"), "{into}");
+            assert!(into.contains(&format!(
+                "conv_runtime :: proof :: {t} :: assert_dense_added"
+            )));
         }
     }
     let file = expand("L", 400, 120, Scalar::F32);
@@ -191,8 +285,15 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
     for tier in ["avx2", "avx512"] {
         assert!(file.contains(&format!("fn __forward_{tier} (")), "{file}");
         assert!(file.contains(&format!("fn __backward_{tier} (")), "{file}");
+        assert!(
+            file.contains(&format!("fn __backward_into_{tier} (")),
+            "{file}"
+        );
     }
     assert!(file.contains(":: conv_runtime :: cpu :: tier ()"), "{file}");
+    assert!(file.contains(
+        "pub fn backward_into (x : & [f32 ; 400] , w : & [[f32 ; 400] ; 120] , delta : & [f32 ; 120] , dw : & mut [[f32 ; 400] ; 120] , db : & mut [f32 ; 120]) -> [f32 ; 400]"
+    ), "{file}");
     assert!(file.contains(
         ":: conv_runtime :: Gradients < [f32 ; 400] , [[f32 ; 400] ; 120] , [f32 ; 120] >"
     ));

@@ -1,6 +1,7 @@
 //! The dense layer's public functions, with the convolution's dispatch
-//! ([`super::super::dispatch`]): `forward` and `backward` run the variant of the tier the CPU
-//! has (`conv_runtime::cpu::tier`), `forward_const` and `backward_const` are the portable
+//! ([`super::super::dispatch`]): `forward`, `backward` and `backward_into` run the variant of
+//! the tier the CPU has (`conv_runtime::cpu::tier`), `forward_const`, `backward_const` and
+//! `backward_into_const` are the portable
 //! `const fn`s (what the compile-time check evaluates), and per x86-64 tier a
 //! `#[target_feature]` function compiles that tier's proven body with the tier's features.
 //! Where the build's own features cover a tier (`-C target-cpu=native`, say), the body is
@@ -19,11 +20,12 @@ pub(super) struct Types {
     pub gradients: TokenStream,
 }
 
-/// The lowered `forward` and `backward` bodies of one tier.
+/// The lowered `forward`, `backward` and `backward_into` bodies of one tier.
 pub(super) struct Bodies {
     pub tier: Tier,
     pub forward: TokenStream,
     pub backward: TokenStream,
+    pub backward_into: TokenStream,
 }
 
 /// The public functions and the hidden tier functions, from the portable bodies and those of
@@ -37,10 +39,12 @@ pub(super) fn functions(
     let Types { x, w, u, gradients } = types;
     let mut hidden = TokenStream::new();
     let (mut forward_arms, mut backward_arms) = (TokenStream::new(), TokenStream::new());
+    let mut into_arms = TokenStream::new();
     for Bodies {
         tier,
         forward: f_body,
         backward: b_body,
+        backward_into: i_body,
     } in tiers
     {
         let suffix = format!("{tier:?}").to_lowercase();
@@ -51,6 +55,10 @@ pub(super) fn functions(
         let (f_inner, b_inner) = (
             format_ident!("__forward_{}_body", suffix),
             format_ident!("__backward_{}_body", suffix),
+        );
+        let (i, i_inner) = (
+            format_ident!("__backward_into_{}", suffix),
+            format_ident!("__backward_into_{}_body", suffix),
         );
         let features = tier.target_features();
         let variant = format_ident!("{}", format!("{tier:?}"));
@@ -76,6 +84,17 @@ pub(super) fn functions(
             #[inline]
             fn #b(x: &#x, w: &#w, delta: &#u) -> #gradients {
                 Self::#b_inner(x, w, delta)
+            }
+            #[doc(hidden)]
+            #[inline(always)]
+            fn #i_inner(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
+                #i_body
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = #features)]
+            #[inline]
+            fn #i(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
+                Self::#i_inner(x, w, delta, dw, db)
             }
         });
         let covered = tier
@@ -103,13 +122,28 @@ pub(super) fn functions(
                 unsafe { Self::#b(x, w, delta) }
             }
         });
+        into_arms.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            ::conv_runtime::cpu::Tier::#variant => {
+                #[cfg(#covered)]
+                { Self::#i_inner(x, w, delta, dw, db) }
+                #[cfg(not(#covered))]
+                unsafe { Self::#i(x, w, delta, dw, db) }
+            }
+        });
     }
-    let (pf, pb) = (&portable.forward, &portable.backward);
+    let (pf, pb, pi) = (
+        &portable.forward,
+        &portable.backward,
+        &portable.backward_into,
+    );
     let Docs {
         forward: fd,
         forward_const: fcd,
         backward: bd,
         backward_const: bcd,
+        backward_into: id,
+        backward_into_const: icd,
         ..
     } = docs;
     let tier_ty = quote!(::conv_runtime::cpu::Tier);
@@ -146,6 +180,22 @@ pub(super) fn functions(
             #pb
         }
 
+        #[doc = #id]
+        #[inline]
+        #[allow(unsafe_code)]
+        pub fn backward_into(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
+            match ::conv_runtime::cpu::tier() {
+                #into_arms
+                _ => Self::backward_into_const(x, w, delta, dw, db),
+            }
+        }
+
+        #[doc = #icd]
+        #[inline]
+        pub const fn backward_into_const(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
+            #pi
+        }
+
         /// `forward` on `tier`, or `None` when the CPU lacks it (for tests that compare
         /// the tiers).
         #[doc(hidden)]
@@ -170,6 +220,21 @@ pub(super) fn functions(
             ::core::option::Option::Some(match tier {
                 #backward_arms
                 _ => Self::backward_const(x, w, delta),
+            })
+        }
+
+        /// `backward_into` on `tier`, or `None` (the buffers untouched) when the CPU lacks it.
+        #[doc(hidden)]
+        #[allow(unsafe_code)]
+        pub fn __backward_into_on(
+            tier: #tier_ty, x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u,
+        ) -> ::core::option::Option<#x> {
+            if !::conv_runtime::cpu::is_available(tier) {
+                return ::core::option::Option::None;
+            }
+            ::core::option::Option::Some(match tier {
+                #into_arms
+                _ => Self::backward_into_const(x, w, delta, dw, db),
             })
         }
 

@@ -11,7 +11,8 @@ pub(super) struct Machine<'p> {
     program: &'p Program,
     operands: [Vec<Vec<Term>>; 4],
     pub(super) locals: Vec<Vec<Vec<Term>>>,
-    /// Whether each local is in scope: zeroed locals and masks always, the others from the
+    /// Whether each local is in scope: zeroed locals, masks and `&mut` buffers always, the
+    /// others from the
     /// statement that binds them to the end of the body holding it (reading one out of scope
     /// is malformed: the lowered code would not compile).
     bound: Vec<bool>,
@@ -48,7 +49,12 @@ impl<'p> Machine<'p> {
             bound: program
                 .locals
                 .iter()
-                .map(|l| matches!(l.binding, Binding::Zeroed | Binding::Mask(_)))
+                .map(|l| {
+                    matches!(
+                        l.binding,
+                        Binding::Zeroed | Binding::Mask(_) | Binding::Accumulator
+                    )
+                })
                 .collect(),
             views: vec![None; program.locals.len()],
             vars: Vec::new(),
@@ -134,17 +140,18 @@ impl<'p> Machine<'p> {
                     let Array::Local(n) = array else {
                         return Err(Fault::Malformed(format!("{to:?}: operands are read-only")));
                     };
+                    self.added_only(n, false)?;
                     for (slot, value) in self.locals[n][range].iter_mut().zip(values) {
                         *slot = value;
                     }
                 }
                 Stmt::Set { to, value } => {
                     let value = self.eval_expr(value)?;
-                    *self.write(to)? = value;
+                    *self.write(to, false)? = value;
                 }
                 Stmt::Add { to, value } => {
                     let value = self.eval_expr(value)?;
-                    self.write(to)?.extend(value);
+                    self.write(to, true)?.extend(value);
                 }
                 Stmt::Let { local, value } => {
                     let values = match self.program.locals[*local].dims.is_empty() {
@@ -256,7 +263,7 @@ impl<'p> Machine<'p> {
     fn eval_block(&self, value: &Expr) -> Result<Vec<Vec<Term>>, Fault> {
         match value.terms.as_slice() {
             [IrTerm::Read(p)] if p.index.len() < self.program.dims(p.array).len() => {
-                let (array, range) = self.target(p)?;
+                let (array, range) = self.source(p)?;
                 Ok(self.array(array)[range].to_vec())
             }
             _ => Ok(vec![self.eval_expr(value)?]),
@@ -328,7 +335,7 @@ impl<'p> Machine<'p> {
                     }
                 }
                 IrTerm::Total(p) | IrTerm::Pairwise(p) => {
-                    let (array, range) = self.target(p)?;
+                    let (array, range) = self.source(p)?;
                     for element in &self.array(array)[range] {
                         out.extend_from_slice(element);
                     }
@@ -354,15 +361,46 @@ impl<'p> Machine<'p> {
 
     fn read(&self, place: &Place) -> Result<&[Term], Fault> {
         self.element(place)?;
-        let (array, range) = self.target(place)?;
+        let (array, range) = self.source(place)?;
         Ok(&self.array(array)[range.start])
     }
 
-    fn write(&mut self, place: &Place) -> Result<&mut Vec<Term>, Fault> {
+    /// [`Self::target`] for a read: a `&mut` buffer's prior value is no part of what the code
+    /// computes.
+    fn source(&self, place: &Place) -> Result<(Array, std::ops::Range<usize>), Fault> {
+        let (array, range) = self.target(place)?;
+        match array {
+            Array::Local(n) if matches!(self.program.locals[n].binding, Binding::Accumulator) => {
+                Err(Fault::Malformed(format!(
+                    "{place:?} reads the prior value of the `&mut` buffer `{}`",
+                    self.program.locals[n].name
+                )))
+            }
+            _ => Ok((array, range)),
+        }
+    }
+
+    /// Checks that local `n` may be written by an `added` (`+=`) or other write: a `&mut`
+    /// buffer only by `+=`.
+    fn added_only(&self, n: usize, added: bool) -> Result<(), Fault> {
+        match (added, &self.program.locals[n].binding) {
+            (false, Binding::Accumulator) => Err(Fault::Malformed(format!(
+                "`{}` is a `&mut` buffer the code may only add into",
+                self.program.locals[n].name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The element at `place`, for `+=` when `added`, else for `=`.
+    fn write(&mut self, place: &Place, added: bool) -> Result<&mut Vec<Term>, Fault> {
         self.element(place)?;
         let (array, range) = self.target(place)?;
         match array {
-            Array::Local(n) => Ok(&mut self.locals[n][range.start]),
+            Array::Local(n) => {
+                self.added_only(n, added)?;
+                Ok(&mut self.locals[n][range.start])
+            }
             _ => Err(Fault::Malformed(format!(
                 "{place:?}: operands are read-only"
             ))),
@@ -370,6 +408,7 @@ impl<'p> Machine<'p> {
     }
 
     pub(super) fn store(&mut self, local: usize, values: Vec<Vec<Term>>) -> Result<(), Fault> {
+        self.added_only(local, false)?;
         if self.locals[local].len() != values.len() {
             return Err(Fault::Malformed(format!(
                 "`{}` holds {} elements, its value {}",

@@ -68,7 +68,8 @@ pub(super) fn forward(
 
 /// How a parameter gradient is used: added to a gradient buffer, or applied at once.
 pub(super) enum Update {
-    /// `grads.layer.weight += dk` (into the `grads` argument).
+    /// `grads.layer.weight += dk` (into the `grads` argument; a dense layer's `backward_into`
+    /// adds into it directly).
     Accumulate,
     /// `self.layer.weight -= learning_rate * dk`.
     Sgd,
@@ -90,6 +91,19 @@ pub(super) fn backward(
     let in_ty = types::shape(t, layer.input);
     let name = &layer.name;
     match &layer.kind {
+        // The gradients added straight into the buffer: no `dL/dw` array built and added again.
+        Kind::Dense { .. } if matches!(update, Update::Accumulate) => {
+            let l = types::layer_struct(layer);
+            quote! {
+                let d: #in_ty = __layers::#l::backward_into(
+                    #input,
+                    &self.#name.weight,
+                    &d,
+                    &mut grads.#name.weight,
+                    &mut grads.#name.bias,
+                );
+            }
+        }
         Kind::Conv(_) | Kind::Dense { .. } => {
             let l = types::layer_struct(layer);
             let apply = match update {

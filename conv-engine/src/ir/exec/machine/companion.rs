@@ -6,9 +6,10 @@ use crate::derive::{Derivation, Product};
 use crate::ir::{Array, KernelLayout, Place};
 
 impl Machine<'_> {
-    /// Checks that the local `n` has a value (an argument of a companion call).
+    /// Checks that the local `n` has a value the code may read (an argument of a companion
+    /// call).
     fn argument(&self, n: usize) -> Result<(), Fault> {
-        self.range(&Place {
+        self.source(&Place {
             array: Array::Local(n),
             index: Vec::new(),
         })
