@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod geometry;
+pub mod memory;
 mod tier;
 
 #[cfg(feature = "derive")]

@@ -18,28 +18,7 @@ pub struct Params<W, B> {
     pub bias: B,
 }
 
-/// Bytes and multiply-adds of a network, known at compile time (see each generated network's
-/// docs for the rules).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Memory {
-    /// Weights and biases (`size_of` the network).
-    pub parameter_bytes: usize,
-    /// A forward pass for inference besides the parameters: the largest input plus output of
-    /// one layer (plus a max pool's window indices).
-    pub inference_bytes: usize,
-    /// The training workspace (`size_of` of [`Network::Workspace`]).
-    pub workspace_bytes: usize,
-    /// The most one layer's backward holds besides the workspace.
-    pub backward_bytes: usize,
-    /// Training through a gradient buffer, besides the parameters.
-    pub batch_training_bytes: usize,
-    /// Training with the fused update ([`Network::train_step`]), besides the parameters.
-    pub fused_training_bytes: usize,
-    /// Multiply-adds of one inference.
-    pub inference_macs: usize,
-    /// Multiply-adds of one training step.
-    pub training_macs: usize,
-}
+pub use conv_engine::memory::Memory;
 
 /// A sample the network cannot train on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

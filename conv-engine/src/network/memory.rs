@@ -3,35 +3,7 @@
 
 use super::shapes::{Kind, Network};
 use crate::derive::pool::PoolKind;
-
-/// Bytes and multiply-adds of a network (the rules are on each field; `size_of` of the
-/// generated types is checked against them in the tests).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Memory {
-    /// Weights and biases: the size of the parameter struct.
-    pub parameter_bytes: usize,
-    /// A forward pass for inference: the largest input plus output of any one layer (plus a
-    /// max pool's window indices), besides the parameters.
-    pub inference_bytes: usize,
-    /// The training workspace: every value backward reads (the input of each convolution and
-    /// dense layer, the output of each activation, the window index of each max-pool output)
-    /// and `dL/dinput`.
-    pub workspace_bytes: usize,
-    /// The most that one layer's backward holds besides the workspace: the gradient it takes
-    /// and the one it gives, and its weight and bias gradients.
-    pub backward_bytes: usize,
-    /// Training with a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer
-    /// (`parameter_bytes`), the workspace and one layer's backward.
-    pub batch_training_bytes: usize,
-    /// Training with the update fused into backward (`train_step`): the workspace and one
-    /// layer's backward; no gradient buffer.
-    pub fused_training_bytes: usize,
-    /// Multiply-adds of one inference (convolutions without the padding taps, dense layers).
-    pub inference_macs: usize,
-    /// Multiply-adds of one training step: forward, backward (`dL/dx` and `dL/dW` each as many
-    /// as forward) and the update (one per parameter).
-    pub training_macs: usize,
-}
+pub use crate::memory::Memory;
 
 /// Which layer outputs the training workspace keeps: an activation's (its backward reads it),
 /// and the input of every convolution and dense layer.
