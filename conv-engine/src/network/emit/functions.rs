@@ -1,7 +1,8 @@
-//! The network's functions: inference (`forward`, `predict`), training (`loss_and_gradients`,
-//! `train_step`, `sgd_step`), initialisation, the memory and cost constants, and the
-//! `conv_runtime::network::Network` impl that forwards to them.
+//! The network's inherent functions: inference (`forward`, `predict`), training
+//! (`loss_and_gradients`, `train_step`, `sgd_step`; the backward pass is in `backward`),
+//! initialisation and the memory and cost constants.
 
+use super::backward;
 use super::steps::{self, Update};
 use super::types;
 use crate::derive::pool::PoolKind;
@@ -21,11 +22,11 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
     let consts = constants(memory);
     let inference = inference(n, &t);
     let training = training_forward(n, &t, stored);
-    let accumulate = backward(n, &t, &Update::Accumulate);
-    let fused = backward(n, &t, &Update::Sgd);
+    let accumulate = backward::backward(n, &t, &Update::Accumulate);
+    let fused = backward::backward(n, &t, &Update::Sgd);
     let init = init(n);
     let zeroed = zeroed(n);
-    let steps = backward_steps(n);
+    let steps = backward::backward_steps(n);
     let rt = quote!(::conv_runtime::network::__private);
     quote! {
         impl #name {
@@ -202,99 +203,6 @@ fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
     }
 }
 
-/// The loss, then backward through every layer in reverse, each layer a call of its own step
-/// (`steps`); `logits` is in scope.
-fn backward(n: &Network, t: &Ident, update: &Update) -> TokenStream {
-    let classes = crate::emit::lit(n.output().len());
-    let rt = quote!(::conv_runtime::network::__private);
-    let mut out = quote! {
-        let mut d: [#t; #classes] = [0.0; #classes];
-        let loss = #rt::softmax_cross_entropy(&logits, label, &mut d);
-    };
-    for (i, l) in n.layers.iter().enumerate().rev() {
-        let f = step_name(i, l, update);
-        out.extend(match (l.has_parameters(), update) {
-            (true, Update::Accumulate) => quote!(let d = self.#f(x, ws, grads, d);),
-            (true, Update::Sgd) => quote!(let d = self.#f(x, ws, learning_rate, d);),
-            (false, _) => quote!(let d = self.#f(ws, d);),
-        });
-    }
-    quote! {
-        #out
-        ws.dinput = d;
-        ::core::result::Result::Ok(loss)
-    }
-}
-
-/// The method holding layer `i`'s backward step: one per update mode for a layer with
-/// parameters, one for both otherwise.
-fn step_name(i: usize, l: &crate::network::Layer, update: &Update) -> Ident {
-    let name = &l.name;
-    match (l.has_parameters(), update) {
-        (true, Update::Accumulate) => quote::format_ident!("__accumulate_{}", name),
-        (true, Update::Sgd) => quote::format_ident!("__sgd_{}", name),
-        (false, _) => quote::format_ident!("__backward_{}", i),
-    }
-}
-
-/// Every layer's backward step as a method that is never inlined: each step's temporaries
-/// (its gradients) live only during its call, so the stack holds one layer's at a time.
-pub(super) fn backward_steps(n: &Network) -> TokenStream {
-    let t = types::scalar(n);
-    let input_ty = types::shape(&t, n.input);
-    let workspace = types::workspace(n);
-    let mut out = TokenStream::new();
-    for (i, l) in n.layers.iter().enumerate() {
-        let input = match i {
-            0 => quote!(x),
-            _ => {
-                let a = types::output(i - 1);
-                quote!(&ws.#a)
-            }
-        };
-        let output = {
-            let a = types::output(i);
-            quote!(&ws.#a)
-        };
-        let (in_ty, out_ty) = (types::shape(&t, l.input), types::shape(&t, l.output));
-        let modes: &[Update] = match l.has_parameters() {
-            true => &[Update::Accumulate, Update::Sgd],
-            false => &[Update::Accumulate],
-        };
-        for update in modes {
-            let f = step_name(i, l, update);
-            let step = steps::backward(&t, i, l, &input, &output, update);
-            out.extend(match (l.has_parameters(), update) {
-                (true, Update::Accumulate) => quote! {
-                    #[inline(never)]
-                    fn #f(&self, x: &#input_ty, ws: &mut #workspace, grads: &mut Self, d: #out_ty) -> #in_ty {
-                        let _ = (&x, &ws);
-                        #step
-                        d
-                    }
-                },
-                (true, Update::Sgd) => quote! {
-                    #[inline(never)]
-                    fn #f(&mut self, x: &#input_ty, ws: &mut #workspace, learning_rate: #t, d: #out_ty) -> #in_ty {
-                        let _ = (&x, &ws);
-                        #step
-                        d
-                    }
-                },
-                (false, _) => quote! {
-                    #[inline(never)]
-                    fn #f(&self, ws: &mut #workspace, d: #out_ty) -> #in_ty {
-                        let _ = &ws;
-                        #step
-                        d
-                    }
-                },
-            });
-        }
-    }
-    out
-}
-
 /// The fields of the all-zero parameters.
 fn zeroed(n: &Network) -> TokenStream {
     n.layers
@@ -347,99 +255,4 @@ fn init(n: &Network) -> TokenStream {
         });
     }
     out
-}
-
-/// `impl conv_runtime::network::Network`.
-pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
-    let t = types::scalar(n);
-    let name = &n.item.ident;
-    let workspace = types::workspace(n);
-    let input_ty = types::shape(&t, n.input);
-    let classes = crate::emit::lit(n.output().len());
-    let architecture = super::docs::architecture(n);
-    let params: Vec<TokenStream> = n
-        .layers
-        .iter()
-        .filter(|l| l.has_parameters())
-        .flat_map(|l| {
-            let name = &l.name;
-            [quote!(#name.weight), quote!(#name.bias)]
-        })
-        .collect();
-    let memory = {
-        let f = |v: usize| crate::emit::lit(v);
-        let (a, b, c, d, e, g, h, i) = (
-            f(m.parameter_bytes),
-            f(m.inference_bytes),
-            f(m.workspace_bytes),
-            f(m.backward_bytes),
-            f(m.batch_training_bytes),
-            f(m.fused_training_bytes),
-            f(m.inference_macs),
-            f(m.training_macs),
-        );
-        quote!(::conv_runtime::network::Memory {
-            parameter_bytes: #a, inference_bytes: #b, workspace_bytes: #c, backward_bytes: #d,
-            batch_training_bytes: #e, fused_training_bytes: #g, inference_macs: #h,
-            training_macs: #i,
-        })
-    };
-    quote! {
-        #[automatically_derived]
-        impl ::conv_runtime::network::Network for #name {
-            type Scalar = #t;
-            type Input = #input_ty;
-            type Logits = [#t; #classes];
-            type Workspace = #workspace;
-            const CLASSES: usize = #classes;
-            const ARCHITECTURE: &'static str = #architecture;
-            const MEMORY: ::conv_runtime::network::Memory = #memory;
-
-            fn init(seed: u64) -> Self {
-                #name::init(seed)
-            }
-            fn zeroed() -> Self {
-                #name::zeroed()
-            }
-            fn workspace() -> #workspace {
-                #workspace::new()
-            }
-            fn dinput(ws: &#workspace) -> &#input_ty {
-                &ws.dinput
-            }
-            fn forward(&self, x: &#input_ty) -> [#t; #classes] {
-                #name::forward(self, x)
-            }
-            fn loss_and_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
-                #name::loss_and_gradients(self, x, label, ws, grads)
-            }
-            fn train_step(
-                &mut self,
-                x: &#input_ty,
-                label: usize,
-                learning_rate: #t,
-                ws: &mut #workspace,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
-                #name::train_step(self, x, label, learning_rate, ws)
-            }
-            fn for_each_parameter(&self, f: &mut dyn FnMut(&[#t])) {
-                #( f(::conv_runtime::Tensor::flat(&self.#params)); )*
-            }
-            fn for_each_parameter_mut(&mut self, f: &mut dyn FnMut(&mut [#t])) {
-                #( f(::conv_runtime::Tensor::flat_mut(&mut self.#params)); )*
-            }
-            fn zip_parameters(&mut self, other: &Self, f: &mut dyn FnMut(&mut [#t], &[#t])) {
-                #( f(
-                    ::conv_runtime::Tensor::flat_mut(&mut self.#params),
-                    ::conv_runtime::Tensor::flat(&other.#params),
-                ); )*
-            }
-        }
-    }
 }

@@ -3,9 +3,11 @@
 //! functions that chain the layers (`steps`), the memory and cost constants, the trait impl
 //! and the docs.
 
+mod backward;
 pub(super) mod docs;
 mod functions;
 mod steps;
+mod trait_impl;
 mod types;
 
 use super::memory::{stored, Memory};
@@ -73,7 +75,7 @@ pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
         "`dL/dinput` of the last [`{name}::loss_and_gradients`] or [`{name}::train_step`] call."
     );
     let functions = functions::all(n, &memory, &stored);
-    let impls = functions::trait_impl(n, &memory);
+    let impls = trait_impl::trait_impl(n, &memory);
     Ok(quote! {
         #(#attrs)*
         #[doc = #doc]

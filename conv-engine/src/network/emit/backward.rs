@@ -1,0 +1,101 @@
+//! The backward pass of the network's training functions: the loss, then each layer's
+//! backward step in reverse, each step a method of its own.
+
+use super::steps::{self, Update};
+use super::types;
+use crate::network::shapes::Network;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+/// The loss, then backward through every layer in reverse, each layer a call of its own step
+/// (`steps`); `logits` is in scope.
+pub(super) fn backward(n: &Network, t: &Ident, update: &Update) -> TokenStream {
+    let classes = crate::emit::lit(n.output().len());
+    let rt = quote!(::conv_runtime::network::__private);
+    let mut out = quote! {
+        let mut d: [#t; #classes] = [0.0; #classes];
+        let loss = #rt::softmax_cross_entropy(&logits, label, &mut d);
+    };
+    for (i, l) in n.layers.iter().enumerate().rev() {
+        let f = step_name(i, l, update);
+        out.extend(match (l.has_parameters(), update) {
+            (true, Update::Accumulate) => quote!(let d = self.#f(x, ws, grads, d);),
+            (true, Update::Sgd) => quote!(let d = self.#f(x, ws, learning_rate, d);),
+            (false, _) => quote!(let d = self.#f(ws, d);),
+        });
+    }
+    quote! {
+        #out
+        ws.dinput = d;
+        ::core::result::Result::Ok(loss)
+    }
+}
+
+/// The method holding layer `i`'s backward step: one per update mode for a layer with
+/// parameters, one for both otherwise.
+fn step_name(i: usize, l: &crate::network::Layer, update: &Update) -> Ident {
+    let name = &l.name;
+    match (l.has_parameters(), update) {
+        (true, Update::Accumulate) => quote::format_ident!("__accumulate_{}", name),
+        (true, Update::Sgd) => quote::format_ident!("__sgd_{}", name),
+        (false, _) => quote::format_ident!("__backward_{}", i),
+    }
+}
+
+/// Every layer's backward step as a method that is never inlined: each step's temporaries
+/// (its gradients) live only during its call, so the stack holds one layer's at a time.
+pub(super) fn backward_steps(n: &Network) -> TokenStream {
+    let t = types::scalar(n);
+    let input_ty = types::shape(&t, n.input);
+    let workspace = types::workspace(n);
+    let mut out = TokenStream::new();
+    for (i, l) in n.layers.iter().enumerate() {
+        let input = match i {
+            0 => quote!(x),
+            _ => {
+                let a = types::output(i - 1);
+                quote!(&ws.#a)
+            }
+        };
+        let output = {
+            let a = types::output(i);
+            quote!(&ws.#a)
+        };
+        let (in_ty, out_ty) = (types::shape(&t, l.input), types::shape(&t, l.output));
+        let modes: &[Update] = match l.has_parameters() {
+            true => &[Update::Accumulate, Update::Sgd],
+            false => &[Update::Accumulate],
+        };
+        for update in modes {
+            let f = step_name(i, l, update);
+            let step = steps::backward(&t, i, l, &input, &output, update);
+            out.extend(match (l.has_parameters(), update) {
+                (true, Update::Accumulate) => quote! {
+                    #[inline(never)]
+                    fn #f(&self, x: &#input_ty, ws: &mut #workspace, grads: &mut Self, d: #out_ty) -> #in_ty {
+                        let _ = (&x, &ws);
+                        #step
+                        d
+                    }
+                },
+                (true, Update::Sgd) => quote! {
+                    #[inline(never)]
+                    fn #f(&mut self, x: &#input_ty, ws: &mut #workspace, learning_rate: #t, d: #out_ty) -> #in_ty {
+                        let _ = (&x, &ws);
+                        #step
+                        d
+                    }
+                },
+                (false, _) => quote! {
+                    #[inline(never)]
+                    fn #f(&self, ws: &mut #workspace, d: #out_ty) -> #in_ty {
+                        let _ = &ws;
+                        #step
+                        d
+                    }
+                },
+            });
+        }
+    }
+    out
+}

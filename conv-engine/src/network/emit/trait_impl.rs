@@ -1,0 +1,103 @@
+//! `impl conv_runtime::network::Network` for the network: the trait's items forward to the
+//! inherent functions, and the parameter visitors list every weight and bias.
+
+use super::types;
+use crate::network::memory::Memory;
+use crate::network::shapes::Network;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `impl conv_runtime::network::Network`.
+pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
+    let t = types::scalar(n);
+    let name = &n.item.ident;
+    let workspace = types::workspace(n);
+    let input_ty = types::shape(&t, n.input);
+    let classes = crate::emit::lit(n.output().len());
+    let architecture = super::docs::architecture(n);
+    let params: Vec<TokenStream> = n
+        .layers
+        .iter()
+        .filter(|l| l.has_parameters())
+        .flat_map(|l| {
+            let name = &l.name;
+            [quote!(#name.weight), quote!(#name.bias)]
+        })
+        .collect();
+    let memory = {
+        let f = |v: usize| crate::emit::lit(v);
+        let (a, b, c, d, e, g, h, i) = (
+            f(m.parameter_bytes),
+            f(m.inference_bytes),
+            f(m.workspace_bytes),
+            f(m.backward_bytes),
+            f(m.batch_training_bytes),
+            f(m.fused_training_bytes),
+            f(m.inference_macs),
+            f(m.training_macs),
+        );
+        quote!(::conv_runtime::network::Memory {
+            parameter_bytes: #a, inference_bytes: #b, workspace_bytes: #c, backward_bytes: #d,
+            batch_training_bytes: #e, fused_training_bytes: #g, inference_macs: #h,
+            training_macs: #i,
+        })
+    };
+    quote! {
+        #[automatically_derived]
+        impl ::conv_runtime::network::Network for #name {
+            type Scalar = #t;
+            type Input = #input_ty;
+            type Logits = [#t; #classes];
+            type Workspace = #workspace;
+            const CLASSES: usize = #classes;
+            const ARCHITECTURE: &'static str = #architecture;
+            const MEMORY: ::conv_runtime::network::Memory = #memory;
+
+            fn init(seed: u64) -> Self {
+                #name::init(seed)
+            }
+            fn zeroed() -> Self {
+                #name::zeroed()
+            }
+            fn workspace() -> #workspace {
+                #workspace::new()
+            }
+            fn dinput(ws: &#workspace) -> &#input_ty {
+                &ws.dinput
+            }
+            fn forward(&self, x: &#input_ty) -> [#t; #classes] {
+                #name::forward(self, x)
+            }
+            fn loss_and_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #name::loss_and_gradients(self, x, label, ws, grads)
+            }
+            fn train_step(
+                &mut self,
+                x: &#input_ty,
+                label: usize,
+                learning_rate: #t,
+                ws: &mut #workspace,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #name::train_step(self, x, label, learning_rate, ws)
+            }
+            fn for_each_parameter(&self, f: &mut dyn FnMut(&[#t])) {
+                #( f(::conv_runtime::Tensor::flat(&self.#params)); )*
+            }
+            fn for_each_parameter_mut(&mut self, f: &mut dyn FnMut(&mut [#t])) {
+                #( f(::conv_runtime::Tensor::flat_mut(&mut self.#params)); )*
+            }
+            fn zip_parameters(&mut self, other: &Self, f: &mut dyn FnMut(&mut [#t], &[#t])) {
+                #( f(
+                    ::conv_runtime::Tensor::flat_mut(&mut self.#params),
+                    ::conv_runtime::Tensor::flat(&other.#params),
+                ); )*
+            }
+        }
+    }
+}
