@@ -143,6 +143,16 @@ const KINDS: &[&str] = &[
 
 pub(super) fn infer(syntax: Syntax) -> syn::Result<Network> {
     let (input, input_span) = syntax.input;
+    let elements = input.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if elements.is_none_or(|n| n > crate::MAX_DERIVED_MACS) {
+        let [c, h, w] = input;
+        let msg = format!(
+            "input {c}x{h}x{w} holds more than {} elements, the most a network's layer may \
+             hold (the limit of one convolution's multiply-adds)",
+            crate::MAX_DERIVED_MACS
+        );
+        return Err(Error::new(input_span, msg));
+    }
     let mut errors = parse::Errors::default();
     let mut shape = Shape::Image(input);
     let mut layers = Vec::new();
@@ -317,6 +327,15 @@ fn dense(layer: &LayerSyntax, input: Shape) -> syn::Result<(Kind, Shape)> {
         );
         return Err(Error::new(layer.kind.span(), msg));
     };
+    if inputs.saturating_mul(outputs) > crate::MAX_DERIVED_MACS {
+        let msg = format!(
+            "{inputs} -> {outputs} needs {} weights, more than the limit of {} (the most \
+             multiply-adds of one derived layer)",
+            inputs.saturating_mul(outputs),
+            crate::MAX_DERIVED_MACS
+        );
+        return Err(Error::new(span, msg));
+    }
     Ok((Kind::Dense { inputs, outputs }, Shape::Flat(outputs)))
 }
 

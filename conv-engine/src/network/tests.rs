@@ -154,3 +154,18 @@ fn the_summary_holds_every_layer_and_the_memory_figures() {
     }
     assert!(s.contains(&format!("{} multiply-adds per inference", m.inference_macs)));
 }
+
+#[test]
+fn sizes_that_overflow_or_exceed_the_limit_are_errors() {
+    let item = quote! { struct Net { f: flatten, d: dense!(10) } };
+    let e = error(quote!(input = 100000000x100000000x100000000), item.clone());
+    assert!(e.contains("holds more than 20000000 elements"), "{e}");
+    let e = error(quote!(input = 18446744073709551615x2x2), item);
+    assert!(e.contains("holds more than"), "{e}");
+    let item = quote! { struct Net { f: flatten, d: dense!(100000) } };
+    let e = error(quote!(input = 1x100x100), item);
+    assert!(
+        e.contains("10000 -> 100000 needs 1000000000 weights"),
+        "{e}"
+    );
+}
