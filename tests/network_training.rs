@@ -12,6 +12,7 @@ use conv_runtime::Tensor;
 mod networks;
 
 networks::small!(Small, f64);
+networks::lenet5!(LeNet, f32);
 
 /// Overlapping max-pool windows, sigmoid and leaky ReLU, two dense layers.
 #[network(input = 1x9x9, scalar = f64)]
@@ -153,6 +154,55 @@ fn batch_gradients_are_identical_for_any_number_of_threads() {
     }
     for (a, b) in parameters(&sum).iter().zip(&results[0].1) {
         assert!((a / 23.0 - b).abs() <= 1e-12 + 1e-12 * b.abs());
+    }
+}
+
+/// `Trainer::step` adds the tree's last pair, takes the mean and steps in blocks spread over the
+/// threads; it must equal `gradients` then `sgd_step` bit for bit, here with tensors of many
+/// blocks (LeNet-5's first dense weight has 48,000) and 5 chunks (the tree's uneven case).
+#[test]
+fn trainer_step_equals_its_gradients_then_sgd() {
+    let mut rng = SplitMix64::new(7);
+    let inputs: Vec<<LeNet as Network>::Input> =
+        (0..19).map(|_| random_input::<LeNet>(&mut rng)).collect();
+    let labels: Vec<usize> = (0..19).map(|_| rng.below(10) as usize).collect();
+    let refs: Vec<&_> = inputs.iter().collect();
+    let net = LeNet::init(11);
+    let mut first = None;
+    for threads in [1, 2, 3] {
+        let mut trainer = Trainer::<LeNet>::new(threads);
+        let mut stepped = Box::new(net.clone());
+        let loss = trainer
+            .step(&mut stepped, &refs, &labels, 0.05)
+            .expect("valid");
+        let mut expected = Box::new(net.clone());
+        let (mean_loss, grads) = trainer.gradients(&net, &refs, &labels).expect("valid");
+        assert!(
+            grads != &LeNet::zeroed(),
+            "a zero gradient would make the step trivial"
+        );
+        // The mean of the per-sample gradients, summed one by one (up to f32 rounding).
+        let mut sum = Box::new(LeNet::zeroed());
+        let mut ws = Box::new(LeNet::workspace());
+        for (x, y) in inputs.iter().zip(&labels) {
+            net.loss_and_gradients(x, *y, &mut ws, &mut sum)
+                .expect("valid");
+        }
+        for (a, b) in parameters(&*sum).iter().zip(parameters(grads)) {
+            assert!(
+                (a / 19.0 - b).abs() <= 1e-6 + 1e-4 * b.abs(),
+                "{a} / 19 against {b}"
+            );
+        }
+        expected.sgd_step(grads, 0.05);
+        assert_eq!(loss.to_bits(), mean_loss.to_bits());
+        let after = parameters(&*stepped);
+        assert!(after == parameters(&*expected), "{threads} threads");
+        assert!(after != parameters(&net));
+        match &first {
+            None => first = Some(after),
+            Some(first) => assert!(first == &after, "{threads} threads against 1"),
+        }
     }
 }
 

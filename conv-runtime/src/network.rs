@@ -112,10 +112,12 @@ pub trait Network: Clone + Sized {
         learning_rate: Self::Scalar,
         ws: &mut Self::Workspace,
     ) -> Result<Self::Scalar, SampleError>;
-    /// Calls `f` on every parameter tensor, flat, in declaration order (weight, then bias).
-    fn for_each_parameter(&self, f: &mut dyn FnMut(&[Self::Scalar]));
-    /// Calls `f` on every parameter tensor, mutably.
-    fn for_each_parameter_mut(&mut self, f: &mut dyn FnMut(&mut [Self::Scalar]));
+    /// Calls `f` on every parameter tensor, flat, in declaration order (weight, then bias), each
+    /// borrowed for as long as `self`.
+    fn for_each_parameter<'a>(&'a self, f: &mut dyn FnMut(&'a [Self::Scalar]));
+    /// Calls `f` on every parameter tensor, mutably (each borrowed for as long as `self`, so that
+    /// `f` may keep them).
+    fn for_each_parameter_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [Self::Scalar]));
     /// Calls `f` on each parameter tensor of `self` with the same tensor of `other`.
     // The closure's type says what it takes; an alias would hide it.
     #[allow(clippy::type_complexity)]

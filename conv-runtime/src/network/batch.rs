@@ -2,8 +2,8 @@
 //!
 //! A batch is cut into chunks of [`CHUNK`] samples, whatever the thread count. Each chunk's
 //! gradient is summed sample by sample, in order, into a buffer of its own; the chunk sums are
-//! then added in chunk order. Threads only decide which thread sums which chunk, so the result
-//! does not depend on them.
+//! then added in a binary tree fixed by the chunk count. Threads only decide which thread sums
+//! which chunk or adds which pair, so the result does not depend on them.
 
 use super::{Network, SampleError};
 use crate::Scalar;
@@ -56,22 +56,77 @@ struct Chunk<N: Network> {
 }
 
 /// Buffers for batch training with `threads` threads (the gradient buffers of the chunks and a
-/// workspace each, allocated once).
+/// workspace each, allocated once), and the threads themselves: a pool of its own, started once
+/// and kept, so that a batch does not pay for starting threads.
 pub struct Trainer<N: Network> {
     threads: usize,
+    /// `None` for one thread: the caller's thread does the work.
+    pool: Option<rayon::ThreadPool>,
     chunks: Vec<Chunk<N>>,
+}
+
+/// The chunk that [`tree`]'s root adds into chunk 0, for `count` chunks (more than one).
+fn root_half(count: usize) -> usize {
+    count.next_power_of_two() / 2
+}
+
+/// Sums the chunks `chunks` (the first of them chunk `first`) into `chunks[0]`: each chunk's
+/// samples by `work`, then the chunk sums in a fixed binary tree, split at the largest power of
+/// two below the count (for 4 chunks: 1 into 0 and 3 into 2, then 2 into 0). The tree depends
+/// only on the chunk count; `parallel` runs the two halves with [`rayon::join`], which changes
+/// which thread sums what, never the order of any addition. At the `root`, the gradients of the
+/// two halves are left apart (only the losses are added): [`update`] adds them, on every thread.
+fn tree<N, W>(chunks: &mut [Chunk<N>], first: usize, work: &W, parallel: bool, root: bool)
+where
+    N: Network + Send,
+    N::Workspace: Send,
+    W: Fn((usize, &mut Chunk<N>)) + Sync,
+{
+    if let [chunk] = chunks {
+        work((first, chunk));
+        return;
+    }
+    let mid = chunks.len().next_power_of_two() / 2;
+    let (left, right) = chunks.split_at_mut(mid);
+    if parallel {
+        rayon::join(
+            || tree(&mut *left, first, work, true, false),
+            || tree(&mut *right, first + mid, work, true, false),
+        );
+    } else {
+        tree(left, first, work, false, false);
+        tree(right, first + mid, work, false, false);
+    }
+    let (total, chunk) = (&mut left[0], &right[0]);
+    if !root {
+        total.grads.add(&chunk.grads);
+    }
+    total.loss += chunk.loss;
 }
 
 impl<N> Trainer<N>
 where
     N: Network + Send + Sync,
+    N::Scalar: Send + Sync,
     N::Input: Sync,
     N::Workspace: Send,
 {
-    /// A trainer that uses up to `threads` threads (at least one).
+    /// A trainer that uses up to `threads` threads (at least one). Where the system cannot
+    /// start them, it uses the caller's thread alone ([`Trainer::threads`] then says 1); the
+    /// results are the same.
     pub fn new(threads: usize) -> Self {
+        let pool = (threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("conv-trainer-{i}"))
+                    .build()
+                    .ok()
+            })
+            .flatten();
         Self {
-            threads: threads.max(1),
+            threads: if pool.is_some() { threads } else { 1 },
+            pool,
             chunks: Vec::new(),
         }
     }
@@ -93,6 +148,40 @@ where
         inputs: &[&N::Input],
         labels: &[usize],
     ) -> Result<(f64, &N), BatchError> {
+        let loss = self.sum(net, inputs, labels)?;
+        let (grads, other) = halves(&mut self.chunks, inputs.len());
+        update(self.pool.as_ref(), grads, other, mean(inputs.len()), None);
+        Ok((loss, &*self.chunks[0].grads))
+    }
+
+    /// One step of SGD on the batch's mean gradient; returns the batch's mean loss.
+    ///
+    /// # Errors
+    ///
+    /// As [`Trainer::gradients`]; the parameters are then unchanged.
+    pub fn step(
+        &mut self,
+        net: &mut N,
+        inputs: &[&N::Input],
+        labels: &[usize],
+        learning_rate: N::Scalar,
+    ) -> Result<f64, BatchError> {
+        let loss = self.sum(net, inputs, labels)?;
+        let (grads, other) = halves(&mut self.chunks, inputs.len());
+        let scale = mean(inputs.len());
+        update(
+            self.pool.as_ref(),
+            grads,
+            other,
+            scale,
+            Some((net, learning_rate)),
+        );
+        Ok(loss)
+    }
+
+    /// The batch's gradient summed into chunk 0 and chunk [`root_half`] (see [`tree`]); returns
+    /// the mean loss.
+    fn sum(&mut self, net: &N, inputs: &[&N::Input], labels: &[usize]) -> Result<f64, BatchError> {
         if inputs.len() != labels.len() {
             return Err(BatchError::Lengths {
                 inputs: inputs.len(),
@@ -127,56 +216,88 @@ where
                 }
             }
         };
-        let threads = self.threads.min(count);
-        if threads <= 1 {
-            chunks.iter_mut().enumerate().for_each(work);
-        } else {
-            // Thread t sums chunks t, t + threads, ...; which thread sums a chunk does not
-            // change the chunk's sum.
-            let mut lanes: Vec<Vec<(usize, &mut Chunk<N>)>> =
-                (0..threads).map(|_| Vec::new()).collect();
-            for (c, chunk) in chunks.iter_mut().enumerate() {
-                lanes[c % threads].push((c, chunk));
-            }
-            std::thread::scope(|s| {
-                let mut lanes = lanes.into_iter();
-                let mine = lanes.next();
-                for lane in lanes {
-                    s.spawn(move || lane.into_iter().for_each(work));
-                }
-                if let Some(lane) = mine {
-                    lane.into_iter().for_each(work);
-                }
-            });
+        match self.pool.as_ref().filter(|_| count > 1) {
+            // One call into the pool per batch: the chunks and their sums in one tree.
+            Some(pool) => pool.install(|| tree(chunks, 0, &work, true, true)),
+            None => tree(chunks, 0, &work, false, true),
         }
         if let Some(e) = chunks.iter().find_map(|c| c.error) {
             return Err(e);
         }
-        let (first, rest) = chunks.split_at_mut(1);
-        let total = &mut first[0];
-        for chunk in rest.iter() {
-            total.grads.add(&chunk.grads);
-            total.loss += chunk.loss;
-        }
-        let scale = 1.0 / n.max(1) as f64;
-        total.grads.scale(N::Scalar::from_f64(scale));
-        Ok((total.loss * scale, &*total.grads))
+        Ok(chunks[0].loss / n.max(1) as f64)
     }
+}
 
-    /// One step of SGD on the batch's mean gradient; returns the batch's mean loss.
-    ///
-    /// # Errors
-    ///
-    /// As [`Trainer::gradients`]; the parameters are then unchanged.
-    pub fn step(
-        &mut self,
-        net: &mut N,
-        inputs: &[&N::Input],
-        labels: &[usize],
-        learning_rate: N::Scalar,
-    ) -> Result<f64, BatchError> {
-        let (loss, grads) = self.gradients(net, inputs, labels)?;
-        net.sgd_step(grads, learning_rate);
-        Ok(loss)
+/// `1 / n`, the factor of a mean over `n` samples (1 for an empty batch).
+fn mean<S: Scalar>(n: usize) -> S {
+    S::from_f64(1.0 / n.max(1) as f64)
+}
+
+/// After [`Trainer::sum`] of `n` samples: chunk 0's gradient, and the sum of the other half
+/// of the tree that is still to be added into it.
+fn halves<N: Network>(chunks: &mut [Chunk<N>], n: usize) -> (&mut N, Option<&N>) {
+    let count = n.div_ceil(CHUNK).max(1);
+    if count == 1 {
+        return (&mut *chunks[0].grads, None);
+    }
+    let (left, right) = chunks.split_at_mut(root_half(count));
+    (&mut *left[0].grads, Some(&*right[0].grads))
+}
+
+/// One block of [`update`]'s work: gradients, what is added to them, parameters.
+type Block<'a, S> = (&'a mut [S], Option<&'a [S]>, Option<&'a mut [S]>);
+
+/// Elements per block of [`update`]'s work.
+const BLOCK: usize = 8192;
+
+/// `grads += other`, `grads *= scale` and, with `net`, `parameter -= learning_rate * gradient`:
+/// element by element the operations of [`Network::add`], [`Network::scale`] and
+/// [`Network::sgd_step`], in blocks of [`BLOCK`] elements that the pool's threads share.
+fn update<N: Network>(
+    pool: Option<&rayon::ThreadPool>,
+    grads: &mut N,
+    other: Option<&N>,
+    scale: N::Scalar,
+    net: Option<(&mut N, N::Scalar)>,
+) where
+    N::Scalar: Send + Sync,
+{
+    let mut gs: Vec<&mut [N::Scalar]> = Vec::new();
+    grads.for_each_parameter_mut(&mut |g| gs.push(g));
+    let mut ps: Vec<&mut [N::Scalar]> = Vec::new();
+    let learning_rate = net.map(|(net, learning_rate)| {
+        net.for_each_parameter_mut(&mut |p| ps.push(p));
+        learning_rate
+    });
+    let mut os: Vec<&[N::Scalar]> = Vec::new();
+    if let Some(other) = other {
+        other.for_each_parameter(&mut |o| os.push(o));
+    }
+    let (mut os, mut ps) = (os.into_iter(), ps.into_iter());
+    let mut blocks: Vec<Block<N::Scalar>> = Vec::new();
+    for g in gs {
+        let mut o = os.next().map(|o| o.chunks(BLOCK));
+        let mut p = ps.next().map(|p| p.chunks_mut(BLOCK));
+        for g in g.chunks_mut(BLOCK) {
+            let o = o.as_mut().and_then(Iterator::next);
+            let p = p.as_mut().and_then(Iterator::next);
+            blocks.push((g, o, p));
+        }
+    }
+    let work = |(g, o, p): Block<N::Scalar>| {
+        if let Some(o) = o {
+            super::__private::add_assign(g, o);
+        }
+        g.iter_mut().for_each(|v| *v = *v * scale);
+        if let (Some(p), Some(learning_rate)) = (p, learning_rate) {
+            super::__private::sgd(p, g, learning_rate);
+        }
+    };
+    match pool {
+        Some(pool) if blocks.len() > 1 => {
+            use rayon::prelude::*;
+            pool.install(|| blocks.into_par_iter().for_each(work));
+        }
+        _ => blocks.into_iter().for_each(work),
     }
 }

@@ -86,10 +86,10 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
                 #name::train_step(self, x, label, learning_rate, ws)
             }
-            fn for_each_parameter(&self, f: &mut dyn FnMut(&[#t])) {
+            fn for_each_parameter<'a>(&'a self, f: &mut dyn FnMut(&'a [#t])) {
                 #( f(::conv_runtime::Tensor::flat(&self.#params)); )*
             }
-            fn for_each_parameter_mut(&mut self, f: &mut dyn FnMut(&mut [#t])) {
+            fn for_each_parameter_mut<'a>(&'a mut self, f: &mut dyn FnMut(&'a mut [#t])) {
                 #( f(::conv_runtime::Tensor::flat_mut(&mut self.#params)); )*
             }
             fn zip_parameters(&mut self, other: &Self, f: &mut dyn FnMut(&mut [#t], &[#t])) {
