@@ -65,7 +65,7 @@ pub struct Trainer<N: Network> {
     chunks: Vec<Chunk<N>>,
 }
 
-/// The chunk that [`tree`]'s root adds into chunk 0, for `count` chunks (more than one).
+/// Where [`tree`] splits `count` chunks (more than one): the first chunk of its right half.
 fn root_half(count: usize) -> usize {
     count.next_power_of_two() / 2
 }
@@ -86,7 +86,7 @@ where
         work((first, chunk));
         return;
     }
-    let mid = chunks.len().next_power_of_two() / 2;
+    let mid = root_half(chunks.len());
     let (left, right) = chunks.split_at_mut(mid);
     if parallel {
         rayon::join(
