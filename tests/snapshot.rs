@@ -72,12 +72,15 @@ mod forms {
 
     /// `rows` with many output channels: the companion's forward and `dL/dk` over output
     /// channels (kernel and `dL/dk` transposed once per call); large enough for a variant per
-    /// CPU tier and the dispatch between them.
+    /// CPU tier and the dispatch between them. 86 input channels give more `dL/dx` partial
+    /// sums than the layer-level `backward` over output channels keeps (33,024), so `backward`
+    /// loops over the companion too.
     #[test]
     fn rows_over_output_channels() {
         insta::assert_snapshot!(expand(quote!(
             input = 4x12,
             kernel = 3x3,
+            in_channels = 86,
             out_channels = 8,
             unroll = rows
         )));
@@ -111,7 +114,13 @@ fn every_form_carries_its_compile_time_check() {
         quote!(input = 5x5, kernel = 3x3, unroll = full),
         quote!(input = 4x4, kernel = 2x2, padding = same, unroll = window),
         quote!(input = 4x4, kernel = 2x2, padding = same, unroll = rows),
-        quote!(input = 4x12, kernel = 3x3, out_channels = 8, unroll = rows),
+        quote!(
+            input = 4x12,
+            kernel = 3x3,
+            in_channels = 86,
+            out_channels = 8,
+            unroll = rows
+        ),
         quote!(input = 4x10, kernel = 2x2, unroll = rows),
         quote!(input = 3x3, kernel = 2x2, out_channels = 8, unroll = rows),
         quote!(input = 8x8, kernel = 3x3, out_channels = 8),

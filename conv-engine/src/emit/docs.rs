@@ -217,7 +217,8 @@ fn dx_form(f: Dx) -> &'static str {
         }
         Dx::LayerRows => "one padded input row at a time over the whole layer",
         Dx::LayerOverChannels => {
-            "per output position and tap, every output channel's partial sum at once"
+            "per input channel, output row and kernel row, a padded input row of every output \
+             channel's partial sums updated at once"
         }
     }
 }
@@ -229,7 +230,10 @@ fn dk_form(f: Dk) -> &'static str {
         Dk::RowsDots => "per output row, dot products in interleaved partial sums",
         Dk::RowsOverChannels => "per output row, updates of every output channel at once",
         Dk::LayerRows => "lane sums over every row of the layer",
-        Dk::LayerOverChannels => "per output position and tap, every output channel at once",
+        Dk::LayerOverChannels => {
+            "per input channel, every tap's partial sums of every output channel at once over \
+             the output positions"
+        }
     }
 }
 

@@ -165,7 +165,10 @@ impl Writer<'_> {
             }
             Stmt::Let { local, value } => {
                 let (name, value) = (self.local(*local), self.whole(value));
-                quote!(let #name = #value;)
+                match super::stmt::writes(&self.program.body, *local) {
+                    true => quote!(let mut #name = #value;),
+                    false => quote!(let #name = #value;),
+                }
             }
             Stmt::Literal { local, elements } => {
                 let name = self.local(*local);

@@ -12,8 +12,10 @@
 //!   small enough to be checked at compile time by evaluation.
 //! - `backward`: fully unrolled up to a smaller number of products, else `rows`. A `rows`
 //!   layer small enough to be checked whole writes `backward` at the layer level (over all its
-//!   rows, or over its positions with the output channels innermost); larger ones loop over a
-//!   one-row companion layer.
+//!   rows, or over its positions with the output channels innermost); so does a channel-first
+//!   layer of any size with many output channels whose `dL/dx` partial sums (one per padded
+//!   input element and output channel) stay within a fixed number of floats, over its
+//!   output channels. Other layers loop over a one-row companion layer.
 //! - Within `rows`, layers with many output channels vectorise across them: `forward` when its
 //!   rows are short enough to write out, `dL/dk` when its rows are long enough to fill the
 //!   partial sums.
@@ -262,7 +264,9 @@ pub(crate) fn backward_strategy(spec: &Spec) -> Strategy {
 }
 
 /// `dL/dx` and `dL/dk` of a `rows` layer: at the layer level when the whole layer is checked
-/// by evaluation and its shape suits one of the layer-level forms, else through the companion.
+/// by evaluation and its shape suits one of the layer-level forms, or when it has many output
+/// channels and the per-channel partial sums of `dL/dx` fit [`tuning::LAYER_DX_FLOATS`]; else
+/// through the companion.
 fn rows_backward(spec: &Spec) -> (Dx, Dk) {
     let g = &spec.geometry;
     let ow = g.output()[1];
@@ -270,9 +274,20 @@ fn rows_backward(spec: &Spec) -> (Dx, Dk) {
     match (g.macs() <= MAX_WINDOW_MACS, short, many) {
         (true, false, false) => (Dx::LayerRows, Dk::LayerRows),
         (true, true, true) if channels(spec) => (Dx::LayerOverChannels, Dk::LayerOverChannels),
+        (_, _, true) if channels(spec) && layer_partial_sums(spec) <= tuning::LAYER_DX_FLOATS => {
+            (Dx::LayerOverChannels, Dk::LayerOverChannels)
+        }
         _ if companion_dk_over_channels(spec) => (Dx::RowsMatrix, Dk::RowsOverChannels),
         _ => (Dx::RowsMatrix, Dk::RowsDots),
     }
+}
+
+/// The partial sums the layer-level `backward` over output channels keeps for `dL/dx`: one
+/// per padded input element and output channel.
+fn layer_partial_sums(spec: &Spec) -> usize {
+    let g = &spec.geometry;
+    let [hp, wp] = g.padded_input();
+    g.in_channels() * hp * wp * g.out_channels()
 }
 
 /// Whether the companion's `dL/dk` is vectorised over output channels (the same for a layer

@@ -91,19 +91,22 @@ fn every_branch_on_every_tier() {
             true,
             ConstCheck::Whole,
         ),
-        // LeNet-5's second layer: too large to evaluate whole, so the companion's forms.
+        // LeNet-5's second layer: too large to evaluate whole, so the companion's forward;
+        // many output channels and 18,816 partial sums of dL/dx, so backward over them at the
+        // layer level.
         (
             "LeNet-5 second layer",
             spec(14, 5, 6, 16, Valid, Auto),
             same(
                 Forward::RowsOverChannels,
-                Dx::RowsMatrix,
-                Dk::RowsOverChannels,
+                Dx::LayerOverChannels,
+                Dk::LayerOverChannels,
             ),
             true,
             ConstCheck::OneRow,
         ),
-        // E: 16 -> 16 channels, 32x32.
+        // E: 16 -> 16 channels, 32x32: 262,144 partial sums of dL/dx, too many for the
+        // layer-level backward, so the companion's forms.
         (
             "E",
             spec(32, 3, 16, 16, Valid, Auto),

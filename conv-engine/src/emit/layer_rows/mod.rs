@@ -1,6 +1,6 @@
 //! A `rows` layer's `backward` at the layer level, as loop IR ([`crate::ir`]), for layers the
-//! compile-time check evaluates whole (the plan's [`Dx::LayerRows`] and
-//! [`Dx::LayerOverChannels`]): the padded copy of `x` (or `x` itself), the sums of every
+//! compile-time check evaluates whole and for layers with many output channels whose partial
+//! sums fit (the plan's [`Dx::LayerRows`] and [`Dx::LayerOverChannels`]): the padded copy of `x` (or `x` itself), the sums of every
 //! gradient over the whole layer (`over_rows`: one padded input row at a time; `over_channels`:
 //! every output channel at once per output position and tap), the crop of the padded
 //! `dL/dx`. Executing the IR symbolically proves this code against the derivation

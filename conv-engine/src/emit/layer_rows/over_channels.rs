@@ -1,23 +1,30 @@
 //! The layer-level `backward` with output channels innermost ([`Dx::LayerOverChannels`]), for
-//! channel-first layers with short output rows and many output channels: `delta` and the
-//! kernel are transposed once to `dt[i][j][o]` and `kt[c][a][b][o]`; then for every output
-//! position `(i, j)` and tap, one vector update over output channels per gradient:
-//! `tk[c][a][b][o] += dt[i][j][o] * xp[c][i*SH + a*DH][j*SW + b*DW]` (`dL/dk`, transposed
-//! back at the end), `sb[o] += dt[i][j][o]` (`dL/db`), and `acc[c][p][q][o] += dt[i][j][o] *
-//! kt[c][a][b][o]` at `p = i*SH + a*DH`, `q = j*SW + b*DW` (`dL/dx`: the chain rule's products
-//! and no others, one partial sum per output channel, added in order of `o` at the end).
+//! channel-first layers with many output channels (the plan says which): `delta` and the
+//! kernel are transposed once to `dt[i][j][o]` and `kt[c][a][b][o]`; then every update is one
+//! vector update over output channels:
+//!
+//! - `sb[o] += dt[i][j][o]` per output position (`dL/db`);
+//! - per input channel `c`, `sk[a][b][o] += dt[i][j][o] * xp[c][i*SH + a*DH][j*SW + b*DW]`
+//!   for every output position and tap, then `dk[o][c][a][b] = sk[a][b][o]` (`dL/dk`: one
+//!   channel's partial sums, which fit the vector registers for small kernels, each tap's
+//!   chain independent of the others);
+//! - per input channel, output row `i` and kernel row `a`, the padded row `p = i*SH + a*DH` of
+//!   the partial sums is read into `rq`, then `rq[q][o] += dt[i][j][o] * kt[c][a][b][o]` at
+//!   `q = j*SW + b*DW` for every output column and kernel column, and the row written back
+//!   (`dL/dx`: the chain rule's products and no others, one partial sum per output channel,
+//!   added in order of `o` at the end).
 //!
 //! The transposes' loops over output channels are opaque (`core::hint::black_box`): LLVM
 //! vectorised them across output channels with AVX-512 gathers, which made the digits layer
 //! slower. The loops over input channels are not (the updates over output channels are
 //! innermost; opaque, they made the digits layer slower on the default target).
 //!
-//! Summation order: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i, j, c,
-//! a, b`, then over `o`.
+//! Summation order: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i`, then
+//! `j` (the products of one element of `dL/dx` differ in `i` and `j`), then over `o`.
 //!
 //! [`Dx::LayerOverChannels`]: crate::plan::Dx::LayerOverChannels
 
-use super::{v, whole, Layer, A, B, C, I, J, O, P, Q};
+use super::{v, whole, zero, Layer, A, B, C, I, J, O, P, Q};
 use crate::ir::{Array, Expr, Index, Local, Place, Stmt, Term, Var};
 
 /// `body` inside loops over `vars` (each to its extent in `dims`), the outermost opaque when
@@ -72,10 +79,18 @@ impl Layer<'_> {
         let kt = self.zeroed("kt", vec![s.ci, s.kh, s.kw, s.co]);
         self.body.push(transpose(kt, Array::K, &taps, &kernel));
         let kt = at(Array::Local(kt), &o_last(&taps));
-        // Per position: sb[o] += d[o]; per tap, v = xp[c][r][q] and tk[c][a][b][o] += d[o] * v.
-        let tk = self.zeroed("tk", vec![s.ci, s.kh, s.kw, s.co]);
+        // Per position: sb[o] += d[o].
         let sb = self.zeroed("sb", vec![s.co]);
-        let tk = at(Array::Local(tk), &o_last(&taps));
+        let db_sum = each_o(Stmt::add(at(Array::Local(sb), &[O]), d.clone()));
+        self.body
+            .push(nest(&positions, &output, false, vec![db_sum]));
+        // Per input channel, over every position and tap: v = xp[c][r][q] and
+        // sk[a][b][o] += d[o] * v, one channel's partial sums (they fit the vector registers on
+        // small kernels, and every tap's chain is independent of the others); then
+        // dk[o][c][a][b] = sk[a][b][o].
+        let (ab, tap) = ([A, B], [s.kh, s.kw]);
+        let sk = self.local(Local::bound("sk", vec![s.kh, s.kw, s.co]));
+        let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
         let read = Place {
             array: xp,
             index: vec![v(C), row.clone(), col.clone()],
@@ -85,39 +100,56 @@ impl Layer<'_> {
                 local: x,
                 value: Expr::read(read),
             },
-            each_o(Stmt::mul_add(tk.clone(), d.clone(), whole(x))),
+            each_o(Stmt::mul_add(
+                at(Array::Local(sk), &o_last(&ab)),
+                d.clone(),
+                whole(x),
+            )),
         ];
-        let per_position = vec![
-            each_o(Stmt::add(at(Array::Local(sb), &[O]), d.clone())),
-            nest(&taps, &kernel, false, dk_tap),
+        let dk_position = vec![nest(&ab, &tap, false, dk_tap)];
+        let store = each_o(Stmt::copy(
+            at(Array::Local(dk), &with_o(&taps)),
+            at(Array::Local(sk), &o_last(&ab)),
+        ));
+        let dk_channel = vec![
+            zero(sk),
+            nest(&positions, &output, false, dk_position),
+            nest(&ab, &tap, false, vec![store]),
         ];
-        self.body
-            .push(nest(&positions, &output, false, per_position));
-        // dk[o][c][a][b] = tk[c][a][b][o]; db = sb.
-        let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
-        let back = Stmt::copy(at(Array::Local(dk), &with_o(&taps)), tk);
-        let extents = [s.co, s.ci, s.kh, s.kw];
-        self.body
-            .push(nest(&with_o(&taps), &extents, true, vec![back]));
+        self.body.push(nest(&[C], &[s.ci], false, dk_channel));
         let db = self.local(Local::bound("db", vec![s.co]));
         self.body.push(Stmt::Let {
             local: db,
             value: Expr::read(whole(sb)),
         });
-        // acc[c][r][q][o] += d[o] * kt[c][a][b][o], per position and tap.
+        // acc[c][r][q][o] += d[o] * kt[c][a][b][o], per input channel, output row and kernel
+        // row (so per row `r` of `acc`), then per output column and kernel column: the row is
+        // read into `rq` and written back once, so that its partial sums stay in registers.
         let acc = self.zeroed("acc", vec![s.ci, s.hp, s.wp, s.co]);
-        let to = Place {
+        let rq = self.local(Local::bound("rq", vec![s.wp, s.co]));
+        let acc_row = Place {
             array: Array::Local(acc),
-            index: vec![v(C), row, col, v(O)],
+            index: vec![v(C), row],
         };
-        let dx_taps = nest(
-            &taps,
-            &kernel,
-            false,
-            vec![each_o(Stmt::mul_add(to, d, kt))],
-        );
+        let to = Place {
+            array: Array::Local(rq),
+            index: vec![col, v(O)],
+        };
+        let dx_row = vec![
+            Stmt::Let {
+                local: rq,
+                value: Expr::read(acc_row.clone()),
+            },
+            nest(
+                &[J, B],
+                &[s.ow, s.kw],
+                false,
+                vec![each_o(Stmt::mul_add(to, d, kt))],
+            ),
+            Stmt::copy(acc_row, whole(rq)),
+        ];
         self.body
-            .push(nest(&positions, &output, false, vec![dx_taps]));
+            .push(nest(&[C, I, A], &[s.ci, s.oh, s.kh], false, dx_row));
         // dxp[c][p][q] = total(&acc[c][p][q])
         let dxp = self.zeroed("dxp", vec![s.ci, s.hp, s.wp]);
         let total = Stmt::Set {
