@@ -95,3 +95,35 @@ fn detect() -> Tier {
     }
     compiled()
 }
+
+/// Runs `f` compiled for the widest tier [`tier()`] allows: element-wise loops over long
+/// slices (the network's parameter updates), whose results do not depend on the tier (each
+/// element gets the same operations, with no contraction into fused multiply-adds).
+///
+/// `f` is inlined into a function compiled with the tier's target features, so LLVM
+/// vectorises it with the tier's vectors.
+#[inline]
+pub(crate) fn widest<R>(f: impl FnOnce() -> R) -> R {
+    match tier() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `tier()` is `Avx512` only when the CPU running the program (with `std`) or
+        // every CPU the build targets (without) has these features.
+        Tier::Avx512 => unsafe { avx512(f) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, for `Avx2`.
+        Tier::Avx2 => unsafe { avx2(f) },
+        _ => f(),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")]
+fn avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx,avx2,fma")]
+fn avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}

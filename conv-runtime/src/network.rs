@@ -141,7 +141,7 @@ pub trait Network: Clone + Sized {
     }
     /// `self *= factor`, parameter by parameter.
     fn scale(&mut self, factor: Self::Scalar) {
-        self.for_each_parameter_mut(&mut |p| p.iter_mut().for_each(|v| *v = *v * factor));
+        self.for_each_parameter_mut(&mut |p| __private::scale(p, factor));
     }
     /// The number of parameters.
     fn parameter_count(&self) -> usize {

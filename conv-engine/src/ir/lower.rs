@@ -165,7 +165,7 @@ impl Writer<'_> {
             }
             Stmt::Let { local, value } => {
                 let (name, value) = (self.local(*local), self.whole(value));
-                match super::stmt::writes(&self.program.body, *local) {
+                match writes(&self.program.body, *local) {
                     true => quote!(let mut #name = #value;),
                     false => quote!(let #name = #value;),
                 }
@@ -353,4 +353,15 @@ fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenS
             quote!([#(#rows),*])
         }
     }
+}
+
+/// Whether some statement of `body` writes into the local `local` (`Set` or `Add`).
+pub fn writes(body: &[Stmt], local: usize) -> bool {
+    body.iter().any(|s| match s {
+        Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => {
+            writes(body, local)
+        }
+        Stmt::Set { to, .. } | Stmt::Add { to, .. } => to.array == Array::Local(local),
+        _ => false,
+    })
 }

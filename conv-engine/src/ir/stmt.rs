@@ -222,17 +222,6 @@ pub fn for_each_expr<'p>(body: &'p [Stmt], f: &mut impl FnMut(&'p Expr)) {
     }
 }
 
-/// Whether some statement of `body` writes into the local `local` (`Set` or `Add`).
-pub fn writes(body: &[Stmt], local: usize) -> bool {
-    body.iter().any(|s| match s {
-        Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => {
-            writes(body, local)
-        }
-        Stmt::Set { to, .. } | Stmt::Add { to, .. } => to.array == super::Array::Local(local),
-        _ => false,
-    })
-}
-
 /// Calls `f` on every sum of `body`, depth first, mutably.
 pub fn for_each_expr_mut(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
     for s in body {

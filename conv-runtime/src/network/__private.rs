@@ -20,19 +20,51 @@ pub fn check_sample<S: Scalar>(x: &[S], label: usize, classes: usize) -> Result<
     }
 }
 
-/// `dst += src`, element by element.
+/// Slices shorter than this are updated in the caller's code: a call into wider vectors
+/// does not pay for them.
+const WIDE: usize = 256;
+
+/// `dst += src`, element by element (in the CPU tier's widest vectors for long slices).
 #[inline]
 pub fn add_assign<S: Scalar>(dst: &mut [S], src: &[S]) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d += *s;
+    #[inline(always)]
+    fn run<S: Scalar>(dst: &mut [S], src: &[S]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += *s;
+        }
+    }
+    match dst.len() < WIDE {
+        true => run(dst, src),
+        false => crate::cpu::widest(|| run(dst, src)),
     }
 }
 
-/// `p -= learning_rate * g`, element by element.
+/// `p -= learning_rate * g`, element by element (in the CPU tier's widest vectors for long
+/// slices).
 #[inline]
 pub fn sgd<S: Scalar>(p: &mut [S], g: &[S], learning_rate: S) {
-    for (p, g) in p.iter_mut().zip(g) {
-        *p -= learning_rate * *g;
+    #[inline(always)]
+    fn run<S: Scalar>(p: &mut [S], g: &[S], learning_rate: S) {
+        for (p, g) in p.iter_mut().zip(g) {
+            *p -= learning_rate * *g;
+        }
+    }
+    match p.len() < WIDE {
+        true => run(p, g, learning_rate),
+        false => crate::cpu::widest(|| run(p, g, learning_rate)),
+    }
+}
+
+/// `x *= factor`, element by element (in the CPU tier's widest vectors for long slices).
+#[inline]
+pub fn scale<S: Scalar>(x: &mut [S], factor: S) {
+    #[inline(always)]
+    fn run<S: Scalar>(x: &mut [S], factor: S) {
+        x.iter_mut().for_each(|v| *v = *v * factor);
+    }
+    match x.len() < WIDE {
+        true => run(x, factor),
+        false => crate::cpu::widest(|| run(x, factor)),
     }
 }
 

@@ -288,7 +288,7 @@ fn update<N: Network>(
         if let Some(o) = o {
             super::__private::add_assign(g, o);
         }
-        g.iter_mut().for_each(|v| *v = *v * scale);
+        super::__private::scale(g, scale);
         if let (Some(p), Some(learning_rate)) = (p, learning_rate) {
             super::__private::sgd(p, g, learning_rate);
         }
