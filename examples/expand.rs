@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         strategy: flag("--window").then_some(conv_engine::Strategy::Window),
         doc_images: true,
         fault: None,
+        parameter_gradients: false,
     };
     let tokens = match proc_macro2::TokenStream::from_str(attr) {
         Ok(t) => t,

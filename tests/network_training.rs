@@ -206,6 +206,45 @@ fn trainer_step_equals_its_gradients_then_sgd() {
     }
 }
 
+/// `loss_and_parameter_gradients` gives the loss and parameter gradients of
+/// `loss_and_gradients`, bit for bit, and leaves `dL/dinput` as the last `loss_and_gradients`
+/// left it (LeNet-5's first convolution then runs its code cut to `dL/dk` and `dL/db`).
+fn parameter_gradients_equal_full_ones<N: Network>(name: &str, seed: u64)
+where
+    N::Input: PartialEq + std::fmt::Debug,
+{
+    use conv_runtime::Scalar as _;
+    let mut rng = SplitMix64::new(seed);
+    // Boxed: LeNet-5's parameters and workspace would fill a test thread's stack.
+    let net = Box::new(N::init(seed));
+    let (first, second) = (random_input::<N>(&mut rng), random_input::<N>(&mut rng));
+    let mut ws = Box::new(N::workspace());
+    let mut grads = Box::new(N::zeroed());
+    net.loss_and_gradients(&first, 1, &mut ws, &mut grads)
+        .expect("valid");
+    let dinput = Box::new(*N::dinput(&ws));
+    let (mut full, mut cut) = (Box::new(N::zeroed()), Box::new(N::zeroed()));
+    let a = net
+        .loss_and_parameter_gradients(&second, 2, &mut ws, &mut cut)
+        .expect("valid");
+    assert_eq!(N::dinput(&ws), &*dinput, "{name}: dL/dinput changed");
+    let b = net
+        .loss_and_gradients(&second, 2, &mut ws, &mut full)
+        .expect("valid");
+    assert_ne!(N::dinput(&ws), &*dinput, "{name}: the samples are alike");
+    assert_eq!(a.to_f64().to_bits(), b.to_f64().to_bits(), "{name}: loss");
+    let bits = |n: &N| -> Vec<u64> { parameters(n).iter().map(|v| v.to_f64().to_bits()).collect() };
+    assert_eq!(bits(&cut), bits(&full), "{name}: gradients");
+    assert!(bits(&cut).iter().any(|&b| b != 0), "{name}: no gradient");
+}
+
+#[test]
+fn parameter_gradients_are_the_full_ones_without_dinput() {
+    parameter_gradients_equal_full_ones::<LeNet>("LeNet", 3);
+    parameter_gradients_equal_full_ones::<Overlap>("Overlap", 4);
+    parameter_gradients_equal_full_ones::<Tiny>("Tiny", 5);
+}
+
 #[test]
 fn fused_step_equals_gradient_then_sgd() {
     let mut rng = SplitMix64::new(9);

@@ -29,6 +29,8 @@ pub struct Memory {
     /// Multiply-adds of one inference (convolutions without the padding taps, dense layers).
     pub inference_macs: usize,
     /// Multiply-adds of one training step: forward, backward (`dL/dx` and `dL/dW` each as many
-    /// as forward) and the update (one per parameter).
+    /// as forward, except the first layer's `dL/dx`, which training leaves out when that layer
+    /// is a convolution whose code is cut to its parameter gradients) and the update (one per
+    /// parameter).
     pub training_macs: usize,
 }

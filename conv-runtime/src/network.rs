@@ -79,8 +79,9 @@ pub trait Network: Clone + Sized {
     fn zeroed() -> Self;
     /// A zeroed workspace.
     fn workspace() -> Self::Workspace;
-    /// `dL/dinput` of the last [`Network::loss_and_gradients`] or [`Network::train_step`]
-    /// that used `ws`.
+    /// `dL/dinput` of the last [`Network::loss_and_gradients`] that used `ws` (training,
+    /// through [`Network::loss_and_parameter_gradients`] or [`Network::train_step`], leaves it
+    /// as it was).
     fn dinput(ws: &Self::Workspace) -> &Self::Input;
     /// The logits of `x`.
     fn forward(&self, x: &Self::Input) -> Self::Logits;
@@ -100,7 +101,24 @@ pub trait Network: Clone + Sized {
         ws: &mut Self::Workspace,
         grads: &mut Self,
     ) -> Result<Self::Scalar, SampleError>;
-    /// One SGD step on one sample, each layer updated as soon as its gradient is known.
+    /// As [`Network::loss_and_gradients`], without `dL/dinput` (`ws`'s is left as it was): the
+    /// gradients training needs. `#[network]` then does not compute the first layer's `dL/dx`;
+    /// this default computes everything through [`Network::loss_and_gradients`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Network::loss_and_gradients`].
+    fn loss_and_parameter_gradients(
+        &self,
+        x: &Self::Input,
+        label: usize,
+        ws: &mut Self::Workspace,
+        grads: &mut Self,
+    ) -> Result<Self::Scalar, SampleError> {
+        self.loss_and_gradients(x, label, ws, grads)
+    }
+    /// One SGD step on one sample, each layer updated as soon as its gradient is known
+    /// (without `dL/dinput`, as [`Network::loss_and_parameter_gradients`]).
     ///
     /// # Errors
     ///

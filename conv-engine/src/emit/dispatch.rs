@@ -227,3 +227,73 @@ struct Types<'a> {
     k: TokenStream,
     u: TokenStream,
 }
+
+/// `__parameter_gradients(x, k, delta) -> (dk, db)`: `dL/dk` and `dL/db` without `dL/dx`
+/// (hidden: what a network's first layer needs), running the variant of the CPU's tier as
+/// `backward` does, with one `#[target_feature]` function per x86-64 tier.
+/// `None` when some tier's `backward` form cannot be cut
+/// ([`variants::parameters_name`]).
+pub(super) fn parameter_gradients(plan: &Plan, shapes: &Shapes) -> Option<TokenStream> {
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: b_ty,
+        u: u_ty,
+        ..
+    } = shapes.types();
+    let ret = quote!((#k_ty, #b_ty));
+    let portable = variants::parameters_name(&plan.portable)?;
+    let mut arms = TokenStream::new();
+    let mut hidden = TokenStream::new();
+    let tiers: &[Tier] = match plan.dispatch {
+        true => &[Tier::Avx512, Tier::Avx2],
+        false => &[],
+    };
+    for &tier in tiers {
+        let body = variants::parameters_name(plan.tier(tier))?;
+        let features = tier.target_features();
+        let f = format_ident!("__parameters_{}", format!("{tier:?}").to_lowercase());
+        let variant = format_ident!("{}", format!("{tier:?}"));
+        let covered = tier
+            .cfg_features()
+            .iter()
+            .map(|f| quote!(target_feature = #f));
+        let covered = quote!(all(#(#covered),*));
+        hidden.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = #features)]
+            #[inline]
+            fn #f(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #ret {
+                Self::#body(x, k, delta)
+            }
+        });
+        // SAFETY: as `backward`'s arms: `tier` is one the CPU has.
+        arms.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            ::conv_runtime::cpu::Tier::#variant => {
+                #[cfg(#covered)]
+                { Self::#body(x, k, delta) }
+                #[cfg(not(#covered))]
+                unsafe { Self::#f(x, k, delta) }
+            }
+        });
+    }
+    let call = match plan.dispatch {
+        true => quote!(match ::conv_runtime::cpu::tier() {
+            #arms
+            _ => Self::#portable(x, k, delta),
+        }),
+        false => quote!(Self::#portable(x, k, delta)),
+    };
+    Some(quote! {
+        #hidden
+
+        /// `dL/dk` and `dL/db` of `backward`, without `dL/dx`.
+        #[doc(hidden)]
+        #[inline]
+        #[allow(unsafe_code)]
+        pub fn __parameter_gradients(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #ret {
+            #call
+        }
+    })
+}

@@ -71,6 +71,21 @@ pub struct Options {
     /// reject it (never set by users; see `fault`).
     #[doc(hidden)]
     pub fault: Option<Fault>,
+    /// Also emit the hidden `__parameter_gradients(x, k, delta) -> (dk, db)` (`dL/dk` and
+    /// `dL/db` without `dL/dx`, what a network's first layer needs) where every tier's
+    /// `backward` form can be cut to it ([`has_parameter_gradients`]); off by default.
+    #[doc(hidden)]
+    pub parameter_gradients: bool,
+}
+
+/// Whether [`Options::parameter_gradients`] gives the layer of `spec` its
+/// `__parameter_gradients`: every tier's `backward` is in a form that can be cut to `dL/dk`
+/// and `dL/db` (window or layer-level).
+pub fn has_parameter_gradients(spec: &Spec) -> bool {
+    let plan = crate::plan::plan(spec);
+    plan.tiers()
+        .iter()
+        .all(|(_, p)| variants::parameters_name(p).is_some())
 }
 
 impl Default for Options {
@@ -80,6 +95,7 @@ impl Default for Options {
             strategy: None,
             doc_images: true,
             fault: None,
+            parameter_gradients: false,
         }
     }
 }
@@ -115,7 +131,16 @@ pub fn generate_with(
     let shapes = Shapes::new(spec);
     let variants = variants::build(spec, &plan, &d, &shapes, name, options.fault)?;
     let docs = docs::functions(&d, &plan, options.compile_time_check);
-    let functions = dispatch::functions(&plan, &shapes, name, &docs);
+    let mut functions = dispatch::functions(&plan, &shapes, name, &docs);
+    let mut bodies = variants.items;
+    if options.parameter_gradients {
+        let cut = variants::parameters(spec, &plan, &d, &shapes, name)?;
+        if let (Some(items), Some(dispatch)) = (cut, dispatch::parameter_gradients(&plan, &shapes))
+        {
+            bodies.extend(items);
+            functions.hidden.extend(dispatch);
+        }
+    }
     let checks = match (options.compile_time_check, plan.check) {
         (true, ConstCheck::Whole) => whole_checks(spec, &plan, &shapes, name),
         _ => TokenStream::new(),
@@ -143,7 +168,7 @@ pub fn generate_with(
     }
     let struct_doc = docs::layer(&d, options.doc_images);
     item.attrs.push(syn::parse_quote!(#[doc = #struct_doc]));
-    let (public, hidden, bodies) = (functions.public, functions.hidden, variants.items);
+    let (public, hidden) = (functions.public, functions.hidden);
     Ok(quote! {
         #item
 

@@ -105,6 +105,15 @@ fn cases() -> Vec<(&'static str, Spec, Program)> {
             layer_rows::backward(&spec, &Shapes::new(&spec), dx),
         ));
     }
+    // The parameter gradients alone (a network's first layer): every program that can be cut.
+    let cut: Vec<_> = out
+        .iter()
+        .filter_map(|(_, spec, program)| {
+            let program = crate::ir::prune::parameters(program)?;
+            Some(("backward cut to dL/dk and dL/db", *spec, program))
+        })
+        .collect();
+    out.extend(cut);
     out
 }
 
@@ -179,6 +188,16 @@ fn every_form_proves_against_the_derivation() {
         let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
         let expected = d.dx().terms() + d.dk().terms() + d.db().terms();
         assert_eq!(prove(&spec, &backward), Ok(expected));
+    }
+    // Cut to dL/dk and dL/db: those terms exactly, and no local of dL/dx left.
+    for spec in layer_specs() {
+        let d = Derivation::new(&spec.geometry);
+        let dx = layer_level(&spec).expect("a layer-level plan");
+        let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        let cut = crate::ir::prune::parameters(&backward).expect("a layer-level form is cut");
+        assert_eq!(prove(&spec, &cut), Ok(d.dk().terms() + d.db().terms()));
+        assert!(cut.locals.len() < backward.locals.len());
+        assert!(cut.locals.iter().all(|l| !l.name.starts_with("dx")));
     }
     let plain = specs().map(|s| layer_level(&s));
     assert_eq!(plain[..3], [None; 3], "{plain:?}");

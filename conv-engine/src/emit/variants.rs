@@ -221,3 +221,76 @@ pub(super) fn build(
         companion: plan.companion.then_some(row),
     })
 }
+
+/// The hidden name of `tier`'s body of `dL/dk` and `dL/db` alone, where its `backward` form
+/// is IR that [`crate::ir::prune::parameters`] can cut (window and layer-level forms).
+pub(super) fn parameters_name(p: &TierPlan) -> Option<Ident> {
+    let form = match p.dx {
+        Dx::Window => "window",
+        Dx::LayerRows | Dx::LayerOverChannels => "rows",
+        Dx::Unrolled | Dx::RowsMatrix => return None,
+    };
+    Some(format_ident!("__parameters_{}", form))
+}
+
+/// The bodies of `dL/dk` and `dL/db` alone (`(dk, db)`), once per form some tier uses: each
+/// tier's `backward` program cut to the statements these gradients depend on, proven by
+/// symbolic execution against the derivation's `dL/dk` and `dL/db` like every other body.
+/// `None` when some tier's form cannot be cut.
+pub(super) fn parameters(
+    spec: &Spec,
+    plan: &Plan,
+    d: &Derivation,
+    shapes: &Shapes,
+    name: &Ident,
+) -> syn::Result<Option<TokenStream>> {
+    if plan
+        .tiers()
+        .iter()
+        .any(|(_, p)| parameters_name(p).is_none())
+    {
+        return Ok(None);
+    }
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: b_ty,
+        u: u_ty,
+        ..
+    } = shapes.types();
+    let mut done: Vec<Ident> = Vec::new();
+    let mut items = TokenStream::new();
+    for (_, p) in plan.tiers() {
+        let Some(f) = parameters_name(p).filter(|f| !done.contains(f)) else {
+            continue;
+        };
+        let program = match p.dx {
+            Dx::Window => window::backward(spec, shapes),
+            _ => layer_rows::backward(spec, shapes, p.dx),
+        };
+        let Some(program) = crate::ir::prune::parameters(&program) else {
+            return Ok(None);
+        };
+        crate::ir::exec::check(&program, d, None).map_err(|e| {
+            syn::Error::new(
+                name.span(),
+                format!("conv2d: `dL/dk` and `dL/db` alone disagree with the derivation: {e}"),
+            )
+        })?;
+        let body = lower::body(
+            &program,
+            &lower::Lowering {
+                scalar: &shapes.scalar,
+                calls: None,
+                names: lower::Names::CONVOLUTION,
+            },
+        );
+        items.extend(quote! {
+            #[inline(always)]
+            #[allow(unused_variables)]
+            const fn #f(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> (#k_ty, #b_ty) { #body }
+        });
+        done.push(f);
+    }
+    Ok(Some(items))
+}

@@ -158,6 +158,7 @@ pub fn check<L: Derived + ?Sized>(
         } => dx(x)? + dk(k)? + db(b)?,
         Returns::Dx(n) => dx(n)?,
         Returns::Dk(n) => dk(n)?,
+        Returns::Parameters { dk: k, db: b } => dk(k)? + db(b)?,
         Returns::Db(n) => db(n)?,
         Returns::Accumulate {
             dx: x,

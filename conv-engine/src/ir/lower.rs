@@ -75,7 +75,7 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
         | Returns::Dk(n)
         | Returns::Db(n)
         | Returns::Accumulate { dx: n, .. } => Some(n),
-        Returns::Backward { .. } => None,
+        Returns::Backward { .. } | Returns::Parameters { .. } => None,
     };
     let (statements, tail) = match (program.body.split_last(), returned_local) {
         (Some((Stmt::Literal { local, elements }, rest)), Some(n)) if *local == n => {
@@ -94,6 +94,10 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
                     };
                     let (dx, dk, db) = (field("dx", dx), field("dk", dk), field("db", db));
                     quote!(::conv_runtime::Gradients { #dx, #dk, #db })
+                }
+                Returns::Parameters { dk, db } => {
+                    let (dk, db) = (name(dk), name(db));
+                    quote!((#dk, #db))
                 }
                 _ => {
                     let n = name(returned_local.unwrap_or_default());

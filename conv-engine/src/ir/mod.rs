@@ -19,6 +19,7 @@
 pub mod exec;
 #[cfg(feature = "codegen")]
 pub(crate) mod lower;
+pub mod prune;
 mod stmt;
 
 pub use stmt::{for_each_expr, for_each_expr_mut, Chain, Expr, MulAdd, Stmt, Term};
@@ -238,6 +239,13 @@ pub enum Returns {
     Dk(usize),
     /// `dL/db` alone.
     Db(usize),
+    /// `(dk, db)`: the parameter gradients alone ([`prune::parameters`]).
+    Parameters {
+        /// `dL/dk`.
+        dk: usize,
+        /// `dL/db`.
+        db: usize,
+    },
     /// `dL/dx`, with `dL/dk` and `dL/db` added into two [`Binding::Accumulator`] locals: what
     /// the code adds into each buffer is compared with the derivation.
     Accumulate {

@@ -61,6 +61,14 @@ impl Memory {
             .unwrap_or(0);
         let parameter_bytes = parameters * scalar;
         let inference_macs: usize = layers.iter().map(super::Layer::macs).sum();
+        // Training leaves out the first layer's `dL/dx` where it is a convolution cut to its
+        // parameter gradients (`emit::has_parameter_gradients`).
+        let first_dx = match layers.first().map(|l| (l, &l.kind)) {
+            Some((l, super::Kind::Conv(spec))) if crate::emit::has_parameter_gradients(spec) => {
+                l.macs()
+            }
+            _ => 0,
+        };
         Self {
             parameter_bytes,
             inference_bytes,
@@ -69,7 +77,7 @@ impl Memory {
             batch_training_bytes: parameter_bytes + workspace_bytes + backward_bytes,
             fused_training_bytes: workspace_bytes + backward_bytes,
             inference_macs,
-            training_macs: 3 * inference_macs + parameters,
+            training_macs: 3 * inference_macs - first_dx + parameters,
         }
     }
 }

@@ -206,8 +206,12 @@ where
             let start = c * CHUNK;
             let end = (start + CHUNK).min(n);
             for i in start..end {
-                match net.loss_and_gradients(inputs[i], labels[i], &mut chunk.ws, &mut chunk.grads)
-                {
+                match net.loss_and_parameter_gradients(
+                    inputs[i],
+                    labels[i],
+                    &mut chunk.ws,
+                    &mut chunk.grads,
+                ) {
                     Ok(loss) => chunk.loss += loss.to_f64(),
                     Err(error) => {
                         chunk.error = Some(BatchError::Sample { index: i, error });

@@ -8,8 +8,15 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 /// The loss, then backward through every layer in reverse, each layer a call of its own step
-/// (`steps`); `logits` is in scope.
-pub(super) fn backward(n: &Network, t: &Ident, update: &Update) -> TokenStream {
+/// (`steps`); `logits` is in scope. Without `input_gradient`, the first layer gives only its
+/// parameter gradients (a convolution's `dL/dx` is then never computed) and `ws.dinput` is left
+/// as it was.
+pub(super) fn backward(
+    n: &Network,
+    t: &Ident,
+    update: &Update,
+    input_gradient: bool,
+) -> TokenStream {
     let classes = crate::emit::lit(n.output().len());
     let rt = quote!(::conv_runtime::network::__private);
     let mut out = quote! {
@@ -17,6 +24,15 @@ pub(super) fn backward(n: &Network, t: &Ident, update: &Update) -> TokenStream {
         let loss = #rt::softmax_cross_entropy(&logits, label, &mut d);
     };
     for (i, l) in n.layers.iter().enumerate().rev() {
+        if i == 0 && !input_gradient {
+            let f = first_step_name(l, update);
+            out.extend(match (l.has_parameters(), update) {
+                (true, Update::Accumulate) => quote!(self.#f(x, ws, grads, d);),
+                (true, Update::Sgd) => quote!(self.#f(x, ws, learning_rate, d);),
+                (false, _) => quote!(let _ = d;),
+            });
+            continue;
+        }
         let f = step_name(i, l, update);
         out.extend(match (l.has_parameters(), update) {
             (true, Update::Accumulate) => quote!(let d = self.#f(x, ws, grads, d);),
@@ -24,10 +40,24 @@ pub(super) fn backward(n: &Network, t: &Ident, update: &Update) -> TokenStream {
             (false, _) => quote!(let d = self.#f(ws, d);),
         });
     }
+    let dinput = match input_gradient || n.layers.is_empty() {
+        true => quote!(ws.dinput = d;),
+        false => TokenStream::new(),
+    };
     quote! {
         #out
-        ws.dinput = d;
+        #dinput
         ::core::result::Result::Ok(loss)
+    }
+}
+
+/// The method holding the first layer's parameter gradients alone (no `dL/dinput`), per update
+/// mode.
+fn first_step_name(l: &crate::network::Layer, update: &Update) -> Ident {
+    let name = &l.name;
+    match update {
+        Update::Accumulate => quote::format_ident!("__accumulate_parameters_{}", name),
+        Update::Sgd => quote::format_ident!("__sgd_parameters_{}", name),
     }
 }
 
@@ -66,6 +96,28 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
             true => &[Update::Accumulate, Update::Sgd],
             false => &[Update::Accumulate],
         };
+        if i == 0 && l.has_parameters() {
+            for update in modes {
+                let f = first_step_name(l, update);
+                let step = steps::parameters(&t, l, &input, &output, update);
+                out.extend(match update {
+                    Update::Accumulate => quote! {
+                        #[inline(never)]
+                        fn #f(&self, x: &#input_ty, ws: &mut #workspace, grads: &mut Self, d: #out_ty) {
+                            let _ = (&x, &ws);
+                            #step
+                        }
+                    },
+                    Update::Sgd => quote! {
+                        #[inline(never)]
+                        fn #f(&mut self, x: &#input_ty, ws: &mut #workspace, learning_rate: #t, d: #out_ty) {
+                            let _ = (&x, &ws);
+                            #step
+                        }
+                    },
+                });
+            }
+        }
         for update in modes {
             let f = step_name(i, l, update);
             let step = steps::backward(&t, i, l, &input, &output, update);

@@ -22,8 +22,9 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
     let consts = constants(memory);
     let inference = inference(n, &t);
     let training = training_forward(n, &t, stored);
-    let accumulate = backward::backward(n, &t, &Update::Accumulate);
-    let fused = backward::backward(n, &t, &Update::Sgd);
+    let accumulate = backward::backward(n, &t, &Update::Accumulate, true);
+    let parameters = backward::backward(n, &t, &Update::Accumulate, false);
+    let fused = backward::backward(n, &t, &Update::Sgd, false);
     let init = init(n);
     let zeroed = zeroed(n);
     let steps = backward::backward_steps(n);
@@ -82,9 +83,30 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
                 #accumulate
             }
 
+            /// As [`Self::loss_and_gradients`], without `dL/dinput` (`ws.dinput` is left as it
+            /// was): the gradients training needs. The first layer's `dL/dx` is not computed
+            /// (for a convolution, half of its backward pass).
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::loss_and_gradients`].
+            pub fn loss_and_parameter_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
+                let logits = self.__train_forward(x, ws);
+                #parameters
+            }
+
             /// One step of SGD on one sample, each layer's update applied as soon as its
             /// gradient is known (backward reads a layer's weights before updating them), with
-            /// no buffer for the whole gradient. Returns the loss before the step.
+            /// no buffer for the whole gradient. Returns the loss before the step. As
+            /// [`Self::loss_and_parameter_gradients`], it does not compute `dL/dinput`
+            /// (`ws.dinput` is left as it was).
             ///
             /// # Errors
             ///
@@ -125,7 +147,7 @@ fn constants(m: &Memory) -> TokenStream {
         ("BATCH_TRAINING_BYTES", m.batch_training_bytes, "Training through a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer, the workspace and one layer's backward, besides the parameters."),
         ("FUSED_TRAINING_BYTES", m.fused_training_bytes, "Training with the fused update (`train_step`): the workspace and one layer's backward, besides the parameters."),
         ("INFERENCE_MACS", m.inference_macs, "Multiply-adds of one inference (convolutions without their padding taps, dense layers)."),
-        ("TRAINING_MACS", m.training_macs, "Multiply-adds of one training step: forward, backward (`dL/dx` and `dL/dW`, each as many as forward) and the update (one per parameter)."),
+        ("TRAINING_MACS", m.training_macs, "Multiply-adds of one training step (`train_step`): forward, backward (`dL/dx` and `dL/dW`, each as many as forward, except the first layer's `dL/dx`, which training leaves out when that layer is a convolution cut to its parameter gradients) and the update (one per parameter)."),
     ];
     rows.iter()
         .map(|(name, value, doc)| {

@@ -72,7 +72,8 @@ pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
         memory.workspace_bytes
     );
     let dinput_doc = format!(
-        "`dL/dinput` of the last [`{name}::loss_and_gradients`] or [`{name}::train_step`] call."
+        "`dL/dinput` of the last [`{name}::loss_and_gradients`] call (training, through \
+         [`{name}::loss_and_parameter_gradients`] or [`{name}::train_step`], leaves it as it was)."
     );
     let functions = functions::all(n, &memory, &stored);
     let impls = trait_impl::trait_impl(n, &memory);
@@ -124,8 +125,11 @@ fn layer_item(n: &Network, l: &super::shapes::Layer) -> syn::Result<TokenStream>
     match &l.kind {
         Kind::Conv(spec) => {
             let item: syn::ItemStruct = syn::parse_quote!(pub struct #ident;);
+            // The first layer's `dL/dx` is `dL/dinput`, which training does not need.
+            let first = n.layers.first().is_some_and(|f| f.name == l.name);
             let options = crate::emit::Options {
                 doc_images: false,
+                parameter_gradients: first,
                 ..crate::emit::Options::default()
             };
             crate::emit::generate_with(spec, &item, &options)

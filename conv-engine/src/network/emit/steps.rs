@@ -163,6 +163,64 @@ pub(super) fn backward(
     }
 }
 
+/// The parameter gradients of the first `layer` alone, from `d` (the gradient of its output):
+/// a convolution whose code can be cut to them calls its `__parameter_gradients` (no `dL/dx`);
+/// other layers run their backward step and drop `dL/dx`.
+pub(super) fn parameters(
+    t: &Ident,
+    layer: &Layer,
+    input: &TokenStream,
+    output: &TokenStream,
+    update: &Update,
+) -> TokenStream {
+    let name = &layer.name;
+    match &layer.kind {
+        Kind::Conv(spec) if crate::emit::has_parameter_gradients(spec) => {
+            let l = types::layer_struct(layer);
+            let apply = apply(layer, update);
+            quote! {
+                let (dk, db) = __layers::#l::__parameter_gradients(#input, &self.#name.weight, &d);
+                #apply
+            }
+        }
+        _ => {
+            let step = backward(t, 0, layer, input, output, update);
+            quote! {
+                #step
+                let _ = d;
+            }
+        }
+    }
+}
+
+/// `dk` and `db` (locals) added into `grads`, or applied to the parameters.
+fn apply(layer: &Layer, update: &Update) -> TokenStream {
+    let rt = rt();
+    let name = &layer.name;
+    let (target, call) = match update {
+        Update::Accumulate => (quote!(grads), quote!(add_assign)),
+        Update::Sgd => (quote!(self), quote!(sgd)),
+    };
+    let (w, b) = (
+        flat_mut(quote!(&mut #target.#name.weight)),
+        flat_mut(quote!(&mut #target.#name.bias)),
+    );
+    let (dk, db) = (
+        quote!(::conv_runtime::Tensor::flat(&dk)),
+        quote!(::conv_runtime::Tensor::flat(&db)),
+    );
+    match update {
+        Update::Accumulate => quote! {
+            #rt::#call(#w, #dk);
+            #rt::#call(#b, #db);
+        },
+        Update::Sgd => quote! {
+            #rt::#call(#w, #dk, learning_rate);
+            #rt::#call(#b, #db, learning_rate);
+        },
+    }
+}
+
 /// The helper's name and the leading `alpha,` argument of leaky ReLU.
 fn activation(t: &Ident, a: &Activation) -> (Ident, TokenStream) {
     let name = Ident::new(a.name(), proc_macro2::Span::call_site());

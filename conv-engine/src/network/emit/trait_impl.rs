@@ -77,6 +77,15 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
                 #name::loss_and_gradients(self, x, label, ws, grads)
             }
+            fn loss_and_parameter_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #name::loss_and_parameter_gradients(self, x, label, ws, grads)
+            }
             fn train_step(
                 &mut self,
                 x: &#input_ty,
