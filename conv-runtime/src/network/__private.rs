@@ -20,6 +20,13 @@ pub fn check_sample<S: Scalar>(x: &[S], label: usize, classes: usize) -> Result<
     }
 }
 
+/// `f()`, compiled for the widest CPU tier the program may use (`cpu::tier()`): the network's
+/// own code between its layers (activations, pooling, copies) then runs in the tier's vectors.
+#[inline]
+pub fn widest<R>(f: impl FnOnce() -> R) -> R {
+    crate::cpu::widest(f)
+}
+
 /// Slices shorter than this are updated in the caller's code: a call into wider vectors
 /// does not pay for them.
 const WIDE: usize = 256;

@@ -138,12 +138,15 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
                         d
                     }
                 },
+                // Activations, pooling and copies: compiled for the CPU's widest tier.
                 (false, _) => quote! {
                     #[inline(never)]
                     fn #f(&self, ws: &mut #workspace, d: #out_ty) -> #in_ty {
-                        let _ = &ws;
-                        #step
-                        d
+                        ::conv_runtime::network::__private::widest(#[inline(always)] || {
+                            let _ = &ws;
+                            #step
+                            d
+                        })
                     }
                 },
             });

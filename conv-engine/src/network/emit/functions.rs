@@ -54,9 +54,10 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
                 #workspace::new()
             }
 
-            /// The logits for `x`.
+            /// The logits for `x` (the code between the layers compiled, as each layer's, for
+            /// the CPU's widest tier).
             pub fn forward(&self, x: &#input_ty) -> #logits_ty {
-                #inference
+                #rt::widest(#[inline(always)] || #inference)
             }
 
             /// The class with the largest logit (the first on ties).
@@ -130,7 +131,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
 
             #[inline]
             fn __train_forward(&self, x: &#input_ty, ws: &mut #workspace) -> #logits_ty {
-                #training
+                #rt::widest(#[inline(always)] || { #training })
             }
 
             #steps
