@@ -133,7 +133,8 @@ fn every_tier_agrees_on<L: Tiers>(name: &str) {
         );
     }
     // Random floats: forward the same bits everywhere; backward the same bits on the wide
-    // tiers (both fuse the unrolled sums, and the loop forms do not depend on the tier).
+    // tiers (both fuse the unrolled and the layer-level sums, and the other loop forms do not
+    // depend on the tier).
     let (x, k, b, delta) = filled::<L>(&mut || rng.unit() * 2.0 - 1.0);
     let portable = L::forward_on(Tier::Portable, &x, &k, &b).expect("portable");
     let wide: Vec<_> = tiers.iter().filter(|&&t| t != Tier::Portable).collect();

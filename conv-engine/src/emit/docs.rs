@@ -61,6 +61,9 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
                 "; each term after the first fused into the running sum where the build's target \
                  has FMA (`conv_runtime::mul_add`)"
             }
+            (_, When::Always) => {
+                "; each product fused into its running sum (`conv-runtime`'s `std` feature on)"
+            }
             _ => "",
         };
         format!(
@@ -84,12 +87,12 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
         d.dx().terms(),
         d.dk().terms()
     );
-    let fusion = match plan.portable.dx {
-        Dx::Unrolled => {
-            "Fused and unfused sums agree exactly on integer inputs and within \
-                         rounding on others. "
+    let fusion = match plan.tiers().iter().any(|(_, p)| p.fused != When::Never) {
+        true => {
+            "Fused and unfused sums agree exactly on integer inputs and within rounding on \
+             others. "
         }
-        _ => "All variants add the same products in the same order. ",
+        false => "All variants add the same products in the same order. ",
     };
     let backward = format!(
         "{backward_head}\n\nRuns the variant for the CPU it runs on \

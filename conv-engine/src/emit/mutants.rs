@@ -99,11 +99,12 @@ fn cases() -> Vec<(&'static str, Spec, Program)> {
             Dx::LayerOverChannels => "layer-level backward over output channels",
             _ => "layer-level backward over rows",
         };
-        out.push((
-            form,
-            spec,
-            layer_rows::backward(&spec, &Shapes::new(&spec), dx),
-        ));
+        let program = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        // Fused, as the wide tiers run it.
+        let mut fused = program.clone();
+        crate::ir::fuse(&mut fused.body);
+        out.push((form, spec, program));
+        out.push(("layer-level backward, fused", spec, fused));
     }
     // The parameter gradients alone (a network's first layer): every program that can be cut.
     let cut: Vec<_> = out
@@ -194,6 +195,13 @@ fn every_form_proves_against_the_derivation() {
         let d = Derivation::new(&spec.geometry);
         let dx = layer_level(&spec).expect("a layer-level plan");
         let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        let mut fused = backward.clone();
+        crate::ir::fuse(&mut fused.body);
+        assert_ne!(fused.body, backward.body, "nothing fused");
+        assert_eq!(
+            prove(&spec, &fused),
+            Ok(d.dx().terms() + d.dk().terms() + d.db().terms())
+        );
         let cut = crate::ir::prune::parameters(&backward).expect("a layer-level form is cut");
         assert_eq!(prove(&spec, &cut), Ok(d.dk().terms() + d.db().terms()));
         assert!(cut.locals.len() < backward.locals.len());

@@ -47,6 +47,7 @@ pub(super) fn backward_name(p: &TierPlan) -> Ident {
         (Dx::Unrolled, When::Always) => "unrolled_fused",
         (Dx::Unrolled, _) => "unrolled",
         (Dx::Window, _) => "window",
+        (Dx::LayerRows | Dx::LayerOverChannels, When::Always) => "rows_fused",
         _ => "rows",
     };
     format_ident!("__backward_{}", form)
@@ -205,7 +206,7 @@ pub(super) fn build(
                 lower(&program, Some(&calls))
             }
             Dx::LayerRows | Dx::LayerOverChannels => {
-                let program = layer_rows::backward(spec, shapes, p.dx);
+                let program = layer_level(spec, shapes, p);
                 prove(&program, "the layer-level `backward`", None)?;
                 lower(&program, None)
             }
@@ -225,12 +226,22 @@ pub(super) fn build(
 /// The hidden name of `tier`'s body of `dL/dk` and `dL/db` alone, where its `backward` form
 /// is IR that [`crate::ir::prune::parameters`] can cut (window and layer-level forms).
 pub(super) fn parameters_name(p: &TierPlan) -> Option<Ident> {
-    let form = match p.dx {
-        Dx::Window => "window",
-        Dx::LayerRows | Dx::LayerOverChannels => "rows",
-        Dx::Unrolled | Dx::RowsMatrix => return None,
+    let form = match (p.dx, p.fused) {
+        (Dx::Window, _) => "window",
+        (Dx::LayerRows | Dx::LayerOverChannels, When::Always) => "rows_fused",
+        (Dx::LayerRows | Dx::LayerOverChannels, _) => "rows",
+        (Dx::Unrolled | Dx::RowsMatrix, _) => return None,
     };
     Some(format_ident!("__parameters_{}", form))
+}
+
+/// The layer-level `backward` program of `p`'s form, its multiply-adds fused where `p` fuses.
+fn layer_level(spec: &Spec, shapes: &Shapes, p: &TierPlan) -> Program {
+    let mut program = layer_rows::backward(spec, shapes, p.dx);
+    if p.fused == When::Always {
+        crate::ir::fuse(&mut program.body);
+    }
+    program
 }
 
 /// The bodies of `dL/dk` and `dL/db` alone (`(dk, db)`), once per form some tier uses: each
@@ -266,7 +277,7 @@ pub(super) fn parameters(
         };
         let program = match p.dx {
             Dx::Window => window::backward(spec, shapes),
-            _ => layer_rows::backward(spec, shapes, p.dx),
+            _ => layer_level(spec, shapes, p),
         };
         let Some(program) = crate::ir::prune::parameters(&program) else {
             return Ok(None);

@@ -222,6 +222,31 @@ pub fn for_each_expr<'p>(body: &'p [Stmt], f: &mut impl FnMut(&'p Expr)) {
     }
 }
 
+/// Every `to += a * b` of `body` written `to = mul_add(a, b, to)` through `conv_runtime`'s
+/// `mul_add::fused` (one rounding): the same terms, in the same order.
+pub fn fuse(body: &mut [Stmt]) {
+    for s in body.iter_mut() {
+        match s {
+            Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => fuse(body),
+            Stmt::Add { to, value }
+                if value.chain == Chain::Plain
+                    && matches!(value.terms.as_slice(), [Term::Product(..)]) =>
+            {
+                let mut terms = vec![Term::Read(to.clone())];
+                terms.append(&mut value.terms);
+                *s = Stmt::Set {
+                    to: to.clone(),
+                    value: Expr {
+                        terms,
+                        chain: Chain::MulAdd(MulAdd::Fused),
+                    },
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Calls `f` on every sum of `body`, depth first, mutably.
 pub fn for_each_expr_mut(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
     for s in body {

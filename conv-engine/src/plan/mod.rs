@@ -20,7 +20,8 @@
 //!   rows are short enough to write out, `dL/dk` when its rows are long enough to fill the
 //!   partial sums.
 //! - The unrolled `backward` fuses its multiply-adds on tiers with FMA, and keeps `dL/dx` and
-//!   `dL/dk` in functions of their own on AVX-512.
+//!   `dL/dk` in functions of their own on AVX-512. The layer-level `backward` fuses its
+//!   multiply-adds on the AVX2 and AVX-512 tiers.
 //! - Layers with very few multiply-adds have no per-tier variants: every tier runs the
 //!   portable code, which inlines into its caller.
 //!
@@ -108,8 +109,9 @@ pub struct TierPlan {
     pub dx: Dx,
     /// `backward`'s `dL/dk` and `dL/db`.
     pub dk: Dk,
-    /// Whether the unrolled `backward` fuses each term after the first into the running sum
-    /// (`conv_runtime::mul_add`; only with `std`, as `core` has no fused multiply-add).
+    /// Whether `backward` fuses each term after the first into the running sum
+    /// (`conv_runtime::mul_add`; only with `std`, as `core` has no fused multiply-add): the
+    /// unrolled form, and the layer-level forms on the AVX2 and AVX-512 tiers.
     pub fused: When,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
@@ -204,11 +206,13 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         Strategy::Rows => rows_backward(spec),
     };
     let unrolled = dx == Dx::Unrolled;
-    let (fused, split) = match (unrolled, tier) {
-        (false, _) => (When::Never, When::Never),
-        (true, Tier::Portable) => (When::TargetHas, When::TargetHas),
-        (true, Tier::Avx2) => (When::Always, When::Never),
-        (true, Tier::Avx512) => (When::Always, When::Always),
+    let layer_level = matches!(dx, Dx::LayerRows | Dx::LayerOverChannels);
+    let (fused, split) = match (unrolled, layer_level, tier) {
+        (true, _, Tier::Portable) => (When::TargetHas, When::TargetHas),
+        (true, _, Tier::Avx2) => (When::Always, When::Never),
+        (true, _, Tier::Avx512) => (When::Always, When::Always),
+        (false, true, Tier::Avx2 | Tier::Avx512) => (When::Always, When::Never),
+        (false, _, _) => (When::Never, When::Never),
     };
     let forward = match forward_strategy(spec, tier) {
         Strategy::Full => Forward::Unrolled,

@@ -163,7 +163,7 @@ fn every_branch_on_every_tier() {
 }
 
 #[test]
-fn only_the_unrolled_backward_fuses_and_splits_and_only_on_its_tiers() {
+fn the_unrolled_and_layer_level_backward_fuse_on_their_tiers_and_only_the_unrolled_splits() {
     let digits = plan(&spec(8, 3, 1, 8, Padding::Valid, Unroll::Full));
     assert!(digits.dispatch);
     let fused_split = digits.tiers().map(|(_, p)| (p.fused, p.split));
@@ -175,8 +175,21 @@ fn only_the_unrolled_backward_fuses_and_splits_and_only_on_its_tiers() {
             (When::Always, When::Always),
         ]
     );
+    // LeNet-5's first layer: backward at the layer level, fused on the wide tiers only.
     let lenet = plan(&spec(28, 5, 1, 6, Padding::Same, Unroll::Auto));
-    for (tier, p) in lenet.tiers() {
+    assert_eq!(lenet.portable.dx, Dx::LayerRows);
+    assert_eq!(
+        lenet.tiers().map(|(_, p)| (p.fused, p.split)),
+        [
+            (When::Never, When::Never),
+            (When::Always, When::Never),
+            (When::Always, When::Never),
+        ]
+    );
+    // The window and the companion's forms never fuse.
+    let window = plan(&spec(28, 5, 1, 6, Padding::Same, Unroll::Window));
+    let e = plan(&spec(32, 3, 16, 16, Padding::Valid, Unroll::Auto));
+    for (tier, p) in window.tiers().into_iter().chain(e.tiers()) {
         assert_eq!((p.fused, p.split), (When::Never, When::Never), "{tier:?}");
     }
 }
