@@ -107,18 +107,26 @@ fn columns<'t>(key: &str, text: &str, rows: &str, after_x: &'t str) -> Result<&'
 
 /// For `input` written with a third number (`5x5x3`, `(5, 5, 3)`): how to give the channels,
 /// which are a key of their own. `size` writes rows and columns in the form the user chose.
+/// The channels are read as the odd number out of a square size: last (`5x5x3`, as
+/// TensorFlow writes shapes) or first (`6x14x14`, as PyTorch and `#[network]` do); both
+/// readings are offered when neither is square.
 pub(super) fn channels_hint(
     key: &str,
     numbers: &[&str],
     size: impl Fn([&str; 2]) -> String,
 ) -> String {
-    match numbers {
-        [h, w, c] if key == "input" && numbers.iter().all(|n| is_digits(n)) => format!(
-            "; channels are a key of their own: write `input = {}, in_channels = {c}`",
-            size([h, w])
-        ),
-        _ => String::new(),
-    }
+    let [a, b, c] = match numbers {
+        [a, b, c] if key == "input" && numbers.iter().all(|n| is_digits(n)) => [*a, *b, *c],
+        _ => return String::new(),
+    };
+    let last = format!("`input = {}, in_channels = {c}`", size([a, b]));
+    let first = format!("`input = {}, in_channels = {a}`", size([b, c]));
+    let write = match (a == b, b == c) {
+        (true, _) => last,
+        (false, true) => first,
+        (false, false) => format!("{first} (channels first) or {last} (channels last)"),
+    };
+    format!("; channels are a key of their own: write {write}")
 }
 
 fn expected(key: &str, text: &str) -> String {

@@ -87,14 +87,26 @@ fn rejects_sizes_that_lex_as_something_else() {
         "takes 2 numbers `(rows, columns)`, found 3",
     );
     // A third number on `input` is most likely the channels, which have a key of their own.
+    // Square rows and columns say where the channels are: last, or first (as `#[network]`
+    // writes sizes); otherwise both readings are offered.
+    one_error(
+        quote!(input = 5x5x3, kernel = 3x3),
+        "`input` takes 2 numbers (rows x columns), found 3 in `5x5x3`; channels are a key of \
+         their own: write `input = 5x5, in_channels = 3`",
+    );
+    one_error(
+        quote!(input = 6x14x14, kernel = 3x3),
+        "channels are a key of their own: write `input = 14x14, in_channels = 6`",
+    );
     one_error(
         quote!(input = 6x5x3, kernel = 3x3),
-        "`input` takes 2 numbers (rows x columns), found 3 in `6x5x3`; channels are a key of \
-         their own: write `input = 6x5, in_channels = 3`",
+        "channels are a key of their own: write `input = 5x3, in_channels = 6` (channels \
+         first) or `input = 6x5, in_channels = 3` (channels last)",
     );
     one_error(
         quote!(input = (6, 5, 3), kernel = 3x3),
-        "found 3; channels are a key of their own: write `input = (6, 5), in_channels = 3`",
+        "found 3; channels are a key of their own: write `input = (5, 3), in_channels = 6` \
+         (channels first) or `input = (6, 5), in_channels = 3` (channels last)",
     );
     for no_hint in [
         quote!(input = 5x5x5x5, kernel = 3x3),
