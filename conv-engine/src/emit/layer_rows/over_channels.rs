@@ -12,7 +12,8 @@
 //!   the partial sums is read into `rq`, then `rq[q][o] += dt[i][j][o] * kt[c][a][b][o]` at
 //!   `q = j*SW + b*DW` for every output column and kernel column, and the row written back
 //!   (`dL/dx`: the chain rule's products and no others, one partial sum per output channel,
-//!   added in order of `o` at the end).
+//!   added across `o` at the end: pairwise when the output channels are a power of two, which
+//!   vectorises, else in order).
 //!
 //! The transposes' loops over output channels are opaque (`core::hint::black_box`): LLVM
 //! vectorised them across output channels with AVX-512 gathers, which made the digits layer
@@ -20,7 +21,9 @@
 //! innermost; opaque, they made the digits layer slower on the default target).
 //!
 //! Summation order: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i`, then
-//! `j` (the products of one element of `dL/dx` differ in `i` and `j`), then over `o`.
+//! `j` (the products of one element of `dL/dx` differ in `i` and `j`), then across `o`
+//! (pairwise for a power of two of output channels: the second half into the first until one
+//! is left; else in order).
 //!
 //! [`Dx::LayerOverChannels`]: crate::plan::Dx::LayerOverChannels
 
@@ -150,11 +153,16 @@ impl Layer<'_> {
         ];
         self.body
             .push(nest(&[C, I, A], &[s.ci, s.oh, s.kh], false, dx_row));
-        // dxp[c][p][q] = total(&acc[c][p][q])
+        // dxp[c][p][q] = sum(&acc[c][p][q]) (pairwise, a power of two of output channels) or
+        // total(&acc[c][p][q]) (in order).
+        let across = |place| match s.co.is_power_of_two() {
+            true => Term::Pairwise(place),
+            false => Term::Total(place),
+        };
         let dxp = self.zeroed("dxp", vec![s.ci, s.hp, s.wp]);
         let total = Stmt::Set {
             to: at(Array::Local(dxp), &[C, P, Q]),
-            value: Expr::plain(vec![Term::Total(at(Array::Local(acc), &[C, P, Q]))]),
+            value: Expr::plain(vec![across(at(Array::Local(acc), &[C, P, Q]))]),
         };
         let padded = [s.ci, s.hp, s.wp];
         self.body

@@ -53,8 +53,8 @@
 //! `i`; `dL/db` likewise; `dL/dx` per window over `o, b`, then over rows. At the layer level
 //! over rows: `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j`; `dL/dx` per
 //! kernel column `b` over `a, o`, then over `b`. Over output channels: `dL/dk`, `dL/db` over
-//! `i, j`; `dL/dx` per output channel over `i, j, c, a, b`, then over `o` (exact on the
-//! proof's integer inputs either way).
+//! `i, j`; `dL/dx` per output channel over `i`, then `j`, then across `o` (pairwise for a power
+//! of two of output channels, else in order; exact on the proof's integer inputs either way).
 
 mod companion_backward;
 mod companion_forward;
