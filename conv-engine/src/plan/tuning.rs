@@ -47,8 +47,8 @@ pub(crate) const BLOCK_FLOATS: usize = 96;
 /// layer with many output channels writes `backward` at the layer level over its output
 /// channels whatever its size, instead of per output row through the companion: these sums
 /// live on the stack during `backward` (128 KiB of `f32` at this bound). Evidence:
-/// `BENCHMARKS.md`, "LeNet-5's second convolution at the layer level" (18,816 sums: the
-/// batch-1 training step 99 to 76 us).
+/// `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step" (a6d1991: LeNet-5's second
+/// layer, 18,816 sums; the batch-1 training step 99 to 76 us).
 pub(crate) const LAYER_DX_FLOATS: usize = 32_768;
 
 /// Fewest multiply-adds for which a layer gets a variant per CPU tier: a call into a
