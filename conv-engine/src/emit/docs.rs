@@ -122,10 +122,20 @@ fn checks(plan: &Plan, checked: bool) -> String {
              variant's `forward` and `backward` were evaluated whole in `const` and compared \
              exactly with `conv_runtime::reference`."
             .to_string(),
-        (true, ConstCheck::OneRow) => "Checked at compile time on integer inputs only through \
-             the one-row layer the loops call: the layer is too large to evaluate whole in \
-             `const`."
-            .to_string(),
+        (true, ConstCheck::OneRow) => {
+            let layer_level = plan.tiers().iter().all(|(_, p)| p.dx != Dx::RowsMatrix);
+            let backward = match layer_level {
+                true => {
+                    " `backward`, at the layer level, calls no one-row layer: the symbolic \
+                     execution of its IR during expansion is its only check in the build."
+                }
+                false => "",
+            };
+            format!(
+                "Checked at compile time on integer inputs only through the one-row layer the \
+                 loops call: the layer is too large to evaluate whole in `const`.{backward}"
+            )
+        }
     };
     let rows_forward = plan
         .tiers()

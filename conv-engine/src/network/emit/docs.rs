@@ -55,9 +55,14 @@ pub(crate) fn describe(l: &Layer) -> String {
 
 fn check(l: &Layer) -> &'static str {
     match &l.kind {
-        Kind::Conv(_) => {
+        Kind::Conv(spec) if crate::plan::plan(spec).check == crate::plan::ConstCheck::Whole => {
             "as `#[conv2d]`: derivation proven against the padded/rotated formulation, code \
              proven by symbolic execution, evaluated at compile time"
+        }
+        Kind::Conv(_) => {
+            "as `#[conv2d]`: derivation proven against the padded/rotated formulation, code \
+             proven by symbolic execution, evaluated at compile time only through its one-row \
+             layer (too large to evaluate whole)"
         }
         Kind::Dense { inputs, outputs } if inputs * outputs <= crate::MAX_WINDOW_MACS => {
             "derivation proven against the matrix form, code proven by symbolic execution, \
