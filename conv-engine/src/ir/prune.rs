@@ -124,46 +124,16 @@ fn mark(body: &[Stmt], needed: &mut [bool]) {
 /// The statements that write a needed local, in their loops (loops left empty dropped).
 fn keep(body: &[Stmt], needed: &[bool]) -> Vec<Stmt> {
     body.iter()
-        .filter_map(|s| match s {
-            Stmt::Loop {
-                var,
-                extent,
-                step,
-                opaque,
-                body,
-            } => {
-                let body = keep(body, needed);
-                (!body.is_empty()).then_some(Stmt::Loop {
-                    var: *var,
-                    extent: *extent,
-                    step: *step,
-                    opaque: *opaque,
-                    body,
-                })
+        .filter_map(|s| {
+            let mut s = s.clone();
+            match &mut s {
+                Stmt::Loop { body, .. } | Stmt::Solve { body, .. } | Stmt::Block(body) => {
+                    *body = keep(body, needed);
+                    let empty = body.is_empty();
+                    (!empty).then_some(s)
+                }
+                _ => defines(&s).is_some_and(|n| needed[n]).then_some(s),
             }
-            Stmt::Solve {
-                var,
-                target,
-                offset,
-                stride,
-                extent,
-                body,
-            } => {
-                let body = keep(body, needed);
-                (!body.is_empty()).then(|| Stmt::Solve {
-                    var: *var,
-                    target: target.clone(),
-                    offset: offset.clone(),
-                    stride: *stride,
-                    extent: *extent,
-                    body,
-                })
-            }
-            Stmt::Block(body) => {
-                let body = keep(body, needed);
-                (!body.is_empty()).then_some(Stmt::Block(body))
-            }
-            _ => defines(s).is_some_and(|n| needed[n]).then(|| s.clone()),
         })
         .collect()
 }

@@ -20,6 +20,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
     let classes = crate::emit::lit(n.output().len());
     let logits_ty = quote!([#t; #classes]);
     let consts = constants(memory);
+    let gradients = types::gradients_signature(n);
     let inference = inference(n, &t);
     let training = training_forward(n, &t, stored);
     let accumulate = backward::backward(n, &t, &Update::Accumulate, true);
@@ -72,13 +73,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
             /// # Errors
             ///
             /// A label out of range or a NaN or infinite input, before anything is computed.
-            pub fn loss_and_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+            pub fn loss_and_gradients #gradients {
                 #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
                 let logits = self.__train_forward(x, ws);
                 #accumulate
@@ -91,13 +86,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
             /// # Errors
             ///
             /// As [`Self::loss_and_gradients`].
-            pub fn loss_and_parameter_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+            pub fn loss_and_parameter_gradients #gradients {
                 #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
                 let logits = self.__train_forward(x, ws);
                 #parameters

@@ -15,6 +15,7 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
     let input_ty = types::shape(&t, n.input);
     let classes = crate::emit::lit(n.output().len());
     let architecture = super::docs::architecture(n);
+    let gradients = types::gradients_signature(n);
     let params: Vec<TokenStream> = n
         .layers
         .iter()
@@ -68,22 +69,10 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             fn forward(&self, x: &#input_ty) -> [#t; #classes] {
                 #name::forward(self, x)
             }
-            fn loss_and_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+            fn loss_and_gradients #gradients {
                 #name::loss_and_gradients(self, x, label, ws, grads)
             }
-            fn loss_and_parameter_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+            fn loss_and_parameter_gradients #gradients {
                 #name::loss_and_parameter_gradients(self, x, label, ws, grads)
             }
             fn train_step(

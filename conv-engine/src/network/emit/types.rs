@@ -23,6 +23,23 @@ pub(super) fn nested(value: TokenStream, dims: &[usize]) -> TokenStream {
     })
 }
 
+/// The parameters and result of the functions that give the loss and add gradients into
+/// `grads` (`loss_and_gradients`, `loss_and_parameter_gradients`), inherent and in the trait.
+pub(super) fn gradients_signature(network: &Network) -> TokenStream {
+    let t = scalar(network);
+    let input_ty = shape(&t, network.input);
+    let workspace = workspace(network);
+    quote! {
+        (
+            &self,
+            x: &#input_ty,
+            label: usize,
+            ws: &mut #workspace,
+            grads: &mut Self,
+        ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError>
+    }
+}
+
 /// The zero of `shape` (its element type inferred from where it goes).
 pub(super) fn zero(shape: Shape) -> TokenStream {
     nested(quote!(0.0), &shape.dims())
