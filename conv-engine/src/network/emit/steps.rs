@@ -106,28 +106,7 @@ pub(super) fn backward(
         }
         Kind::Conv(_) | Kind::Dense { .. } => {
             let l = types::layer_struct(layer);
-            let apply = match update {
-                Update::Accumulate => {
-                    let (w, b) = (
-                        flat_mut(quote!(&mut grads.#name.weight)),
-                        flat_mut(quote!(&mut grads.#name.bias)),
-                    );
-                    quote! {
-                        #rt::add_assign(#w, ::conv_runtime::Tensor::flat(&g.dk));
-                        #rt::add_assign(#b, ::conv_runtime::Tensor::flat(&g.db));
-                    }
-                }
-                Update::Sgd => {
-                    let (w, b) = (
-                        flat_mut(quote!(&mut self.#name.weight)),
-                        flat_mut(quote!(&mut self.#name.bias)),
-                    );
-                    quote! {
-                        #rt::sgd(#w, ::conv_runtime::Tensor::flat(&g.dk), learning_rate);
-                        #rt::sgd(#b, ::conv_runtime::Tensor::flat(&g.db), learning_rate);
-                    }
-                }
-            };
+            let apply = apply(layer, update, quote!(g.dk), quote!(g.db));
             quote! {
                 let g = __layers::#l::backward(#input, &self.#name.weight, &d);
                 #apply
@@ -177,7 +156,7 @@ pub(super) fn parameters(
     match &layer.kind {
         Kind::Conv(spec) if crate::emit::has_parameter_gradients(spec) => {
             let l = types::layer_struct(layer);
-            let apply = apply(layer, update);
+            let apply = apply(layer, update, quote!(dk), quote!(db));
             quote! {
                 let (dk, db) = __layers::#l::__parameter_gradients(#input, &self.#name.weight, &d);
                 #apply
@@ -193,8 +172,9 @@ pub(super) fn parameters(
     }
 }
 
-/// `dk` and `db` (locals) added into `grads`, or applied to the parameters.
-fn apply(layer: &Layer, update: &Update) -> TokenStream {
+/// The weight and bias gradients `dk` and `db` (places) added into `grads`, or applied to the
+/// parameters.
+fn apply(layer: &Layer, update: &Update, dk: TokenStream, db: TokenStream) -> TokenStream {
     let rt = rt();
     let name = &layer.name;
     let (target, call) = match update {
@@ -205,10 +185,7 @@ fn apply(layer: &Layer, update: &Update) -> TokenStream {
         flat_mut(quote!(&mut #target.#name.weight)),
         flat_mut(quote!(&mut #target.#name.bias)),
     );
-    let (dk, db) = (
-        quote!(::conv_runtime::Tensor::flat(&dk)),
-        quote!(::conv_runtime::Tensor::flat(&db)),
-    );
+    let (dk, db) = (flat(quote!(&#dk)), flat(quote!(&#db)));
     match update {
         Update::Accumulate => quote! {
             #rt::#call(#w, #dk);
