@@ -101,9 +101,10 @@ pub trait Network: Clone + Sized {
         ws: &mut Self::Workspace,
         grads: &mut Self,
     ) -> Result<Self::Scalar, SampleError>;
-    /// As [`Network::loss_and_gradients`], without `dL/dinput` (`ws`'s is left as it was): the
-    /// gradients training needs. `#[network]` then does not compute the first layer's `dL/dx`;
-    /// this default computes everything through [`Network::loss_and_gradients`].
+    /// The loss and parameter gradients of [`Network::loss_and_gradients`], bit for bit: what
+    /// training needs. `#[network]`'s implementation computes no `dL/dinput` (nor the first
+    /// layer's `dL/dx` where it can be left out) and leaves `ws`'s as it was; this default calls
+    /// [`Network::loss_and_gradients`], which computes and stores it.
     ///
     /// # Errors
     ///
