@@ -143,13 +143,18 @@ struct Docs {
     backward_into_const: String,
 }
 
-/// The summation order of `forward` in `lanes` partial sums over `n` inputs.
-fn order(n: usize, lanes: usize) -> String {
+/// The summation order of `forward` written as `form` over `n` inputs.
+fn order(n: usize, form: program::Form) -> String {
+    let lanes = form.lanes_for(n);
+    let added = match form.fused {
+        true => "added in order",
+        false => "added pairwise",
+    };
     match n / lanes {
         0 => "every product written out in order of `i`, after the bias".to_string(),
         _ => format!(
-            "{lanes} partial sums (`s[l]` sums inputs `i ≡ l mod {lanes}` below {}), added \
-             pairwise, after the bias; then the {} remaining product(s) in order of `i`",
+            "{lanes} partial sums (`s[l]` sums inputs `i ≡ l mod {lanes}` below {}), {added}, \
+             after the bias; then the {} remaining product(s) in order of `i`",
             n / lanes * lanes,
             n % lanes
         ),
@@ -171,7 +176,7 @@ impl Docs {
              exactly the derivation's products (whose chain rule was compared term by term with \
              the matrix form). {evaluation}"
         );
-        let [portable, avx2, avx512] = Tier::ALL.map(|t| order(n, program::Form::of(t).lanes));
+        let [portable, avx2, avx512] = Tier::ALL.map(|t| order(n, program::Form::of(t)));
         let tiers = format!(
             "It runs the variant of the tier the CPU has (`conv_runtime::cpu::tier`): on x86-64 \
              with AVX2 and FMA, {avx2}; with AVX-512, {avx512}; on both, each product fused \

@@ -3,8 +3,10 @@
 //!
 //! - `forward`: per output `o`, the dot product of row `o` of `w` with `x` in [`LANES`]
 //!   independent partial sums (`s[l]` sums the products of inputs `c + l`, `c` stepping by
-//!   `LANES`), added pairwise, then `u[o] = b[o] + Σ s + ` the `N mod LANES` remaining products,
-//!   written out. Layers with fewer than `LANES` inputs write every product out.
+//!   `LANES`; on AVX-512 16, or 8 where 16 would leave a remainder and 8 does not, see
+//!   [`Form::lanes_for`]), added pairwise (in order in the fused forms), then
+//!   `u[o] = b[o] + Σ s + ` the remaining products, written out. Layers with fewer inputs than
+//!   lanes write every product out.
 //! - `backward`: `dL/dx = Σ_o delta[o] * w[o][·]`, one contiguous row update per output (`o`
 //!   outer, `i` inner); `dL/dw = delta xᵀ`, the outer product, row by row in the same loop;
 //!   `dL/db = delta`, a copy.
@@ -57,6 +59,19 @@ impl Form {
         }
     }
 
+    /// The partial sums of a dot product of `n` inputs: the form's lanes, or, in the fused
+    /// forms, half as many where that leaves no remainder and the full width would. (With a
+    /// remainder after a short chunk loop, LLVM vectorises the loop over outputs instead, with
+    /// gathers: on AVX-512, 120 inputs take 0.4 µs in 8 lanes where 16 lanes and a remainder
+    /// of 8 take 1.6 µs; see `BENCHMARKS.md`.)
+    pub(crate) const fn lanes_for(self, n: usize) -> usize {
+        let half = self.lanes / 2;
+        match self.fused && !n.is_multiple_of(self.lanes) && n.is_multiple_of(half) {
+            true => half,
+            false => self.lanes,
+        }
+    }
+
     /// `to += a * b`: fused, `to = mul_add(a, b, to)`, or a product and a sum.
     fn accumulate(self, to: Place, a: Place, b: Place) -> Stmt {
         match self.fused {
@@ -102,7 +117,7 @@ pub(crate) fn forward(n: usize, m: usize) -> Program {
 
 /// `forward(x, w, b) -> u` written as `form`.
 pub(crate) fn forward_in(n: usize, m: usize, form: Form) -> Program {
-    let lanes = form.lanes;
+    let lanes = form.lanes_for(n);
     let chunks = n / lanes;
     let rest = chunks * lanes;
     let mut locals = vec![Local::zeroed("u", vec![m])];

@@ -56,16 +56,27 @@ fn every_tier_proves() {
     }
     // The fused forms call `mul_add` into the running sums, in 16 lanes on AVX-512.
     let t = Ident::new("f32", Span::call_site());
-    let body = lower(
-        &program::forward_in(40, 3, program::Form::of(Tier::Avx512)),
-        &t,
-    );
-    let body = body.to_string();
+    let avx512 = |n| {
+        lower(
+            &program::forward_in(n, 3, program::Form::of(Tier::Avx512)),
+            &t,
+        )
+    };
+    let body = avx512(48).to_string();
     assert!(
         body.contains("s [15] = mul_add (x [c + 15] , w [o] [c + 15] , s [15])"),
         "{body}"
     );
     assert!(body.contains("fused :: f32 as mul_add"), "{body}");
+    // In 8 where 16 would leave a remainder and 8 does not (40 = 2 * 16 + 8 = 5 * 8); 16 where
+    // both leave one (36).
+    let body = avx512(40).to_string();
+    assert!(body.contains("let mut s = [0.0f32 ; 8]"), "{body}");
+    assert!(!body.contains("s [8]"), "{body}");
+    assert!(body.contains("u [o] = b [o] + total (& s) ;"), "{body}");
+    let body = avx512(36).to_string();
+    assert!(body.contains("let mut s = [0.0f32 ; 16]"), "{body}");
+    assert!(body.contains("x [35] * w [o] [35]"), "{body}");
 }
 
 #[test]
