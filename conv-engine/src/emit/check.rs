@@ -71,6 +71,7 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let sets = proc_macro2::Literal::u64_unsuffixed(input_sets(&g));
     quote! {
         #[doc(hidden)]
+        #[allow(long_running_const_eval)]
         const _: () = {
             let mut x = #x0;
             let mut k = #k0;

@@ -7,18 +7,30 @@ use super::{check, fault, geometry, rows, shape, Shapes};
 use crate::derive::Derivation;
 use crate::Spec;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 /// The hidden one-row layer of a `rows` layer, with its own compile-time proof
 /// when `prove`. Its `forward` and `backward` are built as IR and proven by symbolic execution
 /// against the row's derivation (a failure is an error spanned on `name`).
+///
+/// With `fused`, the companion also has `forward_fused`: `forward`'s program with every
+/// product fused into its running sum ([`crate::ir::fuse_sums`]), proven the same way and, when
+/// `prove`, evaluated at compile time too.
 pub(super) fn item(
     row_spec: &Spec,
     row_shapes: &Shapes,
     (row, name): (&proc_macro2::Ident, &proc_macro2::Ident),
-    prove: bool,
+    (prove, fused): (bool, bool),
     planted: bool,
 ) -> syn::Result<TokenStream> {
+    let shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: _,
+        u: u_ty,
+        gradients,
+    } = row_shapes.types();
+    let b_param = row_shapes.bias_param();
     let row_d = Derivation::new(&row_spec.geometry);
     let how = crate::ir::lower::Lowering {
         scalar: &row_shapes.scalar,
@@ -33,36 +45,68 @@ pub(super) fn item(
             )
         })
     };
-    let mut forward = rows::forward(row_spec, row_shapes);
-    symbolic(&forward, "forward")?;
-    if planted {
-        fault::next_element(&mut forward, fault::Which::First);
+    let forward = rows::forward(row_spec, row_shapes);
+    let mut forwards = vec![(format_ident!("forward"), forward.clone(), "forward")];
+    if fused {
+        let mut program = forward;
+        crate::ir::fuse_sums(&mut program.body);
+        forwards.push((format_ident!("forward_fused"), program, "fused forward"));
     }
-    let lowered = crate::ir::lower::body(&forward, &how);
-    let (forward, transposed) = match crate::plan::rows_forward_over_channels(row_spec) {
-        true => (
-            quote!(Self::forward_transposed(x, &Self::kernel_out_inner(k), b)),
-            Some(lowered),
-        ),
-        false => (lowered, None),
-    };
+    let transposed = crate::plan::rows_forward_over_channels(row_spec);
+    let mut forward_items = TokenStream::new();
+    let mut transposed_bodies = Vec::new();
+    for (f, mut program, what) in forwards {
+        symbolic(&program, what)?;
+        if planted {
+            fault::next_element(&mut program, fault::Which::First);
+        }
+        let lowered = crate::ir::lower::body(&program, &how);
+        let body = match transposed {
+            true => {
+                let t = format_ident!("{}", f.to_string().replace("forward", "forward_transposed"));
+                transposed_bodies.push((t.clone(), lowered));
+                quote!(Self::#t(x, &Self::kernel_out_inner(k), b))
+            }
+            false => lowered,
+        };
+        forward_items.extend(quote! {
+            #[inline(always)]
+            const fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                #body
+            }
+        });
+    }
     let backward = rows::backward(row_spec, row_shapes);
     symbolic(&backward, "backward")?;
     let backward = crate::ir::lower::body(&backward, &how);
-    let (items, backward) = rows::items(row_spec, row_shapes, transposed, backward);
-    let shape::Types {
-        x: x_ty,
-        k: k_ty,
-        b: _,
-        u: u_ty,
-        gradients,
-    } = row_shapes.types();
-    let b_param = row_shapes.bias_param();
+    let (items, backward) = rows::items(row_spec, row_shapes, &transposed_bodies, backward);
     let geometry = geometry(row_spec);
-    let check = if prove {
-        check::proof(row_spec, row_shapes, row)
-    } else {
-        TokenStream::new()
+    let check = match (prove, fused) {
+        (false, _) => TokenStream::new(),
+        (true, false) => check::proof(row_spec, row_shapes, row),
+        (true, true) => {
+            let plain = check::proof(row_spec, row_shapes, row);
+            let check_name = format_ident!("__Check");
+            let check = check::proof(row_spec, row_shapes, &check_name);
+            quote! {
+                #plain
+                #[doc(hidden)]
+                const _: () = {
+                    #[allow(non_camel_case_types)]
+                    struct __Check;
+                    impl __Check {
+                        const GEOMETRY: ::conv_runtime::Geometry = #row::GEOMETRY;
+                        const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                            #row::forward_fused(x, k, b)
+                        }
+                        const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+                            #row::backward(x, k, delta)
+                        }
+                    }
+                    #check
+                };
+            }
+        }
     };
     Ok(quote! {
         /// The one-row layer (one output row's input window) that the `rows` strategy loops over.
@@ -74,10 +118,7 @@ pub(super) fn item(
         impl #row {
             const GEOMETRY: ::conv_runtime::Geometry = #geometry;
 
-            #[inline(always)]
-            const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
-                #forward
-            }
+            #forward_items
 
             #[inline(always)]
             const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {

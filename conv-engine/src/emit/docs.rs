@@ -39,16 +39,38 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
         }
         lines
     };
-    let forward_forms = tiers(&|p| forward_form(p.forward).to_string());
+    let forward_forms = tiers(&|p| {
+        let fused = match p.forward_fused {
+            When::Always => "; each product fused into its running sum",
+            _ => "",
+        };
+        format!("{}{fused}", forward_form(p.forward))
+    });
+    let (same, runs) = match plan
+        .tiers()
+        .iter()
+        .any(|(_, p)| p.forward_fused != When::Never)
+    {
+        true => (
+            "All variants add the same products in the same order, after the bias: the wide \
+             tiers give the same bits as each other, and agree with the portable one exactly on \
+             integer inputs and within rounding on others.",
+            "with the same bits on the portable tier and within rounding on the others",
+        ),
+        false => (
+            "All variants add the same products in the same order, so they give the same bits.",
+            "with the same bits",
+        ),
+    };
     let forward = format!(
         "{head}\n\nRuns the variant for the CPU it runs on (`conv_runtime::cpu::tier()`):\n\n\
-         {forward_forms}\nAll variants add the same products in the same order, so they give \
-         the same bits. [`Self::forward_const`] is the portable variant as a `const fn`.\n\n{checks}"
+         {forward_forms}\n{same} [`Self::forward_const`] is the portable variant as a `const \
+         fn`.\n\n{checks}"
     );
     let forward_const = format!(
         "{head}\n\nThe portable variant of [`Self::forward`] as a `const fn` (for `const` items \
          and compile-time evaluation), written {}; at run time [`Self::forward`] runs the variant \
-         for the CPU, with the same bits.",
+         for the CPU, {runs}.",
         forward_form(plan.portable.forward)
     );
     let backward_forms = tiers(&|p| {

@@ -24,7 +24,7 @@ mod variants;
 mod window;
 
 use crate::derive::Derivation;
-use crate::plan::{ConstCheck, Plan};
+use crate::plan::{ConstCheck, Forward, Plan, When};
 use crate::{Padding, Spec, Strategy};
 pub use fault::Fault;
 use proc_macro2::TokenStream;
@@ -149,7 +149,11 @@ pub fn generate_with(
         Some((row_spec, row_shapes, row)) => {
             let prove = options.compile_time_check && plan.check == ConstCheck::OneRow;
             let planted = options.fault == Some(Fault::Rows);
-            companion::item(row_spec, row_shapes, (row, name), prove, planted)?
+            let fused = plan.tiers().iter().any(|(_, p)| {
+                let rows = matches!(p.forward, Forward::Rows | Forward::RowsOverChannels);
+                rows && p.forward_fused == When::Always
+            });
+            companion::item(row_spec, row_shapes, (row, name), (prove, fused), planted)?
         }
         None => TokenStream::new(),
     };

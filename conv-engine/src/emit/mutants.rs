@@ -91,6 +91,17 @@ fn layer_level(spec: &Spec) -> Option<Dx> {
 /// layers would take most of the test's time and add little).
 fn cases() -> Vec<(&'static str, Spec, Program)> {
     let mut out: Vec<_> = specs().iter().flat_map(programs).collect();
+    // `forward` fused, as the wide tiers run it.
+    let fused: Vec<_> = out
+        .iter()
+        .filter(|(what, ..)| what.ends_with(" forward"))
+        .map(|(_, spec, program)| {
+            let mut fused = program.clone();
+            crate::ir::fuse_sums(&mut fused.body);
+            ("forward, fused", *spec, fused)
+        })
+        .collect();
+    out.extend(fused);
     for spec in layer_specs() {
         let Some(dx) = layer_level(&spec) else {
             continue;
@@ -286,9 +297,22 @@ fn parts(s: &mut Stmt) -> (Vec<&mut Expr>, Option<&mut Place>) {
     }
 }
 
+/// Whether `s` is a fused accumulation, `to = mul_add(a, b, to)`: [`crate::ir::fuse`]'s form
+/// of `to += a * b`, whose first term reads `to` where the unfused form reads it implicitly.
+fn accumulation(s: &Stmt) -> bool {
+    match s {
+        Stmt::Set { to, value } => {
+            matches!(value.chain, crate::ir::Chain::MulAdd(_))
+                && matches!(value.terms.first(), Some(Term::Read(p)) if p == to)
+        }
+        _ => false,
+    }
+}
+
 /// Every planted fault of `program`: each statement dropped (but `Stmt::Opaque`); each term
 /// dropped; each index of each place shifted by one, and the coefficient of its first loop
-/// variable (a stride) increased by one.
+/// variable (a stride) increased by one. In a fused accumulation (`to = mul_add(a, b, to)`)
+/// the running sum's read moves with `to`, as in the unfused `to += a * b`, not alone.
 pub(super) fn faults(program: &Program) -> Vec<Program> {
     let mut totalled = Vec::new();
     crate::ir::for_each_expr(&program.body, &mut |e| {
@@ -322,6 +346,7 @@ pub(super) fn faults(program: &Program) -> Vec<Program> {
             })
             .collect();
         let to_rank = to.map_or(0, |p| p.index.len());
+        let fused = accumulation(&body[n]);
         for (s, (terms, ranks)) in shape.into_iter().enumerate() {
             for t in 0..terms {
                 let mut wrong = program.clone();
@@ -330,6 +355,9 @@ pub(super) fn faults(program: &Program) -> Vec<Program> {
                 out.push(wrong);
             }
             for (p, rank) in ranks.into_iter().enumerate() {
+                if fused && p == 0 {
+                    continue;
+                }
                 for axis in 0..rank {
                     for restride in [false, true] {
                         let mut wrong = program.clone();
@@ -364,8 +392,14 @@ pub(super) fn faults(program: &Program) -> Vec<Program> {
         for axis in shifted {
             let mut wrong = program.clone();
             let (body, n) = holder(&mut wrong.body, path);
-            if let Some(place) = parts(&mut body[n]).1 {
+            let fused = accumulation(&body[n]);
+            let (mut sums, to) = parts(&mut body[n]);
+            if let Some(place) = to {
                 place.index[axis].constant += 1;
+            }
+            let running = sums.first_mut().and_then(|e| e.terms.first_mut());
+            if let (true, Some(Term::Read(sum))) = (fused, running) {
+                sum.index[axis].constant += 1;
             }
             out.push(wrong);
         }

@@ -13,8 +13,9 @@
 //! each through `conv_runtime::mul_add`: one fused multiply-add per term where the plan fuses,
 //! a product and a sum elsewhere. The order, and so the compile-time check on integers, is the
 //! same either way; on other inputs the fused form rounds once per term instead of twice.
-//! `forward` stays unfused, so every form of `forward` gives the same bits. The evidence for
-//! both choices is in `BENCHMARKS.md`.
+//! `forward` is a product and a sum per term on the portable tier and fused on the wide ones
+//! in every form ([`crate::ir::fuse_sums`], as the plan says), so every form of `forward` gives
+//! the same bits on one tier. The evidence for these choices is in `BENCHMARKS.md`.
 
 use super::shape::Shapes;
 use crate::derive::{Derivation, Product, Sums};

@@ -38,7 +38,11 @@ pub(super) fn forward_name(p: &TierPlan) -> Ident {
         Forward::Window => "window",
         Forward::Rows | Forward::RowsOverChannels => "rows",
     };
-    format_ident!("__forward_{}", form)
+    let fused = match p.forward_fused {
+        When::Always => "_fused",
+        _ => "",
+    };
+    format_ident!("__forward_{}{}", form, fused)
 }
 
 /// The hidden name of `tier`'s `backward` body.
@@ -123,9 +127,17 @@ pub(super) fn build(
     for (_, p) in plan.tiers() {
         let (f, b) = (forward_name(p), backward_name(p));
         if !done.contains(&f) {
+            let fused = p.forward_fused == When::Always;
+            // The program of a form, fused where the tier fuses `forward`.
+            let form = |mut program: Program| {
+                if fused {
+                    crate::ir::fuse_sums(&mut program.body);
+                }
+                program
+            };
             let body = match p.forward {
                 Forward::Unrolled => {
-                    let mut program = unroll::forward(d, shapes);
+                    let mut program = form(unroll::forward(d, shapes));
                     prove(&program, "the unrolled `forward`", None)?;
                     if fault == Some(Fault::Unrolled) {
                         super::fault::next_element(&mut program, super::fault::Which::First);
@@ -133,7 +145,7 @@ pub(super) fn build(
                     lower(&program, None)
                 }
                 Forward::Window => {
-                    let mut program = window::forward(spec, shapes);
+                    let mut program = form(window::forward(spec, shapes));
                     prove(&program, "the window `forward`", None)?;
                     if fault == Some(Fault::Window) {
                         super::fault::next_element(&mut program, super::fault::Which::First);
@@ -145,7 +157,7 @@ pub(super) fn build(
                     if fault == Some(Fault::RowsLoop) {
                         rows_loop::plant(&mut program);
                     }
-                    let calls = rows_loop::calls(spec, &row.2);
+                    let calls = rows_loop::calls(spec, &row.2, fused);
                     prove(&program, "the loop over rows", Some(&calls))?;
                     lower(&program, Some(&calls))
                 }
@@ -201,7 +213,7 @@ pub(super) fn build(
             }
             Dx::RowsMatrix => {
                 let program = rows_loop::backward(spec, rows_loop::dk_layout(spec));
-                let calls = rows_loop::calls(spec, &row.2);
+                let calls = rows_loop::calls(spec, &row.2, false);
                 prove(&program, "the loop over rows", Some(&calls))?;
                 lower(&program, Some(&calls))
             }

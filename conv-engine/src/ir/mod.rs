@@ -22,7 +22,9 @@ pub(crate) mod lower;
 pub mod prune;
 mod stmt;
 
-pub use stmt::{for_each_expr, for_each_expr_mut, fuse, Chain, Expr, MulAdd, Stmt, Term};
+pub use stmt::{
+    for_each_expr, for_each_expr_mut, fuse, fuse_sums, Chain, Expr, MulAdd, Stmt, Term,
+};
 
 /// A loop variable (its name in the lowered code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

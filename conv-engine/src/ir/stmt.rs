@@ -247,6 +247,21 @@ pub fn fuse(body: &mut [Stmt]) {
     }
 }
 
+/// [`fuse`], and every plain sum of a first term and products after it (`t0 + a1*b1 + ..`,
+/// a `forward` element after its bias) written `mul_add(.., mul_add(a1, b1, t0))`: the same
+/// terms, in the same order, each product rounded once with its sum.
+pub fn fuse_sums(body: &mut [Stmt]) {
+    fuse(body);
+    for_each_expr_mut(body, &mut |e| {
+        if let (Chain::Plain, [first, rest @ ..]) = (e.chain, e.terms.as_slice()) {
+            let products = rest.iter().all(|t| matches!(t, Term::Product(..)));
+            if !matches!(first, Term::Product(..)) && !rest.is_empty() && products {
+                e.chain = Chain::MulAdd(MulAdd::Fused);
+            }
+        }
+    });
+}
+
 /// Calls `f` on every sum of `body`, depth first, mutably.
 pub fn for_each_expr_mut(body: &mut [Stmt], f: &mut impl FnMut(&mut Expr)) {
     for s in body {

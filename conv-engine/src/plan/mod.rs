@@ -21,13 +21,14 @@
 //!   partial sums.
 //! - The unrolled `backward` fuses its multiply-adds on tiers with FMA, and keeps `dL/dx` and
 //!   `dL/dk` in functions of their own on AVX-512. The layer-level `backward` fuses its
-//!   multiply-adds on the AVX2 and AVX-512 tiers.
+//!   multiply-adds on the AVX2 and AVX-512 tiers. `forward` fuses on those tiers in every
+//!   form, and is a product and a sum on the portable tier.
 //! - Layers with very few multiply-adds have no per-tier variants: every tier runs the
 //!   portable code, which inlines into its caller.
 //!
 //! `unroll = full | window | rows` pins the family on every tier; the choices within `rows`
 //! still follow the rules above. Every form sums the derivation's products; forms that share a
-//! summation order give the same bits.
+//! summation order and fusion give the same bits (every form of `forward` on one tier).
 
 mod tuning;
 
@@ -113,6 +114,10 @@ pub struct TierPlan {
     /// (`conv_runtime::mul_add`; only with `std`, as `core` has no fused multiply-add): the
     /// unrolled form, and the layer-level forms on the AVX2 and AVX-512 tiers.
     pub fused: When,
+    /// Whether `forward` fuses each product into its running sum, after the bias (every form
+    /// on the AVX2 and AVX-512 tiers: one fused multiply-add per product instead of a product
+    /// and a sum).
+    pub forward_fused: When,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
     pub split: When,
@@ -220,11 +225,16 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         Strategy::Rows if rows_forward_over_channels(spec) => Forward::RowsOverChannels,
         Strategy::Rows => Forward::Rows,
     };
+    let forward_fused = match tier {
+        Tier::Avx2 | Tier::Avx512 => When::Always,
+        Tier::Portable => When::Never,
+    };
     TierPlan {
         forward,
         dx,
         dk,
         fused,
+        forward_fused,
         split,
     }
 }

@@ -163,7 +163,8 @@ fn every_branch_on_every_tier() {
 }
 
 #[test]
-fn the_unrolled_and_layer_level_backward_fuse_on_their_tiers_and_only_the_unrolled_splits() {
+fn the_unrolled_and_layer_level_backward_and_forward_fuse_on_their_tiers_and_only_the_unrolled_splits(
+) {
     let digits = plan(&spec(8, 3, 1, 8, Padding::Valid, Unroll::Full));
     assert!(digits.dispatch);
     let fused_split = digits.tiers().map(|(_, p)| (p.fused, p.split));
@@ -191,6 +192,22 @@ fn the_unrolled_and_layer_level_backward_fuse_on_their_tiers_and_only_the_unroll
     let e = plan(&spec(32, 3, 16, 16, Padding::Valid, Unroll::Auto));
     for (tier, p) in window.tiers().into_iter().chain(e.tiers()) {
         assert_eq!((p.fused, p.split), (When::Never, When::Never), "{tier:?}");
+    }
+    // `forward` fuses on the wide tiers in every form, and never on the portable one nor in
+    // layers without per-tier variants.
+    for (what, plan) in [
+        ("c1", &lenet),
+        ("E", &e),
+        ("window", &window),
+        ("digits", &digits),
+    ] {
+        let fused = plan.tiers().map(|(_, p)| p.forward_fused);
+        assert_eq!(fused, [When::Never, When::Always, When::Always], "{what}");
+    }
+    let textbook = plan(&spec(5, 3, 1, 1, Padding::Valid, Unroll::Auto));
+    assert!(!textbook.dispatch);
+    for (tier, p) in textbook.tiers() {
+        assert_eq!(p.forward_fused, When::Never, "{tier:?}");
     }
 }
 

@@ -121,12 +121,13 @@ impl<'a> Rows<'a> {
 impl Rows<'_> {
     /// The companion's associated functions for the forms vectorised over output channels,
     /// whose kernel or `dL/dk` have output channels innermost (the layer's loop transposes
-    /// them once, not per row): `kernel_out_inner` and `forward_transposed` when the forward
-    /// row is vectorised over output channels, `backward_parts` and `kernel_from_out_inner`
-    /// when `dL/dk` is.
+    /// them once, not per row): `kernel_out_inner` and the named `forward` bodies
+    /// (`forward_transposed`, and `forward_transposed_fused` where some tier fuses) when the
+    /// forward row is vectorised over output channels, `backward_parts` and
+    /// `kernel_from_out_inner` when `dL/dk` is.
     pub(super) fn transposed_items(
         &self,
-        forward: Option<TokenStream>,
+        forwards: &[(Ident, TokenStream)],
         backward: TokenStream,
     ) -> TokenStream {
         let g = self.g();
@@ -147,9 +148,16 @@ impl Rows<'_> {
             let tap = Self::each("b", kw, quote!(#to = #from;));
             Self::each("o", co, Self::each("c", ci, Self::each("a", kh, tap)))
         };
-        let forward = forward.map(|forward| {
+        let forward = (!forwards.is_empty()).then(|| {
             let kt_zeros = self.out_inner_zeros();
-            let transpose = copy(quote!(kt[c][a][b][o]), quote!(k[o][c][a][b]));
+            // In `kt`'s order, output channels innermost: whole vectors stored, the kernel
+            // read with gathers. In the kernel's order LLVM moves one element at a time (a fifth
+            // of LeNet-5's second `forward`; `BENCHMARKS.md`).
+            let transpose = {
+                let o = Self::each("o", co, quote!(kt[c][a][b][o] = k[o][c][a][b];));
+                Self::each("c", ci, Self::each("a", kh, Self::each("b", kw, o)))
+            };
+            let (names, bodies): (Vec<_>, Vec<_>) = forwards.iter().cloned().unzip();
             quote! {
                 /// The kernel with output channels innermost: `kt[c][a][b][o] = k[o][c][a][b]`.
                 #[inline(always)]
@@ -159,11 +167,13 @@ impl Rows<'_> {
                     kt
                 }
 
-                /// `forward` with the kernel from `kernel_out_inner`.
-                #[inline(always)]
-                const fn forward_transposed(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
-                    #forward
-                }
+                #(
+                    /// `forward` with the kernel from `kernel_out_inner`.
+                    #[inline(always)]
+                    const fn #names(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
+                        #bodies
+                    }
+                )*
             }
         });
         let backward = self.dk_over_channels().then(|| {
@@ -195,13 +205,14 @@ impl Rows<'_> {
 }
 
 /// The companion's associated functions besides `forward` and `backward` (`spec` is the row
-/// spec), with `forward_transposed`'s lowered body when the forward row is vectorised over
-/// output channels, and the lowered backward body (that of `backward_parts` when `dL/dk` is
-/// vectorised over output channels); and the body of `backward`.
+/// spec), with the named lowered bodies of `forward_transposed` (and its fused form) when the
+/// forward row is vectorised over output channels, and the lowered backward body (that of
+/// `backward_parts` when `dL/dk` is vectorised over output channels); and the body of
+/// `backward`.
 pub(in crate::emit) fn items(
     row_spec: &Spec,
     row_shapes: &Shapes,
-    forward_transposed: Option<TokenStream>,
+    forward_transposed: &[(Ident, TokenStream)],
     backward: TokenStream,
 ) -> (TokenStream, TokenStream) {
     let r = Rows::new(row_spec, row_shapes);

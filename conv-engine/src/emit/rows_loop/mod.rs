@@ -290,24 +290,31 @@ pub(super) fn plant(program: &mut Program) {
 
 /// How the loop calls the companion `row`: through the forms vectorised over output channels
 /// (the kernel transposed once per call, `dL/dk` summed with output channels innermost) where
-/// the plan has them.
-pub(super) fn calls(spec: &Spec, row: &proc_macro2::Ident) -> crate::ir::lower::Calls {
-    use quote::quote;
+/// the plan has them, and through its fused `forward` when `fused`.
+pub(super) fn calls(spec: &Spec, row: &proc_macro2::Ident, fused: bool) -> crate::ir::lower::Calls {
+    use quote::{format_ident, quote};
     let (row_f, row_b) = (row.clone(), row.clone());
     let transposed = crate::plan::rows_forward_over_channels(spec);
     let prelude = match transposed {
         true => quote!(let kt = #row::kernel_out_inner(k);),
         false => quote!(),
     };
+    let suffix = if fused { "_fused" } else { "" };
     let forward: crate::ir::lower::Call = match transposed {
-        true => Box::new(move |a| {
-            let w = a[0];
-            quote!(#row_f::forward_transposed(&#w, &kt, b))
-        }),
-        false => Box::new(move |a| {
-            let w = a[0];
-            quote!(#row_f::forward(&#w, k, b))
-        }),
+        true => {
+            let f = format_ident!("forward_transposed{suffix}");
+            Box::new(move |a| {
+                let w = a[0];
+                quote!(#row_f::#f(&#w, &kt, b))
+            })
+        }
+        false => {
+            let f = format_ident!("forward{suffix}");
+            Box::new(move |a| {
+                let w = a[0];
+                quote!(#row_f::#f(&#w, k, b))
+            })
+        }
     };
     let parts = crate::plan::companion_dk_over_channels(spec);
     let backward: crate::ir::lower::Call = Box::new(move |a| {
