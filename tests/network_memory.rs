@@ -76,6 +76,39 @@ fn lenet5_inference_bytes_are_the_largest_layer_input_and_output() {
 }
 
 #[test]
+fn lenet5_backward_bytes_are_the_largest_layer_gradients() {
+    type T = f32;
+    // The gradient each layer takes and gives, and a convolution's `dL/dk` and `dL/db` (a dense
+    // layer adds its own into the gradient buffer or the parameters: no array of its own).
+    let conv = |dk: usize, db: usize| dk + db;
+    let layers = [
+        pair::<[[[T; 28]; 28]; 1], [[[T; 28]; 28]; 6]>()
+            + conv(size_of::<[[[[T; 5]; 5]; 1]; 6]>(), size_of::<[T; 6]>()), // c1
+        pair::<[[[T; 28]; 28]; 6], [[[T; 28]; 28]; 6]>(), // a1
+        pair::<[[[T; 28]; 28]; 6], [[[T; 14]; 14]; 6]>(), // p1
+        pair::<[[[T; 14]; 14]; 6], [[[T; 10]; 10]; 16]>()
+            + conv(size_of::<[[[[T; 5]; 5]; 6]; 16]>(), size_of::<[T; 16]>()), // c2
+        pair::<[[[T; 10]; 10]; 16], [[[T; 10]; 10]; 16]>(), // a2
+        pair::<[[[T; 10]; 10]; 16], [[[T; 5]; 5]; 16]>(), // p2
+        pair::<[[[T; 5]; 5]; 16], [T; 400]>(),            // flat
+        pair::<[T; 400], [T; 120]>(),                     // f1
+        pair::<[T; 120], [T; 120]>(),                     // a3
+        pair::<[T; 120], [T; 84]>(),                      // f2
+        pair::<[T; 84], [T; 84]>(),                       // a4
+        pair::<[T; 84], [T; 10]>(),                       // f3
+    ];
+    assert_eq!(Some(LeNet5::BACKWARD_BYTES), layers.into_iter().max());
+    assert_eq!(
+        LeNet5::FUSED_TRAINING_BYTES,
+        LeNet5::WORKSPACE_BYTES + LeNet5::BACKWARD_BYTES
+    );
+    assert_eq!(
+        LeNet5::BATCH_TRAINING_BYTES,
+        LeNet5::PARAMETER_BYTES + LeNet5::FUSED_TRAINING_BYTES
+    );
+}
+
+#[test]
 fn odd_f64_parameters_and_padded_workspace_are_their_types_sizes() {
     assert_eq!(Odd::PARAMETER_BYTES, size_of::<Odd>());
     assert_eq!(Odd::WORKSPACE_BYTES, size_of::<OddWorkspace>());

@@ -245,21 +245,39 @@ fn parameter_gradients_are_the_full_ones_without_dinput() {
     parameter_gradients_equal_full_ones::<Tiny>("Tiny", 5);
 }
 
+/// `train_step` (the fused update: dense layers step their parameters while computing their
+/// gradients) leaves the loss and the parameters `loss_and_gradients` then `sgd_step` give, bit
+/// for bit, over three steps.
+fn fused_step_equals_gradient_then_sgd_on<N: Network + Clone>(name: &str, seed: u64) {
+    use conv_runtime::Scalar as _;
+    let mut rng = SplitMix64::new(seed);
+    // Boxed: LeNet-5's parameters and workspace would fill a test thread's stack.
+    let mut fused = Box::new(N::init(seed));
+    let mut batch = fused.clone();
+    let before = parameters(&*fused);
+    let mut ws = Box::new(N::workspace());
+    for label in 0..3 {
+        let x = random_input::<N>(&mut rng);
+        let mut grads = Box::new(N::zeroed());
+        let rate = N::Scalar::from_f64(0.05);
+        let a = fused.train_step(&x, label, rate, &mut ws).expect("valid");
+        let b = batch
+            .loss_and_gradients(&x, label, &mut ws, &mut grads)
+            .expect("valid");
+        batch.sgd_step(&grads, rate);
+        assert_eq!(a.to_f64().to_bits(), b.to_f64().to_bits(), "{name}: loss");
+        let bits =
+            |n: &N| -> Vec<u64> { parameters(n).iter().map(|v| v.to_f64().to_bits()).collect() };
+        assert_eq!(bits(&fused), bits(&batch), "{name}: parameters");
+    }
+    assert_ne!(parameters(&*fused), before, "{name}: nothing moved");
+}
+
 #[test]
 fn fused_step_equals_gradient_then_sgd() {
-    let mut rng = SplitMix64::new(9);
-    let x = random_input::<Overlap>(&mut rng);
-    let mut fused = Overlap::init(4);
-    let mut batch = fused.clone();
-    let mut ws = Overlap::workspace();
-    let mut grads = Overlap::zeroed();
-    let a = fused.train_step(&x, 2, 0.05, &mut ws).expect("valid");
-    let b = batch
-        .loss_and_gradients(&x, 2, &mut ws, &mut grads)
-        .expect("valid");
-    batch.sgd_step(&grads, 0.05);
-    assert_eq!(a.to_bits(), b.to_bits());
-    assert_eq!(parameters(&fused), parameters(&batch));
+    fused_step_equals_gradient_then_sgd_on::<Overlap>("Overlap", 9);
+    fused_step_equals_gradient_then_sgd_on::<LeNet>("LeNet", 10);
+    fused_step_equals_gradient_then_sgd_on::<Tiny>("Tiny", 11);
 }
 
 #[test]

@@ -18,7 +18,8 @@ pub struct Memory {
     /// and `dL/dinput`.
     pub workspace_bytes: usize,
     /// The most that one layer's backward holds besides the workspace: the gradient it takes
-    /// and the one it gives, and its weight and bias gradients.
+    /// and the one it gives, and a convolution's weight and bias gradients (a dense layer adds
+    /// its own straight into the gradient buffer, or into the parameters in `train_step`).
     pub backward_bytes: usize,
     /// Training with a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer
     /// (`parameter_bytes`), the workspace and one layer's backward.

@@ -75,10 +75,12 @@ pub fn item(
         let forward = program::forward_in(inputs, outputs, form);
         let backward = program::backward_in(inputs, outputs, form);
         let into = program::backward_into_in(inputs, outputs, form);
+        let sgd = program::backward_sgd_in(inputs, outputs, form);
         for (program, what) in [
             (&forward, "forward"),
             (&backward, "backward"),
             (&into, "backward_into"),
+            (&sgd, "backward_sgd"),
         ] {
             exec::check(program, &d, None).map_err(|e| {
                 error(format!(
@@ -91,6 +93,7 @@ pub fn item(
             forward: lower(&forward, &t),
             backward: lower(&backward, &t),
             backward_into: lower(&into, &t),
+            backward_sgd: lower(&sgd, &t),
         });
     }
     let portable = bodies.remove(0);
@@ -99,6 +102,7 @@ pub fn item(
         Literal::usize_unsuffixed(outputs),
     );
     let types = tiers::Types {
+        t: quote!(#t),
         x: quote!([#t; #n]),
         w: quote!([[#t; #n]; #m]),
         u: quote!([#t; #m]),
@@ -141,6 +145,8 @@ struct Docs {
     backward_const: String,
     backward_into: String,
     backward_into_const: String,
+    backward_sgd: String,
+    backward_sgd_const: String,
 }
 
 /// The summation order of `forward` written as `form` over `n` inputs.
@@ -166,8 +172,9 @@ impl Docs {
         let evaluation = match evaluated {
             true => {
                 "It is evaluated at compile time on integer inputs (`forward_const`, \
-                `backward_const`, and `backward_into_const` into buffers holding other integers, \
-                what it added taken as its gradients) and compared exactly with the matrix form."
+                `backward_const`, `backward_into_const` into buffers holding other integers, what \
+                it added taken as its gradients, and `backward_sgd_const` at rate -1, which adds \
+                the gradients to the parameters) and compared exactly with the matrix form."
             }
             false => "It is too large to evaluate at compile time: no check on values ran.",
         };
@@ -214,6 +221,17 @@ impl Docs {
                 "`backward_into` as portable `const fn`: `dx` as `backward_const`'s, `dw += \
                  delta xᵀ`, `db += delta`.\n\n{checked}"
             ),
+            backward_sgd: format!(
+                "`backward` and one step of gradient descent at once, for the fused training \
+                 step: `dx` returned as `backward`'s (each row of `w` read before it is \
+                 updated), and `w` and `b` updated in place with the gradients as they are \
+                 computed, `w[o][i] -= rate * (delta[o] * x[i])` and `b[o] -= rate * delta[o]` \
+                 (the same operations as `backward_into` into zeroed buffers followed by `p -= \
+                 rate * g`), with no `dL/dw` array. It runs the variant of the tier the CPU has; \
+                 on AVX2 and AVX-512 each term of `dx` is fused into its running sum.\n\n\
+                 {checked}"
+            ),
+            backward_sgd_const: format!("`backward_sgd` as portable `const fn`.\n\n{checked}"),
         }
     }
 }

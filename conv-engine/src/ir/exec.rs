@@ -164,6 +164,7 @@ pub fn check<L: Derived + ?Sized>(
             dx: x,
             dk: k,
             db: b,
+            ..
         } => dx(x)? + dk(k)? + db(b)?,
     };
     Ok(Checked { terms })

@@ -135,6 +135,23 @@ impl Writer<'_> {
         ident(&self.program.locals[n].name)
     }
 
+    /// Whether `to` is a parameter a program of gradient descent updates in place
+    /// ([`Returns::Accumulate`] with `descent`): its additions are lowered `-= rate * (..)`.
+    fn descends(&self, to: &Place) -> bool {
+        match (&self.program.returns, to.array) {
+            (
+                Returns::Accumulate {
+                    dk,
+                    db,
+                    descent: true,
+                    ..
+                },
+                Array::Local(n),
+            ) => n == *dk || n == *db,
+            _ => false,
+        }
+    }
+
     fn stmt(&self, s: &Stmt) -> TokenStream {
         match s {
             Stmt::Loop {
@@ -162,6 +179,10 @@ impl Writer<'_> {
             Stmt::Set { to, value } => {
                 let (to, value) = (self.place(to), self.whole(value));
                 quote!(#to = #value;)
+            }
+            Stmt::Add { to, value } if self.descends(to) => {
+                let (to, value) = (self.place(to), self.expr(value));
+                quote!(#to -= rate * (#value);)
             }
             Stmt::Add { to, value } => {
                 let (to, value) = (self.place(to), self.expr(value));

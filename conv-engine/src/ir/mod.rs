@@ -257,6 +257,12 @@ pub enum Returns {
         dk: usize,
         /// The buffer `dL/db` is added into.
         db: usize,
+        /// Whether the buffers are the parameters themselves (`k` and `b`, passed by `&mut`)
+        /// and each addition is lowered as a step of gradient descent, `p -= rate * (value)`
+        /// (`rate` a parameter): the update applied as the gradient is computed. Reading an
+        /// element of `k` or `b` after the code wrote its buffer's is malformed (the lowered code
+        /// would read the updated parameter).
+        descent: bool,
     },
 }
 

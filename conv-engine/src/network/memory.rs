@@ -51,10 +51,15 @@ impl Memory {
         }
         // The struct is aligned to its scalar: indices of an odd count pad the end.
         let workspace_bytes = workspace.div_ceil(scalar) * scalar;
+        // A dense layer adds its weight and bias gradients straight into the gradient buffer
+        // (`backward_into`) or the parameters (`backward_sgd`); a convolution returns them.
         let backward_bytes = layers
             .iter()
             .map(|l| {
-                let (w, b) = l.parameter_counts();
+                let (w, b) = match l.kind {
+                    Kind::Dense { .. } => (0, 0),
+                    _ => l.parameter_counts(),
+                };
                 (l.input.len() + l.output.len() + w + b) * scalar
             })
             .max()

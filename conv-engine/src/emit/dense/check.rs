@@ -2,9 +2,10 @@
 //! `const _: () = ...` items that evaluate the emitted `const fn forward` and `backward` on
 //! pseudo-random integer-valued inputs and compare them exactly with
 //! the matrix form (`b + W x`, `Wᵀ δ`, `δ xᵀ`, `δ`) written in
-//! `conv_runtime::proof::{f32, f64}::assert_dense`; and `backward_into`, run into buffers that
+//! `conv_runtime::proof::{f32, f64}::assert_dense`; `backward_into`, run into buffers that
 //! start as copies of the (integer, mostly nonzero) weights and bias, its gradients being what
-//! it added (`buffer after - buffer before`, exact on integers), with `assert_dense_added`.
+//! it added (`buffer after - buffer before`, exact on integers), with `assert_dense_added`; and
+//! `backward_sgd` at rate -1 on copies of the weights and bias, checked the same way.
 //!
 //! A dense layer with `N` inputs and `M` outputs is the convolution of a 1x1 input with a 1x1
 //! kernel, `N` input and `M` output channels (the flat layouts coincide); the check draws its
@@ -42,11 +43,11 @@ pub(super) fn evaluated(g: &Geometry) -> bool {
     g.macs() <= crate::MAX_WINDOW_MACS
 }
 
-/// The `const _` items checking `name::forward` with `name::backward`, and
-/// `name::backward_into` (`n` inputs, `m` outputs), or nothing when the layer is not
-/// [`evaluated`]. Two items, not one: each constant evaluation has its own step budget
-/// (`long_running_const_eval`), and one item checking both would exceed it at the sizes that
-/// are evaluated (a 400 -> 120 layer does).
+/// The `const _` items checking `name::forward` with `name::backward`, `name::backward_into`
+/// and `name::backward_sgd` (`n` inputs, `m` outputs), or nothing when the layer is not
+/// [`evaluated`]. Three items, not one: each constant evaluation has its own step budget
+/// (`long_running_const_eval`), and one item checking them all would exceed it at the sizes
+/// that are evaluated (a 400 -> 120 layer does).
 pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
     if !evaluated(g) {
         return TokenStream::new();
@@ -70,8 +71,17 @@ pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
             &x, w.as_flattened(), &delta, &dx, w.as_flattened(), dw.as_flattened(), &b, &db,
         );
     };
-    let (backward, into) = (checked(g, scalar, backward), checked(g, scalar, into));
-    quote!(#backward #into)
+    // One step of descent at rate -1 on integers: the parameters gain exactly the gradients
+    // (`w - (-1 * g) = w + g`), and `dx` reads the weights before their update.
+    let sgd = quote! {
+        let (mut w1, mut b1) = (w, b);
+        let dx = #name::backward_sgd_const(&x, &mut w1, &mut b1, &delta, -1.0);
+        #proof::assert_dense_added(
+            &x, w.as_flattened(), &delta, &dx, w.as_flattened(), w1.as_flattened(), &b, &b1,
+        );
+    };
+    let [backward, into, sgd] = [backward, into, sgd].map(|c| checked(g, scalar, c));
+    quote!(#backward #into #sgd)
 }
 
 /// A `const _` item that draws the inputs `x`, `w`, `b`, `delta` of each set, then runs

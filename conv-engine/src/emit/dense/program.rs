@@ -16,6 +16,9 @@
 //!   The `dw` update is a product then a sum in every form: fusing it would read the buffer's
 //!   prior value into the sum, which is no part of the gradient (and the symbolic proof rejects
 //!   it).
+//! - `backward_sgd`: `backward_into`'s program with the weights and bias themselves as the
+//!   buffers, each addition lowered as a step of gradient descent (`w[o][i] -= rate * (delta[o]
+//!   * x[i])`); row `o` of `w` is read for `dL/dx` before its update, which the proof checks.
 
 use crate::ir::vars::O;
 use crate::ir::{
@@ -242,11 +245,35 @@ pub(crate) fn backward_into(n: usize, m: usize) -> Program {
 /// `backward_into(x, w, delta, dw, db) -> dx` written as `form`: `dL/dx` as
 /// [`backward_in`]'s, `dL/dw` and `dL/db` added into the `&mut` buffers `dw` and `db`.
 pub(crate) fn backward_into_in(n: usize, m: usize, form: Form) -> Program {
+    accumulating(n, m, form, false)
+}
+
+/// `backward_sgd(x, w, b, delta, rate) -> dx`, the portable form.
+#[cfg(test)]
+pub(crate) fn backward_sgd(n: usize, m: usize) -> Program {
+    backward_sgd_in(n, m, Form::of(Tier::Portable))
+}
+
+/// `backward_sgd(x, w, b, delta, rate) -> dx` written as `form`: [`backward_into_in`]'s
+/// program with the weights and bias themselves (`&mut w`, `&mut b`) as its buffers, each
+/// addition lowered as a step of gradient descent (`w[o][i] -= rate * (delta[o] * x[i])`,
+/// `b[o] -= rate * delta[o]`): the update of the fused training step, with no `dL/dw` array.
+/// Row `o` of `w` is read for `dL/dx` before it is updated (which the proof checks).
+pub(crate) fn backward_sgd_in(n: usize, m: usize, form: Form) -> Program {
+    accumulating(n, m, form, true)
+}
+
+/// The program of [`backward_into_in`] (`descent` false) or [`backward_sgd_in`] (true).
+fn accumulating(n: usize, m: usize, form: Form, descent: bool) -> Program {
     let (dx, dw, db, d) = (0, 1, 2, 3);
+    let (w_name, b_name) = match descent {
+        true => ("w", "b"),
+        false => ("dw", "db"),
+    };
     let locals = vec![
         Local::zeroed("dx", vec![n]),
-        Local::accumulator("dw", vec![m, n]),
-        Local::accumulator("db", vec![m]),
+        Local::accumulator(w_name, vec![m, n]),
+        Local::accumulator(b_name, vec![m]),
         Local::bound("d", Vec::new()),
     ];
     let delta_o = || at(Array::Local(d), Vec::new());
@@ -284,6 +311,11 @@ pub(crate) fn backward_into_in(n: usize, m: usize, form: Form) -> Program {
         locals,
         body: vec![Stmt::each(O, m, per_output)],
         layouts: Layouts::default(),
-        returns: Returns::Accumulate { dx, dk: dw, db },
+        returns: Returns::Accumulate {
+            dx,
+            dk: dw,
+            db,
+            descent,
+        },
     }
 }

@@ -6,11 +6,12 @@ use crate::ir::exec::check;
 
 const SIZES: [(usize, usize); 5] = [(1, 1), (3, 2), (17, 5), (16, 3), (400, 120)];
 
-fn programs(n: usize, m: usize) -> [(&'static str, Program); 3] {
+fn programs(n: usize, m: usize) -> [(&'static str, Program); 4] {
     [
         ("forward", program::forward(n, m)),
         ("backward", program::backward(n, m)),
         ("backward_into", program::backward_into(n, m)),
+        ("backward_sgd", program::backward_sgd(n, m)),
     ]
 }
 
@@ -18,7 +19,7 @@ fn programs(n: usize, m: usize) -> [(&'static str, Program); 3] {
 fn every_size_proves_and_lowers() {
     for (n, m) in SIZES {
         let d = Dense::new(n, m);
-        let [(_, forward), (_, backward), (_, into)] = programs(n, m);
+        let [(_, forward), (_, backward), (_, into), (_, sgd)] = programs(n, m);
         // u: the bias and N products per output; the gradients: every product once, and delta.
         assert_eq!(check(&forward, &d, None).map(|c| c.terms), Ok(m * (n + 1)));
         assert_eq!(
@@ -26,6 +27,7 @@ fn every_size_proves_and_lowers() {
             Ok(2 * n * m + m)
         );
         assert_eq!(check(&into, &d, None).map(|c| c.terms), Ok(2 * n * m + m));
+        assert_eq!(check(&sgd, &d, None).map(|c| c.terms), Ok(2 * n * m + m));
         for (what, program) in programs(n, m) {
             let t = Ident::new("f32", Span::call_site());
             let body = lower(&program, &t);
@@ -182,6 +184,37 @@ fn a_buffer_is_only_added_into() {
 }
 
 #[test]
+fn the_fused_update_steps_the_parameters_after_reading_each_row() {
+    use crate::ir::Stmt;
+    let t = Ident::new("f32", Span::call_site());
+    let sgd = program::backward_sgd(3, 2);
+    let body = lower(&sgd, &t).to_string();
+    assert!(body.contains("b [o] -= rate * (d) ;"), "{body}");
+    assert!(body.contains("dx [i] += d * w [o] [i]"), "{body}");
+    assert!(body.contains("w [o] [i] -= rate * (d * x [i]) ;"), "{body}");
+    assert!(!body.contains("let mut w"), "{body}");
+    // The update of row `o` moved before `dL/dx` reads it: the code would read updated weights.
+    let mut early = sgd.clone();
+    let Stmt::Loop { body, .. } = &mut early.body[0] else {
+        unreachable!("backward_sgd is a loop over outputs")
+    };
+    let update = body.pop().expect("the update loop");
+    body.insert(1, update);
+    let err = check(&early, &Dense::new(3, 2), None).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("K element 0 is read after its update in place"),
+        "{err}"
+    );
+    // The same order with buffers of their own (`backward_into`) reads nothing updated.
+    let mut into = early;
+    if let crate::ir::Returns::Accumulate { descent, .. } = &mut into.returns {
+        *descent = false;
+    }
+    assert!(check(&into, &Dense::new(3, 2), None).is_ok());
+}
+
+#[test]
 fn every_planted_fault_fails_the_proof() {
     let mut planted = 0;
     for (n, m) in [(1, 1), (3, 2), (17, 5), (16, 3)] {
@@ -247,7 +280,7 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
     for (n, m) in SIZES {
         for scalar in [Scalar::F32, Scalar::F64] {
             let file = expand("Layer", n, m, scalar);
-            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c), syn::Item::Const(into)] =
+            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c), syn::Item::Const(into), syn::Item::Const(sgd)] =
                 &file.items[..]
             else {
                 panic!("{n} -> {m}: {:#?}", file.items.len());
@@ -269,7 +302,12 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
                 .collect();
             assert_eq!(
                 fns,
-                ["forward_const", "backward_const", "backward_into_const"]
+                [
+                    "forward_const",
+                    "backward_const",
+                    "backward_into_const",
+                    "backward_sgd_const"
+                ]
             );
             assert_eq!(c.ident, "_");
             let check = quote!(#c).to_string();
@@ -282,6 +320,15 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
             assert!(into.contains(&format!(
                 "conv_runtime :: proof :: {t} :: assert_dense_added"
             )));
+            // One step at rate -1: the parameters gain exactly the gradients.
+            let sgd = quote!(#sgd).to_string();
+            assert!(
+                sgd.contains(
+                    "Layer :: backward_sgd_const (& x , & mut w1 , & mut b1 , & delta , - 1.0)"
+                ),
+                "{sgd}"
+            );
+            assert!(sgd.contains("assert_dense_added"), "{sgd}");
         }
     }
     let file = expand("L", 400, 120, Scalar::F32);
@@ -300,7 +347,14 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
             file.contains(&format!("fn __backward_into_{tier} (")),
             "{file}"
         );
+        assert!(
+            file.contains(&format!("fn __backward_sgd_{tier} (")),
+            "{file}"
+        );
     }
+    assert!(file.contains(
+        "pub fn backward_sgd (x : & [f32 ; 400] , w : & mut [[f32 ; 400] ; 120] , b : & mut [f32 ; 120] , delta : & [f32 ; 120] , rate : f32) -> [f32 ; 400]"
+    ), "{file}");
     assert!(file.contains(":: conv_runtime :: cpu :: tier ()"), "{file}");
     assert!(file.contains(
         "pub fn backward_into (x : & [f32 ; 400] , w : & [[f32 ; 400] ; 120] , delta : & [f32 ; 120] , dw : & mut [[f32 ; 400] ; 120] , db : & mut [f32 ; 120]) -> [f32 ; 400]"

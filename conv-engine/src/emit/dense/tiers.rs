@@ -1,7 +1,7 @@
 //! The dense layer's public functions, with the convolution's dispatch
-//! ([`super::super::dispatch`]): `forward`, `backward` and `backward_into` run the variant of
-//! the tier the CPU has (`conv_runtime::cpu::tier`), `forward_const`, `backward_const` and
-//! `backward_into_const` are the portable
+//! ([`super::super::dispatch`]): `forward`, `backward`, `backward_into` and `backward_sgd` run
+//! the variant of the tier the CPU has (`conv_runtime::cpu::tier`), `forward_const`,
+//! `backward_const`, `backward_into_const` and `backward_sgd_const` are the portable
 //! `const fn`s (what the compile-time check evaluates), and per x86-64 tier a
 //! `#[target_feature]` function compiles that tier's proven body with the tier's features.
 //! Where the build's own features cover a tier (`-C target-cpu=native`, say), the body is
@@ -14,18 +14,20 @@ use quote::{format_ident, quote};
 
 /// The array types of the layer's arguments and results.
 pub(super) struct Types {
+    pub t: TokenStream,
     pub x: TokenStream,
     pub w: TokenStream,
     pub u: TokenStream,
     pub gradients: TokenStream,
 }
 
-/// The lowered `forward`, `backward` and `backward_into` bodies of one tier.
+/// The lowered `forward`, `backward`, `backward_into` and `backward_sgd` bodies of one tier.
 pub(super) struct Bodies {
     pub tier: Tier,
     pub forward: TokenStream,
     pub backward: TokenStream,
     pub backward_into: TokenStream,
+    pub backward_sgd: TokenStream,
 }
 
 /// The public functions and the hidden tier functions, from the portable bodies and those of
@@ -36,15 +38,22 @@ pub(super) fn functions(
     tiers: &[Bodies],
     docs: &Docs,
 ) -> TokenStream {
-    let Types { x, w, u, gradients } = types;
+    let Types {
+        t,
+        x,
+        w,
+        u,
+        gradients,
+    } = types;
     let mut hidden = TokenStream::new();
     let (mut forward_arms, mut backward_arms) = (TokenStream::new(), TokenStream::new());
-    let mut into_arms = TokenStream::new();
+    let (mut into_arms, mut sgd_arms) = (TokenStream::new(), TokenStream::new());
     for Bodies {
         tier,
         forward: f_body,
         backward: b_body,
         backward_into: i_body,
+        backward_sgd: s_body,
     } in tiers
     {
         let suffix = format!("{tier:?}").to_lowercase();
@@ -59,6 +68,10 @@ pub(super) fn functions(
         let (i, i_inner) = (
             format_ident!("__backward_into_{}", suffix),
             format_ident!("__backward_into_{}_body", suffix),
+        );
+        let (sgd, sgd_inner) = (
+            format_ident!("__backward_sgd_{}", suffix),
+            format_ident!("__backward_sgd_{}_body", suffix),
         );
         let features = tier.target_features();
         let variant = format_ident!("{}", format!("{tier:?}"));
@@ -96,6 +109,17 @@ pub(super) fn functions(
             fn #i(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
                 Self::#i_inner(x, w, delta, dw, db)
             }
+            #[doc(hidden)]
+            #[inline(always)]
+            fn #sgd_inner(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
+                #s_body
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = #features)]
+            #[inline]
+            fn #sgd(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
+                Self::#sgd_inner(x, w, b, delta, rate)
+            }
         });
         let covered = tier
             .cfg_features()
@@ -131,11 +155,21 @@ pub(super) fn functions(
                 unsafe { Self::#i(x, w, delta, dw, db) }
             }
         });
+        sgd_arms.extend(quote! {
+            #[cfg(target_arch = "x86_64")]
+            ::conv_runtime::cpu::Tier::#variant => {
+                #[cfg(#covered)]
+                { Self::#sgd_inner(x, w, b, delta, rate) }
+                #[cfg(not(#covered))]
+                unsafe { Self::#sgd(x, w, b, delta, rate) }
+            }
+        });
     }
-    let (pf, pb, pi) = (
+    let (pf, pb, pi, ps) = (
         &portable.forward,
         &portable.backward,
         &portable.backward_into,
+        &portable.backward_sgd,
     );
     let Docs {
         forward: fd,
@@ -144,6 +178,8 @@ pub(super) fn functions(
         backward_const: bcd,
         backward_into: id,
         backward_into_const: icd,
+        backward_sgd: sd,
+        backward_sgd_const: scd,
         ..
     } = docs;
     let tier_ty = quote!(::conv_runtime::cpu::Tier);
@@ -194,6 +230,22 @@ pub(super) fn functions(
         #[inline]
         pub const fn backward_into_const(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
             #pi
+        }
+
+        #[doc = #sd]
+        #[inline]
+        #[allow(unsafe_code)]
+        pub fn backward_sgd(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
+            match ::conv_runtime::cpu::tier() {
+                #sgd_arms
+                _ => Self::backward_sgd_const(x, w, b, delta, rate),
+            }
+        }
+
+        #[doc = #scd]
+        #[inline]
+        pub const fn backward_sgd_const(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
+            #ps
         }
 
         /// `forward` on `tier`, or `None` when the CPU lacks it (for tests that compare

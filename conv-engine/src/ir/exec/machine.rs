@@ -5,7 +5,7 @@ mod companion;
 
 use super::{kernel_index, leaf, times, Fault, Kind, Term};
 use crate::derive::Derivation;
-use crate::ir::{Array, Binding, Expr, Index, Place, Program, Stmt, Term as IrTerm, Var};
+use crate::ir::{Array, Binding, Expr, Index, Place, Program, Returns, Stmt, Term as IrTerm, Var};
 
 pub(super) struct Machine<'p> {
     program: &'p Program,
@@ -362,7 +362,35 @@ impl<'p> Machine<'p> {
     fn read(&self, place: &Place) -> Result<&[Term], Fault> {
         self.element(place)?;
         let (array, range) = self.source(place)?;
+        self.not_yet_updated(array, range.start)?;
         Ok(&self.array(array)[range.start])
+    }
+
+    /// In a program of gradient descent ([`Returns::Accumulate`] with `descent`), element
+    /// `flat` of the operand `array` (`k` or `b`) is the parameter its buffer updates in place:
+    /// reading it after the buffer's element was written would read the updated value.
+    fn not_yet_updated(&self, array: Array, flat: usize) -> Result<(), Fault> {
+        let buffer = match (&self.program.returns, array) {
+            (
+                Returns::Accumulate {
+                    dk, descent: true, ..
+                },
+                Array::K,
+            ) => *dk,
+            (
+                Returns::Accumulate {
+                    db, descent: true, ..
+                },
+                Array::B,
+            ) => *db,
+            _ => return Ok(()),
+        };
+        match self.locals.get(buffer).and_then(|l| l.get(flat)) {
+            Some(terms) if !terms.is_empty() => Err(Fault::Malformed(format!(
+                "{array:?} element {flat} is read after its update in place"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// [`Self::target`] for a read: a `&mut` buffer's prior value is no part of what the code

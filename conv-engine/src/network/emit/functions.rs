@@ -133,7 +133,7 @@ fn constants(m: &Memory) -> TokenStream {
         ("PARAMETER_BYTES", m.parameter_bytes, "Bytes of the parameters (`size_of::<Self>()`)."),
         ("INFERENCE_BYTES", m.inference_bytes, "Bytes of activations a forward pass holds besides the parameters: the largest input plus output of one layer (plus a max pool's window indices). A layer's own temporaries (a convolution's padded rows, say) come on top."),
         ("WORKSPACE_BYTES", m.workspace_bytes, "Bytes of the training workspace (`size_of` of the workspace type)."),
-        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives, and its weight and bias gradients (the layer's own temporaries come on top)."),
+        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives, and a convolution's weight and bias gradients (a dense layer adds its own straight into the gradient buffer or the parameters; the layer's own temporaries come on top)."),
         ("BATCH_TRAINING_BYTES", m.batch_training_bytes, "Training through a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer, the workspace and one layer's backward, besides the parameters."),
         ("FUSED_TRAINING_BYTES", m.fused_training_bytes, "Training with the fused update (`train_step`): the workspace and one layer's backward, besides the parameters."),
         ("INFERENCE_MACS", m.inference_macs, "Multiply-adds of one inference (convolutions without their padding taps, dense layers)."),

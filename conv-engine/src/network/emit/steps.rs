@@ -71,7 +71,8 @@ pub(super) enum Update {
     /// `grads.layer.weight += dk` (into the `grads` argument; a dense layer's `backward_into`
     /// adds into it directly).
     Accumulate,
-    /// `self.layer.weight -= learning_rate * dk`.
+    /// `self.layer.weight -= learning_rate * dk` (a dense layer's `backward_sgd` updates its
+    /// parameters as it computes their gradients).
     Sgd,
 }
 
@@ -104,7 +105,21 @@ pub(super) fn backward(
                 );
             }
         }
-        Kind::Conv(_) | Kind::Dense { .. } => {
+        // The update applied as the gradients are computed: no `dL/dw` array built and
+        // applied again.
+        Kind::Dense { .. } => {
+            let l = types::layer_struct(layer);
+            quote! {
+                let d: #in_ty = __layers::#l::backward_sgd(
+                    #input,
+                    &mut self.#name.weight,
+                    &mut self.#name.bias,
+                    &d,
+                    learning_rate,
+                );
+            }
+        }
+        Kind::Conv(_) => {
             let l = types::layer_struct(layer);
             let apply = apply(layer, update, quote!(g.dk), quote!(g.db));
             quote! {
