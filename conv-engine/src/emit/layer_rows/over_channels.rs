@@ -15,10 +15,11 @@
 //!   added across `o` at the end: pairwise when the output channels are a power of two, which
 //!   vectorises, else in order).
 //!
-//! The transposes' loops over output channels are opaque (`core::hint::black_box`): LLVM
-//! vectorised them across output channels with AVX-512 gathers, which made the digits layer
-//! slower. The loops over input channels are not (the updates over output channels are
-//! innermost; opaque, they made the digits layer slower on the default target).
+//! The transposes run in the order of their stores, output channels innermost: LLVM gathers
+//! each stored vector. In the order of the loads it moved one element at a time, a tenth of
+//! LeNet-5's second layer's `backward` (the digits layer's `backward` is no slower this way:
+//! `BENCHMARKS.md`). The loops over input channels are not opaque (the updates over output
+//! channels are innermost; opaque, they made the digits layer slower on the default target).
 //!
 //! Summation order: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i`, then
 //! `j` (the products of one element of `dL/dx` differ in `i` and `j`), then across `o`
@@ -30,14 +31,11 @@
 use super::{v, whole, zero, Layer, A, B, C, I, J, O, P, Q};
 use crate::ir::{Array, Expr, Index, Local, Place, Stmt, Term, Var};
 
-/// `body` inside loops over `vars` (each to its extent in `dims`), the outermost opaque when
-/// `opaque`.
-fn nest(vars: &[Var], dims: &[usize], opaque: bool, body: Vec<Stmt>) -> Stmt {
-    let mut loops = vars.iter().zip(dims).rev().peekable();
+/// `body` inside loops over `vars` (each to its extent in `dims`).
+fn nest(vars: &[Var], dims: &[usize], body: Vec<Stmt>) -> Stmt {
     let mut body = body;
-    while let Some((&var, &extent)) = loops.next() {
-        let outermost = loops.peek().is_none();
-        body = vec![Stmt::counted(var, extent, opaque && outermost, body)];
+    for (&var, &extent) in vars.iter().zip(dims).rev() {
+        body = vec![Stmt::each(var, extent, body)];
     }
     body.pop().expect("at least one loop")
 }
@@ -67,13 +65,13 @@ impl Layer<'_> {
         let each_o = |body: Stmt| Stmt::each(O, s.co, vec![body]);
         let with_o = |vars: &[Var]| [O].iter().chain(vars).copied().collect::<Vec<_>>();
         let o_last = |vars: &[Var]| vars.iter().chain(&[O]).copied().collect::<Vec<_>>();
-        // The transposes, output channels outermost and opaque: dt[i][j][o] = delta[o][i][j],
+        // The transposes, output channels innermost: dt[i][j][o] = delta[o][i][j],
         // kt[c][a][b][o] = k[o][c][a][b].
         let transpose = |to: usize, from: Array, inner: &[Var], dims: &[usize]| {
-            let extents: Vec<usize> = [s.co].iter().chain(dims).copied().collect();
+            let extents: Vec<usize> = dims.iter().chain(&[s.co]).copied().collect();
             let to = at(Array::Local(to), &o_last(inner));
             let copy = Stmt::copy(to, at(from, &with_o(inner)));
-            nest(&with_o(inner), &extents, true, vec![copy])
+            nest(&o_last(inner), &extents, vec![copy])
         };
         let dt = self.zeroed("dt", vec![s.oh, s.ow, s.co]);
         let d = at(Array::Local(dt), &[I, J, O]);
@@ -85,8 +83,7 @@ impl Layer<'_> {
         // Per position: sb[o] += d[o].
         let sb = self.zeroed("sb", vec![s.co]);
         let db_sum = each_o(Stmt::add(at(Array::Local(sb), &[O]), d.clone()));
-        self.body
-            .push(nest(&positions, &output, false, vec![db_sum]));
+        self.body.push(nest(&positions, &output, vec![db_sum]));
         // Per input channel, over every position and tap: v = xp[c][r][q] and
         // sk[a][b][o] += d[o] * v, one channel's partial sums (they fit the vector registers on
         // small kernels, and every tap's chain is independent of the others); then
@@ -109,17 +106,17 @@ impl Layer<'_> {
                 whole(x),
             )),
         ];
-        let dk_position = vec![nest(&ab, &tap, false, dk_tap)];
+        let dk_position = vec![nest(&ab, &tap, dk_tap)];
         let store = each_o(Stmt::copy(
             at(Array::Local(dk), &with_o(&taps)),
             at(Array::Local(sk), &o_last(&ab)),
         ));
         let dk_channel = vec![
             zero(sk),
-            nest(&positions, &output, false, dk_position),
-            nest(&ab, &tap, false, vec![store]),
+            nest(&positions, &output, dk_position),
+            nest(&ab, &tap, vec![store]),
         ];
-        self.body.push(nest(&[C], &[s.ci], false, dk_channel));
+        self.body.push(nest(&[C], &[s.ci], dk_channel));
         let db = self.local(Local::bound("db", vec![s.co]));
         self.body.push(Stmt::Let {
             local: db,
@@ -146,13 +143,12 @@ impl Layer<'_> {
             nest(
                 &[J, B],
                 &[s.ow, s.kw],
-                false,
                 vec![each_o(Stmt::mul_add(to, d, kt))],
             ),
             Stmt::copy(acc_row, whole(rq)),
         ];
         self.body
-            .push(nest(&[C, I, A], &[s.ci, s.oh, s.kh], false, dx_row));
+            .push(nest(&[C, I, A], &[s.ci, s.oh, s.kh], dx_row));
         // dxp[c][p][q] = sum(&acc[c][p][q]) (pairwise, a power of two of output channels) or
         // total(&acc[c][p][q]) (in order).
         let across = |place| match s.co.is_power_of_two() {
@@ -165,8 +161,7 @@ impl Layer<'_> {
             value: Expr::plain(vec![across(at(Array::Local(acc), &[C, P, Q]))]),
         };
         let padded = [s.ci, s.hp, s.wp];
-        self.body
-            .push(nest(&[C, P, Q], &padded, false, vec![total]));
+        self.body.push(nest(&[C, P, Q], &padded, vec![total]));
         (dxp, dk, db)
     }
 }
