@@ -9,9 +9,10 @@
 //!   zero row `r[b]` at its offset and the rows added lane by lane. One shifted sum per input
 //!   row instead of one masked product per tap and window (the companion's matrix form).
 //! - `dL/dk` per kernel row `a` and input channel `c`, for two output channels at a time (one
-//!   load of an input element feeds both): the lane sums `s[m][b][j] += delta[o + m][i][j] *
-//!   xp[c][i*SH + a*DH][j*SW + b*DW]` over all output rows `i`, added across lanes once per
-//!   tap (the companion adds across lanes once per tap and row).
+//!   load of an input element feeds both) and at most three kernel columns per pass over the
+//!   rows (more spilled the sums out of the registers): the lane sums `s[m][b][j] +=
+//!   delta[o + m][i][j] * xp[c][i*SH + a*DH][j*SW + b*DW]` over all output rows `i`, added
+//!   across lanes once per tap (the companion adds across lanes once per tap and row).
 //! - `dL/db` the same lane sums of the delta rows.
 //!
 //! Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
@@ -26,6 +27,10 @@
 //! [`Dx::LayerRows`]: crate::plan::Dx::LayerRows
 
 use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
+
+/// Kernel columns whose `dL/dk` lane sums one pass over the rows keeps (two output channels
+/// each): more spill the sums out of the vector registers (LeNet-5's first layer, 28 columns).
+const TAPS_PER_PASS: usize = 3;
 use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
@@ -97,7 +102,7 @@ impl Layer<'_> {
             false => 0,
         };
         if pairs > 0 {
-            let sums = self.local(Local::bound("s", vec![2, s.kw, s.ow]));
+            let sums = self.local(Local::bound("s", vec![2, s.kw.min(TAPS_PER_PASS), s.ow]));
             let block = self.dk_block(xp, dk, x, sums, 2, v(O));
             self.body.push(Stmt::Loop {
                 var: O,
@@ -108,7 +113,7 @@ impl Layer<'_> {
             });
         }
         if pairs < s.co {
-            let sums = self.local(Local::bound("s", vec![1, s.kw, s.ow]));
+            let sums = self.local(Local::bound("s", vec![1, s.kw.min(TAPS_PER_PASS), s.ow]));
             let block = self.dk_block(xp, dk, x, sums, 1, Index::at(pairs));
             self.body.extend(block);
         }
@@ -128,30 +133,35 @@ impl Layer<'_> {
     ) -> Vec<Stmt> {
         let s = self.s;
         let o = |m: usize| first.clone().offset(m);
-        let taps = (0..s.kw).map(|b| {
-            let col = Index::at(b * s.dw).plus(J, s.sw);
-            let read = self.at(xp, v(C), vec![s.row(), col]);
-            let mut body = vec![Stmt::Let {
-                local: x,
-                value: Expr::read(read),
-            }];
-            body.extend((0..n).map(|m| {
-                let sum = local_at(sums, vec![Index::at(m), Index::at(b), v(J)]);
-                let d = self.at(Array::Delta, o(m), vec![v(I), v(J)]);
-                Stmt::mul_add(sum, d, whole(x))
-            }));
-            Stmt::each(J, s.ow, body)
-        });
-        let totals = (0..n).flat_map(|m| (0..s.kw).map(move |b| (m, b)));
-        let totals = totals.map(|(m, b)| {
-            let sum = local_at(sums, vec![Index::at(m), Index::at(b)]);
-            Stmt::Set {
-                to: self.kernel(Array::Local(dk), [o(m), v(C), v(A), Index::at(b)]),
-                value: Expr::plain(vec![Term::Total(sum)]),
-            }
-        });
-        let mut per_a = vec![zero(sums), Stmt::each(I, s.oh, taps.collect())];
-        per_a.extend(totals);
+        let mut per_a = Vec::new();
+        for group in (0..s.kw).collect::<Vec<_>>().chunks(TAPS_PER_PASS) {
+            // Tap `b` of the group in row `b - group[0]` of the sums.
+            let slot = |b: usize| Index::at(b - group[0]);
+            let taps = group.iter().map(|&b| {
+                let col = Index::at(b * s.dw).plus(J, s.sw);
+                let read = self.at(xp, v(C), vec![s.row(), col]);
+                let mut body = vec![Stmt::Let {
+                    local: x,
+                    value: Expr::read(read),
+                }];
+                body.extend((0..n).map(|m| {
+                    let sum = local_at(sums, vec![Index::at(m), slot(b), v(J)]);
+                    let d = self.at(Array::Delta, o(m), vec![v(I), v(J)]);
+                    Stmt::mul_add(sum, d, whole(x))
+                }));
+                Stmt::each(J, s.ow, body)
+            });
+            let totals = (0..n).flat_map(|m| group.iter().map(move |&b| (m, b)));
+            let totals = totals.map(|(m, b)| {
+                let sum = local_at(sums, vec![Index::at(m), slot(b)]);
+                Stmt::Set {
+                    to: self.kernel(Array::Local(dk), [o(m), v(C), v(A), Index::at(b)]),
+                    value: Expr::plain(vec![Term::Total(sum)]),
+                }
+            });
+            per_a.extend([zero(sums), Stmt::each(I, s.oh, taps.collect())]);
+            per_a.extend(totals);
+        }
         self.over(C, s.ci, vec![Stmt::counted(A, s.kh, true, per_a)])
     }
 
