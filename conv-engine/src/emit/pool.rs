@@ -76,7 +76,7 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
             });
             quote! {
                 /// The window maxima, and each one's position in its channel's plane.
-                #[inline]
+                #[inline(always)]
                 pub const fn forward(x: &#x_ty) -> (#y_ty, #i_ty) {
                     let mut y: #y_ty = #y_zero;
                     let mut indices: #i_ty = #i_zero;
@@ -84,7 +84,7 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
                     (y, indices)
                 }
                 /// Each `d` added at its window's maximum.
-                #[inline]
+                #[inline(always)]
                 pub const fn backward(indices: &#i_ty, d: &#y_ty) -> #x_ty {
                     let mut dx: #x_ty = #x_zero;
                     #backward
@@ -113,14 +113,14 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
             });
             quote! {
                 /// The window means.
-                #[inline]
+                #[inline(always)]
                 pub const fn forward(x: &#x_ty) -> #y_ty {
                     let mut y: #y_ty = #y_zero;
                     #forward
                     y
                 }
                 /// Each `d`, divided by the window's size, added to every element of its window.
-                #[inline]
+                #[inline(always)]
                 pub const fn backward(d: &#y_ty) -> #x_ty {
                     let mut dx: #x_ty = #x_zero;
                     #backward
