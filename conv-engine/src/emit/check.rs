@@ -28,6 +28,44 @@ pub(crate) const fn input_sets(g: &Geometry) -> u64 {
     }
 }
 
+/// [`proof`] of the pair `layer::forward_fn` and `layer::backward_fn` (hidden bodies of
+/// `layer`, whose `GEOMETRY` is the layer's): a hidden `__Check` struct in a `const _` block
+/// whose `forward` and `backward` call them.
+pub(super) fn pair(
+    spec: &Spec,
+    s: &Shapes,
+    layer: &Ident,
+    (forward_fn, backward_fn): (&Ident, &Ident),
+) -> TokenStream {
+    let super::shape::Types {
+        x: x_ty,
+        k: k_ty,
+        b: _,
+        u: u_ty,
+        gradients,
+    } = s.types();
+    let b_param = s.bias_param();
+    let check_name = Ident::new("__Check", proc_macro2::Span::call_site());
+    let check = proof(spec, s, &check_name);
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[allow(non_camel_case_types)]
+            struct __Check;
+            impl __Check {
+                const GEOMETRY: ::conv_runtime::Geometry = #layer::GEOMETRY;
+                const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                    #layer::#forward_fn(x, k, b)
+                }
+                const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
+                    #layer::#backward_fn(x, k, delta)
+                }
+            }
+            #check
+        };
+    }
+}
+
 pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let module = &s.scalar;
     let zero = s.zero();

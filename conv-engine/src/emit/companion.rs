@@ -86,26 +86,9 @@ pub(super) fn item(
         (true, false) => check::proof(row_spec, row_shapes, row),
         (true, true) => {
             let plain = check::proof(row_spec, row_shapes, row);
-            let check_name = format_ident!("__Check");
-            let check = check::proof(row_spec, row_shapes, &check_name);
-            quote! {
-                #plain
-                #[doc(hidden)]
-                const _: () = {
-                    #[allow(non_camel_case_types)]
-                    struct __Check;
-                    impl __Check {
-                        const GEOMETRY: ::conv_runtime::Geometry = #row::GEOMETRY;
-                        const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
-                            #row::forward_fused(x, k, b)
-                        }
-                        const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
-                            #row::backward(x, k, delta)
-                        }
-                    }
-                    #check
-                };
-            }
+            let (forward, backward) = (format_ident!("forward_fused"), format_ident!("backward"));
+            let fused = check::pair(row_spec, row_shapes, row, (&forward, &backward));
+            quote!(#plain #fused)
         }
     };
     Ok(quote! {

@@ -228,39 +228,17 @@ fn whole_checks(
 ) -> TokenStream {
     let mut seen = Vec::new();
     let mut out = TokenStream::new();
-    let shape::Types {
-        x: x_ty,
-        k: k_ty,
-        b: _,
-        u: u_ty,
-        gradients,
-    } = shapes.types();
-    let b_param = shapes.bias_param();
     for (_, p) in plan.tiers() {
         let names = variants::names(p);
         if seen.contains(&names) {
             continue;
         }
-        let (f, b) = (&names.forward, &names.backward);
-        let check_name = proc_macro2::Ident::new("__Check", proc_macro2::Span::call_site());
-        let check = check::proof(spec, shapes, &check_name);
-        out.extend(quote! {
-            #[doc(hidden)]
-            const _: () = {
-                #[allow(non_camel_case_types)]
-                struct __Check;
-                impl __Check {
-                    const GEOMETRY: ::conv_runtime::Geometry = #name::GEOMETRY;
-                    const fn forward(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
-                        #name::#f(x, k, b)
-                    }
-                    const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
-                        #name::#b(x, k, delta)
-                    }
-                }
-                #check
-            };
-        });
+        out.extend(check::pair(
+            spec,
+            shapes,
+            name,
+            (&names.forward, &names.backward),
+        ));
         seen.push(names);
     }
     out
