@@ -362,7 +362,6 @@ impl<'p> Machine<'p> {
     fn read(&self, place: &Place) -> Result<&[Term], Fault> {
         self.element(place)?;
         let (array, range) = self.source(place)?;
-        self.not_yet_updated(array, range.start)?;
         Ok(&self.array(array)[range.start])
     }
 
@@ -394,7 +393,7 @@ impl<'p> Machine<'p> {
     }
 
     /// [`Self::target`] for a read: a `&mut` buffer's prior value is no part of what the code
-    /// computes.
+    /// computes, nor is a parameter after its update in place ([`Self::not_yet_updated`]).
     fn source(&self, place: &Place) -> Result<(Array, std::ops::Range<usize>), Fault> {
         let (array, range) = self.target(place)?;
         match array {
@@ -404,7 +403,12 @@ impl<'p> Machine<'p> {
                     self.program.locals[n].name
                 )))
             }
-            _ => Ok((array, range)),
+            _ => {
+                for flat in range.clone() {
+                    self.not_yet_updated(array, flat)?;
+                }
+                Ok((array, range))
+            }
         }
     }
 
