@@ -65,8 +65,7 @@ impl Form {
     /// The partial sums of a dot product of `n` inputs: the form's lanes, or, in the fused
     /// forms, half as many where that leaves no remainder and the full width would. (With a
     /// remainder after a short chunk loop, LLVM vectorises the loop over outputs instead, with
-    /// gathers: on AVX-512, 120 inputs take 0.4 µs in 8 lanes where 16 lanes and a remainder
-    /// of 8 take 1.6 µs; see `BENCHMARKS.md`.)
+    /// gathers, several times slower: `BENCHMARKS.md`, LeNet-5, the step of ce432aa.)
     pub(crate) const fn lanes_for(self, n: usize) -> usize {
         let half = self.lanes / 2;
         match self.fused && !n.is_multiple_of(self.lanes) && n.is_multiple_of(half) {

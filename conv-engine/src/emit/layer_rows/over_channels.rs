@@ -16,10 +16,11 @@
 //!   vectorises, else in order).
 //!
 //! The transposes run in the order of their stores, output channels innermost: LLVM gathers
-//! each stored vector. In the order of the loads it moved one element at a time, a tenth of
-//! LeNet-5's second layer's `backward` (the digits layer's `backward` is no slower this way:
-//! `BENCHMARKS.md`). The loops over input channels are not opaque (the updates over output
-//! channels are innermost; opaque, they made the digits layer slower on the default target).
+//! each stored vector. In the order of the loads it moved one element at a time, which made
+//! LeNet-5's second layer's `backward` slower, and the digits layer's `backward` is no slower
+//! this way (`BENCHMARKS.md`, LeNet-5, the step of 9235d40). The loops over input channels are
+//! not opaque (the updates over output channels are innermost; opaque, they made the digits
+//! layer slower on the default target).
 //!
 //! Summation order: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i`, then
 //! `j` (the products of one element of `dL/dx` differ in `i` and `j`), then across `o`

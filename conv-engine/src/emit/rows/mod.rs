@@ -151,8 +151,8 @@ impl Rows<'_> {
         let forward = (!forwards.is_empty()).then(|| {
             let kt_zeros = self.out_inner_zeros();
             // In `kt`'s order, output channels innermost: whole vectors stored, the kernel
-            // read with gathers. In the kernel's order LLVM moves one element at a time (a fifth
-            // of LeNet-5's second `forward`; `BENCHMARKS.md`).
+            // read with gathers. In the kernel's order LLVM moves one element at a time
+            // (`BENCHMARKS.md`, LeNet-5, the step of bcf5b49).
             let transpose = {
                 let o = Self::each("o", co, quote!(kt[c][a][b][o] = k[o][c][a][b];));
                 Self::each("c", ci, Self::each("a", kh, Self::each("b", kw, o)))
