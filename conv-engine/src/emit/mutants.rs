@@ -248,3 +248,44 @@ fn every_planted_fault_fails_the_proof() {
     }
     assert!(planted > 25_000, "{planted} faults planted");
 }
+
+/// The layer-level `backward` over rows keeps lane sums past the output row (rows rounded up
+/// to `LANES` columns) and adds only the output row's: one column fewer misses terms, one more
+/// than the row holds cannot run.
+#[test]
+fn only_the_output_rows_lane_sums_are_added() {
+    use crate::ir::{Expr, Stmt, Term};
+    fn counts(body: &mut [Stmt], change: &impl Fn(&mut usize)) -> usize {
+        let mut n = 0;
+        crate::ir::for_each_expr_mut(body, &mut |e: &mut Expr| {
+            for t in &mut e.terms {
+                if let Term::Leading(_, count) = t {
+                    change(count);
+                    n += 1;
+                }
+            }
+        });
+        n
+    }
+    let spec = &layer_specs()[1];
+    let dx = layer_level(spec).expect("a layer-level plan");
+    let backward = layer_rows::backward(spec, &Shapes::new(spec), dx);
+    let [_, ow] = spec.geometry.output();
+    let mut row = backward.clone();
+    assert!(counts(&mut row.body, &|n| assert_eq!(*n, ow)) > 0);
+    assert!(prove(spec, &row).is_ok());
+    let mut fewer = backward.clone();
+    counts(&mut fewer.body, &|n| *n -= 1);
+    assert!(matches!(
+        prove(spec, &fewer),
+        Err(crate::ir::exec::Fault::Mismatch { .. })
+    ));
+    let mut past = backward;
+    counts(&mut past.body, &|n| {
+        *n = ow.next_multiple_of(crate::plan::LANES) + 1
+    });
+    assert!(matches!(
+        prove(spec, &past),
+        Err(crate::ir::exec::Fault::Malformed(_))
+    ));
+}

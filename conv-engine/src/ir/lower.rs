@@ -324,6 +324,10 @@ impl Writer<'_> {
                 let p = self.place(p);
                 quote!(total(&#p))
             }
+            Term::Leading(p, n) => {
+                let (p, n) = (self.place(p), proc_macro2::Literal::usize_unsuffixed(*n));
+                quote!(leading(&#p, #n))
+            }
             Term::Pairwise(p) => {
                 let p = self.place(p);
                 quote!(sum(&#p))

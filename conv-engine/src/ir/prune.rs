@@ -84,7 +84,7 @@ fn defines(s: &Stmt) -> Option<usize> {
 /// The places a sum reads.
 fn reads(e: &Expr) -> impl Iterator<Item = &Place> {
     e.terms.iter().flat_map(|t| match t {
-        Term::Read(p) | Term::Total(p) | Term::Pairwise(p) => vec![p],
+        Term::Read(p) | Term::Total(p) | Term::Leading(p, _) | Term::Pairwise(p) => vec![p],
         Term::Product(a, b) => vec![a, b],
         Term::Masked(a, b, m) => vec![a, b, m],
     })
@@ -141,7 +141,7 @@ fn keep(body: &[Stmt], needed: &[bool]) -> Vec<Stmt> {
 /// Every place a sum reads, masks included, mutably.
 fn places_mut(e: &mut Expr) -> impl Iterator<Item = &mut Place> {
     e.terms.iter_mut().flat_map(|t| match t {
-        Term::Read(p) | Term::Total(p) | Term::Pairwise(p) => vec![p],
+        Term::Read(p) | Term::Total(p) | Term::Leading(p, _) | Term::Pairwise(p) => vec![p],
         Term::Product(a, b) => vec![a, b],
         Term::Masked(a, b, m) => vec![a, b, m],
     })

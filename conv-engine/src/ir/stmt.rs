@@ -12,6 +12,9 @@ pub enum Term {
     Product(Place, Place),
     /// `total(&place)`: the elements of the sub-array at `place`, added in order.
     Total(Place),
+    /// `leading(&place, n)`: the first `n` elements of the row at `place`, added in order (the
+    /// row's other elements are never read).
+    Leading(Place, usize),
     /// `sum(&place)`: the elements of the sub-array at `place` (a power of two of them),
     /// added pairwise: the second half into the first, until one is left.
     Pairwise(Place),
@@ -65,7 +68,7 @@ impl Expr {
     /// Every place the expression reads.
     pub fn places(&self) -> impl Iterator<Item = &Place> {
         self.terms.iter().flat_map(|t| match t {
-            Term::Read(p) | Term::Total(p) | Term::Pairwise(p) => {
+            Term::Read(p) | Term::Total(p) | Term::Leading(p, _) | Term::Pairwise(p) => {
                 std::slice::from_ref(p).iter().chain(None)
             }
             Term::Product(a, b) => std::slice::from_ref(a).iter().chain(Some(b)),
@@ -76,7 +79,7 @@ impl Expr {
     /// Every place the expression reads, mutably.
     pub fn places_mut(&mut self) -> impl Iterator<Item = &mut Place> {
         self.terms.iter_mut().flat_map(|t| match t {
-            Term::Read(p) | Term::Total(p) | Term::Pairwise(p) => {
+            Term::Read(p) | Term::Total(p) | Term::Leading(p, _) | Term::Pairwise(p) => {
                 std::slice::from_mut(p).iter_mut().chain(None)
             }
             Term::Product(a, b) => std::slice::from_mut(a).iter_mut().chain(Some(b)),

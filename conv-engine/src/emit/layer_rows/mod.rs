@@ -117,6 +117,10 @@ impl<'a> Layer<'a> {
         }
     }
 
+    fn local_dims(&self, local: usize) -> &[usize] {
+        &self.locals[local].dims
+    }
+
     fn local(&mut self, local: Local) -> usize {
         self.locals.push(local);
         self.locals.len() - 1
@@ -174,13 +178,14 @@ impl<'a> Layer<'a> {
         (0..self.s.ci).map(each).collect()
     }
 
-    /// `xp`: `x` itself, or a zero-padded copy and the loops that fill it.
-    fn padded_input(&mut self) -> Array {
-        if !self.padded() {
+    /// `xp`: `x` itself, or a zero-padded copy `width` columns wide (at least the padded
+    /// input's) and the loops that fill it.
+    fn padded_input(&mut self, width: usize) -> Array {
+        if !self.padded() && width == self.s.wp {
             return Array::X;
         }
         let [t, _, l, _] = self.g.pads();
-        let xp = self.zeroed("xp", self.planes(self.s.ci, self.s.hp, self.s.wp));
+        let xp = self.zeroed("xp", self.planes(self.s.ci, self.s.hp, width));
         let xp = Array::Local(xp);
         let copies = self.per_input_channel(|c| {
             let to = self.at(xp, c.clone(), vec![v(P).offset(t), v(Q).offset(l)]);
@@ -214,10 +219,12 @@ impl<'a> Layer<'a> {
 /// [`Dx::LayerOverChannels`]).
 pub(super) fn backward(spec: &Spec, shapes: &Shapes, dx: Dx) -> Program {
     let mut layer = Layer::new(spec, shapes);
-    let xp = layer.padded_input();
     let (dxp, dk, db) = match dx {
-        Dx::LayerOverChannels => layer.over_channels(xp),
-        _ => layer.over_rows(xp),
+        Dx::LayerOverChannels => {
+            let xp = layer.padded_input(layer.s.wp);
+            layer.over_channels(xp)
+        }
+        _ => layer.over_rows(),
     };
     let dx = layer.crop(dxp);
     Program {

@@ -8,12 +8,14 @@
 //!   for every output position and tap, then `dk[o][c][a][b] = sk[a][b][o]` (`dL/dk`: one
 //!   channel's partial sums, which fit the vector registers for small kernels, each tap's
 //!   chain independent of the others);
-//! - per input channel, output row `i` and kernel row `a`, the padded row `p = i*SH + a*DH` of
-//!   the partial sums is read into `rq`, then `rq[q][o] += dt[i][j][o] * kt[c][a][b][o]` at
-//!   `q = j*SW + b*DW` for every output column and kernel column, and the row written back
-//!   (`dL/dx`: the chain rule's products and no others, one partial sum per output channel,
-//!   added across `o` at the end: pairwise when the output channels are a power of two, which
-//!   vectorises, else in order).
+//! - per input channel (its partial sums alone, which stay in the L1 cache), output row `i`
+//!   and kernel row `a`, the padded row `p = i*SH + a*DH` of the partial sums is read into
+//!   `rq`, then `rq[q][o] += dt[i][j][o] * kt[c][a][b][o]` at `q = j*SW + b*DW` for every
+//!   output column and kernel column, and the row written back (`dL/dx`: the chain rule's
+//!   products and no others, one partial sum per output channel, added across `o` once the
+//!   channel is done: pairwise when the output channels are a power of two, which vectorises,
+//!   else in order; one column at a time, as LLVM vectorised the loop over columns with
+//!   gathers).
 //!
 //! The transposes run in the order of their stores, output channels innermost: LLVM gathers
 //! each stored vector. In the order of the loads it moved one element at a time, which made
@@ -123,14 +125,18 @@ impl Layer<'_> {
             local: db,
             value: Expr::read(whole(sb)),
         });
-        // acc[c][r][q][o] += d[o] * kt[c][a][b][o], per input channel, output row and kernel
+        // Per input channel: acc[r][q][o] += d[o] * kt[c][a][b][o] per output row and kernel
         // row (so per row `r` of `acc`), then per output column and kernel column: the row is
         // read into `rq` and written back once, so that its partial sums stay in registers.
-        let acc = self.zeroed("acc", vec![s.ci, s.hp, s.wp, s.co]);
+        // Then dxp[c][p][q] = sum(&acc[p][q]) (pairwise, a power of two of output channels) or
+        // total(&acc[p][q]) (in order), one column at a time (LLVM vectorised the loop over
+        // columns with gathers). One channel's partial sums at a time stay in the L1 cache.
+        let dxp = self.zeroed("dxp", vec![s.ci, s.hp, s.wp]);
+        let acc = self.local(Local::bound("acc", vec![s.hp, s.wp, s.co]));
         let rq = self.local(Local::bound("rq", vec![s.wp, s.co]));
         let acc_row = Place {
             array: Array::Local(acc),
-            index: vec![v(C), row],
+            index: vec![row],
         };
         let to = Place {
             array: Array::Local(rq),
@@ -148,21 +154,20 @@ impl Layer<'_> {
             ),
             Stmt::copy(acc_row, whole(rq)),
         ];
-        self.body
-            .push(nest(&[C, I, A], &[s.ci, s.oh, s.kh], dx_row));
-        // dxp[c][p][q] = sum(&acc[c][p][q]) (pairwise, a power of two of output channels) or
-        // total(&acc[c][p][q]) (in order).
         let across = |place| match s.co.is_power_of_two() {
             true => Term::Pairwise(place),
             false => Term::Total(place),
         };
-        let dxp = self.zeroed("dxp", vec![s.ci, s.hp, s.wp]);
         let total = Stmt::Set {
             to: at(Array::Local(dxp), &[C, P, Q]),
-            value: Expr::plain(vec![across(at(Array::Local(acc), &[C, P, Q]))]),
+            value: Expr::plain(vec![across(at(Array::Local(acc), &[P, Q]))]),
         };
-        let padded = [s.ci, s.hp, s.wp];
-        self.body.push(nest(&[C, P, Q], &padded, vec![total]));
+        let dx_channel = vec![
+            zero(acc),
+            nest(&[I, A], &[s.oh, s.kh], dx_row),
+            Stmt::each(P, s.hp, vec![Stmt::counted(Q, s.wp, true, vec![total])]),
+        ];
+        self.body.push(nest(&[C], &[s.ci], dx_channel));
         (dxp, dk, db)
     }
 }

@@ -15,6 +15,12 @@
 //!   across lanes once per tap (the companion adds across lanes once per tap and row).
 //! - `dL/db` the same lane sums of the delta rows.
 //!
+//! The lane sums of `dL/dk` and `dL/db` span the output row rounded up to a multiple of
+//! `LANES` columns, over a copy of `delta` whose rows are zero past the output row (and a
+//! padded input wide enough): on LeNet-5's first layer (28 columns) LLVM vectorised the row
+//! in four lanes, on 32 columns it uses sixteen. Only the output row's lanes are added across
+//! (the others may hold `0 * inf`).
+//!
 //! Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
 //! pairwise, as in the companion, LLVM's SLP vectoriser mixed the taps' sums with shuffles and
 //! LeNet's first layer took several times longer natively. The counters of the loops over
@@ -27,6 +33,7 @@
 //! [`Dx::LayerRows`]: crate::plan::Dx::LayerRows
 
 use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
+use crate::plan::LANES;
 
 /// Kernel columns whose `dL/dk` lane sums one pass over the rows keeps (two output channels
 /// each): more spill the sums out of the vector registers (LeNet-5's first layer, 28 columns).
@@ -35,11 +42,38 @@ use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
     /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer.
-    pub(super) fn over_rows(&mut self, xp: Array) -> (usize, usize, usize) {
+    pub(super) fn over_rows(&mut self) -> (usize, usize, usize) {
         let dxp = self.dx_over_rows();
-        let dk = self.dk_over_rows(xp);
-        let db = self.db_over_rows();
+        // The lane sums of `dL/dk` and `dL/db` span a multiple of `LANES` columns: `delta`'s
+        // rows zero-padded to that width, and the padded input wide enough for them.
+        let s = self.s;
+        let lanes = s.ow.next_multiple_of(LANES);
+        let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
+        let delta = self.lane_delta(lanes);
+        let dk = self.dk_over_rows(xp, delta, lanes);
+        let db = self.db_over_rows(delta, lanes);
         (dxp, dk, db)
+    }
+
+    /// `delta` itself for rows of a multiple of `LANES` columns, else its rows copied into
+    /// zero rows of `lanes` columns.
+    fn lane_delta(&mut self, lanes: usize) -> Array {
+        let s = self.s;
+        if lanes == s.ow {
+            return Array::Delta;
+        }
+        let dp = Array::Local(self.zeroed("dp", self.planes(s.co, s.oh, lanes)));
+        let copy = Stmt::copy(
+            self.at(dp, v(O), vec![v(I), v(J)]),
+            self.at(Array::Delta, v(O), vec![v(I), v(J)]),
+        );
+        let rows = vec![Stmt::each(I, s.oh, vec![Stmt::each(J, s.ow, vec![copy])])];
+        let body = match self.channels {
+            true => vec![Stmt::each(O, s.co, rows)],
+            false => rows,
+        };
+        self.body.extend(body);
+        dp
     }
 
     /// `dxp[c][p][..]` one padded input row `p` at a time.
@@ -93,7 +127,7 @@ impl Layer<'_> {
     }
 
     /// `dk`, two output channels at a time (then the last one alone) for channel-first layers.
-    fn dk_over_rows(&mut self, xp: Array) -> usize {
+    fn dk_over_rows(&mut self, xp: Array, delta: Array, lanes: usize) -> usize {
         let s = self.s;
         let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
         let x = self.local(Local::bound("v", vec![]));
@@ -102,8 +136,8 @@ impl Layer<'_> {
             false => 0,
         };
         if pairs > 0 {
-            let sums = self.local(Local::bound("s", vec![2, s.kw.min(TAPS_PER_PASS), s.ow]));
-            let block = self.dk_block(xp, dk, x, sums, 2, v(O));
+            let sums = self.local(Local::bound("s", vec![2, s.kw.min(TAPS_PER_PASS), lanes]));
+            let block = self.dk_block([xp, delta], dk, x, sums, 2, v(O));
             self.body.push(Stmt::Loop {
                 var: O,
                 extent: pairs,
@@ -113,8 +147,8 @@ impl Layer<'_> {
             });
         }
         if pairs < s.co {
-            let sums = self.local(Local::bound("s", vec![1, s.kw.min(TAPS_PER_PASS), s.ow]));
-            let block = self.dk_block(xp, dk, x, sums, 1, Index::at(pairs));
+            let sums = self.local(Local::bound("s", vec![1, s.kw.min(TAPS_PER_PASS), lanes]));
+            let block = self.dk_block([xp, delta], dk, x, sums, 1, Index::at(pairs));
             self.body.extend(block);
         }
         dk
@@ -124,7 +158,7 @@ impl Layer<'_> {
     /// sums `s[m][b][j]` over every output row, added across lanes once per tap.
     fn dk_block(
         &self,
-        xp: Array,
+        [xp, delta]: [Array; 2],
         dk: usize,
         x: usize,
         sums: usize,
@@ -132,6 +166,7 @@ impl Layer<'_> {
         first: Index,
     ) -> Vec<Stmt> {
         let s = self.s;
+        let lanes = self.local_dims(sums)[2];
         let o = |m: usize| first.clone().offset(m);
         let mut per_a = Vec::new();
         for group in (0..s.kw).collect::<Vec<_>>().chunks(TAPS_PER_PASS) {
@@ -146,18 +181,15 @@ impl Layer<'_> {
                 }];
                 body.extend((0..n).map(|m| {
                     let sum = local_at(sums, vec![Index::at(m), slot(b), v(J)]);
-                    let d = self.at(Array::Delta, o(m), vec![v(I), v(J)]);
+                    let d = self.at(delta, o(m), vec![v(I), v(J)]);
                     Stmt::mul_add(sum, d, whole(x))
                 }));
-                Stmt::each(J, s.ow, body)
+                Stmt::each(J, lanes, body)
             });
             let totals = (0..n).flat_map(|m| group.iter().map(move |&b| (m, b)));
-            let totals = totals.map(|(m, b)| {
-                let sum = local_at(sums, vec![Index::at(m), slot(b)]);
-                Stmt::Set {
-                    to: self.kernel(Array::Local(dk), [o(m), v(C), v(A), Index::at(b)]),
-                    value: Expr::plain(vec![Term::Total(sum)]),
-                }
+            let totals = totals.map(|(m, b)| Stmt::Set {
+                to: self.kernel(Array::Local(dk), [o(m), v(C), v(A), Index::at(b)]),
+                value: self.across(sums, vec![Index::at(m), slot(b)]),
             });
             per_a.extend([zero(sums), Stmt::each(I, s.oh, taps.collect())]);
             per_a.extend(totals);
@@ -165,19 +197,31 @@ impl Layer<'_> {
         self.over(C, s.ci, vec![Stmt::counted(A, s.kh, true, per_a)])
     }
 
+    /// The lane sums `sums[at..]` of the output row's columns added in order (`total` of the
+    /// whole row when it has no more lanes than columns).
+    fn across(&self, sums: usize, at: Vec<Index>) -> Expr {
+        let row = local_at(sums, at);
+        Expr::plain(vec![
+            match self.local_dims(sums).last() == Some(&self.s.ow) {
+                true => Term::Total(row),
+                false => Term::Leading(row, self.s.ow),
+            },
+        ])
+    }
+
     /// `db[o]`: lane sums of the delta rows, added across lanes.
-    fn db_over_rows(&mut self) -> usize {
+    fn db_over_rows(&mut self, delta: Array, lanes: usize) -> usize {
         let s = self.s;
         let db = self.zeroed("db", self.shapes.b.dims().to_vec());
-        let sums = self.local(Local::bound("s", vec![s.ow]));
-        let d = self.at(Array::Delta, v(O), vec![v(I), v(J)]);
-        let lanes = Stmt::each(J, s.ow, vec![Stmt::add(local_at(sums, vec![v(J)]), d)]);
+        let sums = self.local(Local::bound("s", vec![lanes]));
+        let d = self.at(delta, v(O), vec![v(I), v(J)]);
+        let lanes = Stmt::each(J, lanes, vec![Stmt::add(local_at(sums, vec![v(J)]), d)]);
         let per_o = vec![
             zero(sums),
             Stmt::each(I, s.oh, vec![lanes]),
             Stmt::Set {
                 to: self.at(Array::Local(db), v(O), vec![]),
-                value: Expr::plain(vec![Term::Total(whole(sums))]),
+                value: self.across(sums, vec![]),
             },
         ];
         let body = self.over(O, s.co, per_o);

@@ -91,7 +91,7 @@ pub(in crate::emit) fn faults(program: &Program) -> Vec<Program> {
     let mut totalled = Vec::new();
     crate::ir::for_each_expr(&program.body, &mut |e| {
         for t in &e.terms {
-            if let Term::Total(p) | Term::Pairwise(p) = t {
+            if let Term::Total(p) | Term::Leading(p, _) | Term::Pairwise(p) = t {
                 totalled.push(p.array);
             }
         }

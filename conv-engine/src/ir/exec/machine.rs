@@ -340,6 +340,17 @@ impl<'p> Machine<'p> {
                         out.extend_from_slice(element);
                     }
                 }
+                IrTerm::Leading(p, n) => {
+                    let (array, range) = self.source(p)?;
+                    if *n > range.len() {
+                        return Err(Fault::Malformed(format!(
+                            "{p:?} has fewer than {n} elements"
+                        )));
+                    }
+                    for element in &self.array(array)[range.start..range.start + n] {
+                        out.extend_from_slice(element);
+                    }
+                }
                 IrTerm::Product(a, b) => {
                     let b = self.read(b)?;
                     for &t in self.read(a)? {

@@ -26,12 +26,13 @@ impl Writer<'_> {
         })
     }
 
-    /// `const fn total` (the sum of an array's elements in order) and `const fn sum` (added
-    /// pairwise), where a sum uses them.
+    /// `const fn total` (the sum of an array's elements in order), `const fn leading` (of its
+    /// first elements) and `const fn sum` (added pairwise), where a sum uses them.
     pub(super) fn total_fn(&self) -> TokenStream {
-        let (mut total, mut pairwise) = (false, false);
+        let (mut total, mut leading, mut pairwise) = (false, false, false);
         for_each_expr(&self.program.body, &mut |e| {
             total |= e.terms.iter().any(|t| matches!(t, Term::Total(_)));
+            leading |= e.terms.iter().any(|t| matches!(t, Term::Leading(..)));
             pairwise |= e.terms.iter().any(|t| matches!(t, Term::Pairwise(_)));
         });
         let (t, zero) = (self.how.scalar, self.zero());
@@ -42,6 +43,17 @@ impl Writer<'_> {
                     let mut s = #zero;
                     let mut i = 0;
                     while i < N { s += t[i]; i += 1; }
+                    s
+                }
+            }
+        });
+        let leading = leading.then(|| {
+            quote! {
+                /// The sum of the first `n` elements, in order.
+                const fn leading<const N: usize>(t: &[#t; N], n: usize) -> #t {
+                    let mut s = #zero;
+                    let mut i = 0;
+                    while i < n { s += t[i]; i += 1; }
                     s
                 }
             }
@@ -61,7 +73,7 @@ impl Writer<'_> {
                 }
             }
         });
-        quote!(#total #pairwise)
+        quote!(#total #leading #pairwise)
     }
 
     /// `let [[x_0_0, _], ..] = *x;` for every named operand, `_` for elements never read by a
