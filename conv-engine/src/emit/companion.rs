@@ -5,6 +5,7 @@
 
 use super::{check, fault, geometry, rows, shape, Shapes};
 use crate::derive::Derivation;
+use crate::plan::Blocks;
 use crate::Spec;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -15,12 +16,13 @@ use quote::{format_ident, quote};
 ///
 /// With `fused`, the companion also has `forward_fused`: `forward`'s program with every
 /// product fused into its running sum ([`crate::ir::fuse_sums`]), proven the same way and, when
-/// `prove`, evaluated at compile time too.
+/// `prove`, evaluated at compile time too; with `wide`, also `forward_fused_wide`, the same in
+/// [`Blocks::Wide`] (the AVX-512 tier's).
 pub(super) fn item(
     row_spec: &Spec,
     row_shapes: &Shapes,
     (row, name): (&proc_macro2::Ident, &proc_macro2::Ident),
-    (prove, fused): (bool, bool),
+    (prove, fused, wide): (bool, bool, bool),
     planted: bool,
 ) -> syn::Result<TokenStream> {
     let shape::Types {
@@ -45,16 +47,28 @@ pub(super) fn item(
             )
         })
     };
-    let forward = rows::forward(row_spec, row_shapes);
-    let mut forwards = vec![(format_ident!("forward"), forward.clone(), "forward")];
-    if fused {
-        let mut program = forward;
+    let forward = |blocks| rows::forward(row_spec, row_shapes, blocks);
+    let fuse = |mut program: crate::ir::Program| {
         crate::ir::fuse_sums(&mut program.body);
+        program
+    };
+    let mut forwards = vec![(format_ident!("forward"), forward(Blocks::Narrow), "forward")];
+    if fused {
+        let program = fuse(forward(Blocks::Narrow));
         forwards.push((format_ident!("forward_fused"), program, "fused forward"));
+    }
+    if wide {
+        let program = fuse(forward(Blocks::Wide));
+        forwards.push((
+            format_ident!("forward_fused_wide"),
+            program,
+            "wide fused forward",
+        ));
     }
     let transposed = crate::plan::rows_forward_over_channels(row_spec);
     let mut forward_items = TokenStream::new();
     let mut transposed_bodies = Vec::new();
+    let names: Vec<_> = forwards.iter().map(|(f, ..)| f.clone()).collect();
     for (f, mut program, what) in forwards {
         symbolic(&program, what)?;
         if planted {
@@ -81,14 +95,15 @@ pub(super) fn item(
     let backward = crate::ir::lower::body(&backward, &how);
     let (items, backward) = rows::items(row_spec, row_shapes, &transposed_bodies, backward);
     let geometry = geometry(row_spec);
-    let check = match (prove, fused) {
-        (false, _) => TokenStream::new(),
-        (true, false) => check::proof(row_spec, row_shapes, row),
-        (true, true) => {
-            let plain = check::proof(row_spec, row_shapes, row);
-            let (forward, backward) = (format_ident!("forward_fused"), format_ident!("backward"));
-            let fused = check::pair(row_spec, row_shapes, row, (&forward, &backward));
-            quote!(#plain #fused)
+    let check = match prove {
+        false => TokenStream::new(),
+        true => {
+            let mut checks = check::proof(row_spec, row_shapes, row);
+            let backward = format_ident!("backward");
+            for forward in names.iter().skip(1) {
+                checks.extend(check::pair(row_spec, row_shapes, row, (forward, &backward)));
+            }
+            checks
         }
     };
     Ok(quote! {

@@ -5,7 +5,7 @@
 use super::dispatch::Docs;
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
-use crate::plan::{ConstCheck, Dk, Dx, Forward, Plan, Tier, TierPlan, When};
+use crate::plan::{Blocks, ConstCheck, Dk, Dx, Forward, Plan, Tier, TierPlan, When};
 
 pub(super) fn layer(d: &Derivation, images: bool) -> String {
     let mut doc = explain::markdown(d, Detail::Auto);
@@ -44,7 +44,11 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
             When::Always => "; each product fused into its running sum",
             _ => "",
         };
-        format!("{}{fused}", forward_form(p.forward))
+        let blocks = match p.forward_blocks {
+            Blocks::Wide => "; more output columns at once (32 vector registers)",
+            Blocks::Narrow => "",
+        };
+        format!("{}{fused}{blocks}", forward_form(p.forward))
     });
     let (same, runs) = match plan
         .tiers()

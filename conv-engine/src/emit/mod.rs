@@ -24,7 +24,7 @@ mod variants;
 mod window;
 
 use crate::derive::Derivation;
-use crate::plan::{ConstCheck, Forward, Plan, When};
+use crate::plan::{Blocks, ConstCheck, Forward, Plan, When};
 use crate::{Padding, Spec, Strategy};
 pub use fault::Fault;
 use proc_macro2::TokenStream;
@@ -153,7 +153,12 @@ pub fn generate_with(
                 let rows = matches!(p.forward, Forward::Rows | Forward::RowsOverChannels);
                 rows && p.forward_fused == When::Always
             });
-            companion::item(row_spec, row_shapes, (row, name), (prove, fused), planted)?
+            let wide = plan
+                .tiers()
+                .iter()
+                .any(|(_, p)| p.forward_blocks == Blocks::Wide);
+            let variants = (prove, fused, wide);
+            companion::item(row_spec, row_shapes, (row, name), variants, planted)?
         }
         None => TokenStream::new(),
     };

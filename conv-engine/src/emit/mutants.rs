@@ -10,7 +10,7 @@ use super::{layer_rows, rows, rows_loop, unroll, window};
 use crate::derive::Derivation;
 use crate::ir::exec::check;
 use crate::ir::Program;
-use crate::plan::{Dx, When};
+use crate::plan::{Blocks, Dx, When};
 use crate::{ChannelLayout, GeometrySpec, Padding, Scalar, Spec, Unroll};
 pub(super) use faults::faults;
 
@@ -49,14 +49,15 @@ fn spec_with(
 
 /// A plain unpadded layer, a padded strided channel layer, one padded on one side only, and
 /// two with enough output channels for the forms vectorised over them (the second with rows
-/// long enough for the companion's `dL/dk` to be).
+/// long enough for the companion's `dL/dk` to be, and for its `forward` to take fewer blocks
+/// of columns on AVX-512).
 fn specs() -> [Spec; 5] {
     [
         spec([5, 4], 1, 1, Padding::Valid, [1, 1]),
         spec([5, 6], 2, 3, Padding::Same, [2, 1]),
         spec([4, 5], 1, 2, ONE_SIDED, [1, 2]),
         spec([3, 4], 1, 8, Padding::Valid, [1, 1]),
-        spec([3, 9], 1, 8, Padding::Valid, [1, 1]),
+        spec([3, 14], 1, 8, Padding::Valid, [1, 1]),
     ]
 }
 
@@ -138,8 +139,10 @@ fn programs(spec: &Spec) -> Vec<(&'static str, Spec, Program)> {
     let (d, shapes) = (Derivation::new(&spec.geometry), Shapes::new(spec));
     let row = rows::row_spec(spec);
     let row_shapes = Shapes::new(&row);
-    let companion = vec![
-        ("one-row forward", row, rows::forward(&row, &row_shapes)),
+    let narrow = rows::forward(&row, &row_shapes, Blocks::Narrow);
+    let wide = rows::forward(&row, &row_shapes, Blocks::Wide);
+    let mut companion = vec![
+        ("one-row forward", row, narrow.clone()),
         ("one-row backward", row, rows::backward(&row, &row_shapes)),
         ("loop over rows (forward)", *spec, rows_loop::forward(spec)),
         (
@@ -148,6 +151,9 @@ fn programs(spec: &Spec) -> Vec<(&'static str, Spec, Program)> {
             rows_loop::backward(spec, rows_loop::dk_layout(spec)),
         ),
     ];
+    if wide != narrow {
+        companion.push(("one-row wide forward", row, wide));
+    }
     // The layers with many output channels are here for the companion's forms over them.
     if spec.geometry.out_channels() >= crate::plan::LANES {
         return companion;
@@ -183,6 +189,30 @@ fn the_one_row_forward_takes_each_form() {
     let dk_over = |s: &Spec| crate::plan::companion_dk_over_channels(&rows::row_spec(s));
     assert!(!dk_over(&specs()[1]));
     assert!(dk_over(&specs()[4]));
+    // The AVX-512 tier's blocks of columns differ on the last spec, the same on the other.
+    let wide = |s: &Spec| {
+        programs(s)
+            .iter()
+            .any(|(what, ..)| *what == "one-row wide forward")
+    };
+    assert!(!wide(&specs()[3]));
+    assert!(wide(&specs()[4]));
+    // LeNet-5's second layer (10 output columns, 16 channels): one block on AVX-512, two else.
+    let geometry = GeometrySpec {
+        in_channels: 6,
+        out_channels: 16,
+        ..GeometrySpec::new([14, 14], [5, 5])
+    };
+    let lenet = Spec {
+        geometry: geometry.resolve().expect("a valid geometry"),
+        unroll: Unroll::Rows,
+        ..specs()[4]
+    };
+    let p = crate::plan::plan(&lenet);
+    assert_eq!(p.avx512.forward_blocks, Blocks::Wide);
+    assert_eq!(p.avx2.forward_blocks, Blocks::Narrow);
+    assert_eq!(Blocks::Wide.columns(10, 16), [(0, 10)]);
+    assert_eq!(Blocks::Narrow.columns(10, 16), [(0, 5), (5, 5)]);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use super::unroll;
 use super::window;
 use crate::derive::Derivation;
 use crate::ir::{lower, Program};
-use crate::plan::{Dx, Forward, Plan, TierPlan, When};
+use crate::plan::{Blocks, Dx, Forward, Plan, TierPlan, When};
 use crate::Spec;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -38,8 +38,9 @@ pub(super) fn forward_name(p: &TierPlan) -> Ident {
         Forward::Window => "window",
         Forward::Rows | Forward::RowsOverChannels => "rows",
     };
-    let fused = match p.forward_fused {
-        When::Always => "_fused",
+    let fused = match (p.forward_fused, p.forward_blocks) {
+        (When::Always, Blocks::Wide) => "_fused_wide",
+        (When::Always, _) => "_fused",
         _ => "",
     };
     format_ident!("__forward_{}{}", form, fused)
@@ -157,7 +158,7 @@ pub(super) fn build(
                     if fault == Some(Fault::RowsLoop) {
                         rows_loop::plant(&mut program);
                     }
-                    let calls = rows_loop::calls(spec, &row.2, fused);
+                    let calls = rows_loop::calls(spec, &row.2, fused, p.forward_blocks);
                     prove(&program, "the loop over rows", Some(&calls))?;
                     lower(&program, Some(&calls))
                 }
@@ -213,7 +214,7 @@ pub(super) fn build(
             }
             Dx::RowsMatrix => {
                 let program = rows_loop::backward(spec, rows_loop::dk_layout(spec));
-                let calls = rows_loop::calls(spec, &row.2, false);
+                let calls = rows_loop::calls(spec, &row.2, false, Blocks::Narrow);
                 prove(&program, "the loop over rows", Some(&calls))?;
                 lower(&program, Some(&calls))
             }

@@ -18,7 +18,9 @@
 //!   output channels. Other layers loop over a one-row companion layer.
 //! - Within `rows`, layers with many output channels vectorise across them: `forward` when its
 //!   rows are short enough to write out, `dL/dk` when its rows are long enough to fill the
-//!   partial sums.
+//!   partial sums. The forward row over output channels keeps its accumulators in blocks of
+//!   output columns sized to the tier's vector registers: larger on AVX-512 (32 registers)
+//!   than on the other tiers, where that changes the blocks.
 //! - The unrolled `backward` fuses its multiply-adds on tiers with FMA, and keeps `dL/dx` and
 //!   `dL/dk` in functions of their own on AVX-512. The layer-level `backward` fuses its
 //!   multiply-adds on the AVX2 and AVX-512 tiers. `forward` fuses on those tiers in every
@@ -38,9 +40,40 @@ mod tests;
 pub use crate::tier::Tier;
 use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
 
-#[cfg(feature = "codegen")]
-pub(crate) use tuning::BLOCK_FLOATS;
 pub(crate) use tuning::{LANES, WRITTEN_OUT_ROW};
+
+/// How many accumulators a block of the forward row vectorised over output channels holds
+/// (see [`Forward::RowsOverChannels`]): the same sums in the same order either way, only how
+/// many output columns are computed at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Blocks {
+    /// Sized for 16 vector registers (AVX2, and the portable code).
+    Narrow,
+    /// Sized for 32 vector registers (AVX-512).
+    Wide,
+}
+
+impl Blocks {
+    /// `(first, count)` of the blocks of output columns of a row of `columns` outputs over
+    /// `channels` output channels: as few as hold at most the tier's accumulators each, their
+    /// lengths differing by at most one.
+    pub fn columns(self, columns: usize, channels: usize) -> Vec<(usize, usize)> {
+        let floats = match self {
+            Blocks::Narrow => tuning::BLOCK_FLOATS,
+            Blocks::Wide => tuning::WIDE_BLOCK_FLOATS,
+        };
+        let most = (floats / channels.max(1)).max(1);
+        let count = columns.div_ceil(most);
+        let mut first = 0;
+        (0..count)
+            .map(|i| {
+                let len = columns / count + usize::from(i < columns % count);
+                first += len;
+                (first - len, len)
+            })
+            .collect()
+    }
+}
 
 /// How `forward` is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -118,6 +151,9 @@ pub struct TierPlan {
     /// on the AVX2 and AVX-512 tiers: one fused multiply-add per product instead of a product
     /// and a sum).
     pub forward_fused: When,
+    /// The accumulator blocks of [`Forward::RowsOverChannels`]: [`Blocks::Wide`] on AVX-512
+    /// where they differ from the narrow ones, else [`Blocks::Narrow`].
+    pub forward_blocks: Blocks,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
     pub split: When,
@@ -229,12 +265,18 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         Tier::Avx2 | Tier::Avx512 => When::Always,
         Tier::Portable => When::Never,
     };
+    let [_, ow] = spec.geometry.output();
+    let co = spec.geometry.out_channels();
+    let wide = tier == Tier::Avx512
+        && forward == Forward::RowsOverChannels
+        && Blocks::Wide.columns(ow, co) != Blocks::Narrow.columns(ow, co);
     TierPlan {
         forward,
         dx,
         dk,
         fused,
         forward_fused,
+        forward_blocks: if wide { Blocks::Wide } else { Blocks::Narrow },
         split,
     }
 }

@@ -40,8 +40,13 @@ pub(crate) const WRITTEN_OUT_ROW: usize = 64;
 /// Most accumulators (output channels times output columns) per block of the forward row
 /// vectorised over output channels: they must fit the vector registers (6 AVX-512 or 12 AVX
 /// registers of `f32`), beyond which they spill. Evidence: `BENCHMARKS.md`, "E".
-#[cfg(feature = "codegen")]
 pub(crate) const BLOCK_FLOATS: usize = 96;
+
+/// [`BLOCK_FLOATS`] on the AVX-512 tier, whose 32 vector registers hold 12 blocks of 16 `f32`
+/// (or 24 of 8 `f64`) besides the weights: more independent chains of fused multiply-adds
+/// than six, whose latency bounded LeNet-5's second layer's `forward`. Evidence:
+/// `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step".
+pub(crate) const WIDE_BLOCK_FLOATS: usize = 192;
 
 /// Most `dL/dx` partial sums (padded input elements times output channels) for which a
 /// layer with many output channels writes `backward` at the layer level over its output

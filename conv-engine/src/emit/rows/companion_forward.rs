@@ -5,30 +5,16 @@ use super::super::shape::Shapes;
 use crate::ir::{
     vars, Array, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt,
 };
-use crate::plan::{BLOCK_FLOATS, LANES, WRITTEN_OUT_ROW};
+use crate::plan::{Blocks, LANES, WRITTEN_OUT_ROW};
 use crate::{ChannelLayout, Spec};
-
-/// `(start, len)` of `ceil(n / most)` consecutive blocks covering `0..n`, at most `most` long,
-/// their lengths differing by at most one.
-fn column_blocks(n: usize, most: usize) -> Vec<(usize, usize)> {
-    let count = n.div_ceil(most);
-    let mut start = 0;
-    (0..count)
-        .map(|i| {
-            let len = n / count + usize::from(i < n % count);
-            start += len;
-            (start - len, len)
-        })
-        .collect()
-}
 
 /// The companion's `forward` (`spec` is the row spec): row updates with the kernel taps
 /// written out, `acc[j] += x[c][a*DH][j*SW + b*DW] * k[o][c][a][b]` over a row of
 /// accumulators that starts at the bias; or, vectorised over output channels ([`over_channels`]),
-/// the body of `forward_transposed`.
-pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
+/// the body of `forward_transposed` in `blocks`.
+pub(in crate::emit) fn forward(spec: &Spec, shapes: &Shapes, blocks: Blocks) -> Program {
     if crate::plan::rows_forward_over_channels(spec) {
-        return over_channels(spec, shapes);
+        return over_channels(spec, shapes, blocks);
     }
     let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = sizes(&spec.geometry);
     let channels = spec.layout == ChannelLayout::ChannelFirst;
@@ -157,11 +143,11 @@ fn program(shapes: &Shapes, locals: Vec<Local>, body: Vec<Stmt>, k: KernelLayout
 /// column `j` of a block keeps the accumulators of all output channels,
 /// `acc[j][o] += k[c][a][b][o] * x[c][a*DH][j*SW + b*DW]` (one input element times a contiguous
 /// kernel vector), the taps and the block's columns written out, then `u[o][0][j] = acc[j][o]`.
-/// Blocks hold at most [`BLOCK_FLOATS`] accumulators (they stay in registers). The accumulators
+/// Blocks hold as many accumulators as `blocks` says (they stay in registers). The accumulators
 /// pass through `core::hint::black_box` before the transposed store: otherwise LLVM's SLP
 /// vectoriser may pack the arithmetic along the stored columns instead of along the channels,
 /// depending on the block's length.
-fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
+fn over_channels(spec: &Spec, shapes: &Shapes, blocks: Blocks) -> Program {
     let ([_, ow], [kh, kw], [_, sw], [dh, dw], ci, co) = sizes(&spec.geometry);
     let (o, c, j) = (vars::O, vars::C, vars::J);
     let mut locals = vec![
@@ -176,7 +162,7 @@ fn over_channels(spec: &Spec, shapes: &Shapes) -> Program {
     let at = |array, index| Place { array, index };
     let view = |local, of, mutable| Stmt::View { local, of, mutable };
     let mut body = Vec::new();
-    for (start, len) in column_blocks(ow, (BLOCK_FLOATS / co).max(1)) {
+    for (start, len) in blocks.columns(ow, co) {
         locals.push(Local::bound("acc", vec![len, co]));
         let acc = locals.len() - 1;
         let mut per_c = vec![

@@ -291,7 +291,12 @@ pub(super) fn plant(program: &mut Program) {
 /// How the loop calls the companion `row`: through the forms vectorised over output channels
 /// (the kernel transposed once per call, `dL/dk` summed with output channels innermost) where
 /// the plan has them, and through its fused `forward` when `fused`.
-pub(super) fn calls(spec: &Spec, row: &proc_macro2::Ident, fused: bool) -> crate::ir::lower::Calls {
+pub(super) fn calls(
+    spec: &Spec,
+    row: &proc_macro2::Ident,
+    fused: bool,
+    blocks: crate::plan::Blocks,
+) -> crate::ir::lower::Calls {
     use quote::{format_ident, quote};
     let (row_f, row_b) = (row.clone(), row.clone());
     let transposed = crate::plan::rows_forward_over_channels(spec);
@@ -299,7 +304,11 @@ pub(super) fn calls(spec: &Spec, row: &proc_macro2::Ident, fused: bool) -> crate
         true => quote!(let kt = #row::kernel_out_inner(k);),
         false => quote!(),
     };
-    let suffix = if fused { "_fused" } else { "" };
+    let suffix = match (fused, blocks) {
+        (true, crate::plan::Blocks::Wide) => "_fused_wide",
+        (true, _) => "_fused",
+        (false, _) => "",
+    };
     let forward: crate::ir::lower::Call = match transposed {
         true => {
             let f = format_ident!("forward_transposed{suffix}");
