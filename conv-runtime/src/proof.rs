@@ -43,7 +43,13 @@
 //! pub const fn assert_layer<const NX: usize, const NK: usize, const NB: usize, const NU: usize>(
 //!     g: &Geometry, x: &[T], k: &[T], b: &[T], u: &[T], delta: &[T], dx: &[T], dk: &[T], db: &[T],
 //! )
+//! pub const fn assert_same_forward(u: &[T], variant: &[T])
 //! ```
+//!
+//! A layer's other `forward` variants (fused, or in other blocks) are evaluated on the same
+//! inputs as the one `assert_layer` checks and must give its `u` exactly
+//! (`assert_same_forward`): on integer values every variant's sums are exact, so equal to the
+//! reference's, and no `backward` is evaluated again for them.
 //!
 //! Flat views, all `const`: a nested array `a: [[T; W]; H]` is `a.as_flattened()` (one call per
 //! extra dimension, `as_flattened_mut()` for `refill`), a `[T; N]` is `&a` (it coerces), a scalar
@@ -613,6 +619,22 @@ macro_rules! proof {
                     p += 1;
                 }
                 Ok(())
+            }
+
+            /// Panics (in a `const` item: a compile error) unless `variant`, another `forward`
+            /// variant's output on the inputs of `u`, equals `u` element by element, where `u`
+            /// is the output [`assert_layer`] compared with the reference.
+            pub const fn assert_same_forward(u: &[T], variant: &[T]) {
+                if u.len() != variant.len() {
+                    panic!("conv2d proof failed: a generated `forward` variant has another length than `forward` (shape)");
+                }
+                let mut i = 0;
+                while i < u.len() {
+                    if u[i] != variant[i] {
+                        panic!("conv2d proof failed: a generated `forward` variant differs from the `forward` checked against conv_runtime::reference (u)");
+                    }
+                    i += 1;
+                }
             }
 
             /// [`check`], panicking on a mismatch (in a `const` item: a compile error) with a

@@ -409,6 +409,26 @@ fn assert_layer_panics_naming_the_operand() {
     }
 }
 
+/// `assert_same_forward` accepts equal outputs and panics on a differing element or length.
+#[test]
+fn assert_same_forward_panics_on_any_difference() {
+    let message = |u: &[f32], v: &[f32]| {
+        let r = std::panic::catch_unwind(|| proof::f32::assert_same_forward(u, v));
+        r.err().map(|payload| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        })
+    };
+    assert_eq!(message(&[1.0, -2.0], &[1.0, -2.0]), None);
+    let differs = message(&[1.0, -2.0], &[1.0, 2.0]).expect("a differing element accepted");
+    assert!(differs.starts_with("conv2d proof failed: ") && differs.ends_with("(u)"));
+    let shorter = message(&[1.0, -2.0], &[1.0]).expect("a shorter output accepted");
+    assert!(shorter.ends_with("(shape)"), "{shorter}");
+}
+
 /// `fill` takes any length (it does not depend on the geometry's lengths).
 #[test]
 fn proof_fill_takes_any_length() {

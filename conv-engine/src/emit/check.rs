@@ -29,13 +29,14 @@ pub(crate) const fn input_sets(g: &Geometry) -> u64 {
 }
 
 /// [`proof`] of the pair `layer::forward_fn` and `layer::backward_fn` (hidden bodies of
-/// `layer`, whose `GEOMETRY` is the layer's): a hidden `__Check` struct in a `const _` block
-/// whose `forward` and `backward` call them.
+/// `layer`, whose `GEOMETRY` is the layer's), and of the other forward bodies `same`: a hidden
+/// `__Check` struct in a `const _` block whose `forward` and `backward` call them.
 pub(super) fn pair(
     spec: &Spec,
     s: &Shapes,
     layer: &Ident,
     (forward_fn, backward_fn): (&Ident, &Ident),
+    same: &[&Ident],
 ) -> TokenStream {
     let super::shape::Types {
         x: x_ty,
@@ -46,7 +47,7 @@ pub(super) fn pair(
     } = s.types();
     let b_param = s.bias_param();
     let check_name = Ident::new("__Check", proc_macro2::Span::call_site());
-    let check = proof(spec, s, &check_name);
+    let check = proof(spec, s, &check_name, same);
     quote! {
         #[doc(hidden)]
         const _: () = {
@@ -60,13 +61,21 @@ pub(super) fn pair(
                 const fn backward(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients {
                     #layer::#backward_fn(x, k, delta)
                 }
+                #(
+                    const fn #same(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                        #layer::#same(x, k, b)
+                    }
+                )*
             }
             #check
         };
     }
 }
 
-pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
+/// The check of `name::forward` and `name::backward` against the reference, and of the other
+/// forward bodies `same` against `name::forward` on the same inputs (exactly: on integer
+/// values every variant's sums are exact).
+pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident, same: &[&Ident]) -> TokenStream {
     let module = &s.scalar;
     let zero = s.zero();
     let (x0, k0, b0, d0) = (
@@ -107,6 +116,13 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
     let sizes =
         [g.input_len(), g.kernel_len(), g.bias_len(), g.output_len()].map(super::shape::lit);
     let sets = proc_macro2::Literal::u64_unsuffixed(input_sets(&g));
+    let (u_flat, variant) = (view(&s.u, quote!(u)), view(&s.u, quote!(v)));
+    let same = same.iter().map(|f| {
+        quote! {
+            let v = #name::#f(&x, &k, #b_arg);
+            ::conv_runtime::proof::#module::assert_same_forward(#u_flat, #variant);
+        }
+    });
     quote! {
         #[doc(hidden)]
         #[allow(long_running_const_eval)]
@@ -121,6 +137,7 @@ pub(super) fn proof(spec: &Spec, s: &Shapes, name: &Ident) -> TokenStream {
                 let u = #name::forward(&x, &k, #b_arg);
                 let g = #name::backward(&x, &k, &delta);
                 ::conv_runtime::proof::#module::assert_layer::<#(#sizes),*>(&#name::GEOMETRY, #(#args),*);
+                #(#same)*
                 set += 1;
             }
         };

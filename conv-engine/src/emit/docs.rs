@@ -146,7 +146,8 @@ fn checks(plan: &Plan, checked: bool) -> String {
         (false, _) => "No compile-time evaluation was emitted for this layer.".to_string(),
         (true, ConstCheck::Whole) => "Checked at compile time on integer inputs: every \
              variant's `forward` and `backward` were evaluated whole in `const` and compared \
-             exactly with `conv_runtime::reference`."
+             exactly with `conv_runtime::reference` (a `forward` after the first through the \
+             first one's output on the same inputs)."
             .to_string(),
         (true, ConstCheck::OneRow) => {
             let layer_level = plan.tiers().iter().all(|(_, p)| p.dx != Dx::RowsMatrix);

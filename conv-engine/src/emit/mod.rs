@@ -223,28 +223,39 @@ pub fn generate_with(
     })
 }
 
-/// One compile-time check per distinct pair of bodies the tiers run: a hidden struct whose
-/// `forward` and `backward` are that pair, evaluated by [`check::proof`].
+/// The compile-time checks of the bodies the tiers run, each evaluated once: per distinct
+/// `backward`, a hidden struct whose `forward` and `backward` are the first tier's pair with it,
+/// evaluated by [`check::proof`]; the first also checks every other distinct `forward` against
+/// its own on the same inputs.
 fn whole_checks(
     spec: &Spec,
     plan: &Plan,
     shapes: &Shapes,
     name: &proc_macro2::Ident,
 ) -> TokenStream {
-    let mut seen = Vec::new();
+    let names = plan.tiers().map(|(_, p)| variants::names(p));
     let mut out = TokenStream::new();
-    for (_, p) in plan.tiers() {
-        let names = variants::names(p);
-        if seen.contains(&names) {
+    let mut backwards = Vec::new();
+    for n in &names {
+        if backwards.contains(&&n.backward) {
             continue;
+        }
+        let mut same = Vec::new();
+        if backwards.is_empty() {
+            for other in &names {
+                if other.forward != n.forward && !same.contains(&&other.forward) {
+                    same.push(&other.forward);
+                }
+            }
         }
         out.extend(check::pair(
             spec,
             shapes,
             name,
-            (&names.forward, &names.backward),
+            (&n.forward, &n.backward),
+            &same,
         ));
-        seen.push(names);
+        backwards.push(&n.backward);
     }
     out
 }
