@@ -33,11 +33,14 @@
 //! [`Dx::LayerRows`]: crate::plan::Dx::LayerRows
 
 use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
-use crate::plan::LANES;
 
 /// Kernel columns whose `dL/dk` lane sums one pass over the rows keeps (two output channels
 /// each): more spill the sums out of the vector registers (LeNet-5's first layer, 28 columns).
 const TAPS_PER_PASS: usize = 3;
+
+/// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
+/// `dL/db` span a multiple of it.
+const ROW_VECTOR: usize = 16;
 use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
@@ -47,7 +50,7 @@ impl Layer<'_> {
         // The lane sums of `dL/dk` and `dL/db` span a multiple of `LANES` columns: `delta`'s
         // rows zero-padded to that width, and the padded input wide enough for them.
         let s = self.s;
-        let lanes = s.ow.next_multiple_of(LANES);
+        let lanes = s.ow.next_multiple_of(ROW_VECTOR);
         let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
         let delta = self.lane_delta(lanes);
         let dk = self.dk_over_rows(xp, delta, lanes);
