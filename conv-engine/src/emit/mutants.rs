@@ -280,7 +280,7 @@ fn every_planted_fault_fails_the_proof() {
 }
 
 /// The layer-level `backward` over rows keeps lane sums past the output row (rows rounded up
-/// to `LANES` columns) and adds only the output row's: one column fewer misses terms, one more
+/// to `ROW_VECTOR` columns) and adds only the output row's: one column fewer misses terms, one more
 /// than the row holds cannot run.
 #[test]
 fn only_the_output_rows_lane_sums_are_added() {
@@ -312,7 +312,7 @@ fn only_the_output_rows_lane_sums_are_added() {
     ));
     let mut past = backward;
     counts(&mut past.body, &|n| {
-        *n = ow.next_multiple_of(crate::plan::LANES) + 1
+        *n = ow.next_multiple_of(layer_rows::ROW_VECTOR) + 1
     });
     assert!(matches!(
         prove(spec, &past),

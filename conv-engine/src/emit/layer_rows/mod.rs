@@ -15,6 +15,8 @@
 
 mod over_channels;
 mod over_rows;
+#[cfg(test)]
+pub(super) use over_rows::ROW_VECTOR;
 
 use super::shape::Shapes;
 use super::unroll::operands;

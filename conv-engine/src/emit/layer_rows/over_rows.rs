@@ -16,10 +16,11 @@
 //! - `dL/db` the same lane sums of the delta rows.
 //!
 //! The lane sums of `dL/dk` and `dL/db` span the output row rounded up to a multiple of
-//! `LANES` columns, over a copy of `delta` whose rows are zero past the output row (and a
-//! padded input wide enough): on LeNet-5's first layer (28 columns) LLVM vectorised the row
-//! in four lanes, on 32 columns it uses sixteen. Only the output row's lanes are added across
-//! (the others may hold `0 * inf`).
+//! [`ROW_VECTOR`] columns, over a copy of `delta` whose rows are zero past the output row (and
+//! a padded input wide enough): LLVM vectorised LeNet-5's first layer's rows of 28 columns
+//! four lanes at a time and a layer's rows of 24 not at all; on 32 columns it uses sixteen
+//! (`BENCHMARKS.md`, LeNet-5, the steps of 429044a and dc6529d). Only the output row's lanes
+//! are added across (the others may hold `0 * inf`).
 //!
 //! Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
 //! pairwise, as in the companion, LLVM's SLP vectoriser mixed the taps' sums with shuffles and
@@ -40,15 +41,15 @@ const TAPS_PER_PASS: usize = 3;
 
 /// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
 /// `dL/db` span a multiple of it.
-const ROW_VECTOR: usize = 16;
+pub(in crate::emit) const ROW_VECTOR: usize = 16;
 use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
     /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer.
     pub(super) fn over_rows(&mut self) -> (usize, usize, usize) {
         let dxp = self.dx_over_rows();
-        // The lane sums of `dL/dk` and `dL/db` span a multiple of `LANES` columns: `delta`'s
-        // rows zero-padded to that width, and the padded input wide enough for them.
+        // The lane sums of `dL/dk` and `dL/db` span a multiple of `ROW_VECTOR` columns:
+        // `delta`'s rows zero-padded to that width, and the padded input wide enough for them.
         let s = self.s;
         let lanes = s.ow.next_multiple_of(ROW_VECTOR);
         let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
@@ -58,7 +59,7 @@ impl Layer<'_> {
         (dxp, dk, db)
     }
 
-    /// `delta` itself for rows of a multiple of `LANES` columns, else its rows copied into
+    /// `delta` itself for rows of a multiple of `ROW_VECTOR` columns, else its rows copied into
     /// zero rows of `lanes` columns.
     fn lane_delta(&mut self, lanes: usize) -> Array {
         let s = self.s;
