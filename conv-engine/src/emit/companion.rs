@@ -3,7 +3,7 @@
 //! the forms vectorised over output channels, and its own compile-time evaluation when the
 //! layer is too large to evaluate whole.
 
-use super::{check, fault, geometry, rows, shape, Shapes};
+use super::{check, fault, geometry, rows, rows_loop, shape, Shapes};
 use crate::derive::Derivation;
 use crate::plan::Blocks;
 use crate::Spec;
@@ -52,18 +52,20 @@ pub(super) fn item(
         crate::ir::fuse_sums(&mut program.body);
         program
     };
-    let mut forwards = vec![(format_ident!("forward"), forward(Blocks::Narrow), "forward")];
+    let name_of =
+        |fused, blocks| format_ident!("forward{}", rows_loop::forward_suffix(fused, blocks));
+    let mut forwards = vec![(
+        name_of(false, Blocks::Narrow),
+        forward(Blocks::Narrow),
+        "forward",
+    )];
     if fused {
         let program = fuse(forward(Blocks::Narrow));
-        forwards.push((format_ident!("forward_fused"), program, "fused forward"));
+        forwards.push((name_of(true, Blocks::Narrow), program, "fused forward"));
     }
     if wide {
         let program = fuse(forward(Blocks::Wide));
-        forwards.push((
-            format_ident!("forward_fused_wide"),
-            program,
-            "wide fused forward",
-        ));
+        forwards.push((name_of(true, Blocks::Wide), program, "wide fused forward"));
     }
     let transposed = crate::plan::rows_forward_over_channels(row_spec);
     let mut forward_items = TokenStream::new();

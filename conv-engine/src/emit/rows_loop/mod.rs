@@ -288,6 +288,16 @@ pub(super) fn plant(program: &mut Program) {
     walk(&mut program.body);
 }
 
+/// The suffix of the companion's `forward` (and `forward_transposed`) a tier calls: `_fused`
+/// where it fuses, `_fused_wide` in [`crate::plan::Blocks::Wide`].
+pub(super) fn forward_suffix(fused: bool, blocks: crate::plan::Blocks) -> &'static str {
+    match (fused, blocks) {
+        (true, crate::plan::Blocks::Wide) => "_fused_wide",
+        (true, _) => "_fused",
+        (false, _) => "",
+    }
+}
+
 /// How the loop calls the companion `row`: through the forms vectorised over output channels
 /// (the kernel transposed once per call, `dL/dk` summed with output channels innermost) where
 /// the plan has them, and through its fused `forward` when `fused`.
@@ -304,11 +314,7 @@ pub(super) fn calls(
         true => quote!(let kt = #row::kernel_out_inner(k);),
         false => quote!(),
     };
-    let suffix = match (fused, blocks) {
-        (true, crate::plan::Blocks::Wide) => "_fused_wide",
-        (true, _) => "_fused",
-        (false, _) => "",
-    };
+    let suffix = forward_suffix(fused, blocks);
     let forward: crate::ir::lower::Call = match transposed {
         true => {
             let f = format_ident!("forward_transposed{suffix}");
