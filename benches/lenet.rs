@@ -132,12 +132,14 @@ fn epoch(c: &mut Criterion) {
         };
         g.bench_function(name, |b| {
             b.iter(|| {
-                let mut loss = 0.0;
-                for (inputs, labels) in &batches {
-                    let step = trainer.step(&mut net, inputs, labels, LEARNING_RATE);
-                    loss += step.expect("a valid batch");
-                }
-                black_box(loss)
+                trainer.run(|trainer| {
+                    let mut loss = 0.0;
+                    for (inputs, labels) in &batches {
+                        let step = trainer.step(&mut net, inputs, labels, LEARNING_RATE);
+                        loss += step.expect("a valid batch");
+                    }
+                    black_box(loss)
+                })
             })
         });
     }

@@ -123,6 +123,11 @@ fn parameters<N: Network>(net: &N) -> Vec<N::Scalar> {
     out
 }
 
+/// The parameters' bit patterns (`-0.0` is not `0.0` here).
+fn bits(net: &Small) -> Vec<u64> {
+    parameters(net).iter().map(|v| v.to_bits()).collect()
+}
+
 #[test]
 fn batch_gradients_are_identical_for_any_number_of_threads() {
     let mut rng = SplitMix64::new(5);
@@ -154,6 +159,52 @@ fn batch_gradients_are_identical_for_any_number_of_threads() {
     }
     for (a, b) in parameters(&sum).iter().zip(&results[0].1) {
         assert!((a / 23.0 - b).abs() <= 1e-12 + 1e-12 * b.abs());
+    }
+}
+
+/// A trainer keeps its buffers between batches and leaves them zero as it goes; whatever it ran
+/// before (batches of other sizes, `gradients`, a batch that failed halfway), and whether the
+/// batch starts on the caller's thread or the trainer's, each batch must give the bits a new
+/// trainer gives.
+#[test]
+fn a_reused_trainer_equals_a_new_one() {
+    let mut rng = SplitMix64::new(9);
+    let inputs: Vec<<Small as Network>::Input> =
+        (0..23).map(|_| random_input::<Small>(&mut rng)).collect();
+    let labels: Vec<usize> = (0..23).map(|_| rng.below(5) as usize).collect();
+    let mut bad = inputs[6];
+    bad.flat_mut()[3] = f64::NAN;
+    for threads in [1, 2, 3] {
+        let mut reused = Trainer::<Small>::new(threads);
+        let mut net = Small::init(4);
+        // Batches of 23, 7, 16 and 2 samples, a failed one (sample 6 of 16, in the second chunk)
+        // after the first; each batch's mean gradient, then a step on it.
+        for (b, range) in [0..23, 0..16, 3..10, 5..21, 9..11].into_iter().enumerate() {
+            let mut refs: Vec<&_> = inputs[range.clone()].iter().collect();
+            if b == 1 {
+                refs[6] = &bad;
+                let failed = reused.step(&mut net, &refs, &labels[range], 0.1);
+                assert!(matches!(failed, Err(BatchError::Sample { index: 6, .. })));
+                continue;
+            }
+            let labels = &labels[range];
+            let mut fresh = Trainer::<Small>::new(threads);
+            let expected = fresh.gradients(&net, &refs, labels).expect("valid");
+            let (loss, grads) = reused.gradients(&net, &refs, labels).expect("valid");
+            assert_eq!(loss.to_bits(), expected.0.to_bits());
+            assert_eq!(bits(grads), bits(expected.1));
+            assert_ne!(bits(grads), bits(&Small::zeroed()));
+            let mut stepped = net.clone();
+            let mut fresh = Trainer::<Small>::new(threads);
+            fresh.step(&mut stepped, &refs, labels, 0.1).expect("valid");
+            // Every other batch from the trainer's own threads (`run`): the same bits.
+            match b % 2 {
+                0 => reused.run(|t| t.step(&mut net, &refs, labels, 0.1)),
+                _ => reused.step(&mut net, &refs, labels, 0.1),
+            }
+            .expect("valid");
+            assert_eq!(bits(&net), bits(&stepped));
+        }
     }
 }
 

@@ -8,7 +8,8 @@
 //! ```
 
 use conv_examples_lenet::{mnist, LeNet5};
-use conv_runtime::network::{batch::Trainer, weights};
+use conv_runtime::network::batch::{BatchError, Trainer};
+use conv_runtime::network::weights;
 use conv_runtime::rng::SplitMix64;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
@@ -104,22 +105,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let bar = ProgressBar::new(order.len() as u64).with_style(style.clone());
         bar.set_prefix(epoch.to_string());
         let start = Instant::now();
-        let (mut loss_sum, mut seen) = (0.0, 0);
-        for batch in order.chunks(BATCH) {
-            let inputs: Vec<&mnist::Image> = batch.iter().map(|&i| &train.images[i]).collect();
-            let labels: Vec<usize> = batch.iter().map(|&i| train.labels[i]).collect();
-            let loss = trainer.step(&mut net, &inputs, &labels, LEARNING_RATE)?;
-            loss_sum += loss * batch.len() as f64;
-            seen += batch.len();
-            bar.inc(batch.len() as u64);
-            if seen % (BATCH * 25) == 0 || seen == order.len() {
-                let rate = seen as f64 / start.elapsed().as_secs_f64();
-                bar.set_message(format!(
-                    "loss {:.4}  {rate:.0} samples/s",
-                    loss_sum / seen as f64
-                ));
+        // The epoch's batches start on the trainer's threads (`Trainer::run`).
+        let (loss_sum, seen) = trainer.run(|trainer| {
+            let (mut loss_sum, mut seen) = (0.0, 0);
+            for batch in order.chunks(BATCH) {
+                let inputs: Vec<&mnist::Image> = batch.iter().map(|&i| &train.images[i]).collect();
+                let labels: Vec<usize> = batch.iter().map(|&i| train.labels[i]).collect();
+                let loss = trainer.step(&mut net, &inputs, &labels, LEARNING_RATE)?;
+                loss_sum += loss * batch.len() as f64;
+                seen += batch.len();
+                bar.inc(batch.len() as u64);
+                if seen % (BATCH * 25) == 0 || seen == order.len() {
+                    let rate = seen as f64 / start.elapsed().as_secs_f64();
+                    bar.set_message(format!(
+                        "loss {:.4}  {rate:.0} samples/s",
+                        loss_sum / seen as f64
+                    ));
+                }
             }
-        }
+            Ok::<_, BatchError>((loss_sum, seen))
+        })?;
         let time = start.elapsed().as_secs_f64();
         bar.finish_and_clear();
         println!(

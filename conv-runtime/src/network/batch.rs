@@ -4,6 +4,10 @@
 //! gradient is summed sample by sample, in order, into a buffer of its own; the chunk sums are
 //! then added in a binary tree fixed by the chunk count. Threads only decide which thread sums
 //! which chunk or adds which pair, so the result does not depend on them.
+//!
+//! A batch is one call into the trainer's thread pool (the sums, the tree and the update), and
+//! the buffers are left zero by the passes that read them last (each pair's addition clears the
+//! chunk it adds, the update clears what it used), so no pass over the buffers only clears them.
 
 use super::{Network, SampleError};
 use crate::Scalar;
@@ -50,6 +54,8 @@ impl std::error::Error for BatchError {}
 
 struct Chunk<N: Network> {
     grads: Box<N>,
+    /// Whether `grads` may hold anything but zeros (the chunk is then cleared before use).
+    dirty: bool,
     ws: Box<N::Workspace>,
     loss: f64,
     error: Option<BatchError>,
@@ -61,7 +67,7 @@ struct Chunk<N: Network> {
 pub struct Trainer<N: Network> {
     threads: usize,
     /// `None` for one thread: the caller's thread does the work.
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     chunks: Vec<Chunk<N>>,
 }
 
@@ -72,10 +78,11 @@ fn root_half(count: usize) -> usize {
 
 /// Sums the chunks `chunks` (the first of them chunk `first`) into `chunks[0]`: each chunk's
 /// samples by `work`, then the chunk sums in a fixed binary tree, split at the largest power of
-/// two below the count (for 4 chunks: 1 into 0 and 3 into 2, then 2 into 0). The tree depends
-/// only on the chunk count; `parallel` runs the two halves with [`rayon::join`], which changes
-/// which thread sums what, never the order of any addition. At the `root`, the gradients of the
-/// two halves are left apart (only the losses are added): [`update`] adds them, on every thread.
+/// two below the count (for 4 chunks: 1 into 0 and 3 into 2, then 2 into 0); each addition
+/// leaves the chunk it added zero. The tree depends only on the chunk count; `parallel` runs the
+/// two halves with [`rayon::join`], which changes which thread sums what, never the order of any
+/// addition. At the `root`, the gradients of the two halves are left apart (only the losses are
+/// added): [`update`] adds them, on every thread.
 fn tree<N, W>(chunks: &mut [Chunk<N>], first: usize, work: &W, parallel: bool, root: bool)
 where
     N: Network + Send,
@@ -97,9 +104,13 @@ where
         tree(left, first, work, false, false);
         tree(right, first + mid, work, false, false);
     }
-    let (total, chunk) = (&mut left[0], &right[0]);
+    let (total, chunk) = (&mut left[0], &mut right[0]);
     if !root {
-        total.grads.add(&chunk.grads);
+        let sources = tensors_mut(&mut *chunk.grads);
+        for (g, o) in tensors_mut(&mut *total.grads).into_iter().zip(sources) {
+            add_and_clear(g, o);
+        }
+        chunk.dirty = false;
     }
     total.loss += chunk.loss;
 }
@@ -122,12 +133,23 @@ where
                     .thread_name(|i| format!("conv-trainer-{i}"))
                     .build()
                     .ok()
+                    .map(std::sync::Arc::new)
             })
             .flatten();
         Self {
             threads: if pool.is_some() { threads } else { 1 },
             pool,
             chunks: Vec::new(),
+        }
+    }
+
+    /// `f(self)`, run on one of the trainer's threads: the batches `f` trains on start there,
+    /// without each handing its work over from the calling thread and waiting to be woken at
+    /// its end. The results are the same bits as from the calling thread.
+    pub fn run<R: Send>(&mut self, f: impl FnOnce(&mut Self) -> R + Send) -> R {
+        match self.pool.clone() {
+            Some(pool) => pool.install(|| f(self)),
+            None => f(self),
         }
     }
 
@@ -148,9 +170,7 @@ where
         inputs: &[&N::Input],
         labels: &[usize],
     ) -> Result<(f64, &N), BatchError> {
-        let loss = self.sum(net, inputs, labels)?;
-        let (grads, other) = halves(&mut self.chunks, inputs.len());
-        update(self.pool.as_ref(), grads, other, mean(inputs.len()), None);
+        let loss = self.batch(Target::Gradients(net), inputs, labels)?;
         Ok((loss, &*self.chunks[0].grads))
     }
 
@@ -166,22 +186,17 @@ where
         labels: &[usize],
         learning_rate: N::Scalar,
     ) -> Result<f64, BatchError> {
-        let loss = self.sum(net, inputs, labels)?;
-        let (grads, other) = halves(&mut self.chunks, inputs.len());
-        let scale = mean(inputs.len());
-        update(
-            self.pool.as_ref(),
-            grads,
-            other,
-            scale,
-            Some((net, learning_rate)),
-        );
-        Ok(loss)
+        self.batch(Target::Step(net, learning_rate), inputs, labels)
     }
 
-    /// The batch's gradient summed into chunk 0 and chunk [`root_half`] (see [`tree`]); returns
-    /// the mean loss.
-    fn sum(&mut self, net: &N, inputs: &[&N::Input], labels: &[usize]) -> Result<f64, BatchError> {
+    /// The batch's gradient summed into chunk 0 and chunk [`root_half`] (see [`tree`]), then
+    /// added, averaged and used by [`update`]: one call into the pool. Returns the mean loss.
+    fn batch(
+        &mut self,
+        mut target: Target<'_, N>,
+        inputs: &[&N::Input],
+        labels: &[usize],
+    ) -> Result<f64, BatchError> {
         if inputs.len() != labels.len() {
             return Err(BatchError::Lengths {
                 inputs: inputs.len(),
@@ -193,43 +208,80 @@ where
         while self.chunks.len() < count {
             self.chunks.push(Chunk {
                 grads: Box::new(N::zeroed()),
+                dirty: false,
                 ws: Box::new(N::workspace()),
                 loss: 0.0,
                 error: None,
             });
         }
         let chunks = &mut self.chunks[..count];
-        let work = |(c, chunk): (usize, &mut Chunk<N>)| {
-            chunk.grads.clear();
-            chunk.loss = 0.0;
-            chunk.error = None;
-            let start = c * CHUNK;
-            let end = (start + CHUNK).min(n);
-            for i in start..end {
-                match net.loss_and_parameter_gradients(
-                    inputs[i],
-                    labels[i],
-                    &mut chunk.ws,
-                    &mut chunk.grads,
-                ) {
-                    Ok(loss) => chunk.loss += loss.to_f64(),
-                    Err(error) => {
-                        chunk.error = Some(BatchError::Sample { index: i, error });
-                        return;
+        let parallel = self.pool.is_some();
+        let mut body = move || {
+            let net: &N = match &target {
+                Target::Gradients(net) => net,
+                Target::Step(net, _) => net,
+            };
+            let work = |(c, chunk): (usize, &mut Chunk<N>)| {
+                if chunk.dirty {
+                    chunk.grads.clear();
+                }
+                chunk.dirty = true;
+                chunk.loss = 0.0;
+                chunk.error = None;
+                let start = c * CHUNK;
+                let end = (start + CHUNK).min(n);
+                for i in start..end {
+                    match net.loss_and_parameter_gradients(
+                        inputs[i],
+                        labels[i],
+                        &mut chunk.ws,
+                        &mut chunk.grads,
+                    ) {
+                        Ok(loss) => chunk.loss += loss.to_f64(),
+                        Err(error) => {
+                            chunk.error = Some(BatchError::Sample { index: i, error });
+                            return;
+                        }
                     }
                 }
+            };
+            tree(chunks, 0, &work, parallel && count > 1, true);
+            if let Some(e) = chunks.iter().find_map(|c| c.error) {
+                return Err(e);
             }
+            let loss = chunks[0].loss / n.max(1) as f64;
+            let step = match &mut target {
+                Target::Step(net, learning_rate) => Some((&mut **net, *learning_rate)),
+                Target::Gradients(_) => None,
+            };
+            let stepped = step.is_some();
+            let mid = if count > 1 { root_half(count) } else { 1 };
+            let (first, rest) = chunks.split_at_mut(mid);
+            let mut other = rest.first_mut();
+            update(
+                parallel,
+                &mut *first[0].grads,
+                other.as_deref_mut().map(|c| &mut *c.grads),
+                mean(n),
+                step,
+            );
+            if let Some(other) = other {
+                other.dirty = false;
+            }
+            first[0].dirty = !stepped;
+            Ok(loss)
         };
-        match self.pool.as_ref().filter(|_| count > 1) {
-            // One call into the pool per batch: the chunks and their sums in one tree.
-            Some(pool) => pool.install(|| tree(chunks, 0, &work, true, true)),
-            None => tree(chunks, 0, &work, false, true),
+        match self.pool.as_ref() {
+            Some(pool) if pool.current_thread_index().is_none() => pool.install(body),
+            _ => body(),
         }
-        if let Some(e) = chunks.iter().find_map(|c| c.error) {
-            return Err(e);
-        }
-        Ok(chunks[0].loss / n.max(1) as f64)
     }
+}
+
+/// What a batch is for: its mean gradient, or a step of SGD on the network.
+enum Target<'a, N: Network> {
+    Gradients(&'a N),
+    Step(&'a mut N, N::Scalar),
 }
 
 /// `1 / n`, the factor of a mean over `n` samples (1 for an empty batch).
@@ -237,50 +289,54 @@ fn mean<S: Scalar>(n: usize) -> S {
     S::from_f64(1.0 / n.max(1) as f64)
 }
 
-/// After [`Trainer::sum`] of `n` samples: chunk 0's gradient, and the sum of the other half
-/// of the tree that is still to be added into it.
-fn halves<N: Network>(chunks: &mut [Chunk<N>], n: usize) -> (&mut N, Option<&N>) {
-    let count = n.div_ceil(CHUNK).max(1);
-    if count == 1 {
-        return (&mut *chunks[0].grads, None);
+/// Every parameter tensor of `net`, flat, in declaration order.
+fn tensors_mut<N: Network>(net: &mut N) -> Vec<&mut [N::Scalar]> {
+    let mut out = Vec::new();
+    net.for_each_parameter_mut(&mut |t| out.push(t));
+    out
+}
+
+/// `dst += src`, then `src = 0`: the elementwise sums of [`Network::add`], leaving `src` ready for
+/// the next batch.
+fn add_and_clear<S: Scalar>(dst: &mut [S], src: &mut [S]) {
+    #[inline(always)]
+    fn run<S: Scalar>(dst: &mut [S], src: &mut [S]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d += *s;
+            *s = S::ZERO;
+        }
     }
-    let (left, right) = chunks.split_at_mut(root_half(count));
-    (&mut *left[0].grads, Some(&*right[0].grads))
+    crate::cpu::widest(|| run(dst, src))
 }
 
 /// One block of [`update`]'s work: gradients, what is added to them, parameters.
-type Block<'a, S> = (&'a mut [S], Option<&'a [S]>, Option<&'a mut [S]>);
+type Block<'a, S> = (&'a mut [S], Option<&'a mut [S]>, Option<&'a mut [S]>);
 
 /// Elements per block of [`update`]'s work.
 const BLOCK: usize = 8192;
 
-/// `grads += other`, `grads *= scale` and, with `net`, `parameter -= learning_rate * gradient`:
+/// `grads += other`, `grads *= scale` and, with `step`, `parameter -= learning_rate * gradient`:
 /// element by element the operations of [`Network::add`], [`Network::scale`] and
-/// [`Network::sgd_step`], in blocks of [`BLOCK`] elements that the pool's threads share.
+/// [`Network::sgd_step`], in blocks of [`BLOCK`] elements that the pool's threads share when
+/// `parallel` (the caller is on the pool). `other` is left zero, and `grads` too after a step.
 fn update<N: Network>(
-    pool: Option<&rayon::ThreadPool>,
+    parallel: bool,
     grads: &mut N,
-    other: Option<&N>,
+    other: Option<&mut N>,
     scale: N::Scalar,
-    net: Option<(&mut N, N::Scalar)>,
+    step: Option<(&mut N, N::Scalar)>,
 ) where
     N::Scalar: Send + Sync,
 {
-    let mut gs: Vec<&mut [N::Scalar]> = Vec::new();
-    grads.for_each_parameter_mut(&mut |g| gs.push(g));
-    let mut ps: Vec<&mut [N::Scalar]> = Vec::new();
-    let learning_rate = net.map(|(net, learning_rate)| {
-        net.for_each_parameter_mut(&mut |p| ps.push(p));
-        learning_rate
-    });
-    let mut os: Vec<&[N::Scalar]> = Vec::new();
-    if let Some(other) = other {
-        other.for_each_parameter(&mut |o| os.push(o));
-    }
-    let (mut os, mut ps) = (os.into_iter(), ps.into_iter());
+    let learning_rate = step.as_ref().map(|(_, learning_rate)| *learning_rate);
+    let mut os = other.map(tensors_mut).unwrap_or_default().into_iter();
+    let mut ps = step
+        .map(|(net, _)| tensors_mut(net))
+        .unwrap_or_default()
+        .into_iter();
     let mut blocks: Vec<Block<N::Scalar>> = Vec::new();
-    for g in gs {
-        let mut o = os.next().map(|o| o.chunks(BLOCK));
+    for g in tensors_mut(grads) {
+        let mut o = os.next().map(|o| o.chunks_mut(BLOCK));
         let mut p = ps.next().map(|p| p.chunks_mut(BLOCK));
         for g in g.chunks_mut(BLOCK) {
             let o = o.as_mut().and_then(Iterator::next);
@@ -288,20 +344,41 @@ fn update<N: Network>(
             blocks.push((g, o, p));
         }
     }
-    let work = |(g, o, p): Block<N::Scalar>| {
-        if let Some(o) = o {
-            super::__private::add_assign(g, o);
-        }
-        super::__private::scale(g, scale);
-        if let (Some(p), Some(learning_rate)) = (p, learning_rate) {
-            super::__private::sgd(p, g, learning_rate);
-        }
-    };
-    match pool {
-        Some(pool) if blocks.len() > 1 => {
+    let work = |block: Block<N::Scalar>| update_block(block, scale, learning_rate);
+    match parallel && blocks.len() > 1 {
+        true => {
             use rayon::prelude::*;
-            pool.install(|| blocks.into_par_iter().for_each(work));
+            blocks.into_par_iter().for_each(work);
         }
-        _ => blocks.into_iter().for_each(work),
+        false => blocks.into_iter().for_each(work),
     }
+}
+
+/// [`update`] on one block, in one pass.
+fn update_block<S: Scalar>((g, o, p): Block<S>, scale: S, learning_rate: Option<S>) {
+    #[inline(always)]
+    fn run<S: Scalar>((g, o, p): Block<S>, scale: S, learning_rate: Option<S>) {
+        match (o, p.zip(learning_rate)) {
+            (Some(o), Some((p, rate))) => {
+                for ((g, o), p) in g.iter_mut().zip(o).zip(p) {
+                    *p -= rate * ((*g + *o) * scale);
+                    (*g, *o) = (S::ZERO, S::ZERO);
+                }
+            }
+            (Some(o), None) => {
+                for (g, o) in g.iter_mut().zip(o) {
+                    *g = (*g + *o) * scale;
+                    *o = S::ZERO;
+                }
+            }
+            (None, Some((p, rate))) => {
+                for (g, p) in g.iter_mut().zip(p) {
+                    *p -= rate * (*g * scale);
+                    *g = S::ZERO;
+                }
+            }
+            (None, None) => g.iter_mut().for_each(|g| *g = *g * scale),
+        }
+    }
+    crate::cpu::widest(|| run((g, o, p), scale, learning_rate))
 }
