@@ -144,11 +144,23 @@ fn checks(plan: &Plan, checked: bool) -> String {
                   term, to the padded/rotated formulation.";
     let evaluated = match (checked, plan.check) {
         (false, _) => "No compile-time evaluation was emitted for this layer.".to_string(),
-        (true, ConstCheck::Whole) => "Checked at compile time on integer inputs: every \
-             variant's `forward` and `backward` were evaluated whole in `const` and compared \
-             exactly with `conv_runtime::reference` (a `forward` after the first through the \
-             first one's output on the same inputs)."
-            .to_string(),
+        (true, ConstCheck::Whole) => {
+            // As `whole_checks` writes them: every `forward` other than the first tier's is
+            // also compared with the first one's output.
+            let names = plan.tiers().map(|(_, p)| super::variants::names(p));
+            let through = match names.iter().any(|n| n.forward != names[0].forward) {
+                true => {
+                    " (a `forward` after the first through the first one's output on the same \
+                     inputs)"
+                }
+                false => "",
+            };
+            format!(
+                "Checked at compile time on integer inputs: every variant's `forward` and \
+                 `backward` were evaluated whole in `const` and compared exactly with \
+                 `conv_runtime::reference`{through}."
+            )
+        }
         (true, ConstCheck::OneRow) => {
             let layer_level = plan.tiers().iter().all(|(_, p)| p.dx != Dx::RowsMatrix);
             let backward = match layer_level {
