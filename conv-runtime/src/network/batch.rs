@@ -64,6 +64,33 @@ struct Chunk<N: Network> {
 /// Buffers for batch training with `threads` threads (the gradient buffers of the chunks and a
 /// workspace each, allocated once), and the threads themselves: a pool of its own, started once
 /// and kept, so that a batch does not pay for starting threads.
+///
+/// ```
+/// use conv_runtime::network;
+/// use conv_runtime::network::batch::{BatchError, Trainer};
+///
+/// #[network(input = 1x6x6)]
+/// struct Tiny {
+///     c1: conv!(kernel = 3x3, out_channels = 2),
+///     a1: relu,
+///     flat: flatten,
+///     d1: dense!(3),
+/// }
+///
+/// let images = [[[[0.25f32; 6]; 6]; 1], [[[0.75; 6]; 6]; 1]];
+/// let labels = [0, 2];
+/// let mut net = Tiny::init(7);
+/// let mut trainer = Trainer::<Tiny>::new(2);
+/// // An epoch's steps, started on the trainer's threads (`run`); the same bits with one thread.
+/// let losses = trainer.run(|trainer| {
+///     let batch = [&images[0], &images[1]];
+///     (0..20)
+///         .map(|_| trainer.step(&mut net, &batch, &labels, 0.1))
+///         .collect::<Result<Vec<f64>, BatchError>>()
+/// })?;
+/// assert!(losses[19] < losses[0]);
+/// # Ok::<(), BatchError>(())
+/// ```
 pub struct Trainer<N: Network> {
     threads: usize,
     /// `None` for one thread: the caller's thread does the work.
