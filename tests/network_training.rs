@@ -123,6 +123,16 @@ fn parameters<N: Network>(net: &N) -> Vec<N::Scalar> {
     out
 }
 
+/// `n` random inputs, then `n` random labels, from `seed`.
+fn random_samples<N: Network>(seed: u64, n: usize) -> (Vec<N::Input>, Vec<usize>) {
+    let mut rng = SplitMix64::new(seed);
+    let inputs = (0..n).map(|_| random_input::<N>(&mut rng)).collect();
+    let labels = (0..n)
+        .map(|_| rng.below(N::CLASSES as u64) as usize)
+        .collect();
+    (inputs, labels)
+}
+
 /// The parameters' bit patterns (`-0.0` is not `0.0` here).
 fn bits(net: &Small) -> Vec<u64> {
     parameters(net).iter().map(|v| v.to_bits()).collect()
@@ -130,10 +140,7 @@ fn bits(net: &Small) -> Vec<u64> {
 
 #[test]
 fn batch_gradients_are_identical_for_any_number_of_threads() {
-    let mut rng = SplitMix64::new(5);
-    let inputs: Vec<<Small as Network>::Input> =
-        (0..23).map(|_| random_input::<Small>(&mut rng)).collect();
-    let labels: Vec<usize> = (0..23).map(|_| rng.below(5) as usize).collect();
+    let (inputs, labels) = random_samples::<Small>(5, 23);
     let refs: Vec<&_> = inputs.iter().collect();
     let net = Small::init(3);
     let mut results = Vec::new();
@@ -168,10 +175,7 @@ fn batch_gradients_are_identical_for_any_number_of_threads() {
 /// trainer gives.
 #[test]
 fn a_reused_trainer_equals_a_new_one() {
-    let mut rng = SplitMix64::new(9);
-    let inputs: Vec<<Small as Network>::Input> =
-        (0..23).map(|_| random_input::<Small>(&mut rng)).collect();
-    let labels: Vec<usize> = (0..23).map(|_| rng.below(5) as usize).collect();
+    let (inputs, labels) = random_samples::<Small>(9, 23);
     let mut bad = inputs[6];
     bad.flat_mut()[3] = f64::NAN;
     for threads in [1, 2, 3] {
@@ -213,10 +217,7 @@ fn a_reused_trainer_equals_a_new_one() {
 /// blocks (LeNet-5's first dense weight has 48,000) and 5 chunks (the tree's uneven case).
 #[test]
 fn trainer_step_equals_its_gradients_then_sgd() {
-    let mut rng = SplitMix64::new(7);
-    let inputs: Vec<<LeNet as Network>::Input> =
-        (0..19).map(|_| random_input::<LeNet>(&mut rng)).collect();
-    let labels: Vec<usize> = (0..19).map(|_| rng.below(10) as usize).collect();
+    let (inputs, labels) = random_samples::<LeNet>(7, 19);
     let refs: Vec<&_> = inputs.iter().collect();
     let net = LeNet::init(11);
     let mut first = None;
