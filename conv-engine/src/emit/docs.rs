@@ -145,15 +145,13 @@ fn checks(plan: &Plan, checked: bool) -> String {
     let evaluated = match (checked, plan.check) {
         (false, _) => "No compile-time evaluation was emitted for this layer.".to_string(),
         (true, ConstCheck::Whole) => {
-            // As `whole_checks` writes them: every `forward` other than the first tier's is
-            // also compared with the first one's output.
             let names = plan.tiers().map(|(_, p)| super::variants::names(p));
-            let through = match names.iter().any(|n| n.forward != names[0].forward) {
-                true => {
+            let through = match super::later_forwards(&names).is_empty() {
+                false => {
                     " (a `forward` after the first through the first one's output on the same \
                      inputs)"
                 }
-                false => "",
+                true => "",
             };
             format!(
                 "Checked at compile time on integer inputs: every variant's `forward` and \

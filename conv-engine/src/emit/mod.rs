@@ -240,14 +240,10 @@ fn whole_checks(
         if backwards.contains(&&n.backward) {
             continue;
         }
-        let mut same = Vec::new();
-        if backwards.is_empty() {
-            for other in &names {
-                if other.forward != n.forward && !same.contains(&&other.forward) {
-                    same.push(&other.forward);
-                }
-            }
-        }
+        let same = match backwards.is_empty() {
+            true => later_forwards(&names),
+            false => Vec::new(),
+        };
         out.extend(check::pair(
             spec,
             shapes,
@@ -258,6 +254,18 @@ fn whole_checks(
         backwards.push(&n.backward);
     }
     out
+}
+
+/// The distinct `forward`s of the tiers other than the first tier's: the compile-time check
+/// compares each with the first one's output on the same inputs.
+fn later_forwards(names: &[variants::Names]) -> Vec<&proc_macro2::Ident> {
+    let mut later = Vec::new();
+    for n in names {
+        if n.forward != names[0].forward && !later.contains(&&n.forward) {
+            later.push(&n.forward);
+        }
+    }
+    later
 }
 
 /// `::conv_runtime::GeometrySpec { .. }.resolve()`, unwrapped at compile time (the spec was
