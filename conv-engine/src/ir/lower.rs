@@ -1,7 +1,7 @@
 //! The IR as Rust tokens: `while` loops, indexed element writes, sums, literals, and the
 //! companion's calls. The one place generated code is written from the IR.
 
-use super::{Array, Binding, Chain, Expr, Place, Program, Returns, Stmt, Term};
+use super::{Array, Binding, Chain, Counter, Expr, Place, Program, Returns, Stmt, Term};
 mod prelude;
 mod tokens;
 
@@ -158,16 +158,20 @@ impl Writer<'_> {
                 var,
                 extent,
                 step,
-                opaque,
+                counter,
                 body,
             } => {
                 let (v, n) = (ident(var.0), Literal::usize_unsuffixed(*extent));
-                let step = Literal::usize_unsuffixed(*step);
-                let next = match opaque {
-                    true => quote!(#v = ::core::hint::black_box(#v + #step);),
-                    false => quote!(#v += #step;),
-                };
                 let body = self.stmts(body);
+                if *counter == Counter::Unrolled {
+                    let values = (0..*extent).step_by(*step).map(Literal::usize_unsuffixed);
+                    return quote!(#({ let #v: usize = #values; #body })*);
+                }
+                let step = Literal::usize_unsuffixed(*step);
+                let next = match counter {
+                    Counter::Opaque => quote!(#v = ::core::hint::black_box(#v + #step);),
+                    _ => quote!(#v += #step;),
+                };
                 quote! {
                     let mut #v = 0;
                     while #v < #n {

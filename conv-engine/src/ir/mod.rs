@@ -23,7 +23,7 @@ pub mod prune;
 mod stmt;
 
 pub use stmt::{
-    for_each_expr, for_each_expr_mut, fuse, fuse_sums, Chain, Expr, MulAdd, Stmt, Term,
+    for_each_expr, for_each_expr_mut, fuse, fuse_sums, Chain, Counter, Expr, MulAdd, Stmt, Term,
 };
 
 /// A loop variable (its name in the lowered code).

@@ -88,11 +88,24 @@ impl Expr {
     }
 }
 
+/// How a loop's counter is written in the lowered code. The values the loop runs through are
+/// the same in each, and so is everything the symbolic execution sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Counter {
+    /// `var += step` in a `while` loop.
+    Plain,
+    /// `var = core::hint::black_box(var + step)`: keeps LLVM from vectorising across the loop.
+    Opaque,
+    /// The body written once per value, each copy in a block of its own after
+    /// `let var = value;`: every index the counter takes part in is a constant, so a local
+    /// array indexed by it can live in registers (LLVM unrolls only short loops itself).
+    Unrolled,
+}
+
 /// A statement.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Stmt {
-    /// `for var in (0..extent).step_by(step) { body }` (`opaque`: the counter passes through
-    /// `core::hint::black_box`, which keeps LLVM from vectorising across it).
+    /// `for var in (0..extent).step_by(step) { body }`, its counter written as `counter` says.
     Loop {
         /// The variable.
         var: Var,
@@ -100,8 +113,8 @@ pub enum Stmt {
         extent: usize,
         /// The step (at least 1).
         step: usize,
-        /// Whether the counter is opaque to the optimiser.
-        opaque: bool,
+        /// How the counter is written: it changes the code LLVM sees, never the values.
+        counter: Counter,
         /// The body.
         body: Vec<Stmt>,
     },
@@ -292,18 +305,33 @@ impl Stmt {
             var,
             extent,
             step: 1,
-            opaque: false,
+            counter: Counter::Plain,
             body,
         }
     }
 
     /// `for var in 0..extent { body }`, the counter opaque to the optimiser when `opaque`.
     pub fn counted(var: Var, extent: usize, opaque: bool, body: Vec<Stmt>) -> Self {
+        let counter = match opaque {
+            true => Counter::Opaque,
+            false => Counter::Plain,
+        };
         Stmt::Loop {
             var,
             extent,
             step: 1,
-            opaque,
+            counter,
+            body,
+        }
+    }
+
+    /// `for var in 0..extent { body }`, written out once per value ([`Counter::Unrolled`]).
+    pub fn unrolled(var: Var, extent: usize, body: Vec<Stmt>) -> Self {
+        Stmt::Loop {
+            var,
+            extent,
+            step: 1,
+            counter: Counter::Unrolled,
             body,
         }
     }

@@ -40,6 +40,8 @@ mod tests;
 pub use crate::tier::Tier;
 use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
 
+#[cfg(feature = "codegen")]
+pub(crate) use tuning::UNROLLED_DX_ROW;
 pub(crate) use tuning::{LANES, WRITTEN_OUT_ROW};
 
 /// How many accumulators a block of the forward row vectorised over output channels holds

@@ -62,3 +62,11 @@ pub(crate) const LAYER_DX_FLOATS: usize = 32_768;
 /// vectors. Evidence: `BENCHMARKS.md`, "default / A" (81 multiply-adds) against
 /// "default / B" (2,592).
 pub(crate) const DISPATCH_MACS: usize = 1_000;
+
+/// Most partial sums of one padded row of `dL/dx` (padded columns times output channels) for
+/// which the layer-level `backward` over output channels writes the row's updates out, one
+/// copy per output column and kernel column, instead of looping over them: the row then stays
+/// in vector registers (24 AVX-512 registers of 16 `f32`), where in a loop each update loaded
+/// and stored its element. Evidence: `BENCHMARKS.md`, LeNet-5, "What this round changed".
+#[cfg(feature = "codegen")]
+pub(crate) const UNROLLED_DX_ROW: usize = 384;

@@ -22,7 +22,8 @@
 
 use crate::ir::vars::O;
 use crate::ir::{
-    Array, Chain, Expr, Index, Layouts, Local, MulAdd, Place, Program, Returns, Stmt, Term, Var,
+    Array, Chain, Counter, Expr, Index, Layouts, Local, MulAdd, Place, Program, Returns, Stmt,
+    Term, Var,
 };
 use crate::tier::Tier;
 
@@ -146,7 +147,7 @@ pub(crate) fn forward_in(n: usize, m: usize, form: Form) -> Program {
             var: C,
             extent: rest - lanes + 1,
             step: lanes,
-            opaque: false,
+            counter: Counter::Plain,
             body: sums.collect(),
         });
         // The fused forms add their lanes in order: a pairwise tree there leads LLVM's SLP

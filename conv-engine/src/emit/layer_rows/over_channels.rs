@@ -33,6 +33,7 @@
 
 use super::{v, whole, zero, Layer, A, B, C, I, J, O, P, Q};
 use crate::ir::{Array, Expr, Index, Local, Place, Stmt, Term, Var};
+use crate::plan::UNROLLED_DX_ROW;
 
 /// `body` inside loops over `vars` (each to its extent in `dims`).
 fn nest(vars: &[Var], dims: &[usize], body: Vec<Stmt>) -> Stmt {
@@ -125,49 +126,45 @@ impl Layer<'_> {
             local: db,
             value: Expr::read(whole(sb)),
         });
-        // Per input channel: acc[r][q][o] += d[o] * kt[c][a][b][o] per output row and kernel
-        // row (so per row `r` of `acc`), then per output column and kernel column: the row is
-        // read into `rq` and written back once, so that its partial sums stay in registers.
-        // Then dxp[c][p][q] = sum(&acc[p][q]) (pairwise, a power of two of output channels) or
-        // total(&acc[p][q]) (in order), one column at a time (LLVM vectorised the loop over
-        // columns with gathers). One channel's partial sums at a time stay in the L1 cache.
+        // Per input channel and padded row `p`: rq[q][o] += d[o] * kt[c][a][b][o] for every
+        // output row `i` that reaches `p` (through kernel row `a`, `p = i*SH + a*DH`), output
+        // column `j` and kernel column `b` (`q = j*SW + b*DW`); then
+        // dxp[c][p][q] = sum(&rq[q]) (pairwise, a power of two of output channels) or
+        // total(&rq[q]) (in order). A row short enough for the vector registers has its updates
+        // and sums written out, so that `rq` lives in registers from its zeros to its sums; a
+        // longer row loops, its sums one column at a time (LLVM vectorised that loop over
+        // columns with gathers).
         let dxp = self.zeroed("dxp", vec![s.ci, s.hp, s.wp]);
-        let acc = self.local(Local::bound("acc", vec![s.hp, s.wp, s.co]));
         let rq = self.local(Local::bound("rq", vec![s.wp, s.co]));
-        let acc_row = Place {
-            array: Array::Local(acc),
-            index: vec![row],
-        };
         let to = Place {
             array: Array::Local(rq),
             index: vec![col, v(O)],
         };
-        let dx_row = vec![
-            Stmt::Let {
-                local: rq,
-                value: Expr::read(acc_row.clone()),
-            },
-            nest(
-                &[J, B],
-                &[s.ow, s.kw],
-                vec![each_o(Stmt::mul_add(to, d, kt))],
-            ),
-            Stmt::copy(acc_row, whole(rq)),
-        ];
+        let update = vec![each_o(Stmt::mul_add(to, d, kt))];
+        let unrolled = s.wp * s.co <= UNROLLED_DX_ROW;
+        let updates = match unrolled {
+            true => Stmt::unrolled(J, s.ow, vec![Stmt::unrolled(B, s.kw, update)]),
+            false => nest(&[J, B], &[s.ow, s.kw], update),
+        };
+        let reaching = Stmt::Solve {
+            var: A,
+            target: v(P),
+            offset: Index::at(0).plus(I, s.sh),
+            stride: s.dh,
+            extent: s.kh,
+            body: vec![updates],
+        };
         let across = |place| match s.co.is_power_of_two() {
             true => Term::Pairwise(place),
             false => Term::Total(place),
         };
         let total = Stmt::Set {
             to: at(Array::Local(dxp), &[C, P, Q]),
-            value: Expr::plain(vec![across(at(Array::Local(acc), &[P, Q]))]),
+            value: Expr::plain(vec![across(at(Array::Local(rq), &[Q]))]),
         };
-        let dx_channel = vec![
-            zero(acc),
-            nest(&[I, A], &[s.oh, s.kh], dx_row),
-            Stmt::each(P, s.hp, vec![Stmt::counted(Q, s.wp, true, vec![total])]),
-        ];
-        self.body.push(nest(&[C], &[s.ci], dx_channel));
+        let totals = Stmt::counted(Q, s.wp, true, vec![total]);
+        let dx_row = vec![zero(rq), Stmt::each(I, s.oh, vec![reaching]), totals];
+        self.body.push(nest(&[C, P], &[s.ci, s.hp], dx_row));
         (dxp, dk, db)
     }
 }

@@ -42,7 +42,7 @@ const TAPS_PER_PASS: usize = 3;
 /// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
 /// `dL/db` span a multiple of it.
 pub(in crate::emit) const ROW_VECTOR: usize = 16;
-use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
+use crate::ir::{Array, Counter, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
     /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer.
@@ -146,7 +146,7 @@ impl Layer<'_> {
                 var: O,
                 extent: pairs,
                 step: 2,
-                opaque: true,
+                counter: Counter::Opaque,
                 body: block,
             });
         }

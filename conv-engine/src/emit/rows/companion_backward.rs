@@ -5,8 +5,8 @@
 use super::super::shape::Shapes;
 use crate::ir::vars::{C, J, O, Q};
 use crate::ir::{
-    Array, Binding, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Term,
-    Var,
+    Array, Binding, Counter, Expr, Index, KernelLayout, Layouts, Local, Place, Program, Returns,
+    Stmt, Term, Var,
 };
 use crate::plan::LANES;
 use crate::{ChannelLayout, Spec};
@@ -99,7 +99,7 @@ fn lanes(s: usize, n: usize, term: impl Fn(Index) -> Term) -> Vec<Stmt> {
             var: J,
             extent: whole,
             step: LANES,
-            opaque: false,
+            counter: Counter::Plain,
             body: chunk,
         });
     }

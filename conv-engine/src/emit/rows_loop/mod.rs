@@ -8,7 +8,9 @@
 mod dims;
 
 use crate::ir::vars::{A, C, I, J, O, P, Q};
-use crate::ir::{Array, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var};
+use crate::ir::{
+    Array, Counter, Index, KernelLayout, Layouts, Local, Place, Program, Returns, Stmt, Var,
+};
 use crate::Spec;
 use dims::Dims;
 
@@ -30,7 +32,7 @@ fn nest(vars: &[Var], dims: &[usize], body: Stmt) -> Stmt {
             var,
             extent,
             step: 1,
-            opaque: false,
+            counter: Counter::Plain,
             body: vec![body],
         })
 }
@@ -110,7 +112,7 @@ pub(crate) fn forward(spec: &Spec) -> Program {
         var: I,
         extent: d.oh,
         step: 1,
-        opaque: false,
+        counter: Counter::Plain,
         body: vec![
             window(&d, xp, w),
             Stmt::RowForward {
@@ -209,7 +211,7 @@ pub(crate) fn backward(spec: &Spec, dk_layout: KernelLayout) -> Program {
         var: I,
         extent: d.oh,
         step: 1,
-        opaque: false,
+        counter: Counter::Plain,
         body: per_row,
     });
     // dL/dk in the kernel's layout.
