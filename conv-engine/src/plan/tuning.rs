@@ -50,8 +50,9 @@ pub(crate) const WIDE_BLOCK_FLOATS: usize = 192;
 
 /// Most `dL/dx` partial sums (padded input elements times output channels) for which a
 /// layer with many output channels writes `backward` at the layer level over its output
-/// channels whatever its size, instead of per output row through the companion: these sums
-/// live on the stack during `backward` (128 KiB of `f32` at this bound). Evidence:
+/// channels whatever its size, instead of per output row through the companion. (The bound
+/// dates from when the form kept all of one channel's sums on the stack; it now keeps one
+/// padded row of them, and the bound has not been measured again.) Evidence:
 /// `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step" (a6d1991: LeNet-5's second
 /// layer, 18,816 sums; the batch-1 training step 99 to 76 us).
 pub(crate) const LAYER_DX_FLOATS: usize = 32_768;

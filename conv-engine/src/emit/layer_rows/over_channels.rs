@@ -8,14 +8,17 @@
 //!   for every output position and tap, then `dk[o][c][a][b] = sk[a][b][o]` (`dL/dk`: one
 //!   channel's partial sums, which fit the vector registers for small kernels, each tap's
 //!   chain independent of the others);
-//! - per input channel (its partial sums alone, which stay in the L1 cache), output row `i`
-//!   and kernel row `a`, the padded row `p = i*SH + a*DH` of the partial sums is read into
-//!   `rq`, then `rq[q][o] += dt[i][j][o] * kt[c][a][b][o]` at `q = j*SW + b*DW` for every
-//!   output column and kernel column, and the row written back (`dL/dx`: the chain rule's
-//!   products and no others, one partial sum per output channel, added across `o` once the
-//!   channel is done: pairwise when the output channels are a power of two, which vectorises,
-//!   else in order; one column at a time, as LLVM vectorised the loop over columns with
-//!   gathers).
+//! - per input channel `c` and padded row `p`, the row's partial sums `rq[q][o]` start at zero
+//!   and take `dt[i][j][o] * kt[c][a][b][o]` at `q = j*SW + b*DW` for every output row `i`
+//!   that reaches `p` (through the kernel row `a` with `p = i*SH + a*DH`), output column and
+//!   kernel column; then `dxp[c][p][q]` is `rq[q]` added across `o` (`dL/dx`: the chain
+//!   rule's products and no others; pairwise when the output channels are a power of two,
+//!   which vectorises, else in order; one column at a time, as LLVM vectorised the loop over
+//!   columns with gathers). Where the row fits the vector registers
+//!   ([`UNROLLED_DX_ROW`](crate::plan::UNROLLED_DX_ROW)), its updates are written out, one
+//!   copy per output column and kernel column ([`Counter::Unrolled`](crate::ir::Counter)), so
+//!   that `rq` stays in registers from its zeros to its sums; in a loop, each update loaded
+//!   and stored its element (`BENCHMARKS.md`, LeNet-5, "What this round changed").
 //!
 //! The transposes run in the order of their stores, output channels innermost: LLVM gathers
 //! each stored vector. In the order of the loads it moved one element at a time, which made
