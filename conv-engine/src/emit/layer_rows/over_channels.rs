@@ -15,7 +15,7 @@
 //!   rule's products and no others; pairwise when the output channels are a power of two,
 //!   which vectorises, else in order; one column at a time, as LLVM vectorised the loop over
 //!   columns with gathers). Where the row fits the vector registers
-//!   ([`UNROLLED_DX_ROW`](crate::plan::UNROLLED_DX_ROW)), its updates are written out, one
+//!   ([`crate::plan::UNROLLED_DX_ROW`]), its updates are written out, one
 //!   copy per output column and kernel column ([`Counter::Unrolled`](crate::ir::Counter)), so
 //!   that `rq` stays in registers from its zeros to its sums; in a loop, each update loaded
 //!   and stored its element (`BENCHMARKS.md`, LeNet-5, "What this round changed").
