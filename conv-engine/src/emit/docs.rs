@@ -267,8 +267,9 @@ fn dx_form(f: Dx) -> &'static str {
         }
         Dx::LayerRows => "one padded input row at a time over the whole layer",
         Dx::LayerOverChannels => {
-            "per input channel, output row and kernel row, a padded input row of every output \
-             channel's partial sums updated at once"
+            "per input channel and padded input row, every output channel's partial sums of the \
+             row updated at once by each output row that reaches it, then added across output \
+             channels"
         }
     }
 }
