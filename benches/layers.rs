@@ -8,6 +8,7 @@
 //! | C | 1,1,28,28,6,5,5 | LeNet's first layer, one image |
 //! | D | 64,1,28,28,6,5,5 | the same, a batch of 64 |
 //! | E | 1,16,32,32,16,3,3 | a mid-network layer |
+//! | F | 1,6,14,14,16,5,5 | LeNet's second layer, one image |
 //!
 //! For each: `forward`, `backward` and `forward+backward` (per call, over the whole batch), for
 //! every strategy the macro accepts for the layer, `auto`, `conv_runtime::reference` (the generic
@@ -323,6 +324,13 @@ config!(
     [16, 32, 32, 16, 3, 3],
     strategies = [rows]
 );
+config!(
+    f,
+    "F",
+    batch = 1,
+    [6, 14, 14, 16, 5, 5],
+    strategies = [rows]
+);
 
 /// This core's f32 FMA peak: `CHAINS` independent accumulators (enough to cover the FMA
 /// latency on two pipes), `ROUNDS` rounds of one FMA each, with the widest vectors available.
@@ -388,5 +396,5 @@ mod fma {
     }
 }
 
-criterion_group!(benches, peak, a, b, c, d, e);
+criterion_group!(benches, peak, a, b, c, d, e, f);
 criterion_main!(benches);

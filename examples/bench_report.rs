@@ -36,12 +36,13 @@ type Config = (
     usize,
 );
 
-const CONFIGS: [Config; 5] = [
+const CONFIGS: [Config; 6] = [
     ("A", 1, 1, 5, 5, 1, 3, 3),
     ("B", 1, 1, 8, 8, 8, 3, 3),
     ("C", 1, 1, 28, 28, 6, 5, 5),
     ("D", 64, 1, 28, 28, 6, 5, 5),
     ("E", 1, 16, 32, 32, 16, 3, 3),
+    ("F", 1, 6, 14, 14, 16, 5, 5),
 ];
 const OPS: [&str; 3] = ["forward", "backward", "forward+backward"];
 const TARGETS: [&str; 2] = ["default", "native"];
