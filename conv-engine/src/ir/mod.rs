@@ -1,7 +1,7 @@
 //! A loop IR for the generated code: loop nests over rows, positions and channels (with steps,
-//! opaque counters and solved indices), element copies and sums with affine indices, products,
-//! fused multiply-add chains, masked products, in-order and pairwise totals of partial sums,
-//! array literals, and calls of the one-row companion layer. The engine does two things with a
+//! opaque or written-out counters and solved indices), element copies and sums with affine
+//! indices, products, fused multiply-add chains, masked products, in-order and pairwise totals
+//! of partial sums, array literals, and calls of the one-row companion layer. The engine does two things with a
 //! [`Program`]:
 //!
 //! - [`exec`] executes it symbolically: every array element holds a sum of terms (input
