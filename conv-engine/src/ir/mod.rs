@@ -1,8 +1,8 @@
 //! A loop IR for the generated code: loop nests over rows, positions and channels (with steps,
 //! opaque or written-out counters and solved indices), element copies and sums with affine
 //! indices, products, fused multiply-add chains, masked products, in-order and pairwise totals
-//! of partial sums, array literals, and calls of the one-row companion layer. The engine does two things with a
-//! [`Program`]:
+//! of partial sums, array literals, and calls of the one-row companion layer. The engine does
+//! two things with a [`Program`]:
 //!
 //! - [`exec`] executes it symbolically: every array element holds a sum of terms (input
 //!   elements, and products of two), and the outputs are compared with the derivation, each
