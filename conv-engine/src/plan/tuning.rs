@@ -52,9 +52,9 @@ pub(crate) const WIDE_BLOCK_FLOATS: usize = 192;
 /// layer with many output channels writes `backward` at the layer level over its output
 /// channels whatever its size, instead of per output row through the companion. (The bound
 /// dates from when the form kept all of one channel's sums on the stack; it now keeps one
-/// padded row of them, and the bound has not been measured again.) Evidence:
-/// `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step" (a6d1991: LeNet-5's second
-/// layer, 18,816 sums; the batch-1 training step 99 to 76 us).
+/// padded row of them, and the bound has not been measured again.) Evidence: the round of
+/// a6d1991 in `BENCHMARKS.md`'s history (`git log -S a6d1991 -- BENCHMARKS.md`: LeNet-5's
+/// second layer, 18,816 sums).
 pub(crate) const LAYER_DX_FLOATS: usize = 32_768;
 
 /// Fewest multiply-adds for which a layer gets a variant per CPU tier: a call into a
@@ -67,7 +67,9 @@ pub(crate) const DISPATCH_MACS: usize = 1_000;
 /// Most partial sums of one padded row of `dL/dx` (padded columns times output channels) for
 /// which the layer-level `backward` over output channels writes the row's updates out, one
 /// copy per output column and kernel column, instead of looping over them: the row then stays
-/// in vector registers (24 AVX-512 registers of 16 `f32`), where in a loop each update loaded
-/// and stored its element. Evidence: `BENCHMARKS.md`, LeNet-5, "What this round changed".
+/// in vector registers (24 AVX-512 registers of 16 `f32`; a row of `f64` takes twice as many
+/// and spills, not measured), where in a loop each update loaded and stored its element.
+/// Evidence: `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step" (97349bc: `F`
+/// and `B` `backward`).
 #[cfg(feature = "codegen")]
 pub(crate) const UNROLLED_DX_ROW: usize = 384;

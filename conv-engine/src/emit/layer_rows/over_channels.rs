@@ -18,7 +18,7 @@
 //!   ([`crate::plan::UNROLLED_DX_ROW`]), its updates are written out, one
 //!   copy per output column and kernel column ([`Counter::Unrolled`](crate::ir::Counter)), so
 //!   that `rq` stays in registers from its zeros to its sums; in a loop, each update loaded
-//!   and stored its element (`BENCHMARKS.md`, LeNet-5, "What this round changed").
+//!   and stored its element (`BENCHMARKS.md`, LeNet-5, the step of 97349bc).
 //!
 //! The transposes run in the order of their stores, output channels innermost: LLVM gathers
 //! each stored vector. In the order of the loads it moved one element at a time, which made
