@@ -258,6 +258,98 @@ fn trainer_step_equals_its_gradients_then_sgd() {
     }
 }
 
+/// The batch trainer's mean gradient and step, written out from the per-sample functions and
+/// the element-wise operations of `Network`, in the order `network::batch` documents: chunks of
+/// 4 samples, each summed into a zeroed buffer by `loss_and_parameter_gradients` (every tier's
+/// proven `backward_into` for a dense layer), the chunk sums added in the binary tree split at
+/// the largest power of two below the count, the mean, the step.
+fn reference_batch<N: Network>(
+    net: &N,
+    inputs: &[&N::Input],
+    labels: &[usize],
+    rate: N::Scalar,
+) -> (Box<N>, Box<N>) {
+    fn tree<N: Network>(sums: &mut [Box<N>]) {
+        if sums.len() < 2 {
+            return;
+        }
+        let mid = sums.len().next_power_of_two() / 2;
+        let (left, right) = sums.split_at_mut(mid);
+        tree(left);
+        tree(right);
+        left[0].add(&right[0]);
+    }
+    let mut ws = Box::new(N::workspace());
+    let mut sums: Vec<Box<N>> = Vec::new();
+    for chunk in inputs.iter().zip(labels).collect::<Vec<_>>().chunks(4) {
+        let mut sum = Box::new(N::zeroed());
+        for (x, y) in chunk {
+            net.loss_and_parameter_gradients(x, **y, &mut ws, &mut sum)
+                .expect("valid");
+        }
+        sums.push(sum);
+    }
+    tree(&mut sums);
+    let mut mean = sums.swap_remove(0);
+    mean.scale(<N::Scalar as conv_runtime::Scalar>::from_f64(
+        1.0 / inputs.len() as f64,
+    ));
+    let mut stepped = Box::new(net.clone());
+    stepped.sgd_step(&mean, rate);
+    (mean, stepped)
+}
+
+/// The trainer forms the dense layers' weight gradients at the update, from each sample's
+/// record of the layer's input and `delta`; its gradients and steps must be the bits of
+/// [`reference_batch`], for any thread count and for trees of 1, 2, 4 and 5 chunks.
+fn trainer_equals_reference<N: Network + Send + Sync>(name: &str, seed: u64)
+where
+    N::Scalar: Send + Sync,
+    N::Input: Sync,
+    N::Workspace: Send,
+{
+    use conv_runtime::Scalar as _;
+    // The first parameter whose bits differ.
+    let first_difference = |a: &N, b: &N| {
+        let (a, b) = (parameters(a), parameters(b));
+        let same = |(x, y): (&N::Scalar, &N::Scalar)| x.to_f64().to_bits() == y.to_f64().to_bits();
+        a.iter().zip(&b).position(|pair| !same(pair))
+    };
+    let (inputs, labels) = random_samples::<N>(seed, 19);
+    let net = Box::new(N::init(seed));
+    let rate = N::Scalar::from_f64(0.05);
+    for n in [1, 3, 7, 16, 19] {
+        let refs: Vec<&_> = inputs[..n].iter().collect();
+        let labels = &labels[..n];
+        let (mean, stepped) = reference_batch(&*net, &refs, labels, rate);
+        // Every dense layer's weight gradient is in the comparison, and not zero.
+        let mut tensors = Vec::new();
+        mean.for_each_parameter(&mut |t| tensors.push(t.to_vec()));
+        assert!(!N::DEFERRED.is_empty(), "{name}: no dense layer");
+        for d in N::DEFERRED {
+            let t = &tensors[d.tensor];
+            assert_eq!(t.len(), d.inputs * d.outputs, "{name}");
+            assert!(t.iter().any(|v| v.to_f64() != 0.0), "{name}: zero dL/dw");
+        }
+        for threads in [1, 2, 3] {
+            let mut trainer = Trainer::<N>::new(threads);
+            let at = format!("{name}: {n} samples, {threads} threads");
+            let (_, grads) = trainer.gradients(&net, &refs, labels).expect("valid");
+            assert_eq!(first_difference(grads, &mean), None, "{at}: gradient");
+            let mut net = net.clone();
+            trainer.step(&mut net, &refs, labels, rate).expect("valid");
+            assert_eq!(first_difference(&net, &stepped), None, "{at}: step");
+        }
+    }
+}
+
+#[test]
+fn the_trainer_equals_the_per_sample_gradients_summed_in_its_order() {
+    trainer_equals_reference::<LeNet>("LeNet", 21);
+    trainer_equals_reference::<Overlap>("Overlap", 22);
+    trainer_equals_reference::<Tiny>("Tiny", 23);
+}
+
 /// `loss_and_parameter_gradients` gives the loss and parameter gradients of
 /// `loss_and_gradients`, bit for bit, and leaves `dL/dinput` as the last `loss_and_gradients`
 /// left it (LeNet-5's first convolution then runs its code cut to `dL/dk` and `dL/db`).

@@ -20,6 +20,22 @@ pub struct Params<W, B> {
 
 pub use conv_engine::memory::Memory;
 
+/// A dense layer whose weight gradient [`Network::loss_and_recorded_gradients`] leaves to its
+/// caller: `dL/dw[o][i] = delta[o] * x[i]`, from the layer's input `x` and `delta` (the
+/// gradient of its output) that the call writes to the sample's [`Network::Record`]. The batch
+/// trainer forms these sums once for a batch instead of once per sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Deferred {
+    /// The weight tensor's position in [`Network::for_each_parameter`]'s order.
+    pub tensor: usize,
+    /// Inputs `N`: the weight is `[M][N]`.
+    pub inputs: usize,
+    /// Outputs `M`.
+    pub outputs: usize,
+    /// Where the layer's input starts in the record; its `delta` follows it.
+    pub at: usize,
+}
+
 /// A sample the network cannot train on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -66,12 +82,18 @@ pub trait Network: Clone + Sized {
     type Logits: Tensor<Self::Scalar>;
     /// What training keeps between forward and backward.
     type Workspace;
+    /// What [`Network::loss_and_recorded_gradients`] writes per sample: each dense layer's input
+    /// and `delta`, flat (see [`Network::DEFERRED`]).
+    type Record: Tensor<Self::Scalar>;
     /// Number of classes.
     const CLASSES: usize;
     /// The layers, one line (weight files record it, to refuse another network's weights).
     const ARCHITECTURE: &'static str;
     /// Bytes and multiply-adds.
     const MEMORY: Memory;
+    /// The dense layers, in order: what [`Network::loss_and_recorded_gradients`] leaves out
+    /// and where it writes their inputs and `delta`s.
+    const DEFERRED: &'static [Deferred];
 
     /// Parameters as PyTorch initialises `nn.Conv2d` and `nn.Linear`, from `seed`.
     fn init(seed: u64) -> Self;
@@ -118,6 +140,23 @@ pub trait Network: Clone + Sized {
     ) -> Result<Self::Scalar, SampleError> {
         self.loss_and_gradients(x, label, ws, grads)
     }
+    /// [`Network::loss_and_parameter_gradients`], except the weight gradients of the dense layers
+    /// ([`Network::DEFERRED`]): those are not added to `grads`; their inputs and `delta`s are
+    /// written to `record` instead, for the caller to form `dL/dw = delta xᵀ` (the batch
+    /// trainer sums a batch's at once). Everything else added to `grads`, the loss and `ws` are
+    /// the same bits as [`Network::loss_and_parameter_gradients`]'s.
+    ///
+    /// # Errors
+    ///
+    /// As [`Network::loss_and_gradients`]; `grads` and `record` are then unchanged.
+    fn loss_and_recorded_gradients(
+        &self,
+        x: &Self::Input,
+        label: usize,
+        ws: &mut Self::Workspace,
+        grads: &mut Self,
+        record: &mut Self::Record,
+    ) -> Result<Self::Scalar, SampleError>;
     /// One SGD step on one sample, each layer updated as soon as its gradient is known
     /// (without `dL/dinput`, as [`Network::loss_and_parameter_gradients`]).
     ///

@@ -2,8 +2,8 @@
 //! `u[o] = b[o] + Σ_i w[o][i] * x[i]`, weights `[out][in]` as PyTorch's `nn.Linear`.
 //!
 //! [`item`] derives the layer ([`crate::derive::dense`]), proves the chain rule against the
-//! matrix form ([`crate::prove::dense`]), builds `forward`, `backward` and `backward_into` as
-//! loop IR (the private
+//! matrix form ([`crate::prove::dense`]), builds `forward`, `backward`, `backward_into`,
+//! `backward_deferred` and `backward_sgd` as loop IR (the private
 //! `program` module), proves each against the derivation by symbolic execution
 //! ([`crate::ir::exec::check`]), lowers them ([`crate::ir`]'s lowering, with the weights passed
 //! as `w`) and adds the compile-time check on integer inputs (the private `check` module). Any
@@ -31,10 +31,14 @@ use quote::quote;
 ///     -> ::conv_runtime::Gradients<[T; N], [[T; N]; M], [T; M]>   // dx, dk = dL/dw, db
 /// #[inline] pub fn backward_into(x: &[T; N], w: &[[T; N]; M], delta: &[T; M],
 ///     dw: &mut [[T; N]; M], db: &mut [T; M]) -> [T; N]            // dw += dL/dw, db += dL/db
+/// #[inline] pub fn backward_deferred(w: &[[T; N]; M], delta: &[T; M], db: &mut [T; M])
+///     -> [T; N]                                     // db += dL/db; dL/dw left to the caller
+/// #[inline] pub fn backward_sgd(x: &[T; N], w: &mut [[T; N]; M], b: &mut [T; M],
+///     delta: &[T; M], rate: T) -> [T; N]            // w -= rate * dL/dw, b -= rate * dL/db
 /// ```
 ///
 /// which run the variant of the CPU's tier (the private `tiers` module), their portable
-/// `const fn`s `forward_const`, `backward_const` and `backward_into_const`, and the `const _`
+/// `const fn`s (`forward_const` and so on), and the `const _`
 /// item that checks those at
 /// compile time on integer inputs against the matrix form in `conv_runtime::proof` (layers of
 /// at most [`crate::MAX_WINDOW_MACS`] weights). Every tier's code is proven symbolically.
@@ -72,28 +76,26 @@ pub fn item(
     let mut bodies = Vec::new();
     for tier in [Tier::Portable, Tier::Avx512, Tier::Avx2] {
         let form = program::Form::of(tier);
-        let forward = program::forward_in(inputs, outputs, form);
-        let backward = program::backward_in(inputs, outputs, form);
-        let into = program::backward_into_in(inputs, outputs, form);
-        let sgd = program::backward_sgd_in(inputs, outputs, form);
-        for (program, what) in [
-            (&forward, "forward"),
-            (&backward, "backward"),
-            (&into, "backward_into"),
-            (&sgd, "backward_sgd"),
-        ] {
+        let programs = tiers::Function::ALL.map(|f| match f {
+            tiers::Function::Forward => program::forward_in(inputs, outputs, form),
+            tiers::Function::Backward => program::backward_in(inputs, outputs, form),
+            tiers::Function::BackwardInto => program::backward_into_in(inputs, outputs, form),
+            tiers::Function::BackwardDeferred => {
+                program::backward_deferred_in(inputs, outputs, form)
+            }
+            tiers::Function::BackwardSgd => program::backward_sgd_in(inputs, outputs, form),
+        });
+        for (program, f) in programs.iter().zip(tiers::Function::ALL) {
             exec::check(program, &d, None).map_err(|e| {
                 error(format!(
-                    "the `{what}` code of tier {tier:?} disagrees with the derivation: {e}"
+                    "the `{}` code of tier {tier:?} disagrees with the derivation: {e}",
+                    f.name()
                 ))
             })?;
         }
         bodies.push(tiers::Bodies {
             tier,
-            forward: lower(&forward, &t),
-            backward: lower(&backward, &t),
-            backward_into: lower(&into, &t),
-            backward_sgd: lower(&sgd, &t),
+            bodies: programs.map(|p| lower(&p, &t)),
         });
     }
     let portable = bodies.remove(0);
@@ -139,14 +141,9 @@ fn lower(program: &Program, scalar: &Ident) -> TokenStream {
 /// which checks ran.
 struct Docs {
     layer: String,
-    forward: String,
-    forward_const: String,
-    backward: String,
-    backward_const: String,
-    backward_into: String,
-    backward_into_const: String,
-    backward_sgd: String,
-    backward_sgd_const: String,
+    /// Per function of [`tiers::Function::ALL`]: the dispatching function's doc and its
+    /// `const fn`'s.
+    functions: [(String, String); tiers::Function::ALL.len()],
 }
 
 /// The summation order of `forward` written as `form` over `n` inputs.
@@ -173,8 +170,9 @@ impl Docs {
             true => {
                 "It is evaluated at compile time on integer inputs (`forward_const`, \
                 `backward_const`, `backward_into_const` into buffers holding other integers, what \
-                it added taken as its gradients, and `backward_sgd_const` at rate -1, which adds \
-                the gradients to the parameters) and compared exactly with the matrix form."
+                it added taken as its gradients, `backward_deferred_const` likewise for `dx` and \
+                `db`, and `backward_sgd_const` at rate -1, which adds the gradients to the \
+                parameters) and compared exactly with the matrix form."
             }
             false => "It is too large to evaluate at compile time: no check on values ran.",
         };
@@ -193,36 +191,43 @@ impl Docs {
         let backward = "The gradients from `delta = dL/du`: `dx = Wᵀ delta` (`dx[i] = Σ_o \
                         delta[o] * w[o][i]`, summed over `o` ascending, one row of `w` per \
                         output), `dk = dL/dw = delta xᵀ` (`delta[o] * x[i]`), `db = delta`";
-        Self {
-            layer: format!(
-                "Dense layer, {n} inputs -> {m} outputs: `u[o] = b[o] + Σ_i w[o][i] * x[i]`, \
+        let deferred = format!(
+            "`backward_into` without `dL/dw`: `dx` returned as `backward`'s and `db += delta`; \
+             the caller forms `dL/dw = delta xᵀ` from the same `delta` and `x` (the network's \
+             batch trainer does, once for a batch's samples). It runs the variant of the tier \
+             the CPU has; on AVX2 and AVX-512 each term of `dx` is fused into its running \
+             sum.\n\n{checked}"
+        );
+        let deferred_const = format!("`backward_deferred` as portable `const fn`.\n\n{checked}");
+        let layer = format!(
+            "Dense layer, {n} inputs -> {m} outputs: `u[o] = b[o] + Σ_i w[o][i] * x[i]`, \
                  weights `[out][in]`. {checked}"
-            ),
-            forward: format!(
-                "`u[o] = b[o] + Σ_i w[o][i] * x[i]` for each of the {m} outputs. {tiers}\n\n\
+        );
+        let forward = format!(
+            "`u[o] = b[o] + Σ_i w[o][i] * x[i]` for each of the {m} outputs. {tiers}\n\n\
                  {checked}"
-            ),
-            forward_const: format!(
-                "`forward` as portable `const fn`: {portable}, each a product and a sum.\n\n\
+        );
+        let forward_const = format!(
+            "`forward` as portable `const fn`: {portable}, each a product and a sum.\n\n\
                  {checked}"
-            ),
-            backward: format!(
-                "{backward}. It runs the variant of the tier the CPU has; on AVX2 and AVX-512 \
+        );
+        let backward_doc = format!(
+            "{backward}. It runs the variant of the tier the CPU has; on AVX2 and AVX-512 \
                  each term of `dx` is fused into its running sum.\n\n{checked}"
-            ),
-            backward_const: format!("`backward` as portable `const fn`. {backward}.\n\n{checked}"),
-            backward_into: format!(
-                "`backward`, its weight and bias gradients added into `dw` and `db` (`dw[o][i] \
+        );
+        let backward_const = format!("`backward` as portable `const fn`. {backward}.\n\n{checked}");
+        let backward_into = format!(
+            "`backward`, its weight and bias gradients added into `dw` and `db` (`dw[o][i] \
                  += delta[o] * x[i]`, a product then a sum, and `db[o] += delta[o]`), `dx` \
                  returned. It runs the variant of the tier the CPU has; on AVX2 and AVX-512 each \
                  term of `dx` is fused into its running sum.\n\n{checked}"
-            ),
-            backward_into_const: format!(
-                "`backward_into` as portable `const fn`: `dx` as `backward_const`'s, `dw += \
+        );
+        let backward_into_const = format!(
+            "`backward_into` as portable `const fn`: `dx` as `backward_const`'s, `dw += \
                  delta xᵀ`, `db += delta`.\n\n{checked}"
-            ),
-            backward_sgd: format!(
-                "`backward` and one step of gradient descent at once, for the fused training \
+        );
+        let backward_sgd = format!(
+            "`backward` and one step of gradient descent at once, for the fused training \
                  step: `dx` returned as `backward`'s (each row of `w` read before it is \
                  updated), and `w` and `b` updated in place with the gradients as they are \
                  computed, `w[o][i] -= rate * (delta[o] * x[i])` and `b[o] -= rate * delta[o]` \
@@ -230,8 +235,27 @@ impl Docs {
                  rate * g`), with no `dL/dw` array. It runs the variant of the tier the CPU has; \
                  on AVX2 and AVX-512 each term of `dx` is fused into its running sum.\n\n\
                  {checked}"
-            ),
-            backward_sgd_const: format!("`backward_sgd` as portable `const fn`.\n\n{checked}"),
+        );
+        let backward_sgd_const = format!("`backward_sgd` as portable `const fn`.\n\n{checked}");
+        Self {
+            layer,
+            functions: [
+                (forward, forward_const),
+                (backward_doc, backward_const),
+                (backward_into, backward_into_const),
+                (deferred, deferred_const),
+                (backward_sgd, backward_sgd_const),
+            ],
         }
+    }
+
+    /// The docs of function `f` and of its `const fn`.
+    fn of(&self, f: tiers::Function) -> (&str, &str) {
+        let n = tiers::Function::ALL
+            .iter()
+            .position(|&g| g == f)
+            .unwrap_or(0);
+        let (doc, const_doc) = &self.functions[n];
+        (doc, const_doc)
     }
 }

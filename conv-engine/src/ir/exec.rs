@@ -166,16 +166,18 @@ pub fn check<L: Derived + ?Sized>(
             db: b,
             ..
         } => dx(x)? + dk(k)? + db(b)?,
+        Returns::Deferred { dx: x, db: b } => dx(x)? + db(b)?,
     };
     Ok(Checked { terms })
 }
 
 /// Checks that the [`Binding::Accumulator`] locals are exactly the buffers
-/// [`Returns::Accumulate`] names for `dL/dk` and `dL/db` (a buffer nothing is compared in
-/// would go unchecked).
+/// [`Returns::Accumulate`] names for `dL/dk` and `dL/db` (or [`Returns::Deferred`] for
+/// `dL/db`): a buffer nothing is compared in would go unchecked.
 fn accumulators(program: &Program) -> Result<(), Fault> {
     let buffers = match program.returns {
         Returns::Accumulate { dk, db, .. } if dk != db => vec![dk, db],
+        Returns::Deferred { db, .. } => vec![db],
         _ => Vec::new(),
     };
     for (n, local) in program.locals.iter().enumerate() {
@@ -200,6 +202,11 @@ fn accumulators(program: &Program) -> Result<(), Fault> {
             return Err(Fault::Malformed(
                 "`dL/dk` and `dL/db` need two `&mut` buffers".into(),
             ));
+        }
+    }
+    if let Returns::Deferred { db, .. } = program.returns {
+        if db >= program.locals.len() {
+            return Err(Fault::Malformed("`dL/db` needs a `&mut` buffer".into()));
         }
     }
     Ok(())

@@ -74,7 +74,8 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
         | Returns::Dx(n)
         | Returns::Dk(n)
         | Returns::Db(n)
-        | Returns::Accumulate { dx: n, .. } => Some(n),
+        | Returns::Accumulate { dx: n, .. }
+        | Returns::Deferred { dx: n, .. } => Some(n),
         Returns::Backward { .. } | Returns::Parameters { .. } => None,
     };
     let (statements, tail) = match (program.body.split_last(), returned_local) {

@@ -218,7 +218,8 @@ impl Local {
 
 /// What the program returns, each a local: the forward pass (`u`), the backward pass (`dx`,
 /// `dk`, `db`), one part of the backward pass (the unrolled `backward` is three functions), or
-/// `dx` with `dk` and `db` added into the caller's buffers.
+/// `dx` with `dk` and `db` added into the caller's buffers (or `db` alone, `dk` left to the
+/// caller).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Returns {
     /// `u`.
@@ -263,6 +264,16 @@ pub enum Returns {
         /// element of `k` or `b` after the code wrote its buffer's is malformed (the lowered code
         /// would read the updated parameter).
         descent: bool,
+    },
+    /// `dL/dx`, with `dL/db` added into a [`Binding::Accumulator`] local, and `dL/dk` computed
+    /// by none of the program's statements: the caller forms it later from the same `delta` and
+    /// `x` (a trainer sums a batch's `dL/dw` of a dense layer once for the batch). `dL/dx` and
+    /// what the code adds into the buffer are compared with the derivation.
+    Deferred {
+        /// `dL/dx`, returned.
+        dx: usize,
+        /// The buffer `dL/db` is added into.
+        db: usize,
     },
 }
 

@@ -3,17 +3,21 @@
 //! A batch is cut into chunks of [`CHUNK`] samples, whatever the thread count. Each chunk's
 //! gradient is summed sample by sample, in order, into a buffer of its own; the chunk sums are
 //! then added in a binary tree fixed by the chunk count. Threads only decide which thread sums
-//! which chunk or adds which pair, so the result does not depend on them.
+//! which chunk or adds which pair, so the result does not depend on them. The dense layers'
+//! weight gradients take the same sums in the same order, formed at the update from each
+//! sample's record of the layer's input and `delta` (the private `deferred` module), so the
+//! largest gradients of a network like LeNet-5 are never written per sample.
 //!
 //! A batch is one call into the trainer's thread pool (the sums, the tree and the update), and
 //! the buffers are left zero by the passes that read them last (each pair's addition clears the
 //! chunk it adds, the update clears what it used), so no pass over the buffers only clears them.
 
 use super::{Network, SampleError};
-use sums::{add_and_clear, tensors_mut, update};
+use sums::{add_and_clear, is_deferred, tensors_mut, update};
 
+mod deferred;
 mod sums;
-use crate::Scalar;
+use crate::{Scalar, Tensor};
 use core::fmt;
 
 /// Samples per chunk: the unit of work of one thread.
@@ -60,6 +64,8 @@ struct Chunk<N: Network> {
     /// Whether `grads` may hold anything but zeros (the chunk is then cleared before use).
     dirty: bool,
     ws: Box<N::Workspace>,
+    /// Each sample's record of the dense layers' inputs and `delta`s.
+    records: Vec<N::Record>,
     loss: f64,
     error: Option<BatchError>,
 }
@@ -137,8 +143,11 @@ where
     let (total, chunk) = (&mut left[0], &mut right[0]);
     if !root {
         let sources = tensors_mut(&mut *chunk.grads);
-        for (g, o) in tensors_mut(&mut *total.grads).into_iter().zip(sources) {
-            add_and_clear(g, o);
+        let pairs = tensors_mut(&mut *total.grads).into_iter().zip(sources);
+        for (t, (g, o)) in pairs.enumerate() {
+            if !is_deferred::<N>(t) {
+                add_and_clear(g, o);
+            }
         }
         chunk.dirty = false;
     }
@@ -240,6 +249,7 @@ where
                 grads: Box::new(N::zeroed()),
                 dirty: false,
                 ws: Box::new(N::workspace()),
+                records: vec![N::Record::zeroed(); CHUNK],
                 loss: 0.0,
                 error: None,
             });
@@ -260,12 +270,13 @@ where
                 chunk.error = None;
                 let start = c * CHUNK;
                 let end = (start + CHUNK).min(n);
-                for i in start..end {
-                    match net.loss_and_parameter_gradients(
+                for (i, record) in (start..end).zip(&mut chunk.records) {
+                    match net.loss_and_recorded_gradients(
                         inputs[i],
                         labels[i],
                         &mut chunk.ws,
                         &mut chunk.grads,
+                        record,
                     ) {
                         Ok(loss) => chunk.loss += loss.to_f64(),
                         Err(error) => {
@@ -286,19 +297,29 @@ where
             };
             let stepped = step.is_some();
             let mid = if count > 1 { root_half(count) } else { 1 };
-            let (first, rest) = chunks.split_at_mut(mid);
-            let mut other = rest.first_mut();
-            update(
-                parallel,
-                &mut *first[0].grads,
-                other.as_deref_mut().map(|c| &mut *c.grads),
-                mean(n),
-                step,
-            );
-            if let Some(other) = other {
-                other.dirty = false;
+            let mut records = deferred::Records {
+                samples: Vec::with_capacity(n),
+                chunks: count,
+            };
+            let (mut first, mut other) = (None, None);
+            for (c, chunk) in chunks.iter_mut().enumerate() {
+                let used = n.saturating_sub(c * CHUNK).min(CHUNK);
+                records
+                    .samples
+                    .extend(chunk.records[..used].iter().map(Tensor::flat));
+                match c {
+                    0 => first = Some(&mut *chunk.grads),
+                    _ if c == mid => other = Some(&mut *chunk.grads),
+                    _ => {}
+                }
             }
-            first[0].dirty = !stepped;
+            if let Some(first) = first {
+                update(parallel, first, other, &records, mean(n), step);
+            }
+            if count > 1 {
+                chunks[mid].dirty = false;
+            }
+            chunks[0].dirty = !stepped;
             Ok(loss)
         };
         match self.pool.as_ref() {

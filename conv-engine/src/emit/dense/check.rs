@@ -43,17 +43,18 @@ pub(super) fn evaluated(g: &Geometry) -> bool {
     g.macs() <= crate::MAX_WINDOW_MACS
 }
 
-/// The `const _` items checking `name::forward` with `name::backward`, `name::backward_into`
-/// and `name::backward_sgd` (`n` inputs, `m` outputs), or nothing when the layer is not
-/// [`evaluated`]. Three items, not one: each constant evaluation has its own step budget
-/// (`long_running_const_eval`), and one item checking them all would exceed it at the sizes
-/// that are evaluated (a 400 -> 120 layer does).
+/// The `const _` items checking `name::forward` with `name::backward`, `name::backward_into`,
+/// `name::backward_deferred` and `name::backward_sgd` (`n` inputs, `m` outputs), or nothing
+/// when the layer is not [`evaluated`]. Four items, not one: each constant evaluation has its
+/// own step budget (`long_running_const_eval`), and one item checking them all would exceed it
+/// at the sizes that are evaluated (a 400 -> 120 layer does).
 pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
     if !evaluated(g) {
         return TokenStream::new();
     }
     let t = Ident::new(scalar.name(), Span::call_site());
     let proof = quote!(::conv_runtime::proof::#t);
+    let ln = Literal::usize_unsuffixed(g.in_channels());
     let backward = quote! {
         let u = #name::forward_const(&x, &w, &b);
         let g = #name::backward_const(&x, &w, &delta);
@@ -80,8 +81,19 @@ pub(super) fn item(name: &Ident, g: &Geometry, scalar: Scalar) -> TokenStream {
             &x, w.as_flattened(), &delta, &dx, w.as_flattened(), w1.as_flattened(), &b, &b1,
         );
     };
-    let [backward, into, sgd] = [backward, into, sgd].map(|c| checked(g, scalar, c));
-    quote!(#backward #into #sgd)
+    // `backward_deferred` takes no `x` and adds nothing to a weight buffer: checked as
+    // `backward_into` on a zero `x`, whose `dL/dw` (zero) is what it leaves the weights.
+    let deferred = quote! {
+        let mut db = b;
+        let dx = #name::backward_deferred_const(&w, &delta, &mut db);
+        let zero = [0.0; #ln];
+        #proof::assert_dense_added(
+            &zero, w.as_flattened(), &delta, &dx, w.as_flattened(), w.as_flattened(), &b, &db,
+        );
+    };
+    let [backward, into, deferred, sgd] =
+        [backward, into, deferred, sgd].map(|c| checked(g, scalar, c));
+    quote!(#backward #into #deferred #sgd)
 }
 
 /// A `const _` item that draws the inputs `x`, `w`, `b`, `delta` of each set, then runs

@@ -16,6 +16,9 @@
 //!   The `dw` update is a product then a sum in every form: fusing it would read the buffer's
 //!   prior value into the sum, which is no part of the gradient (and the symbolic proof rejects
 //!   it).
+//! - `backward_deferred`: `backward_into` without `dL/dw`: `dL/dx` returned, `dL/db` added into
+//!   the caller's `db`; the caller forms `dL/dw = delta xᵀ` itself (a trainer, once for a
+//!   batch's samples).
 //! - `backward_sgd`: `backward_into`'s program with the weights and bias themselves as the
 //!   buffers, each addition lowered as a step of gradient descent (`w[o][i] -= rate * (delta[o]
 //!   * x[i])`); row `o` of `w` is read for `dL/dx` before its update, which the proof checks.
@@ -263,21 +266,37 @@ pub(crate) fn backward_sgd_in(n: usize, m: usize, form: Form) -> Program {
     accumulating(n, m, form, true)
 }
 
-/// The program of [`backward_into_in`] (`descent` false) or [`backward_sgd_in`] (true).
-fn accumulating(n: usize, m: usize, form: Form, descent: bool) -> Program {
-    let (dx, dw, db, d) = (0, 1, 2, 3);
-    let (w_name, b_name) = match descent {
-        true => ("w", "b"),
-        false => ("dw", "db"),
-    };
+/// `backward_deferred(w, delta, db) -> dx`, the portable form.
+#[cfg(test)]
+pub(crate) fn backward_deferred(n: usize, m: usize) -> Program {
+    backward_deferred_in(n, m, Form::of(Tier::Portable))
+}
+
+/// `backward_deferred(w, delta, db) -> dx` written as `form`: [`backward_into_in`]'s program
+/// without its `dL/dw` statements (and without the buffer `dw`): `dL/dx` returned, `dL/db`
+/// added into `db`.
+pub(crate) fn backward_deferred_in(n: usize, m: usize, form: Form) -> Program {
+    let (dx, db, d) = (0, 1, 2);
     let locals = vec![
         Local::zeroed("dx", vec![n]),
-        Local::accumulator(w_name, vec![m, n]),
-        Local::accumulator(b_name, vec![m]),
+        Local::accumulator("db", vec![m]),
         Local::bound("d", Vec::new()),
     ];
+    Program {
+        operands: operands(n, m),
+        named: Vec::new(),
+        locals,
+        body: vec![Stmt::each(O, m, per_output(n, form, dx, db, d))],
+        layouts: Layouts::default(),
+        returns: Returns::Deferred { dx, db },
+    }
+}
+
+/// The statements per output `o` that [`accumulating`] and [`backward_deferred_in`] share:
+/// `delta[o]` bound to local `d` and added into `db[o]`, then the row update of `dL/dx`.
+fn per_output(n: usize, form: Form, dx: usize, db: usize, d: usize) -> Vec<Stmt> {
     let delta_o = || at(Array::Local(d), Vec::new());
-    let per_output = vec![
+    vec![
         Stmt::Let {
             local: d,
             value: Expr::read(at(Array::Delta, vec![Index::var(O)])),
@@ -294,17 +313,33 @@ fn accumulating(n: usize, m: usize, form: Form, descent: bool) -> Program {
                 at(Array::K, vec![Index::var(O), Index::var(I)]),
             )],
         ),
-        // dL/dw[o][i] += delta[o] * x[i]
-        Stmt::each(
-            I,
-            n,
-            vec![Stmt::mul_add(
-                at(Array::Local(dw), vec![Index::var(O), Index::var(I)]),
-                delta_o(),
-                at(Array::X, vec![Index::var(I)]),
-            )],
-        ),
+    ]
+}
+
+/// The program of [`backward_into_in`] (`descent` false) or [`backward_sgd_in`] (true).
+fn accumulating(n: usize, m: usize, form: Form, descent: bool) -> Program {
+    let (dx, dw, db, d) = (0, 1, 2, 3);
+    let (w_name, b_name) = match descent {
+        true => ("w", "b"),
+        false => ("dw", "db"),
+    };
+    let locals = vec![
+        Local::zeroed("dx", vec![n]),
+        Local::accumulator(w_name, vec![m, n]),
+        Local::accumulator(b_name, vec![m]),
+        Local::bound("d", Vec::new()),
     ];
+    let mut per_output = per_output(n, form, dx, db, d);
+    // dL/dw[o][i] += delta[o] * x[i]
+    per_output.push(Stmt::each(
+        I,
+        n,
+        vec![Stmt::mul_add(
+            at(Array::Local(dw), vec![Index::var(O), Index::var(I)]),
+            at(Array::Local(d), Vec::new()),
+            at(Array::X, vec![Index::var(I)]),
+        )],
+    ));
     Program {
         operands: operands(n, m),
         named: Vec::new(),

@@ -6,11 +6,12 @@ use crate::ir::exec::check;
 
 const SIZES: [(usize, usize); 5] = [(1, 1), (3, 2), (17, 5), (16, 3), (400, 120)];
 
-fn programs(n: usize, m: usize) -> [(&'static str, Program); 4] {
+fn programs(n: usize, m: usize) -> [(&'static str, Program); 5] {
     [
         ("forward", program::forward(n, m)),
         ("backward", program::backward(n, m)),
         ("backward_into", program::backward_into(n, m)),
+        ("backward_deferred", program::backward_deferred(n, m)),
         ("backward_sgd", program::backward_sgd(n, m)),
     ]
 }
@@ -19,7 +20,7 @@ fn programs(n: usize, m: usize) -> [(&'static str, Program); 4] {
 fn every_size_proves_and_lowers() {
     for (n, m) in SIZES {
         let d = Dense::new(n, m);
-        let [(_, forward), (_, backward), (_, into), (_, sgd)] = programs(n, m);
+        let [(_, forward), (_, backward), (_, into), (_, deferred), (_, sgd)] = programs(n, m);
         // u: the bias and N products per output; the gradients: every product once, and delta.
         assert_eq!(check(&forward, &d, None).map(|c| c.terms), Ok(m * (n + 1)));
         assert_eq!(
@@ -27,6 +28,8 @@ fn every_size_proves_and_lowers() {
             Ok(2 * n * m + m)
         );
         assert_eq!(check(&into, &d, None).map(|c| c.terms), Ok(2 * n * m + m));
+        // No `dL/dw`: `dL/dx`'s products and delta.
+        assert_eq!(check(&deferred, &d, None).map(|c| c.terms), Ok(n * m + m));
         assert_eq!(check(&sgd, &d, None).map(|c| c.terms), Ok(2 * n * m + m));
         for (what, program) in programs(n, m) {
             let t = Ident::new("f32", Span::call_site());
@@ -108,6 +111,13 @@ fn forward_sums_in_lanes_with_the_remainder_written_out() {
     assert!(body.contains("dw [o] [i] += d * x [i]"), "{body}");
     assert!(body.contains("db [o] += d"), "{body}");
     assert!(!body.contains("let mut dw"), "{body}");
+    assert!(body.trim_end().ends_with("dx"), "{body}");
+    // Without `dL/dw`: no weight buffer, nothing read from `x`.
+    let body = lower(&program::backward_deferred(3, 2), &t).to_string();
+    assert!(body.contains("db [o] += d"), "{body}");
+    assert!(body.contains("dx [i] += d * w [o] [i]"), "{body}");
+    let reads_x = body.split_whitespace().any(|token| token == "x");
+    assert!(!body.contains("dw") && !reads_x, "{body}");
     assert!(body.trim_end().ends_with("dx"), "{body}");
 }
 
@@ -280,7 +290,7 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
     for (n, m) in SIZES {
         for scalar in [Scalar::F32, Scalar::F64] {
             let file = expand("Layer", n, m, scalar);
-            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c), syn::Item::Const(into), syn::Item::Const(sgd)] =
+            let [syn::Item::Struct(s), syn::Item::Impl(i), syn::Item::Const(c), syn::Item::Const(into), syn::Item::Const(deferred), syn::Item::Const(sgd)] =
                 &file.items[..]
             else {
                 panic!("{n} -> {m}: {:#?}", file.items.len());
@@ -306,6 +316,7 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
                     "forward_const",
                     "backward_const",
                     "backward_into_const",
+                    "backward_deferred_const",
                     "backward_sgd_const"
                 ]
             );
@@ -320,6 +331,16 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
             assert!(into.contains(&format!(
                 "conv_runtime :: proof :: {t} :: assert_dense_added"
             )));
+            // On a zero `x`: nothing added to the weights is the right `dL/dw`.
+            let deferred = quote!(#deferred).to_string();
+            assert!(
+                deferred.contains("Layer :: backward_deferred_const (& w , & delta , & mut db)"),
+                "{deferred}"
+            );
+            assert!(
+                deferred.contains("assert_dense_added (& zero"),
+                "{deferred}"
+            );
             // One step at rate -1: the parameters gain exactly the gradients.
             let sgd = quote!(#sgd).to_string();
             assert!(
@@ -348,10 +369,17 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
             "{file}"
         );
         assert!(
+            file.contains(&format!("fn __backward_deferred_{tier} (")),
+            "{file}"
+        );
+        assert!(
             file.contains(&format!("fn __backward_sgd_{tier} (")),
             "{file}"
         );
     }
+    assert!(file.contains(
+        "pub fn backward_deferred (w : & [[f32 ; 400] ; 120] , delta : & [f32 ; 120] , db : & mut [f32 ; 120]) -> [f32 ; 400]"
+    ), "{file}");
     assert!(file.contains(
         "pub fn backward_sgd (x : & [f32 ; 400] , w : & mut [[f32 ; 400] ; 120] , b : & mut [f32 ; 120] , delta : & [f32 ; 120] , rate : f32) -> [f32 ; 400]"
     ), "{file}");

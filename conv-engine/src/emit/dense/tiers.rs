@@ -1,15 +1,14 @@
 //! The dense layer's public functions, with the convolution's dispatch
-//! ([`super::super::dispatch`]): `forward`, `backward`, `backward_into` and `backward_sgd` run
-//! the variant of the tier the CPU has (`conv_runtime::cpu::tier`), `forward_const`,
-//! `backward_const`, `backward_into_const` and `backward_sgd_const` are the portable
-//! `const fn`s (what the compile-time check evaluates), and per x86-64 tier a
-//! `#[target_feature]` function compiles that tier's proven body with the tier's features.
-//! Where the build's own features cover a tier (`-C target-cpu=native`, say), the body is
-//! called directly, so that it inlines into its caller.
+//! ([`super::super::dispatch`]): `forward`, `backward`, `backward_into`, `backward_deferred`
+//! and `backward_sgd` run the variant of the tier the CPU has (`conv_runtime::cpu::tier`),
+//! their `_const` twins are the portable `const fn`s (what the compile-time check evaluates),
+//! and per x86-64 tier a `#[target_feature]` function compiles that tier's proven body with the
+//! tier's features. Where the build's own features cover a tier (`-C target-cpu=native`, say),
+//! the body is called directly, so that it inlines into its caller.
 
 use super::Docs;
 use crate::tier::Tier;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// The array types of the layer's arguments and results.
@@ -21,13 +20,80 @@ pub(super) struct Types {
     pub gradients: TokenStream,
 }
 
-/// The lowered `forward`, `backward`, `backward_into` and `backward_sgd` bodies of one tier.
+/// The lowered bodies of one tier, in the order of [`Function::ALL`].
 pub(super) struct Bodies {
     pub tier: Tier,
-    pub forward: TokenStream,
-    pub backward: TokenStream,
-    pub backward_into: TokenStream,
-    pub backward_sgd: TokenStream,
+    pub bodies: [TokenStream; Function::ALL.len()],
+}
+
+/// One of the layer's functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Function {
+    Forward,
+    Backward,
+    BackwardInto,
+    BackwardDeferred,
+    BackwardSgd,
+}
+
+impl Function {
+    pub(super) const ALL: [Function; 5] = [
+        Function::Forward,
+        Function::Backward,
+        Function::BackwardInto,
+        Function::BackwardDeferred,
+        Function::BackwardSgd,
+    ];
+
+    /// The public name.
+    pub(super) const fn name(self) -> &'static str {
+        match self {
+            Function::Forward => "forward",
+            Function::Backward => "backward",
+            Function::BackwardInto => "backward_into",
+            Function::BackwardDeferred => "backward_deferred",
+            Function::BackwardSgd => "backward_sgd",
+        }
+    }
+
+    /// The parameters (with their types), the arguments that pass them on, and the result.
+    fn signature(self, types: &Types) -> (TokenStream, TokenStream, TokenStream) {
+        let Types {
+            t,
+            x,
+            w,
+            u,
+            gradients,
+        } = types;
+        match self {
+            Function::Forward => (quote!(x: &#x, w: &#w, b: &#u), quote!(x, w, b), quote!(#u)),
+            Function::Backward => (
+                quote!(x: &#x, w: &#w, delta: &#u),
+                quote!(x, w, delta),
+                quote!(#gradients),
+            ),
+            Function::BackwardInto => (
+                quote!(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u),
+                quote!(x, w, delta, dw, db),
+                quote!(#x),
+            ),
+            Function::BackwardDeferred => (
+                quote!(w: &#w, delta: &#u, db: &mut #u),
+                quote!(w, delta, db),
+                quote!(#x),
+            ),
+            Function::BackwardSgd => (
+                quote!(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t),
+                quote!(x, w, b, delta, rate),
+                quote!(#x),
+            ),
+        }
+    }
+
+    /// Whether a hidden `__{name}_on(tier, ..)` is emitted, for the tests that compare tiers.
+    const fn on_tier(self) -> bool {
+        matches!(self, Function::Forward | Function::Backward)
+    }
 }
 
 /// The public functions and the hidden tier functions, from the portable bodies and those of
@@ -38,87 +104,47 @@ pub(super) fn functions(
     tiers: &[Bodies],
     docs: &Docs,
 ) -> TokenStream {
-    let Types {
-        t,
-        x,
-        w,
-        u,
-        gradients,
-    } = types;
+    Function::ALL
+        .iter()
+        .enumerate()
+        .map(|(n, &f)| function(f, types, &portable.bodies[n], tiers, n, docs))
+        .collect()
+}
+
+/// Function `f` (number `n` of [`Function::ALL`]): the public dispatching function, its
+/// `const fn`, its tier functions and, for [`Function::on_tier`], the hidden `__{name}_on`.
+fn function(
+    f: Function,
+    types: &Types,
+    portable: &TokenStream,
+    tiers: &[Bodies],
+    n: usize,
+    docs: &Docs,
+) -> TokenStream {
+    let (params, args, ret) = f.signature(types);
+    let name = Ident::new(f.name(), proc_macro2::Span::call_site());
+    let konst = format_ident!("{}_const", f.name());
+    let (doc, const_doc) = docs.of(f);
     let mut hidden = TokenStream::new();
-    let (mut forward_arms, mut backward_arms) = (TokenStream::new(), TokenStream::new());
-    let (mut into_arms, mut sgd_arms) = (TokenStream::new(), TokenStream::new());
-    for Bodies {
-        tier,
-        forward: f_body,
-        backward: b_body,
-        backward_into: i_body,
-        backward_sgd: s_body,
-    } in tiers
-    {
+    let mut arms = TokenStream::new();
+    for Bodies { tier, bodies } in tiers {
         let suffix = format!("{tier:?}").to_lowercase();
-        let (f, b) = (
-            format_ident!("__forward_{}", suffix),
-            format_ident!("__backward_{}", suffix),
-        );
-        let (f_inner, b_inner) = (
-            format_ident!("__forward_{}_body", suffix),
-            format_ident!("__backward_{}_body", suffix),
-        );
-        let (i, i_inner) = (
-            format_ident!("__backward_into_{}", suffix),
-            format_ident!("__backward_into_{}_body", suffix),
-        );
-        let (sgd, sgd_inner) = (
-            format_ident!("__backward_sgd_{}", suffix),
-            format_ident!("__backward_sgd_{}_body", suffix),
-        );
+        let outer = format_ident!("__{}_{}", f.name(), suffix);
+        let inner = format_ident!("__{}_{}_body", f.name(), suffix);
+        let body = &bodies[n];
         let features = tier.target_features();
         let variant = format_ident!("{}", format!("{tier:?}"));
         hidden.extend(quote! {
             #[doc(hidden)]
             #[inline(always)]
-            fn #f_inner(x: &#x, w: &#w, b: &#u) -> #u {
-                #f_body
-            }
-            #[doc(hidden)]
-            #[inline(always)]
-            fn #b_inner(x: &#x, w: &#w, delta: &#u) -> #gradients {
-                #b_body
+            fn #inner(#params) -> #ret {
+                #body
             }
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = #features)]
             #[inline]
-            fn #f(x: &#x, w: &#w, b: &#u) -> #u {
-                Self::#f_inner(x, w, b)
-            }
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = #features)]
-            #[inline]
-            fn #b(x: &#x, w: &#w, delta: &#u) -> #gradients {
-                Self::#b_inner(x, w, delta)
-            }
-            #[doc(hidden)]
-            #[inline(always)]
-            fn #i_inner(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
-                #i_body
-            }
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = #features)]
-            #[inline]
-            fn #i(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
-                Self::#i_inner(x, w, delta, dw, db)
-            }
-            #[doc(hidden)]
-            #[inline(always)]
-            fn #sgd_inner(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
-                #s_body
-            }
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = #features)]
-            #[inline]
-            fn #sgd(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
-                Self::#sgd_inner(x, w, b, delta, rate)
+            fn #outer(#params) -> #ret {
+                Self::#inner(#args)
             }
         });
         let covered = tier
@@ -128,168 +154,55 @@ pub(super) fn functions(
         let covered = quote!(all(#(#covered),*));
         // SAFETY: `tier` is one the CPU has (`conv_runtime::cpu`), so it runs the features
         // the function was compiled for.
-        forward_arms.extend(quote! {
+        arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
             ::conv_runtime::cpu::Tier::#variant => {
                 #[cfg(#covered)]
-                { Self::#f_inner(x, w, b) }
+                { Self::#inner(#args) }
                 #[cfg(not(#covered))]
-                unsafe { Self::#f(x, w, b) }
-            }
-        });
-        backward_arms.extend(quote! {
-            #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { Self::#b_inner(x, w, delta) }
-                #[cfg(not(#covered))]
-                unsafe { Self::#b(x, w, delta) }
-            }
-        });
-        into_arms.extend(quote! {
-            #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { Self::#i_inner(x, w, delta, dw, db) }
-                #[cfg(not(#covered))]
-                unsafe { Self::#i(x, w, delta, dw, db) }
-            }
-        });
-        sgd_arms.extend(quote! {
-            #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { Self::#sgd_inner(x, w, b, delta, rate) }
-                #[cfg(not(#covered))]
-                unsafe { Self::#sgd(x, w, b, delta, rate) }
+                unsafe { Self::#outer(#args) }
             }
         });
     }
-    let (pf, pb, pi, ps) = (
-        &portable.forward,
-        &portable.backward,
-        &portable.backward_into,
-        &portable.backward_sgd,
-    );
-    let Docs {
-        forward: fd,
-        forward_const: fcd,
-        backward: bd,
-        backward_const: bcd,
-        backward_into: id,
-        backward_into_const: icd,
-        backward_sgd: sd,
-        backward_sgd_const: scd,
-        ..
-    } = docs;
-    let tier_ty = quote!(::conv_runtime::cpu::Tier);
+    let on = f.on_tier().then(|| {
+        let on = format_ident!("__{}_on", f.name());
+        let doc = format!(
+            "`{}` on `tier`, or `None` when the CPU lacks it (for tests that compare the tiers).",
+            f.name()
+        );
+        quote! {
+            #[doc = #doc]
+            #[doc(hidden)]
+            #[allow(unsafe_code)]
+            pub fn #on(tier: ::conv_runtime::cpu::Tier, #params) -> ::core::option::Option<#ret> {
+                if !::conv_runtime::cpu::is_available(tier) {
+                    return ::core::option::Option::None;
+                }
+                ::core::option::Option::Some(match tier {
+                    #arms
+                    _ => Self::#konst(#args),
+                })
+            }
+        }
+    });
     quote! {
-        #[doc = #fd]
+        #[doc = #doc]
         #[inline]
         #[allow(unsafe_code)]
-        pub fn forward(x: &#x, w: &#w, b: &#u) -> #u {
+        pub fn #name(#params) -> #ret {
             match ::conv_runtime::cpu::tier() {
-                #forward_arms
-                _ => Self::forward_const(x, w, b),
+                #arms
+                _ => Self::#konst(#args),
             }
         }
 
-        #[doc = #fcd]
+        #[doc = #const_doc]
         #[inline]
-        pub const fn forward_const(x: &#x, w: &#w, b: &#u) -> #u {
-            #pf
+        pub const fn #konst(#params) -> #ret {
+            #portable
         }
 
-        #[doc = #bd]
-        #[inline]
-        #[allow(unsafe_code)]
-        pub fn backward(x: &#x, w: &#w, delta: &#u) -> #gradients {
-            match ::conv_runtime::cpu::tier() {
-                #backward_arms
-                _ => Self::backward_const(x, w, delta),
-            }
-        }
-
-        #[doc = #bcd]
-        #[inline]
-        pub const fn backward_const(x: &#x, w: &#w, delta: &#u) -> #gradients {
-            #pb
-        }
-
-        #[doc = #id]
-        #[inline]
-        #[allow(unsafe_code)]
-        pub fn backward_into(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
-            match ::conv_runtime::cpu::tier() {
-                #into_arms
-                _ => Self::backward_into_const(x, w, delta, dw, db),
-            }
-        }
-
-        #[doc = #icd]
-        #[inline]
-        pub const fn backward_into_const(x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u) -> #x {
-            #pi
-        }
-
-        #[doc = #sd]
-        #[inline]
-        #[allow(unsafe_code)]
-        pub fn backward_sgd(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
-            match ::conv_runtime::cpu::tier() {
-                #sgd_arms
-                _ => Self::backward_sgd_const(x, w, b, delta, rate),
-            }
-        }
-
-        #[doc = #scd]
-        #[inline]
-        pub const fn backward_sgd_const(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t) -> #x {
-            #ps
-        }
-
-        /// `forward` on `tier`, or `None` when the CPU lacks it (for tests that compare
-        /// the tiers).
-        #[doc(hidden)]
-        #[allow(unsafe_code)]
-        pub fn __forward_on(tier: #tier_ty, x: &#x, w: &#w, b: &#u) -> ::core::option::Option<#u> {
-            if !::conv_runtime::cpu::is_available(tier) {
-                return ::core::option::Option::None;
-            }
-            ::core::option::Option::Some(match tier {
-                #forward_arms
-                _ => Self::forward_const(x, w, b),
-            })
-        }
-
-        /// `backward` on `tier`, or `None` when the CPU lacks it.
-        #[doc(hidden)]
-        #[allow(unsafe_code)]
-        pub fn __backward_on(tier: #tier_ty, x: &#x, w: &#w, delta: &#u) -> ::core::option::Option<#gradients> {
-            if !::conv_runtime::cpu::is_available(tier) {
-                return ::core::option::Option::None;
-            }
-            ::core::option::Option::Some(match tier {
-                #backward_arms
-                _ => Self::backward_const(x, w, delta),
-            })
-        }
-
-        /// `backward_into` on `tier`, or `None` (the buffers untouched) when the CPU lacks it.
-        #[doc(hidden)]
-        #[allow(unsafe_code)]
-        pub fn __backward_into_on(
-            tier: #tier_ty, x: &#x, w: &#w, delta: &#u, dw: &mut #w, db: &mut #u,
-        ) -> ::core::option::Option<#x> {
-            if !::conv_runtime::cpu::is_available(tier) {
-                return ::core::option::Option::None;
-            }
-            ::core::option::Option::Some(match tier {
-                #into_arms
-                _ => Self::backward_into_const(x, w, delta, dw, db),
-            })
-        }
-
+        #on
         #hidden
     }
 }

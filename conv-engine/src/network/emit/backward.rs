@@ -3,14 +3,15 @@
 
 use super::steps::{self, Update};
 use super::types;
-use crate::network::shapes::Network;
+use crate::network::shapes::{Kind, Network};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 /// The loss, then backward through every layer in reverse, each layer a call of its own step
 /// (`steps`); `logits` is in scope. Without `input_gradient`, the first layer gives only its
 /// parameter gradients (a convolution's `dL/dx` is then never computed) and `ws.dinput` is left
-/// as it was.
+/// as it was. With [`Update::Deferred`], each dense layer's input and `delta` are first
+/// written to `record` (at the offsets of [`types::deferred`]).
 pub(super) fn backward(
     n: &Network,
     t: &Ident,
@@ -23,19 +24,32 @@ pub(super) fn backward(
         let mut d: [#t; #classes] = [0.0; #classes];
         let loss = #rt::softmax_cross_entropy(&logits, label, &mut d);
     };
+    let (deferred, _) = types::deferred(n);
     for (i, l) in n.layers.iter().enumerate().rev() {
+        if let (Update::Deferred, Some(r)) = (update, deferred.iter().find(|r| r.layer == i)) {
+            out.extend(record(i, r));
+        }
+        let f = step_name(i, l, update);
         if i == 0 && !input_gradient {
-            let f = first_step_name(l, update);
+            // The first layer's parameter gradients alone (a dense layer's `backward_deferred`
+            // computes its `dL/dx`, dropped).
+            let first = first_step_name(l, update);
             out.extend(match (l.has_parameters(), update) {
-                (true, Update::Accumulate) => quote!(self.#f(x, ws, grads, d);),
-                (true, Update::Sgd) => quote!(self.#f(x, ws, learning_rate, d);),
+                (true, Update::Deferred) if matches!(l.kind, Kind::Dense { .. }) => {
+                    quote!(let _ = self.#f(x, ws, grads, d);)
+                }
+                (true, Update::Accumulate | Update::Deferred) => {
+                    quote!(self.#first(x, ws, grads, d);)
+                }
+                (true, Update::Sgd) => quote!(self.#first(x, ws, learning_rate, d);),
                 (false, _) => quote!(let _ = d;),
             });
             continue;
         }
-        let f = step_name(i, l, update);
         out.extend(match (l.has_parameters(), update) {
-            (true, Update::Accumulate) => quote!(let d = self.#f(x, ws, grads, d);),
+            (true, Update::Accumulate | Update::Deferred) => {
+                quote!(let d = self.#f(x, ws, grads, d);)
+            }
             (true, Update::Sgd) => quote!(let d = self.#f(x, ws, learning_rate, d);),
             (false, _) => quote!(let d = self.#f(ws, d);),
         });
@@ -51,22 +65,51 @@ pub(super) fn backward(
     }
 }
 
+/// Dense layer `i`'s input and `delta` (`d`, in scope) written to `record` at `r.at`.
+fn record(i: usize, r: &types::Deferred) -> TokenStream {
+    let rt = quote!(::conv_runtime::network::__private);
+    let input = match i {
+        0 => quote!(x),
+        _ => {
+            let a = types::output(i - 1);
+            quote!(&ws.#a)
+        }
+    };
+    let (x0, d0) = (r.at, r.at + r.inputs);
+    let (x0, x1, d1) = (
+        crate::emit::lit(x0),
+        crate::emit::lit(d0),
+        crate::emit::lit(d0 + r.outputs),
+    );
+    quote! {
+        #rt::copy(::conv_runtime::Tensor::flat(#input), &mut record[#x0..#x1]);
+        #rt::copy(&d, &mut record[#x1..#d1]);
+    }
+}
+
 /// The method holding the first layer's parameter gradients alone (no `dL/dinput`), per update
-/// mode.
+/// mode (a convolution's with [`Update::Deferred`] is its `Accumulate` method).
 fn first_step_name(l: &crate::network::Layer, update: &Update) -> Ident {
     let name = &l.name;
     match update {
-        Update::Accumulate => quote::format_ident!("__accumulate_parameters_{}", name),
+        Update::Accumulate | Update::Deferred => {
+            quote::format_ident!("__accumulate_parameters_{}", name)
+        }
         Update::Sgd => quote::format_ident!("__sgd_parameters_{}", name),
     }
 }
 
 /// The method holding layer `i`'s backward step: one per update mode for a layer with
-/// parameters, one for both otherwise.
+/// parameters (a convolution's with [`Update::Deferred`] is its `Accumulate` method), one for
+/// all modes otherwise.
 fn step_name(i: usize, l: &crate::network::Layer, update: &Update) -> Ident {
     let name = &l.name;
+    let dense = matches!(l.kind, Kind::Dense { .. });
     match (l.has_parameters(), update) {
-        (true, Update::Accumulate) => quote::format_ident!("__accumulate_{}", name),
+        (true, Update::Deferred) if dense => quote::format_ident!("__deferred_{}", name),
+        (true, Update::Accumulate | Update::Deferred) => {
+            quote::format_ident!("__accumulate_{}", name)
+        }
         (true, Update::Sgd) => quote::format_ident!("__sgd_{}", name),
         (false, _) => quote::format_ident!("__backward_{}", i),
     }
@@ -92,16 +135,17 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
             quote!(&ws.#a)
         };
         let (in_ty, out_ty) = (types::shape(&t, l.input), types::shape(&t, l.output));
-        let modes: &[Update] = match l.has_parameters() {
-            true => &[Update::Accumulate, Update::Sgd],
-            false => &[Update::Accumulate],
+        let modes: &[Update] = match (&l.kind, l.has_parameters()) {
+            (Kind::Dense { .. }, _) => &[Update::Accumulate, Update::Sgd, Update::Deferred],
+            (_, true) => &[Update::Accumulate, Update::Sgd],
+            (_, false) => &[Update::Accumulate],
         };
         if i == 0 && l.has_parameters() {
-            for update in modes {
+            for update in &modes[..2] {
                 let f = first_step_name(l, update);
                 let step = steps::parameters(&t, l, &input, &output, update);
                 out.extend(match update {
-                    Update::Accumulate => quote! {
+                    Update::Accumulate | Update::Deferred => quote! {
                         #[inline(never)]
                         fn #f(&self, x: &#input_ty, ws: &mut #workspace, grads: &mut Self, d: #out_ty) {
                             let _ = (&x, &ws);
@@ -122,7 +166,7 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
             let f = step_name(i, l, update);
             let step = steps::backward(&t, i, l, &input, &output, update);
             out.extend(match (l.has_parameters(), update) {
-                (true, Update::Accumulate) => quote! {
+                (true, Update::Accumulate | Update::Deferred) => quote! {
                     #[inline(never)]
                     fn #f(&self, x: &#input_ty, ws: &mut #workspace, grads: &mut Self, d: #out_ty) -> #in_ty {
                         let _ = (&x, &ws);

@@ -26,6 +26,8 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
     let accumulate = backward::backward(n, &t, &Update::Accumulate, true);
     let parameters = backward::backward(n, &t, &Update::Accumulate, false);
     let fused = backward::backward(n, &t, &Update::Sgd, false);
+    let deferred = backward::backward(n, &t, &Update::Deferred, false);
+    let record = types::record(n);
     let init = init(n);
     let zeroed = zeroed(n);
     let steps = backward::backward_steps(n);
@@ -111,6 +113,22 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
                 #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
                 let logits = self.__train_forward(x, ws);
                 #fused
+            }
+
+            /// `Network::loss_and_recorded_gradients`: [`Self::loss_and_parameter_gradients`]
+            /// with each dense layer's `dL/dw` left out and its input and `delta` written to
+            /// `record` instead.
+            fn __loss_and_recorded_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+                record: &mut #record,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
+                let logits = self.__train_forward(x, ws);
+                #deferred
             }
 
             /// `parameter -= learning_rate * gradient`, for every parameter.

@@ -74,6 +74,10 @@ pub(super) enum Update {
     /// `self.layer.weight -= learning_rate * dk` (a dense layer's `backward_sgd` updates its
     /// parameters as it computes their gradients).
     Sgd,
+    /// As `Accumulate`, except a dense layer's `dL/dw`: its `backward_deferred` adds only
+    /// `dL/db`, and the caller of the step records the layer's input and `delta`, from which
+    /// the batch trainer forms `dL/dw`.
+    Deferred,
 }
 
 /// The backward step of `layer` (number `i`): from `d` (the gradient of its output, a local
@@ -93,6 +97,16 @@ pub(super) fn backward(
     let name = &layer.name;
     match &layer.kind {
         // The gradients added straight into the buffer: no `dL/dw` array built and added again.
+        Kind::Dense { .. } if matches!(update, Update::Deferred) => {
+            let l = types::layer_struct(layer);
+            quote! {
+                let d: #in_ty = __layers::#l::backward_deferred(
+                    &self.#name.weight,
+                    &d,
+                    &mut grads.#name.bias,
+                );
+            }
+        }
         Kind::Dense { .. } if matches!(update, Update::Accumulate) => {
             let l = types::layer_struct(layer);
             quote! {
@@ -193,7 +207,7 @@ fn apply(layer: &Layer, update: &Update, dk: TokenStream, db: TokenStream) -> To
     let rt = rt();
     let name = &layer.name;
     let (target, call) = match update {
-        Update::Accumulate => (quote!(grads), quote!(add_assign)),
+        Update::Accumulate | Update::Deferred => (quote!(grads), quote!(add_assign)),
         Update::Sgd => (quote!(self), quote!(sgd)),
     };
     let (w, b) = (
@@ -202,7 +216,7 @@ fn apply(layer: &Layer, update: &Update, dk: TokenStream, db: TokenStream) -> To
     );
     let (dk, db) = (flat(quote!(&#dk)), flat(quote!(&#db)));
     match update {
-        Update::Accumulate => quote! {
+        Update::Accumulate | Update::Deferred => quote! {
             #rt::#call(#w, #dk);
             #rt::#call(#b, #db);
         },

@@ -43,6 +43,14 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             training_macs: #i,
         })
     };
+    let record = types::record(n);
+    let deferred = types::deferred(n).0.into_iter().map(|r| {
+        let f = |v: usize| crate::emit::lit(v);
+        let (tensor, inputs, outputs, at) = (f(r.tensor), f(r.inputs), f(r.outputs), f(r.at));
+        quote!(::conv_runtime::network::Deferred {
+            tensor: #tensor, inputs: #inputs, outputs: #outputs, at: #at,
+        })
+    });
     quote! {
         #[automatically_derived]
         impl ::conv_runtime::network::Network for #name {
@@ -50,9 +58,11 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             type Input = #input_ty;
             type Logits = [#t; #classes];
             type Workspace = #workspace;
+            type Record = #record;
             const CLASSES: usize = #classes;
             const ARCHITECTURE: &'static str = #architecture;
             const MEMORY: ::conv_runtime::network::Memory = #memory;
+            const DEFERRED: &'static [::conv_runtime::network::Deferred] = &[#(#deferred),*];
 
             fn init(seed: u64) -> Self {
                 #name::init(seed)
@@ -74,6 +84,16 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             }
             fn loss_and_parameter_gradients #gradients {
                 #name::loss_and_parameter_gradients(self, x, label, ws, grads)
+            }
+            fn loss_and_recorded_gradients(
+                &self,
+                x: &#input_ty,
+                label: usize,
+                ws: &mut #workspace,
+                grads: &mut Self,
+                record: &mut #record,
+            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+                #name::__loss_and_recorded_gradients(self, x, label, ws, grads, record)
             }
             fn train_step(
                 &mut self,

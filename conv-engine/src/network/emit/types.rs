@@ -82,3 +82,43 @@ pub(super) fn indices(i: usize) -> Ident {
 pub(super) fn workspace(network: &Network) -> Ident {
     format_ident!("{}Workspace", network.item.ident)
 }
+
+/// A dense layer whose `dL/dw` the recorded training function leaves to its caller, which
+/// forms it from the layer's input and `delta` written to the sample's record.
+pub(super) struct Deferred {
+    /// The layer's position.
+    pub layer: usize,
+    /// Its weight tensor's position among the parameter tensors (weight, bias, per layer).
+    pub tensor: usize,
+    pub inputs: usize,
+    pub outputs: usize,
+    /// Where its input starts in the record; `delta` follows the input.
+    pub at: usize,
+}
+
+/// The dense layers, in order, and the record's length (their inputs and outputs).
+pub(super) fn deferred(network: &Network) -> (Vec<Deferred>, usize) {
+    let (mut out, mut at, mut tensor) = (Vec::new(), 0, 0);
+    for (layer, l) in network.layers.iter().enumerate() {
+        if let Kind::Dense { inputs, outputs } = l.kind {
+            out.push(Deferred {
+                layer,
+                tensor,
+                inputs,
+                outputs,
+                at,
+            });
+            at += inputs + outputs;
+        }
+        if l.has_parameters() {
+            tensor += 2;
+        }
+    }
+    (out, at)
+}
+
+/// The record's type, `[T; R]`.
+pub(super) fn record(network: &Network) -> TokenStream {
+    let t = scalar(network);
+    nested(quote!(#t), &[deferred(network).1])
+}
