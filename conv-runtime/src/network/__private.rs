@@ -107,11 +107,17 @@ fn checked<E>(result: Result<(), E>) {
 }
 
 macro_rules! activation {
-    ($forward:ident, $backward:ident, $f:expr) => {
+    ($forward:ident, $into:ident, $backward:ident, $f:expr) => {
         /// The activation of every element of `x`, in place.
         #[inline]
         pub fn $forward<S: Real>(x: &mut [S]) {
             $f.forward_in_place(x);
+        }
+
+        /// `y[i]` = the activation of `x[i]` (a stored output written where it is kept).
+        #[inline]
+        pub fn $into<S: Real>(x: &[S], y: &mut [S]) {
+            checked($f.forward(x, y));
         }
 
         /// `d` times the activation's derivative, from its output `y`.
@@ -122,14 +128,20 @@ macro_rules! activation {
     };
 }
 
-activation!(relu, relu_backward, Relu);
-activation!(tanh, tanh_backward, Tanh);
-activation!(sigmoid, sigmoid_backward, Sigmoid);
+activation!(relu, relu_into, relu_backward, Relu);
+activation!(tanh, tanh_into, tanh_backward, Tanh);
+activation!(sigmoid, sigmoid_into, sigmoid_backward, Sigmoid);
 
 /// Leaky ReLU of every element of `x`, in place.
 #[inline]
 pub fn leaky_relu<S: Real>(alpha: S, x: &mut [S]) {
     LeakyRelu { alpha }.forward_in_place(x);
+}
+
+/// `y[i]` = leaky ReLU of `x[i]`.
+#[inline]
+pub fn leaky_relu_into<S: Real>(alpha: S, x: &[S], y: &mut [S]) {
+    checked(LeakyRelu { alpha }.forward(x, y));
 }
 
 /// `d` times leaky ReLU's derivative, from its output `y`.

@@ -70,9 +70,10 @@ struct Chunk<N: Network> {
     error: Option<BatchError>,
 }
 
-/// Buffers for batch training with `threads` threads (the gradient buffers of the chunks and a
-/// workspace each, allocated once), and the threads themselves: a pool of its own, started once
-/// and kept, so that a batch does not pay for starting threads.
+/// Buffers for batch training with `threads` threads (the gradient buffers of the chunks, a
+/// workspace each and the records of their samples, allocated once), and the threads
+/// themselves: a pool of its own, started once and kept, so that a batch does not pay for
+/// starting threads.
 ///
 /// ```
 /// use conv_runtime::network;

@@ -219,7 +219,14 @@ fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
             }
             _ => None,
         };
-        let step = steps::forward(t, l, &training_input(i, stored), indices);
+        let input = training_input(i, stored);
+        if let (Kind::Activation(act), true) = (&l.kind, stored[i]) {
+            // Written where it is kept, from its input: no copy of the input to activate in
+            // place, and none of the result into the workspace.
+            out.extend(steps::activation_into(t, act, &input, quote!(&mut ws.#a)));
+            continue;
+        }
+        let step = steps::forward(t, l, &input, indices);
         out.extend(match stored[i] {
             true => quote!(ws.#a = #step;),
             false => quote!(let #a: #ty = #step;),

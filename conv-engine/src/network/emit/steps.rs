@@ -66,6 +66,20 @@ pub(super) fn forward(
     }
 }
 
+/// The activation `a` of `x` (a reference) written into `y` (a `&mut` place), as a statement.
+pub(super) fn activation_into(
+    t: &Ident,
+    a: &Activation,
+    x: &TokenStream,
+    y: TokenStream,
+) -> TokenStream {
+    let rt = rt();
+    let (f, alpha) = activation(t, a);
+    let f = quote::format_ident!("{}_into", f);
+    let (x, y) = (flat(x.clone()), flat_mut(y));
+    quote!(#rt::#f(#alpha #x, #y);)
+}
+
 /// How a parameter gradient is used: added to a gradient buffer, or applied at once.
 pub(super) enum Update {
     /// `grads.layer.weight += dk` (into the `grads` argument; a dense layer's `backward_into`
