@@ -80,8 +80,14 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
                 pub const fn forward(x: &#x_ty) -> (#y_ty, #i_ty) {
                     let mut y: #y_ty = #y_zero;
                     let mut indices: #i_ty = #i_zero;
-                    #forward
+                    Self::forward_into(x, &mut y, &mut indices);
                     (y, indices)
+                }
+                /// `forward`, every maximum and position written into `y` and `indices`
+                /// (where a network keeps them).
+                #[inline(always)]
+                pub const fn forward_into(x: &#x_ty, y: &mut #y_ty, indices: &mut #i_ty) {
+                    #forward
                 }
                 /// Each `d` added at its window's maximum.
                 #[inline(always)]

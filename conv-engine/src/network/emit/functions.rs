@@ -226,6 +226,14 @@ fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
             out.extend(steps::activation_into(t, act, &input, quote!(&mut ws.#a)));
             continue;
         }
+        if let (Kind::Pool(p), true) = (&l.kind, stored[i]) {
+            if p.kind() == PoolKind::Max {
+                // Written where they are kept: no copy of the maxima or their positions.
+                let (pool, f) = (types::layer_struct(l), types::indices(i));
+                out.extend(quote!(__layers::#pool::forward_into(#input, &mut ws.#a, &mut ws.#f);));
+                continue;
+            }
+        }
         let step = steps::forward(t, l, &input, indices);
         out.extend(match stored[i] {
             true => quote!(ws.#a = #step;),
