@@ -69,15 +69,7 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
     });
     let locals: TokenStream = locals.collect();
     let name = |n: usize| ident(&program.locals[n].name);
-    let returned_local = match program.returns {
-        Returns::Forward { u: n }
-        | Returns::Dx(n)
-        | Returns::Dk(n)
-        | Returns::Db(n)
-        | Returns::Accumulate { dx: n, .. }
-        | Returns::Deferred { dx: n, .. } => Some(n),
-        Returns::Backward { .. } | Returns::Parameters { .. } => None,
-    };
+    let returned_local = program.returns.returned();
     let (statements, tail) = match (program.body.split_last(), returned_local) {
         (Some((Stmt::Literal { local, elements }, rest)), Some(n)) if *local == n => {
             (w.stmts(rest), w.literal(&program.locals[n].dims, elements))

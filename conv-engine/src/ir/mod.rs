@@ -277,6 +277,22 @@ pub enum Returns {
     },
 }
 
+impl Returns {
+    /// The one local the function returns, or `None` where it returns several (`Gradients`,
+    /// or the pair of parameter gradients).
+    pub fn returned(&self) -> Option<usize> {
+        match *self {
+            Returns::Forward { u: n }
+            | Returns::Dx(n)
+            | Returns::Dk(n)
+            | Returns::Db(n)
+            | Returns::Accumulate { dx: n, .. }
+            | Returns::Deferred { dx: n, .. } => Some(n),
+            Returns::Backward { .. } | Returns::Parameters { .. } => None,
+        }
+    }
+}
+
 /// One function's code.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Program {

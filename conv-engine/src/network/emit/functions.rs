@@ -27,7 +27,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
     let parameters = backward::backward(n, &t, &Update::Accumulate, false);
     let fused = backward::backward(n, &t, &Update::Sgd, false);
     let deferred = backward::backward(n, &t, &Update::Deferred, false);
-    let record = types::record(n);
+    let recorded = types::recorded_signature(n);
     let init = init(n);
     let zeroed = zeroed(n);
     let steps = backward::backward_steps(n);
@@ -118,14 +118,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
             /// `Network::loss_and_recorded_gradients`: [`Self::loss_and_parameter_gradients`]
             /// with each dense layer's `dL/dw` left out and its input and `delta` written to
             /// `record` instead.
-            fn __loss_and_recorded_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-                record: &mut #record,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+            fn __loss_and_recorded_gradients #recorded {
                 #rt::check_sample(::conv_runtime::Tensor::flat(x), label, #classes)?;
                 let logits = self.__train_forward(x, ws);
                 #deferred

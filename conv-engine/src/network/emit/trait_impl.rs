@@ -16,6 +16,7 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
     let classes = crate::emit::lit(n.output().len());
     let architecture = super::docs::architecture(n);
     let gradients = types::gradients_signature(n);
+    let recorded = types::recorded_signature(n);
     let params: Vec<TokenStream> = n
         .layers
         .iter()
@@ -85,14 +86,7 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             fn loss_and_parameter_gradients #gradients {
                 #name::loss_and_parameter_gradients(self, x, label, ws, grads)
             }
-            fn loss_and_recorded_gradients(
-                &self,
-                x: &#input_ty,
-                label: usize,
-                ws: &mut #workspace,
-                grads: &mut Self,
-                record: &mut #record,
-            ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError> {
+            fn loss_and_recorded_gradients #recorded {
                 #name::__loss_and_recorded_gradients(self, x, label, ws, grads, record)
             }
             fn train_step(

@@ -26,6 +26,16 @@ pub(super) fn nested(value: TokenStream, dims: &[usize]) -> TokenStream {
 /// The parameters and result of the functions that give the loss and add gradients into
 /// `grads` (`loss_and_gradients`, `loss_and_parameter_gradients`), inherent and in the trait.
 pub(super) fn gradients_signature(network: &Network) -> TokenStream {
+    signature(network, TokenStream::new())
+}
+
+/// [`gradients_signature`] with the sample's record last (`loss_and_recorded_gradients`).
+pub(super) fn recorded_signature(network: &Network) -> TokenStream {
+    let record = record(network);
+    signature(network, quote!(record: &mut #record,))
+}
+
+fn signature(network: &Network, extra: TokenStream) -> TokenStream {
     let t = scalar(network);
     let input_ty = shape(&t, network.input);
     let workspace = workspace(network);
@@ -36,6 +46,7 @@ pub(super) fn gradients_signature(network: &Network) -> TokenStream {
             label: usize,
             ws: &mut #workspace,
             grads: &mut Self,
+            #extra
         ) -> ::core::result::Result<#t, ::conv_runtime::network::SampleError>
     }
 }

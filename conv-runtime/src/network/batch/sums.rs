@@ -75,7 +75,7 @@ pub(super) fn update<N: Network>(
     let mut work: Vec<Work<N::Scalar>> = Vec::new();
     for (t, g) in tensors_mut(grads).into_iter().enumerate() {
         let mut o = os.next().map(|o| o.chunks_mut(BLOCK));
-        let mut p = ps.next();
+        let p = ps.next();
         if let Some(layer) = N::DEFERRED.iter().find(|d| d.tensor == t) {
             let rows = (BLOCK / layer.inputs.max(1)).max(1);
             let n = rows * layer.inputs;
@@ -91,7 +91,7 @@ pub(super) fn update<N: Network>(
             }
             continue;
         }
-        let mut p = p.take().map(|p| p.chunks_mut(BLOCK));
+        let mut p = p.map(|p| p.chunks_mut(BLOCK));
         for g in g.chunks_mut(BLOCK) {
             let o = o.as_mut().and_then(Iterator::next);
             let p = p.as_mut().and_then(Iterator::next);
