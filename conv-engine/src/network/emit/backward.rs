@@ -68,22 +68,13 @@ pub(super) fn backward(
 /// Dense layer `i`'s input and `delta` (`d`, in scope) written to `record` at `r.at`.
 fn record(i: usize, r: &types::Deferred) -> TokenStream {
     let rt = quote!(::conv_runtime::network::__private);
-    let input = match i {
-        0 => quote!(x),
-        _ => {
-            let a = types::output(i - 1);
-            quote!(&ws.#a)
-        }
-    };
-    let (x0, d0) = (r.at, r.at + r.inputs);
-    let (x0, x1, d1) = (
-        crate::emit::lit(x0),
-        crate::emit::lit(d0),
-        crate::emit::lit(d0 + r.outputs),
-    );
+    let input = types::stored_input(i);
+    // The input at `start..middle`, `delta` at `middle..end`.
+    let [start, middle, end] =
+        [r.at, r.at + r.inputs, r.at + r.inputs + r.outputs].map(crate::emit::lit);
     quote! {
-        #rt::copy(::conv_runtime::Tensor::flat(#input), &mut record[#x0..#x1]);
-        #rt::copy(&d, &mut record[#x1..#d1]);
+        #rt::copy(::conv_runtime::Tensor::flat(#input), &mut record[#start..#middle]);
+        #rt::copy(&d, &mut record[#middle..#end]);
     }
 }
 
@@ -123,13 +114,7 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
     let workspace = types::workspace(n);
     let mut out = TokenStream::new();
     for (i, l) in n.layers.iter().enumerate() {
-        let input = match i {
-            0 => quote!(x),
-            _ => {
-                let a = types::output(i - 1);
-                quote!(&ws.#a)
-            }
-        };
+        let input = types::stored_input(i);
         let output = {
             let a = types::output(i);
             quote!(&ws.#a)
@@ -141,7 +126,7 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
             (_, false) => &[Update::Accumulate],
         };
         if i == 0 && l.has_parameters() {
-            for update in &modes[..2] {
+            for update in &[Update::Accumulate, Update::Sgd] {
                 let f = first_step_name(l, update);
                 let step = steps::parameters(&t, l, &input, &output, update);
                 out.extend(match update {

@@ -84,6 +84,18 @@ pub(super) fn output(i: usize) -> Ident {
     format_ident!("a{}", i + 1)
 }
 
+/// Where layer `i`'s input is kept for its backward step: `x`, or the previous layer's
+/// workspace field.
+pub(super) fn stored_input(i: usize) -> TokenStream {
+    match i {
+        0 => quote!(x),
+        _ => {
+            let a = output(i - 1);
+            quote!(&ws.#a)
+        }
+    }
+}
+
 /// The workspace field holding the window indices of max-pool layer `i` (`i3`).
 pub(super) fn indices(i: usize) -> Ident {
     format_ident!("i{}", i + 1)
