@@ -12,8 +12,9 @@ pub enum Term {
     Product(Place, Place),
     /// `total(&place)`: the elements of the sub-array at `place`, added in order.
     Total(Place),
-    /// `leading(&place, n)`: the first `n` elements of the row at `place`, added in order (the
-    /// row's other elements are never read).
+    /// `leading(&place, n)`: the first `n` elements of the row at `place`, added pairwise (those
+    /// past the largest power of two not above `n` into the first ones, then halves); the row's
+    /// other elements are never read.
     Leading(Place, usize),
     /// `sum(&place)`: the elements of the sub-array at `place` (a power of two of them),
     /// added pairwise: the second half into the first, until one is left.

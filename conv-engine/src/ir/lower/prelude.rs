@@ -27,7 +27,7 @@ impl Writer<'_> {
     }
 
     /// `const fn total` (the sum of an array's elements in order), `const fn leading` (of its
-    /// first elements) and `const fn sum` (added pairwise), where a sum uses them.
+    /// first elements, pairwise) and `const fn sum` (added pairwise), where a sum uses them.
     pub(super) fn total_fn(&self) -> TokenStream {
         let (mut total, mut leading, mut pairwise) = (false, false, false);
         for_each_expr(&self.program.body, &mut |e| {
@@ -49,12 +49,22 @@ impl Writer<'_> {
         });
         let leading = leading.then(|| {
             quote! {
-                /// The sum of the first `n` elements, in order.
+                /// The sum of the first `n` elements, pairwise: those past the largest power of
+                /// two not above `n` added into the first ones, then the second half into the
+                /// first until one is left.
                 const fn leading<const N: usize>(t: &[#t; N], n: usize) -> #t {
-                    let mut s = #zero;
+                    if n == 0 { return #zero; }
+                    let mut s = *t;
+                    let mut width = 1;
+                    while width * 2 <= n { width *= 2; }
                     let mut i = 0;
-                    while i < n { s += t[i]; i += 1; }
-                    s
+                    while i + width < n { s[i] += s[i + width]; i += 1; }
+                    while width > 1 {
+                        width /= 2;
+                        i = 0;
+                        while i < width { s[i] += s[i + width]; i += 1; }
+                    }
+                    s[0]
                 }
             }
         });
