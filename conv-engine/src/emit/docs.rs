@@ -211,6 +211,7 @@ fn whole_ir(plan: &Plan) -> String {
             Forward::Unrolled => Some("the unrolled `forward`"),
             Forward::Window => Some("the window `forward`"),
             Forward::Rows | Forward::RowsOverChannels => Some("the one-row layer's `forward`"),
+            Forward::LayerRows => Some("the layer-level `forward`"),
         };
         let backward = match p.dx {
             Dx::Unrolled => Some("the unrolled `backward`"),
@@ -253,6 +254,10 @@ fn forward_form(f: Forward) -> &'static str {
         Forward::RowsOverChannels => {
             "a loop over output rows around a one-row layer that updates every output channel at \
              once (the kernel transposed once per call)"
+        }
+        Forward::LayerRows => {
+            "a loop over output rows and pairs of output channels whose kernel taps update whole \
+             rows, a multiple of a vector wide"
         }
     }
 }

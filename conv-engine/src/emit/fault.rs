@@ -24,6 +24,9 @@ pub enum Fault {
     /// The loop over output rows around the companion: every window is copied from the first
     /// output row's input rows.
     RowsLoop,
+    /// The layer-level `forward` of the AVX2 and AVX-512 variants: its first tap reads the
+    /// wrong kernel weight.
+    LayerRows,
 }
 
 /// `attr` without a trailing `, __fault = "form"` (or a lone one), and the fault it names.
@@ -46,6 +49,7 @@ pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
                 "\"fused-backward\"" => Fault::FusedBackward,
                 "\"rows\"" => Fault::Rows,
                 "\"rows-loop\"" => Fault::RowsLoop,
+                "\"layer-rows\"" => Fault::LayerRows,
                 "\"derivation\"" => Fault::Derivation,
                 _ => return (attr, None),
             }

@@ -91,7 +91,7 @@ fn layer_level(spec: &Spec) -> Option<Dx> {
 }
 
 /// Every program with the spec whose derivation it sums: those of [`programs`] for [`specs`],
-/// the layer-level `backward` for [`layer_specs`] (the other forms' faults on those larger
+/// the layer-level `backward` (and `forward` over rows) for [`layer_specs`] (the other forms' faults on those larger
 /// layers would take most of the test's time and add little).
 fn cases() -> Vec<(&'static str, Spec, Program)> {
     let mut out: Vec<_> = specs().iter().flat_map(programs).collect();
@@ -120,6 +120,14 @@ fn cases() -> Vec<(&'static str, Spec, Program)> {
         crate::ir::fuse(&mut fused.body);
         out.push((form, spec, program));
         out.push(("layer-level backward, fused", spec, fused));
+        if dx == Dx::LayerRows {
+            // The layer-level forward beside it, fused as the wide tiers run it.
+            let program = layer_rows::forward(&spec, &Shapes::new(&spec));
+            let mut fused = program.clone();
+            crate::ir::fuse_sums(&mut fused.body);
+            out.push(("layer-level forward over rows", spec, program));
+            out.push(("layer-level forward, fused", spec, fused));
+        }
     }
     // The parameter gradients alone (a network's first layer): every program that can be cut.
     let cut: Vec<_> = out
@@ -233,6 +241,11 @@ fn every_form_proves_against_the_derivation() {
         let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
         let expected = d.dx().terms() + d.dk().terms() + d.db().terms();
         assert_eq!(prove(&spec, &backward), Ok(expected));
+        if dx == Dx::LayerRows {
+            let forward = layer_rows::forward(&spec, &Shapes::new(&spec));
+            let expected = d.forward().terms() + spec.geometry.output_len();
+            assert_eq!(prove(&spec, &forward), Ok(expected));
+        }
     }
     // Cut to dL/dk and dL/db: those terms exactly, and no local of dL/dx left.
     for spec in layer_specs() {

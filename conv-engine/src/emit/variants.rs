@@ -37,6 +37,7 @@ pub(super) fn forward_name(p: &TierPlan) -> Ident {
         Forward::Unrolled => "unrolled",
         Forward::Window => "window",
         Forward::Rows | Forward::RowsOverChannels => "rows",
+        Forward::LayerRows => "layer_rows",
     };
     let fused = match (p.forward_fused, p.forward_blocks) {
         (When::Always, Blocks::Wide) => "_fused_wide",
@@ -149,6 +150,14 @@ pub(super) fn build(
                     let mut program = form(window::forward(spec, shapes));
                     prove(&program, "the window `forward`", None)?;
                     if fault == Some(Fault::Window) {
+                        super::fault::next_element(&mut program, super::fault::Which::First);
+                    }
+                    lower(&program, None)
+                }
+                Forward::LayerRows => {
+                    let mut program = form(layer_rows::forward(spec, shapes));
+                    prove(&program, "the layer-level `forward`", None)?;
+                    if fault == Some(Fault::LayerRows) {
                         super::fault::next_element(&mut program, super::fault::Which::First);
                     }
                     lower(&program, None)

@@ -5,7 +5,7 @@ use super::{Array, Binding, Chain, Counter, Expr, Place, Program, Returns, Stmt,
 mod prelude;
 mod tokens;
 
-use tokens::{constant_flat, grouped, ident, index};
+use tokens::{constant_flat, grouped, ident, index, local_name};
 pub(crate) use tokens::{element_name, Names};
 
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -42,8 +42,8 @@ pub(crate) struct Lowering<'a> {
 pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
     let w = Writer { program, how };
     let zero = w.zero();
-    let locals = program.locals.iter().map(|l| {
-        let name = ident(&l.name);
+    let locals = program.locals.iter().enumerate().map(|(n, l)| {
+        let name = local_name(program, n);
         match &l.binding {
             Binding::Zeroed => {
                 let zeros = repeat(&l.dims, zero.clone());
@@ -68,7 +68,7 @@ pub(crate) fn body(program: &Program, how: &Lowering<'_>) -> TokenStream {
         }
     });
     let locals: TokenStream = locals.collect();
-    let name = |n: usize| ident(&program.locals[n].name);
+    let name = |n: usize| local_name(program, n);
     let returned_local = program.returns.returned();
     let (statements, tail) = match (program.body.split_last(), returned_local) {
         (Some((Stmt::Literal { local, elements }, rest)), Some(n)) if *local == n => {
@@ -125,7 +125,7 @@ impl Writer<'_> {
     }
 
     fn local(&self, n: usize) -> Ident {
-        ident(&self.program.locals[n].name)
+        local_name(self.program, n)
     }
 
     /// Whether `to` is a parameter a program of gradient descent updates in place

@@ -15,7 +15,10 @@
 //!   rows, or over its positions with the output channels innermost); so does a channel-first
 //!   layer of any size with many output channels whose `dL/dx` partial sums (one per padded
 //!   input element and output channel) stay within a fixed number of floats, over its
-//!   output channels. Other layers loop over a one-row companion layer.
+//!   output channels. Other layers loop over a one-row companion layer. A layer whose
+//!   `backward` runs over all its rows writes `forward` at the layer level too on the AVX2 and
+//!   AVX-512 tiers: per output row, the sums of two output channels at a time in rows a
+//!   multiple of a vector wide (the output row rounded up), updated by every tap.
 //! - Within `rows`, layers with many output channels vectorise across them: `forward` when its
 //!   rows are short enough to write out, `dL/dk` when its rows are long enough to fill the
 //!   partial sums. The forward row over output channels keeps its accumulators in blocks of
@@ -89,6 +92,9 @@ pub enum Forward {
     /// As [`Forward::Rows`], the companion's updates vectorised over output channels (the
     /// kernel transposed once per call).
     RowsOverChannels,
+    /// At the layer level, beside [`Dx::LayerRows`] on the vector tiers: per output row, two
+    /// output channels' rows of sums a multiple of a vector wide, updated by every tap.
+    LayerRows,
 }
 
 /// How `backward` computes `dL/dx`.
@@ -261,6 +267,7 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         Strategy::Full => Forward::Unrolled,
         Strategy::Window => Forward::Window,
         Strategy::Rows if rows_forward_over_channels(spec) => Forward::RowsOverChannels,
+        Strategy::Rows if dx == Dx::LayerRows && tier != Tier::Portable => Forward::LayerRows,
         Strategy::Rows => Forward::Rows,
     };
     let forward_fused = match tier {

@@ -83,11 +83,15 @@ fn every_branch_on_every_tier() {
             ConstCheck::Whole,
         ),
         // C, LeNet-5's first layer: padded, so rows on every tier; backward over the rows of
-        // the whole layer (long rows, few channels).
+        // the whole layer (long rows, few channels), and forward too on the vector tiers.
         (
             "C",
             spec(28, 5, 1, 6, Same, Auto),
-            same(Forward::Rows, Dx::LayerRows, Dk::LayerRows),
+            [
+                (Forward::Rows, Dx::LayerRows, Dk::LayerRows),
+                (Forward::LayerRows, Dx::LayerRows, Dk::LayerRows),
+                (Forward::LayerRows, Dx::LayerRows, Dk::LayerRows),
+            ],
             true,
             ConstCheck::Whole,
         ),

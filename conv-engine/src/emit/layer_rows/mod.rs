@@ -1,4 +1,5 @@
-//! A `rows` layer's `backward` at the layer level, as loop IR ([`crate::ir`]), for layers the
+//! A `rows` layer's `backward` (and, beside the one over rows, its `forward`) at the layer
+//! level, as loop IR ([`crate::ir`]), for layers the
 //! compile-time check evaluates whole and for layers with many output channels whose partial
 //! sums fit (the plan's [`Dx::LayerRows`] and [`Dx::LayerOverChannels`]): the padded copy of `x` (or `x` itself), the sums of every
 //! gradient over the whole layer (`over_rows`: one padded input row at a time; `over_channels`:
@@ -13,6 +14,7 @@
 //! Which loop counters pass through `core::hint::black_box` each form says (over rows, those
 //! of loops over fewer than [`LANES`] channels, as in the companion, `emit::rows`).
 
+mod forward;
 mod over_channels;
 mod over_rows;
 #[cfg(test)]
@@ -236,5 +238,19 @@ pub(super) fn backward(spec: &Spec, shapes: &Shapes, dx: Dx) -> Program {
         body: layer.body,
         layouts: Layouts::default(),
         returns: Returns::Backward { dx, dk, db },
+    }
+}
+
+/// The layer's `forward` at the layer level ([`Forward::LayerRows`](crate::plan::Forward::LayerRows)).
+pub(super) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
+    let mut layer = Layer::new(spec, shapes);
+    let u = layer.forward_over_rows();
+    Program {
+        operands: operands(shapes),
+        named: Vec::new(),
+        locals: layer.locals,
+        body: layer.body,
+        layouts: Layouts::default(),
+        returns: Returns::Forward { u },
     }
 }

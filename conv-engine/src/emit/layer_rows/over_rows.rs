@@ -22,14 +22,17 @@
 //! (`BENCHMARKS.md`, LeNet-5, the steps of 429044a and dc6529d). Only the output row's lanes
 //! are added across (the others may hold `0 * inf`).
 //!
-//! Each row's lanes are added in order (`total`): with 8 interleaved partial sums added
-//! pairwise, as in the companion, LLVM's SLP vectoriser mixed the taps' sums with shuffles and
-//! LeNet's first layer took several times longer natively. The counters of the loops over
-//! kernel rows, over pairs of output channels and over fewer than `LANES` channels pass
-//! through `core::hint::black_box` (see `emit::rows`).
+//! Each row's lanes (the output row's columns) are added pairwise once per tap (`leading`: the
+//! lanes past the largest power of two into the first ones, then halves), a few vector
+//! additions; added in order, one lane at a time, they took a quarter of LeNet-5's first
+//! layer's parameter gradients. (Not as 8 interleaved partial sums added pairwise, as in the
+//! companion: LLVM's SLP vectoriser mixed the taps' sums with shuffles and LeNet's first layer
+//! took several times longer natively.) The counters of the loops over kernel rows, over pairs
+//! of output channels and over fewer than `LANES` channels pass through `core::hint::black_box`
+//! (see `emit::rows`).
 //!
-//! Summation order: `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j`; `dL/dx`
-//! per kernel column `b` over `a, o`, then over `b`.
+//! Summation order: `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j` pairwise;
+//! `dL/dx` per kernel column `b` over `a, o`, then over `b`.
 //!
 //! [`Dx::LayerRows`]: crate::plan::Dx::LayerRows
 

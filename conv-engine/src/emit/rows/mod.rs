@@ -39,7 +39,9 @@
 //! output channels, `dL/dx` one padded input row at a time and `dL/dk`, `dL/db` as lane sums
 //! over all output rows (no masks, one horizontal sum per tap per call); with shorter rows and
 //! at least `LANES` output channels, every gradient updated over output channels at once per
-//! output position and tap.
+//! output position and tap. Beside the first of these, the AVX2 and AVX-512 tiers write
+//! `forward` at the layer level too (`Forward::LayerRows`): rows of sums a multiple of a vector
+//! wide, two output channels per input load, with no companion.
 //!
 //! Loops run over output and input channels (counters of loops over fewer than `LANES`
 //! channels pass through `core::hint::black_box`: when the written-out row updates leave such a
@@ -51,8 +53,8 @@
 //! Summation order: `u` as in the full unroll (`c, a, b` after the bias); `dL/dk` per row over
 //! `j` in 8 interleaved partial sums added pairwise (or in the order of `j`), then over rows
 //! `i`; `dL/db` likewise; `dL/dx` per window over `o, b`, then over rows. At the layer level
-//! over rows: `dL/dk` and `dL/db` per column `j` over rows `i`, then over `j`; `dL/dx` per
-//! kernel column `b` over `a, o`, then over `b`. Over output channels: `dL/dk`, `dL/db` over
+//! over rows: `u` as in the companion; `dL/dk` and `dL/db` per column `j` over rows `i`, then
+//! over `j` pairwise; `dL/dx` per kernel column `b` over `a, o`, then over `b`. Over output channels: `dL/dk`, `dL/db` over
 //! `i, j`; `dL/dx` per output channel over `i`, then `j`, then across `o` (pairwise for a power
 //! of two of output channels, else in order; exact on the proof's integer inputs either way).
 

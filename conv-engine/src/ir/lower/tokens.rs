@@ -1,6 +1,6 @@
 //! Tokens of indices, operands and names.
 
-use crate::ir::{Array, Index, Place};
+use crate::ir::{Array, Index, Place, Program};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -113,4 +113,20 @@ pub(super) fn index(i: &Index) -> TokenStream {
 
 pub(super) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
+}
+
+/// The name local `n` of `program` is lowered to: its own, followed by `_k` when `k` earlier
+/// locals have the same name. Two locals are two variables in the IR's semantics (and in its
+/// symbolic execution), so they are two in the code too: with one name, the second `let` would
+/// shadow the first while both are live.
+pub(super) fn local_name(program: &Program, n: usize) -> Ident {
+    let name = &program.locals[n].name;
+    match program.locals[..n]
+        .iter()
+        .filter(|l| &l.name == name)
+        .count()
+    {
+        0 => ident(name),
+        k => ident(&format!("{name}_{k}")),
+    }
 }
