@@ -137,31 +137,32 @@ pub(super) fn build(
                 }
                 program
             };
+            // A whole-layer form: fused where the tier fuses, proven, then (in tests only) a
+            // wrong term planted in it for the compile-time evaluation to reject.
+            let whole = |program: Program, what: &str, planted: Fault| {
+                let mut program = form(program);
+                prove(&program, what, None)?;
+                if fault == Some(planted) {
+                    super::fault::next_element(&mut program, super::fault::Which::First);
+                }
+                Ok::<_, syn::Error>(lower(&program, None))
+            };
             let body = match p.forward {
-                Forward::Unrolled => {
-                    let mut program = form(unroll::forward(d, shapes));
-                    prove(&program, "the unrolled `forward`", None)?;
-                    if fault == Some(Fault::Unrolled) {
-                        super::fault::next_element(&mut program, super::fault::Which::First);
-                    }
-                    lower(&program, None)
-                }
-                Forward::Window => {
-                    let mut program = form(window::forward(spec, shapes));
-                    prove(&program, "the window `forward`", None)?;
-                    if fault == Some(Fault::Window) {
-                        super::fault::next_element(&mut program, super::fault::Which::First);
-                    }
-                    lower(&program, None)
-                }
-                Forward::LayerRows => {
-                    let mut program = form(layer_rows::forward(spec, shapes));
-                    prove(&program, "the layer-level `forward`", None)?;
-                    if fault == Some(Fault::LayerRows) {
-                        super::fault::next_element(&mut program, super::fault::Which::First);
-                    }
-                    lower(&program, None)
-                }
+                Forward::Unrolled => whole(
+                    unroll::forward(d, shapes),
+                    "the unrolled `forward`",
+                    Fault::Unrolled,
+                )?,
+                Forward::Window => whole(
+                    window::forward(spec, shapes),
+                    "the window `forward`",
+                    Fault::Window,
+                )?,
+                Forward::LayerRows => whole(
+                    layer_rows::forward(spec, shapes),
+                    "the layer-level `forward`",
+                    Fault::LayerRows,
+                )?,
                 Forward::Rows | Forward::RowsOverChannels => {
                     let mut program = rows_loop::forward(spec);
                     if fault == Some(Fault::RowsLoop) {

@@ -16,8 +16,8 @@
 //! [`Forward::LayerRows`]: crate::plan::Forward::LayerRows
 
 use super::over_rows::ROW_VECTOR;
-use super::{local_at, v, whole, Layer, A, C, I, J, O};
-use crate::ir::{Array, Counter, Expr, Index, Local, Stmt};
+use super::{local_at, v, whole, Layer, A, C, I, J};
+use crate::ir::{Array, Expr, Index, Local, Stmt};
 
 impl Layer<'_> {
     /// `u`, two output channels at a time (then the last one alone) for channel-first layers.
@@ -27,24 +27,7 @@ impl Layer<'_> {
         let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
         let u = self.zeroed("u", self.shapes.u.dims().to_vec());
         let x = self.local(Local::bound("v", vec![]));
-        let pairs = match self.channels {
-            true => s.co - s.co % 2,
-            false => 0,
-        };
-        if pairs > 0 {
-            let block = self.forward_block(xp, u, x, 2, v(O));
-            self.body.push(Stmt::Loop {
-                var: O,
-                extent: pairs,
-                step: 2,
-                counter: Counter::Opaque,
-                body: block,
-            });
-        }
-        if pairs < s.co {
-            let block = self.forward_block(xp, u, x, 1, Index::at(pairs));
-            self.body.extend(block);
-        }
+        self.over_channel_pairs(|layer, n, first| layer.forward_block(xp, u, x, n, first));
         u
     }
 

@@ -23,7 +23,7 @@ pub(super) use over_rows::ROW_VECTOR;
 use super::shape::Shapes;
 use super::unroll::operands;
 use crate::ir::vars::{A, B, C, I, J, O, P, Q};
-use crate::ir::{Array, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Var};
+use crate::ir::{Array, Counter, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Var};
 use crate::plan::{Dx, LANES};
 use crate::{ChannelLayout, Geometry, Spec};
 
@@ -199,6 +199,43 @@ impl<'a> Layer<'a> {
         xp
     }
 
+    /// The program built, returning `returns`.
+    fn program(self, returns: Returns) -> Program {
+        Program {
+            operands: operands(self.shapes),
+            named: Vec::new(),
+            locals: self.locals,
+            body: self.body,
+            layouts: Layouts::default(),
+            returns,
+        }
+    }
+
+    /// `block(self, n, first)` for the output channels two at a time (`n = 2` from `first =
+    /// o`, in a loop over `o` with an opaque counter), then the last one alone (`n = 1`) where
+    /// their count is odd; once, alone, for plain layers.
+    fn over_channel_pairs(&mut self, mut block: impl FnMut(&mut Self, usize, Index) -> Vec<Stmt>) {
+        let co = self.s.co;
+        let pairs = match self.channels {
+            true => co - co % 2,
+            false => 0,
+        };
+        if pairs > 0 {
+            let body = block(self, 2, v(O));
+            self.body.push(Stmt::Loop {
+                var: O,
+                extent: pairs,
+                step: 2,
+                counter: Counter::Opaque,
+                body,
+            });
+        }
+        if pairs < co {
+            let body = block(self, 1, Index::at(pairs));
+            self.body.extend(body);
+        }
+    }
+
     /// `dL/dx`: the padded `dxp` cropped, or `dxp` itself.
     fn crop(&mut self, dxp: usize) -> usize {
         if !self.padded() {
@@ -231,26 +268,12 @@ pub(super) fn backward(spec: &Spec, shapes: &Shapes, dx: Dx) -> Program {
         _ => layer.over_rows(),
     };
     let dx = layer.crop(dxp);
-    Program {
-        operands: operands(shapes),
-        named: Vec::new(),
-        locals: layer.locals,
-        body: layer.body,
-        layouts: Layouts::default(),
-        returns: Returns::Backward { dx, dk, db },
-    }
+    layer.program(Returns::Backward { dx, dk, db })
 }
 
 /// The layer's `forward` at the layer level ([`Forward::LayerRows`](crate::plan::Forward::LayerRows)).
 pub(super) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
     let mut layer = Layer::new(spec, shapes);
     let u = layer.forward_over_rows();
-    Program {
-        operands: operands(shapes),
-        named: Vec::new(),
-        locals: layer.locals,
-        body: layer.body,
-        layouts: Layouts::default(),
-        returns: Returns::Forward { u },
-    }
+    layer.program(Returns::Forward { u })
 }

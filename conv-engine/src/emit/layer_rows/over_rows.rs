@@ -45,7 +45,7 @@ const TAPS_PER_PASS: usize = 3;
 /// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
 /// `dL/db` span a multiple of it.
 pub(in crate::emit) const ROW_VECTOR: usize = 16;
-use crate::ir::{Array, Counter, Expr, Index, Local, Stmt, Term};
+use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
     /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer.
@@ -138,26 +138,10 @@ impl Layer<'_> {
         let s = self.s;
         let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
         let x = self.local(Local::bound("v", vec![]));
-        let pairs = match self.channels {
-            true => s.co - s.co % 2,
-            false => 0,
-        };
-        if pairs > 0 {
-            let sums = self.local(Local::bound("s", vec![2, s.kw.min(TAPS_PER_PASS), lanes]));
-            let block = self.dk_block([xp, delta], dk, x, sums, 2, v(O));
-            self.body.push(Stmt::Loop {
-                var: O,
-                extent: pairs,
-                step: 2,
-                counter: Counter::Opaque,
-                body: block,
-            });
-        }
-        if pairs < s.co {
-            let sums = self.local(Local::bound("s", vec![1, s.kw.min(TAPS_PER_PASS), lanes]));
-            let block = self.dk_block([xp, delta], dk, x, sums, 1, Index::at(pairs));
-            self.body.extend(block);
-        }
+        self.over_channel_pairs(|layer, n, first| {
+            let sums = layer.local(Local::bound("s", vec![n, s.kw.min(TAPS_PER_PASS), lanes]));
+            layer.dk_block([xp, delta], dk, x, sums, n, first)
+        });
         dk
     }
 
