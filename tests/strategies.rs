@@ -169,12 +169,13 @@ fn auto_forward_is_the_same_on_every_target() {
 }
 
 /// `auto`'s `forward` of an unpadded layer it writes as rows, with fewer than 8 output
-/// channels: rows on the portable tier, a window on the wide ones; the same bits either way.
+/// channels and output rows of fewer than 8 columns: rows on the portable tier, a window on the
+/// wide ones; the same bits either way.
 #[test]
 fn auto_rows_forward_is_the_same_on_every_target() {
-    #[conv2d(input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4)]
+    #[conv2d(input = 10x10, kernel = 5x5, in_channels = 8, out_channels = 6)]
     struct Auto;
-    #[conv2d(input = 16x16, kernel = 3x3, in_channels = 3, out_channels = 4, unroll = rows)]
+    #[conv2d(input = 10x10, kernel = 5x5, in_channels = 8, out_channels = 6, unroll = rows)]
     struct Rows;
     auto_forward_on_this_target::<Auto>(conv_engine::Strategy::Rows);
     same_forward_bits::<Auto, Rows>();

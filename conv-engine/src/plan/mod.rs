@@ -8,8 +8,9 @@
 //! - `forward`: fully unrolled up to a number of products, else `rows`. On tiers with 256-bit
 //!   vectors or wider (AVX2, AVX-512), an unpadded layer is written as a window instead when
 //!   it would be unrolled and has many output channels (one vector per tap across the channels
-//!   of a position), or when it would be `rows`, has few output channels and the whole layer is
-//!   small enough to be checked at compile time by evaluation.
+//!   of a position), or when it would be `rows`, has few output channels, rows shorter than
+//!   `LANES` columns and the whole layer is small enough to be checked at compile time by
+//!   evaluation (with longer rows, `forward` runs over the layer's rows, below).
 //! - `backward`: fully unrolled up to a smaller number of products, else `rows`. A `rows`
 //!   layer small enough to be checked whole writes `backward` at the layer level (over all its
 //!   rows, or over its positions with the output channels innermost); so does a channel-first
@@ -312,7 +313,9 @@ pub(crate) fn forward_strategy(spec: &Spec, tier: Tier) -> Strategy {
     match asked {
         _ if tier == Tier::Portable || padded(spec) => asked,
         Strategy::Full if many => Strategy::Window,
-        Strategy::Rows if !many && g.macs() <= MAX_WINDOW_MACS => Strategy::Window,
+        Strategy::Rows if !many && g.macs() <= MAX_WINDOW_MACS && g.output()[1] < LANES => {
+            Strategy::Window
+        }
         _ => asked,
     }
 }

@@ -122,14 +122,15 @@ fn every_branch_on_every_tier() {
             true,
             ConstCheck::OneRow,
         ),
-        // Few channels, unpadded, small enough to evaluate whole: a window on wide tiers.
+        // Few channels, unpadded, small enough to evaluate whole, rows of at least `LANES`
+        // columns: over the layer's rows on wide tiers, forward and backward.
         (
             "16x16 3 -> 4",
             spec(16, 3, 3, 4, Valid, Auto),
             [
                 (Forward::Rows, Dx::LayerRows, Dk::LayerRows),
-                (Forward::Window, Dx::LayerRows, Dk::LayerRows),
-                (Forward::Window, Dx::LayerRows, Dk::LayerRows),
+                (Forward::LayerRows, Dx::LayerRows, Dk::LayerRows),
+                (Forward::LayerRows, Dx::LayerRows, Dk::LayerRows),
             ],
             true,
             ConstCheck::Whole,

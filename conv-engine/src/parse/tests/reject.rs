@@ -451,9 +451,9 @@ fn rejects_layers_too_large_to_unroll() {
     ));
     assert_eq!(strategies(explicit), (Full, Full));
     // On targets with AVX2, `auto` writes small unpadded layers with at least 8 output channels,
-    // and unpadded rows layers with fewer than 8 and at most 150,000 multiply-adds, as a window
-    // (same products, same order); padded ones, explicit strategies and larger layers are
-    // written the same on every target.
+    // and unpadded rows layers with fewer than 8, output rows of fewer than 8 columns and at
+    // most 150,000 multiply-adds, as a window (same products, same order); padded ones,
+    // explicit strategies, longer rows and larger layers are `rows` on every target.
     use crate::Strategy::Window;
     assert_eq!(digits.strategy_on(crate::Tier::Avx2), Window);
     assert_eq!(digits.strategy_on(crate::Tier::Portable), Full);
@@ -468,8 +468,15 @@ fn rejects_layers_too_large_to_unroll() {
     assert_eq!(seven.strategy_on(crate::Tier::Avx2), Full);
     assert_eq!(explicit.strategy_on(crate::Tier::Avx2), Full);
     assert_eq!(textbook.strategy_on(crate::Tier::Avx2), Full);
-    assert_eq!(lenet.strategy_on(crate::Tier::Avx2), Window);
+    assert_eq!(lenet.strategy_on(crate::Tier::Avx2), Rows);
     assert_eq!(lenet.strategy_on(crate::Tier::Portable), Rows);
+    let short = ok(quote!(
+        input = 10x10,
+        kernel = 5x5,
+        in_channels = 8,
+        out_channels = 6
+    ));
+    assert_eq!(short.strategy_on(crate::Tier::Avx2), Window);
     // Rows on every target: padded; asked for; 8 output channels (the rows are vectorised over
     // them); 24 * 24 * 25 * 6 * 2 = 172,800 multiply-adds, above the window's 150,000.
     for keeps_rows in [
