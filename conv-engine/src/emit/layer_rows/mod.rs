@@ -1,11 +1,12 @@
 //! A `rows` layer's `backward` (and, beside the one over rows, its `forward`) at the layer
-//! level, as loop IR ([`crate::ir`]), for layers the
-//! compile-time check evaluates whole and for layers with many output channels whose partial
-//! sums fit (the plan's [`Dx::LayerRows`] and [`Dx::LayerOverChannels`]): the padded copy of `x` (or `x` itself), the sums of every
-//! gradient over the whole layer (`over_rows`: one padded input row at a time; `over_channels`:
-//! every output channel at once per output position and tap), the crop of the padded
-//! `dL/dx`. Executing the IR symbolically proves this code against the derivation
-//! (`emit::variants`), and it is lowered in one place (`ir::lower`).
+//! level, as loop IR ([`crate::ir`]), for layers the compile-time check evaluates whole and for
+//! layers with many output channels whose partial sums fit (the plan's [`Dx::LayerRows`] and
+//! [`Dx::LayerOverChannels`]): the padded copy of `x` (or `x` itself), the sums of every
+//! gradient over the whole layer (`over_rows`: one padded input row at a time;
+//! `over_channels`: every output channel at once per output position and tap), the crop of the
+//! padded `dL/dx`; `forward`: rows of sums over the layer's output rows. Executing the IR
+//! symbolically proves this code against the derivation (`emit::variants`), and it is lowered
+//! in one place (`ir::lower`).
 //!
 //! Every array is zeroed where the code first needs it (`let mut s = [[0.0; OW]; KW];`, for
 //! partial sums each time the body of the loop holding them starts), not at the top of the
