@@ -24,8 +24,9 @@
 //!
 //! Each row's lanes (the output row's columns) are added pairwise once per tap (`leading`: the
 //! lanes past the largest power of two into the first ones, then halves), a few vector
-//! additions; added in order, one lane at a time, they took a quarter of LeNet-5's first
-//! layer's parameter gradients. (Not as 8 interleaved partial sums added pairwise, as in the
+//! additions; added in order, one lane at a time, they were scalar additions that held up
+//! LeNet-5's first layer's parameter gradients (`BENCHMARKS.md`, LeNet-5, the step of
+//! 53b6006). (Not as 8 interleaved partial sums added pairwise, as in the
 //! companion: LLVM's SLP vectoriser mixed the taps' sums with shuffles and LeNet's first layer
 //! took several times longer natively.) The counters of the loops over kernel rows, over pairs
 //! of output channels and over fewer than `LANES` channels pass through `core::hint::black_box`
