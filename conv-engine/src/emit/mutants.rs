@@ -91,8 +91,8 @@ fn layer_level(spec: &Spec) -> Option<Dx> {
 }
 
 /// Every program with the spec whose derivation it sums: those of [`programs`] for [`specs`],
-/// the layer-level `backward` (and `forward` over rows) for [`layer_specs`] (the other forms' faults on those larger
-/// layers would take most of the test's time and add little).
+/// the layer-level `backward` (and `forward` over rows) for [`layer_specs`] (the other forms'
+/// faults on those larger layers would take most of the test's time and add little).
 fn cases() -> Vec<(&'static str, Spec, Program)> {
     let mut out: Vec<_> = specs().iter().flat_map(programs).collect();
     // `forward` fused, as the wide tiers run it.

@@ -27,22 +27,20 @@ impl Layer<'_> {
         let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
         let u = self.zeroed("u", self.shapes.u.dims().to_vec());
         let x = self.local(Local::bound("v", vec![]));
-        self.over_channel_pairs(|layer, n, first| layer.forward_block(xp, u, x, n, first));
+        self.over_channel_pairs(|layer, n, first| layer.forward_block((xp, u, x), lanes, n, first));
         u
     }
 
-    /// `u[first + m]` for `m` in `0..n`: per output row, the rows of sums of the `n` output
-    /// channels updated by every tap, then stored.
+    /// `u[first + m]` for `m` in `0..n`: per output row, the rows of `lanes` sums of the `n`
+    /// output channels updated by every tap, then stored.
     fn forward_block(
         &mut self,
-        xp: Array,
-        u: usize,
-        x: usize,
+        (xp, u, x): (Array, usize, usize),
+        lanes: usize,
         n: usize,
         first: Index,
     ) -> Vec<Stmt> {
         let s = self.s;
-        let lanes = s.ow.next_multiple_of(ROW_VECTOR);
         let sums: Vec<usize> = (0..n)
             .map(|_| self.local(Local::bound("s", vec![lanes])))
             .collect();

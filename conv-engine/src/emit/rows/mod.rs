@@ -54,9 +54,10 @@
 //! `j` in 8 interleaved partial sums added pairwise (or in the order of `j`), then over rows
 //! `i`; `dL/db` likewise; `dL/dx` per window over `o, b`, then over rows. At the layer level
 //! over rows: `u` as in the companion; `dL/dk` and `dL/db` per column `j` over rows `i`, then
-//! over `j` pairwise; `dL/dx` per kernel column `b` over `a, o`, then over `b`. Over output channels: `dL/dk`, `dL/db` over
-//! `i, j`; `dL/dx` per output channel over `i`, then `j`, then across `o` (pairwise for a power
-//! of two of output channels, else in order; exact on the proof's integer inputs either way).
+//! over `j` pairwise; `dL/dx` per kernel column `b` over `a, o`, then over `b`. Over output
+//! channels: `dL/dk`, `dL/db` over `i, j`; `dL/dx` per output channel over `i`, then `j`, then
+//! across `o` (pairwise for a power of two of output channels, else in order; exact on the
+//! proof's integer inputs either way).
 
 mod companion_backward;
 mod companion_forward;
