@@ -15,6 +15,7 @@
 use super::{Network, SampleError};
 use sums::{add_and_clear, is_deferred, tensors_mut, update};
 
+mod awake;
 mod deferred;
 mod sums;
 use crate::{Scalar, Tensor};
@@ -117,8 +118,8 @@ fn root_half(count: usize) -> usize {
 /// samples by `work`, then the chunk sums in a fixed binary tree, split at the largest power of
 /// two below the count (for 4 chunks: 1 into 0 and 3 into 2, then 2 into 0); each addition
 /// leaves the chunk it added zero. The tree depends only on the chunk count; `parallel` runs the
-/// two halves with [`rayon::join`], which changes which thread sums what, never the order of any
-/// addition. At the `root`, the gradients of the two halves are left apart (only the losses are
+/// two halves with [`awake::join`] (as [`rayon::join`], waiting for the other half awake), which
+/// changes which thread sums what, never the order of any addition. At the `root`, the gradients of the two halves are left apart (only the losses are
 /// added): [`update`] adds them, on every thread.
 fn tree<N, W>(chunks: &mut [Chunk<N>], first: usize, work: &W, parallel: bool, root: bool)
 where
@@ -133,7 +134,7 @@ where
     let mid = root_half(chunks.len());
     let (left, right) = chunks.split_at_mut(mid);
     if parallel {
-        rayon::join(
+        awake::join(
             || tree(&mut *left, first, work, true, false),
             || tree(&mut *right, first + mid, work, true, false),
         );
