@@ -51,3 +51,49 @@ where
         // The end of the scope waits for `b` as rayon does, if it is still running.
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(pool) => pool,
+            Err(e) => panic!("a pool of {threads} threads: {e}"),
+        }
+    }
+
+    /// Both halves run once, nested joins too, on pools of one and of several threads.
+    #[test]
+    fn runs_both_halves_once() {
+        for threads in [1, 2, 3] {
+            let count = AtomicUsize::new(0);
+            let leaf = || {
+                count.fetch_add(1, Ordering::Relaxed);
+            };
+            let half = || join(leaf, leaf);
+            pool(threads).install(|| join(half, half));
+            assert_eq!(count.load(Ordering::Relaxed), 4, "{threads} threads");
+        }
+    }
+
+    /// A half that panics ends the join with its panic (after the other half), not a wait
+    /// that never ends.
+    #[test]
+    fn a_panicking_half_is_reported() {
+        let other = AtomicUsize::new(0);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool(2).install(|| {
+                join(
+                    || {
+                        other.fetch_add(1, Ordering::Relaxed);
+                    },
+                    || panic!("the second half"),
+                )
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(other.load(Ordering::Relaxed), 1);
+    }
+}
