@@ -119,8 +119,9 @@ fn root_half(count: usize) -> usize {
 /// two below the count (for 4 chunks: 1 into 0 and 3 into 2, then 2 into 0); each addition
 /// leaves the chunk it added zero. The tree depends only on the chunk count; `parallel` runs the
 /// two halves with [`awake::join`] (as [`rayon::join`], waiting for the other half awake), which
-/// changes which thread sums what, never the order of any addition. At the `root`, the gradients of the two halves are left apart (only the losses are
-/// added): [`update`] adds them, on every thread.
+/// changes which thread sums what, never the order of any addition. At the `root`, the
+/// gradients of the two halves are left apart (only the losses are added): [`update`] adds
+/// them, on every thread.
 fn tree<N, W>(chunks: &mut [Chunk<N>], first: usize, work: &W, parallel: bool, root: bool)
 where
     N: Network + Send,
