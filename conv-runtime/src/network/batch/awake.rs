@@ -12,9 +12,10 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// How long [`join`] waits awake: many times the gap between two halves of a batch of
-/// LeNet-5 on two threads, short enough that a caller whose other half runs long hardly
-/// spends anything on it before rayon's ordinary, sleeping wait takes over.
+/// How long [`join`] waits awake: many times the gap between the ends of two halves of a
+/// batch of LeNet-5 on two threads (`BENCHMARKS.md`, LeNet-5, the step of c213134), short
+/// enough that a caller whose other half runs long spends little on it before rayon's
+/// ordinary, sleeping wait takes over.
 const AWAKE: Duration = Duration::from_micros(500);
 
 /// `a()` on this thread and `b()` on another of the pool's threads if one takes it (else on
@@ -26,7 +27,7 @@ where
     A: FnOnce() + Send,
     B: FnOnce() + Send,
 {
-    /// Sets the flag when `b` ends, however it ends.
+    /// Sets the flag when `b` ends, however it ends (a panicking `b` ends the wait at once).
     struct Done<'a>(&'a AtomicBool);
     impl Drop for Done<'_> {
         fn drop(&mut self) {
@@ -78,8 +79,7 @@ mod tests {
         }
     }
 
-    /// A half that panics ends the join with its panic (after the other half), not a wait
-    /// that never ends.
+    /// A half that panics ends the join with its panic, after the other half has run.
     #[test]
     fn a_panicking_half_is_reported() {
         let other = AtomicUsize::new(0);
