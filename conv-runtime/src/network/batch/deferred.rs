@@ -16,6 +16,15 @@ use crate::Scalar;
 
 /// Weights of a row formed at once in registers, per chunk.
 const WIDTH: usize = 64;
+/// Rows formed together: each sample's `x` is loaded once for all of them.
+const ROWS: usize = 4;
+
+/// One chunk's sums of a block of [`ROWS`] rows and up to [`WIDTH`] columns, aligned to a
+/// cache line so that each vector the tree stores and loads again stays within one line
+/// (unaligned, the update was slower: `BENCHMARKS.md`, LeNet-5).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Block<S>([[S; WIDTH]; ROWS]);
 
 /// The batch's records, sample by sample in order, and its chunk count.
 pub(super) struct Records<'a, S> {
@@ -27,8 +36,11 @@ pub(super) struct Records<'a, S> {
 /// weight's sum over the batch as the chunk buffers and the tree would add it; then, as
 /// [`super::sums::update`] on the same element, `g = (left + right) * scale` or, with `step`,
 /// `p -= rate * ((left + right) * scale)` (`left` alone when the batch is one chunk), where
-/// `left` and `right` are the two halves of the tree's root. Row by row: each chunk's sums of
-/// the row (in blocks of [`WIDTH`], in registers), then the tree and the update over the row.
+/// `left` and `right` are the two halves of the tree's root. [`ROWS`] rows at a time, in blocks
+/// of [`WIDTH`] columns, then of 16 (each chunk's sums of a block in registers, then the tree
+/// and the update over the block); the columns after the last block of 16, and the rows after
+/// the last group of [`ROWS`], row by row. Every weight gets the same operations in the same
+/// order whichever path forms it.
 pub(super) fn rows<S: Scalar>(
     records: &Records<'_, S>,
     layer: &Deferred,
@@ -56,31 +68,42 @@ pub(super) fn rows<S: Scalar>(
                 &records.samples[(c * CHUNK).min(end)..end]
             })
             .collect();
-        // One row of sums per chunk; the tree's additions below the root.
-        let mut sums = vec![S::ZERO; count * n];
         let mid = root_half(count.max(2));
         let mut pairs = Vec::new();
         tree_pairs(0, mid, &mut pairs);
         tree_pairs(mid, count.max(mid), &mut pairs);
-        for (r, g) in g.chunks_exact_mut(n).enumerate() {
-            let d_at = layer.at + n + first + r;
-            for (sum, samples) in sums.chunks_exact_mut(n).zip(&chunks) {
-                row_sum(sum, samples, d_at, layer.at);
+        let tree = Tree {
+            first,
+            chunks: &chunks,
+            pairs: &pairs,
+            root: (count > 1).then_some(mid),
+            layer,
+            scale,
+            rate,
+        };
+        let mut blocks = vec![Block([[S::ZERO; WIDTH]; ROWS]); count];
+        // One row of sums per chunk, for the rows and columns outside the blocks.
+        let mut sums = vec![S::ZERO; count * n];
+        let rows = g.len() / n.max(1);
+        let grouped = rows / ROWS * ROWS;
+        for r in (0..grouped).step_by(ROWS) {
+            let mut col = 0;
+            while n - col >= WIDTH {
+                tree.block::<WIDTH>(&mut blocks, r, col, g, p.as_deref_mut());
+                col += WIDTH;
             }
-            let p = p.as_deref_mut().map(|p| &mut p[r * n..(r + 1) * n]);
-            for &(into, from) in &pairs {
-                let (left, right) = sums.split_at_mut(from * n);
-                for (l, r) in left[into * n..][..n].iter_mut().zip(&right[..n]) {
-                    *l += *r;
+            while n - col >= 16 {
+                tree.block::<16>(&mut blocks, r, col, g, p.as_deref_mut());
+                col += 16;
+            }
+            if col < n {
+                for row in r..r + ROWS {
+                    tree.row(&mut sums, row, col, g, p.as_deref_mut());
                 }
             }
-            match count {
-                1 => finish(g, &sums, None, p, scale, rate),
-                _ => {
-                    let (left, right) = sums.split_at(mid * n);
-                    finish(g, &left[..n], Some(&right[..n]), p, scale, rate);
-                }
-            }
+        }
+        for row in grouped..rows {
+            tree.row(&mut sums, row, 0, g, p.as_deref_mut());
         }
     }
     crate::cpu::widest(
@@ -89,6 +112,126 @@ pub(super) fn rows<S: Scalar>(
     )
 }
 
+/// What every block and row of [`rows`] shares: the first row of `g`, the chunks' records, the
+/// tree's additions ([`tree_pairs`]) and the chunk holding its root's right half (none for one
+/// chunk), the layer and the update's factors.
+struct Tree<'a, S> {
+    first: usize,
+    chunks: &'a [&'a [&'a [S]]],
+    pairs: &'a [(usize, usize)],
+    root: Option<usize>,
+    layer: &'a Deferred,
+    scale: S,
+    rate: Option<S>,
+}
+
+impl<S: Scalar> Tree<'_, S> {
+    /// Rows `r..r + ROWS` of `g` and `p` (of the layer, `first + r..`), columns `col..col +
+    /// W`: each chunk's sums in registers, each sample's `x` loaded once for the [`ROWS`]
+    /// rows, into `blocks`; then the tree's additions and the update.
+    #[inline(always)]
+    fn block<const W: usize>(
+        &self,
+        blocks: &mut [Block<S>],
+        r: usize,
+        col: usize,
+        g: &mut [S],
+        mut p: Option<&mut [S]>,
+    ) {
+        let n = self.layer.inputs;
+        let (d_at, x_at) = (self.layer.at + n + self.first + r, self.layer.at + col);
+        for (block, samples) in blocks.iter_mut().zip(self.chunks) {
+            // Indexed by row, then column: over rows first (iterators), LLVM vectorised
+            // across the rows with gathers and scatters.
+            let mut acc = [[S::ZERO; W]; ROWS];
+            for record in *samples {
+                let x: &[S; W] = fixed(&record[x_at..x_at + W]);
+                let d: &[S; ROWS] = fixed(&record[d_at..d_at + ROWS]);
+                for k in 0..ROWS {
+                    for l in 0..W {
+                        acc[k][l] += d[k] * x[l];
+                    }
+                }
+            }
+            for (sums, acc) in block.0.iter_mut().zip(&acc) {
+                sums[..W].copy_from_slice(acc);
+            }
+        }
+        for &(into, from) in self.pairs {
+            let (left, right) = blocks.split_at_mut(from);
+            let (left, right) = (&mut left[into].0, &right[0].0);
+            for k in 0..ROWS {
+                for l in 0..W {
+                    left[k][l] += right[k][l];
+                }
+            }
+        }
+        for k in 0..ROWS {
+            let at = (r + k) * n + col;
+            let left: &[S; W] = fixed(&blocks[0].0[k][..W]);
+            let right = self.root.map(|mid| fixed::<S, W>(&blocks[mid].0[k][..W]));
+            let p = p
+                .as_deref_mut()
+                .map(|p| fixed_mut::<S, W>(&mut p[at..at + W]));
+            finish_block(
+                fixed_mut(&mut g[at..at + W]),
+                left,
+                right,
+                p,
+                self.scale,
+                self.rate,
+            );
+        }
+    }
+
+    /// Row `r` of `g` and `p` from column `col` on: each chunk's sums of the row into `sums`
+    /// (one row of `layer.inputs` per chunk, [`row_sum`]), then the tree's additions and the
+    /// update.
+    #[inline(always)]
+    fn row(&self, sums: &mut [S], r: usize, col: usize, g: &mut [S], p: Option<&mut [S]>) {
+        let n = self.layer.inputs;
+        let len = n - col;
+        let d_at = self.layer.at + n + self.first + r;
+        for (sum, samples) in sums.chunks_exact_mut(n).zip(self.chunks) {
+            row_sum(&mut sum[..len], samples, d_at, self.layer.at + col);
+        }
+        for &(into, from) in self.pairs {
+            let (left, right) = sums.split_at_mut(from * n);
+            for (l, r) in left[into * n..][..len].iter_mut().zip(&right[..len]) {
+                *l += *r;
+            }
+        }
+        let at = r * n + col;
+        let p = p.map(|p| &mut p[at..at + len]);
+        let right = self.root.map(|mid| &sums[mid * n..][..len]);
+        finish(
+            &mut g[at..at + len],
+            &sums[..len],
+            right,
+            p,
+            self.scale,
+            self.rate,
+        );
+    }
+}
+
+/// `slice` as an array of its length `W`.
+#[inline(always)]
+fn fixed<S, const W: usize>(slice: &[S]) -> &[S; W] {
+    match slice.try_into() {
+        Ok(array) => array,
+        Err(_) => unreachable!("a slice of W elements"),
+    }
+}
+
+/// `slice` as a mutable array of its length `W`.
+#[inline(always)]
+fn fixed_mut<S, const W: usize>(slice: &mut [S]) -> &mut [S; W] {
+    match slice.try_into() {
+        Ok(array) => array,
+        Err(_) => unreachable!("a slice of W elements"),
+    }
+}
 /// `sum[i] = ((0 + d₀x₀[i]) + d₁x₁[i]) + …` over `samples` (`d` at `d_at` of each record, `x`
 /// the `sum.len()` elements from `x_at`), in blocks of [`WIDTH`], then of 16, that stay in
 /// registers from the first sample to the last, then one by one.
@@ -181,6 +324,49 @@ fn finish<S: Scalar>(
             for (g, l) in g.iter_mut().zip(left) {
                 *g = *l * scale;
             }
+        }
+    }
+}
+
+/// [`finish`] on a block of `W` elements, the parameters (or gradients) formed in registers
+/// and stored whole (on slices, LLVM wrote the step element by element).
+#[inline(always)]
+fn finish_block<S: Scalar, const W: usize>(
+    g: &mut [S; W],
+    left: &[S; W],
+    right: Option<&[S; W]>,
+    p: Option<&mut [S; W]>,
+    scale: S,
+    rate: Option<S>,
+) {
+    match (right, p.zip(rate)) {
+        (Some(right), Some((p, rate))) => {
+            let mut v = *p;
+            for ((v, l), r) in v.iter_mut().zip(left).zip(right) {
+                *v -= rate * ((*l + *r) * scale);
+            }
+            *p = v;
+        }
+        (Some(right), None) => {
+            let mut v = [S::ZERO; W];
+            for ((v, l), r) in v.iter_mut().zip(left).zip(right) {
+                *v = (*l + *r) * scale;
+            }
+            *g = v;
+        }
+        (None, Some((p, rate))) => {
+            let mut v = *p;
+            for (v, l) in v.iter_mut().zip(left) {
+                *v -= rate * (*l * scale);
+            }
+            *p = v;
+        }
+        (None, None) => {
+            let mut v = [S::ZERO; W];
+            for (v, l) in v.iter_mut().zip(left) {
+                *v = *l * scale;
+            }
+            *g = v;
         }
     }
 }
