@@ -232,6 +232,7 @@ fn fixed_mut<S, const W: usize>(slice: &mut [S]) -> &mut [S; W] {
         Err(_) => unreachable!("a slice of W elements"),
     }
 }
+
 /// `sum[i] = ((0 + d₀x₀[i]) + d₁x₁[i]) + …` over `samples` (`d` at `d_at` of each record, `x`
 /// the `sum.len()` elements from `x_at`), in blocks of [`WIDTH`], then of 16, that stay in
 /// registers from the first sample to the last, then one by one.
