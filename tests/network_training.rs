@@ -28,6 +28,18 @@ struct Overlap {
     d2: dense!(4),
 }
 
+/// Max-pool windows taller than their row stride (`3x2`, stride 2: rows overlap, columns do
+/// not), then `2x2` windows over an odd height (the last row in no window).
+#[network(input = 2x11x8, scalar = f64)]
+struct Strips {
+    p1: maxpool!(3x2, stride = 2),
+    c1: conv!(kernel = 1x1, out_channels = 2),
+    a1: tanh,
+    p2: maxpool!(2x2),
+    flat: flatten,
+    d1: dense!(3),
+}
+
 #[network(input = 1x6x6)]
 struct Tiny {
     c1: conv!(kernel = 3x3, out_channels = 2),
@@ -114,6 +126,7 @@ fn gradients_match_finite_differences_on_random_networks() {
     for seed in 1..=8 {
         finite_differences::<Small>(seed);
         finite_differences::<Overlap>(seed);
+        finite_differences::<Strips>(seed);
     }
 }
 
@@ -347,6 +360,7 @@ where
 fn the_trainer_equals_the_per_sample_gradients_summed_in_its_order() {
     trainer_equals_reference::<LeNet>("LeNet", 21);
     trainer_equals_reference::<Overlap>("Overlap", 22);
+    trainer_equals_reference::<Strips>("Strips", 23);
     trainer_equals_reference::<Tiny>("Tiny", 23);
 }
 

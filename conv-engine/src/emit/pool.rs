@@ -6,7 +6,11 @@
 //! The window is written out (its taps are constants), inside loops over channels, output rows
 //! and output columns. Max pooling scans the window row-major and takes a value when it is
 //! larger than the best so far or NaN (PyTorch's rule: ties go to the first maximum); it
-//! returns each window's position in its channel's plane, which `backward` reads.
+//! returns each window's position in its channel's plane, which `backward` reads. Where the
+//! column stride divides the rows and windows are no wider than it, max pooling reads the
+//! channel as phase planes in long flat loops instead (`max_forward` and `max_backward` in this
+//! module): the same comparisons in the same order, and the compile-time check runs whichever
+//! form a layer gets.
 
 use crate::derive::pool::{Pool, PoolKind};
 use crate::Scalar;
@@ -31,7 +35,7 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
     let taps: Vec<(usize, usize)> = (0..pool.kernel()[0])
         .flat_map(|a| (0..pool.kernel()[1]).map(move |b| (a, b)))
         .collect();
-    let (cs, ohs, ows, wl) = (lit(c), lit(oh), lit(ow), lit(w));
+    let (cs, ohs, ows) = (lit(c), lit(oh), lit(ow));
     let loops = |body: TokenStream| {
         quote! {
             let mut c = 0;
@@ -52,28 +56,8 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
     };
     let functions = match pool.kind() {
         PoolKind::Max => {
-            let scan = taps.iter().map(|&(a, b)| {
-                let (a, b) = (lit(a), lit(b));
-                quote! {
-                    let v = x[c][p + #a][q + #b];
-                    if v > best || v.is_nan() {
-                        best = v;
-                        at = (p + #a) * #wl + q + #b;
-                    }
-                }
-            });
-            let forward = loops(quote! {
-                let mut best = #t::NEG_INFINITY;
-                let mut at = p * #wl + q;
-                #(#scan)*
-                y[c][i][j] = best;
-                indices[c][i][j] = at as u32;
-            });
-            let backward = loops(quote! {
-                let _ = (p, q);
-                let at = indices[c][i][j] as usize;
-                dx[c][at / #wl][at % #wl] += d[c][i][j];
-            });
+            let forward = max_forward(pool, &t);
+            let backward = max_backward(pool, &t);
             quote! {
                 /// The window maxima, and each one's position in its channel's plane.
                 #[inline(always)]
@@ -143,6 +127,197 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
             #functions
         }
         #check
+    }
+}
+
+/// Whether max pooling runs over flat loops: a column stride of at least 2 that divides the
+/// rows, with windows no wider than it (so each output row is `W / sw` long and a window's taps
+/// in a row are in different phases). Then every loop over a channel is one long loop over
+/// consecutive elements; the loops over a row, short for small planes, are what LLVM unrolls
+/// whole before vectorising the loop around them with gathers across rows or channels.
+fn flat(pool: &Pool) -> bool {
+    let [_, _, w] = pool.input();
+    let [_, kw] = pool.kernel();
+    let [_, sw] = pool.stride();
+    sw >= 2 && w % sw == 0 && kw <= sw
+}
+
+/// The body of max pooling's `forward_into`: each window scanned row-major from its first tap,
+/// taking a value that is larger than the best so far or NaN.
+///
+/// With [`flat`] windows, each channel is split into `sw` phase planes (phase `b` holds
+/// columns `b, b + sw, …` of every row, `W / sw` to a row), and the windows are computed at
+/// every row's start, one flat loop over the planes (a window's taps are consecutive elements
+/// of its phases), before the rows that start a window are copied out: `sh` times the
+/// comparisons, but no gathers.
+fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
+    let [c, h, w] = pool.input();
+    let [_, oh, ow] = pool.output();
+    let [kh, kw] = pool.kernel();
+    let [sh, sw] = pool.stride();
+    let taps: Vec<(usize, usize)> = (0..kh).flat_map(|a| (0..kw).map(move |b| (a, b))).collect();
+    let (cs, ohs, ows, wl, shl, swl) = (lit(c), lit(oh), lit(ow), lit(w), lit(sh), lit(sw));
+    let scan = |read: &dyn Fn(usize, usize) -> TokenStream| {
+        let first = read(0, 0);
+        let rest = taps.iter().skip(1).map(|&(a, b)| {
+            let (v, offset) = (read(a, b), Literal::u32_unsuffixed((a * w + b) as u32));
+            quote! {
+                let v = #v;
+                let take = v > best || v.is_nan();
+                best = if take { v } else { best };
+                at = if take { base + #offset } else { at };
+            }
+        });
+        quote! {
+            let mut best = #first;
+            let mut at = base;
+            #(#rest)*
+        }
+    };
+    if !flat(pool) {
+        let scan = scan(&|a, b| {
+            let (a, b) = (lit(a), lit(b));
+            quote!(x[c][p + #a][q + #b])
+        });
+        return quote! {
+            let mut c = 0;
+            while c < #cs {
+                let mut i = 0;
+                while i < #ohs {
+                    let p = i * #shl;
+                    let mut j = 0;
+                    while j < #ows {
+                        let q = j * #swl;
+                        // `check` made sure every position of the plane fits in a u32.
+                        let base = (p * #wl + q) as u32;
+                        #scan
+                        y[c][i][j] = best;
+                        indices[c][i][j] = at;
+                        j += 1;
+                    }
+                    i += 1;
+                }
+                c += 1;
+            }
+        };
+    }
+    let plane = w / sw;
+    let scan = scan(&|a, b| {
+        let (phase, shift) = (lit(b), lit(a * plane));
+        quote!(planes[#phase][k + #shift])
+    });
+    let fill = (0..sw)
+        .map(lit)
+        .map(|r| quote!(planes[#r][k] = x[#swl * k + #r];));
+    let (len, starts, rows) = (lit(h * plane), lit(h - kh + 1), lit(h));
+    let planel = lit(plane);
+    quote! {
+        let mut c = 0;
+        while c < #cs {
+            let x = x[c].as_flattened();
+            let mut planes = [[0.0 as #t; #len]; #swl];
+            let mut k = 0;
+            while k < #len {
+                #(#fill)*
+                k += 1;
+            }
+            let mut best_rows = [[0.0 as #t; #planel]; #rows];
+            let mut at_rows = [[0u32; #planel]; #rows];
+            let (values, positions) = (best_rows.as_flattened_mut(), at_rows.as_flattened_mut());
+            let mut k = 0;
+            while k < #starts * #planel {
+                // The window whose top-left tap is element `k` of phase 0, at plane position
+                // `sw·k` (`check` made sure every position fits in a u32).
+                let base = (#swl * k) as u32;
+                #scan
+                values[k] = best;
+                positions[k] = at;
+                k += 1;
+            }
+            let mut i = 0;
+            while i < #ohs {
+                y[c][i] = best_rows[i * #shl];
+                indices[c][i] = at_rows[i * #shl];
+                i += 1;
+            }
+            c += 1;
+        }
+    }
+}
+
+/// The body of max pooling's `backward` (into `dx`, zeroed): each `d` added at its window's
+/// maximum.
+///
+/// With [`flat`] windows that do not overlap (`kh ≤ sh`), each element of `dx` is instead
+/// `0.0 + d` of the window whose maximum it is, or stays zero (the same values): `d` and the
+/// indices are repeated `sw` times along each row (one flat loop), the rows copied to every
+/// input row of their windows, and each element's position compared with its index (one flat
+/// loop per channel).
+fn max_backward(pool: &Pool, t: &Ident) -> TokenStream {
+    let [c, _, w] = pool.input();
+    let [_, oh, ow] = pool.output();
+    let [kh, _] = pool.kernel();
+    let [sh, sw] = pool.stride();
+    let (cs, ohs, ows, wl) = (lit(c), lit(oh), lit(ow), lit(w));
+    if !(flat(pool) && kh <= sh) {
+        return quote! {
+            let mut c = 0;
+            while c < #cs {
+                let mut i = 0;
+                while i < #ohs {
+                    let mut j = 0;
+                    while j < #ows {
+                        let at = indices[c][i][j] as usize;
+                        dx[c][at / #wl][at % #wl] += d[c][i][j];
+                        j += 1;
+                    }
+                    i += 1;
+                }
+                c += 1;
+            }
+        };
+    }
+    let (out, sws, shl, khl, covered) = (lit(oh * ow), lit(sw), lit(sh), lit(kh), lit(oh * sh));
+    let repeat = (0..sw).map(lit).map(|r| {
+        quote! {
+            values[#sws * m + #r] = d[m];
+            positions[#sws * m + #r] = at[m];
+        }
+    });
+    quote! {
+        let mut c = 0;
+        while c < #cs {
+            let (d, at) = (d[c].as_flattened(), indices[c].as_flattened());
+            let mut value_rows = [[0.0 as #t; #wl]; #ohs];
+            let mut at_rows = [[0u32; #wl]; #ohs];
+            let (values, positions) = (value_rows.as_flattened_mut(), at_rows.as_flattened_mut());
+            let mut m = 0;
+            while m < #out {
+                #(#repeat)*
+                m += 1;
+            }
+            let mut spread_values = [[0.0 as #t; #wl]; #covered];
+            let mut spread_at = [[0u32; #wl]; #covered];
+            let mut i = 0;
+            while i < #ohs {
+                let mut a = 0;
+                while a < #khl {
+                    spread_values[i * #shl + a] = value_rows[i];
+                    spread_at[i * #shl + a] = at_rows[i];
+                    a += 1;
+                }
+                i += 1;
+            }
+            let (values, positions) = (spread_values.as_flattened(), spread_at.as_flattened());
+            let dx = dx[c].as_flattened_mut();
+            let mut k = 0;
+            while k < #covered * #wl {
+                // `check` made sure every position of the plane fits in a u32.
+                dx[k] = if positions[k] == k as u32 { 0.0 + values[k] } else { 0.0 };
+                k += 1;
+            }
+            c += 1;
+        }
     }
 }
 
