@@ -249,10 +249,10 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
 /// maximum.
 ///
 /// With [`flat`] windows that do not overlap (`kh ≤ sh`), each element of `dx` is instead
-/// `0.0 + d` of the window whose maximum it is, or stays zero (the same values): `d` and the
-/// indices are repeated `sw` times along each row (one flat loop), the rows copied to every
-/// input row of their windows, and each element's position compared with its index (one flat
-/// loop per channel).
+/// `0.0 + d` of the window whose maximum it is, or zero (the same values): one flat loop over a
+/// channel's windows finds where in its window each maximum is and writes every tap, window row
+/// `a` of all windows into a buffer of its own (`sw` consecutive elements per window), whose
+/// rows are then copied to the input rows they belong to; rows in no window stay zero.
 fn max_backward(pool: &Pool, t: &Ident) -> TokenStream {
     let [c, _, w] = pool.input();
     let [_, oh, ow] = pool.output();
@@ -277,44 +277,49 @@ fn max_backward(pool: &Pool, t: &Ident) -> TokenStream {
             }
         };
     }
-    let (out, sws, shl, khl, covered) = (lit(oh * ow), lit(sw), lit(sh), lit(kh), lit(oh * sh));
-    let repeat = (0..sw).map(lit).map(|r| {
-        quote! {
-            values[#sws * m + #r] = d[m];
-            positions[#sws * m + #r] = at[m];
-        }
+    // Each window's top-left position in its channel's plane.
+    let bases = (0..oh).flat_map(|i| (0..ow).map(move |j| i * sh * w + j * sw));
+    let bases = bases.map(|p| Literal::u32_unsuffixed(p as u32));
+    let (out, sws, shl, kw) = (lit(oh * ow), lit(sw), lit(sh), pool.kernel()[1]);
+    let rows: Vec<Ident> = (0..kh).map(|a| quote::format_ident!("row_{a}")).collect();
+    let flats: Vec<Ident> = (0..kh).map(|a| quote::format_ident!("flat_{a}")).collect();
+    // Tap `(a, b)` of window `m`: column `b` of its window row `a`; `kw ≤ sw`, and the columns
+    // between `kw` and `sw` are in no window.
+    let taps = (0..kh)
+        .flat_map(|a| (0..sw).map(move |b| (a, b)))
+        .map(|(a, b)| {
+            let (flat, b_lit) = (&flats[a], lit(b));
+            if b < kw {
+                let offset = Literal::u32_unsuffixed((a * w + b) as u32);
+                quote!(#flat[#sws * m + #b_lit] = if offset == #offset { g } else { 0.0 };)
+            } else {
+                quote!(#flat[#sws * m + #b_lit] = 0.0;)
+            }
+        });
+    let copies = (0..kh).map(|a| {
+        let (row, a) = (&rows[a], lit(a));
+        quote!(dx[c][i * #shl + #a] = #row[i];)
     });
     quote! {
+        const BASES: [u32; #out] = [#(#bases),*];
         let mut c = 0;
         while c < #cs {
             let (d, at) = (d[c].as_flattened(), indices[c].as_flattened());
-            let mut value_rows = [[0.0 as #t; #wl]; #ohs];
-            let mut at_rows = [[0u32; #wl]; #ohs];
-            let (values, positions) = (value_rows.as_flattened_mut(), at_rows.as_flattened_mut());
+            #(let mut #rows = [[0.0 as #t; #wl]; #ohs];)*
+            #(let #flats = #rows.as_flattened_mut();)*
             let mut m = 0;
             while m < #out {
-                #(#repeat)*
+                // Where in its window the maximum is (`check` made sure every position of the
+                // plane fits in a u32), and `d` added to zero there.
+                let offset = at[m].wrapping_sub(BASES[m]);
+                let g = 0.0 + d[m];
+                #(#taps)*
                 m += 1;
             }
-            let mut spread_values = [[0.0 as #t; #wl]; #covered];
-            let mut spread_at = [[0u32; #wl]; #covered];
             let mut i = 0;
             while i < #ohs {
-                let mut a = 0;
-                while a < #khl {
-                    spread_values[i * #shl + a] = value_rows[i];
-                    spread_at[i * #shl + a] = at_rows[i];
-                    a += 1;
-                }
+                #(#copies)*
                 i += 1;
-            }
-            let (values, positions) = (spread_values.as_flattened(), spread_at.as_flattened());
-            let dx = dx[c].as_flattened_mut();
-            let mut k = 0;
-            while k < #covered * #wl {
-                // `check` made sure every position of the plane fits in a u32.
-                dx[k] = if positions[k] == k as u32 { 0.0 + values[k] } else { 0.0 };
-                k += 1;
             }
             c += 1;
         }
