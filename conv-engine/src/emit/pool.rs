@@ -7,10 +7,10 @@
 //! and output columns. Max pooling scans the window row-major and takes a value when it is
 //! larger than the best so far or NaN (PyTorch's rule: ties go to the first maximum); it
 //! returns each window's position in its channel's plane, which `backward` reads. Where the
-//! column stride divides the rows and windows are no wider than it, max pooling reads the
-//! channel as phase planes in long flat loops instead (`max_forward` and `max_backward` in this
-//! module): the same comparisons in the same order, and the compile-time check runs whichever
-//! form a layer gets.
+//! column stride divides the rows and windows are no wider than it, max pooling runs one long
+//! flat loop over each channel instead (`max_forward` and `max_backward` in this module): the
+//! same comparisons in the same order, and the compile-time check runs whichever form a layer
+//! gets.
 
 use crate::derive::pool::{Pool, PoolKind};
 use crate::Scalar;
@@ -131,10 +131,11 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
 }
 
 /// Whether max pooling runs over flat loops: a column stride of at least 2 that divides the
-/// rows, with windows no wider than it (so each output row is `W / sw` long and a window's taps
-/// in a row are in different phases). Then every loop over a channel is one long loop over
-/// consecutive elements; the loops over a row, short for small planes, are what LLVM unrolls
-/// whole before vectorising the loop around them with gathers across rows or channels.
+/// rows, with windows no wider than it (so each output row is `W / sw` long and every `sw`
+/// consecutive elements of a row hold one window's taps in that row). Then the loop over a
+/// channel's windows is one long flat loop, whose `sw`-strided reads LLVM vectorises with
+/// shuffles of whole vectors; the loops over a row, short for small planes, are what LLVM
+/// unrolls whole before vectorising the loop around them with gathers across rows or channels.
 fn flat(pool: &Pool) -> bool {
     let [_, _, w] = pool.input();
     let [_, kw] = pool.kernel();
@@ -145,11 +146,10 @@ fn flat(pool: &Pool) -> bool {
 /// The body of max pooling's `forward_into`: each window scanned row-major from its first tap,
 /// taking a value that is larger than the best so far or NaN.
 ///
-/// With [`flat`] windows, each channel is split into `sw` phase planes (phase `b` holds
-/// columns `b, b + sw, …` of every row, `W / sw` to a row), and the windows are computed at
-/// every row's start, one flat loop over the planes (a window's taps are consecutive elements
-/// of its phases), before the rows that start a window are copied out: `sh` times the
-/// comparisons, but no gathers.
+/// With [`flat`] windows, the windows are computed at every row's start, one flat loop over the
+/// channel (window `k` starts at element `sw·k`, and its tap `(a, b)` is `a·W + b` further on),
+/// before the rows that start a window are copied out: `sh` times the comparisons, but no
+/// gathers.
 fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     let [c, h, w] = pool.input();
     let [_, oh, ow] = pool.output();
@@ -203,31 +203,22 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     }
     let plane = w / sw;
     let scan = scan(&|a, b| {
-        let (phase, shift) = (lit(b), lit(a * plane));
-        quote!(planes[#phase][k + #shift])
+        let offset = lit(a * w + b);
+        quote!(x[#swl * k + #offset])
     });
-    let fill = (0..sw)
-        .map(lit)
-        .map(|r| quote!(planes[#r][k] = x[#swl * k + #r];));
-    let (len, starts, rows) = (lit(h * plane), lit(h - kh + 1), lit(h));
+    let (starts, rows) = (lit(h - kh + 1), lit(h));
     let planel = lit(plane);
     quote! {
         let mut c = 0;
         while c < #cs {
             let x = x[c].as_flattened();
-            let mut planes = [[0.0 as #t; #len]; #swl];
-            let mut k = 0;
-            while k < #len {
-                #(#fill)*
-                k += 1;
-            }
             let mut best_rows = [[0.0 as #t; #planel]; #rows];
             let mut at_rows = [[0u32; #planel]; #rows];
             let (values, positions) = (best_rows.as_flattened_mut(), at_rows.as_flattened_mut());
             let mut k = 0;
             while k < #starts * #planel {
-                // The window whose top-left tap is element `k` of phase 0, at plane position
-                // `sw·k` (`check` made sure every position fits in a u32).
+                // The window whose top-left tap is at plane position `sw·k` (`check` made sure
+                // every position fits in a u32).
                 let base = (#swl * k) as u32;
                 #scan
                 values[k] = best;
