@@ -31,29 +31,10 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
         nested(quote!(0.0), &[c, oh, ow]),
         nested(quote!(0), &[c, oh, ow]),
     );
-    let [sh, sw] = pool.stride().map(lit);
     let taps: Vec<(usize, usize)> = (0..pool.kernel()[0])
         .flat_map(|a| (0..pool.kernel()[1]).map(move |b| (a, b)))
         .collect();
-    let (cs, ohs, ows) = (lit(c), lit(oh), lit(ow));
-    let loops = |body: TokenStream| {
-        quote! {
-            let mut c = 0;
-            while c < #cs {
-                let mut i = 0;
-                while i < #ohs {
-                    let mut j = 0;
-                    while j < #ows {
-                        let (p, q) = (i * #sh, j * #sw);
-                        #body
-                        j += 1;
-                    }
-                    i += 1;
-                }
-                c += 1;
-            }
-        }
-    };
+    let loops = |body: TokenStream| windows(pool, body);
     let functions = match pool.kind() {
         PoolKind::Max => {
             let forward = max_forward(pool, &t);
@@ -143,6 +124,31 @@ fn flat(pool: &Pool) -> bool {
     sw >= 2 && w % sw == 0 && kw <= sw
 }
 
+/// `body` once per window, in loops over channels `c`, output rows `i` and output columns `j`,
+/// with the window's top-left position `(p, q)` in scope.
+fn windows(pool: &Pool, body: TokenStream) -> TokenStream {
+    let [c, _, _] = pool.input();
+    let [_, oh, ow] = pool.output();
+    let [sh, sw] = pool.stride().map(lit);
+    let (cs, ohs, ows) = (lit(c), lit(oh), lit(ow));
+    quote! {
+        let mut c = 0;
+        while c < #cs {
+            let mut i = 0;
+            while i < #ohs {
+                let mut j = 0;
+                while j < #ows {
+                    let (p, q) = (i * #sh, j * #sw);
+                    #body
+                    j += 1;
+                }
+                i += 1;
+            }
+            c += 1;
+        }
+    }
+}
+
 /// The body of max pooling's `forward_into`: each window scanned row-major from its first tap,
 /// taking a value that is larger than the best so far or NaN.
 ///
@@ -152,11 +158,11 @@ fn flat(pool: &Pool) -> bool {
 /// gathers.
 fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     let [c, h, w] = pool.input();
-    let [_, oh, ow] = pool.output();
+    let [_, oh, _] = pool.output();
     let [kh, kw] = pool.kernel();
     let [sh, sw] = pool.stride();
     let taps: Vec<(usize, usize)> = (0..kh).flat_map(|a| (0..kw).map(move |b| (a, b))).collect();
-    let (cs, ohs, ows, wl, shl, swl) = (lit(c), lit(oh), lit(ow), lit(w), lit(sh), lit(sw));
+    let (cs, ohs, wl, shl, swl) = (lit(c), lit(oh), lit(w), lit(sh), lit(sw));
     let scan = |read: &dyn Fn(usize, usize) -> TokenStream| {
         let first = read(0, 0);
         let rest = taps.iter().skip(1).map(|&(a, b)| {
@@ -179,27 +185,16 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
             let (a, b) = (lit(a), lit(b));
             quote!(x[c][p + #a][q + #b])
         });
-        return quote! {
-            let mut c = 0;
-            while c < #cs {
-                let mut i = 0;
-                while i < #ohs {
-                    let p = i * #shl;
-                    let mut j = 0;
-                    while j < #ows {
-                        let q = j * #swl;
-                        // `check` made sure every position of the plane fits in a u32.
-                        let base = (p * #wl + q) as u32;
-                        #scan
-                        y[c][i][j] = best;
-                        indices[c][i][j] = at;
-                        j += 1;
-                    }
-                    i += 1;
-                }
-                c += 1;
-            }
-        };
+        return windows(
+            pool,
+            quote! {
+                // `check` made sure every position of the plane fits in a u32.
+                let base = (p * #wl + q) as u32;
+                #scan
+                y[c][i][j] = best;
+                indices[c][i][j] = at;
+            },
+        );
     }
     let plane = w / sw;
     let scan = scan(&|a, b| {
@@ -249,24 +244,16 @@ fn max_backward(pool: &Pool, t: &Ident) -> TokenStream {
     let [_, oh, ow] = pool.output();
     let [kh, _] = pool.kernel();
     let [sh, sw] = pool.stride();
-    let (cs, ohs, ows, wl) = (lit(c), lit(oh), lit(ow), lit(w));
+    let (cs, ohs, wl) = (lit(c), lit(oh), lit(w));
     if !(flat(pool) && kh <= sh) {
-        return quote! {
-            let mut c = 0;
-            while c < #cs {
-                let mut i = 0;
-                while i < #ohs {
-                    let mut j = 0;
-                    while j < #ows {
-                        let at = indices[c][i][j] as usize;
-                        dx[c][at / #wl][at % #wl] += d[c][i][j];
-                        j += 1;
-                    }
-                    i += 1;
-                }
-                c += 1;
-            }
-        };
+        return windows(
+            pool,
+            quote! {
+                let _ = (p, q);
+                let at = indices[c][i][j] as usize;
+                dx[c][at / #wl][at % #wl] += d[c][i][j];
+            },
+        );
     }
     // Each window's top-left position in its channel's plane.
     let bases = (0..oh).flat_map(|i| (0..ow).map(move |j| i * sh * w + j * sw));
