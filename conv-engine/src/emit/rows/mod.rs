@@ -248,7 +248,6 @@ impl Rows<'_> {
         crate::plan::companion_dk_over_channels(self.spec)
     }
 
-    /// `[[[[0; C_out]; KW]; KH]; C_in]` (the kernel's shape with output channels innermost).
     /// The statements of `kernel_out_inner` that transpose `k` (`co` rows of `rest` elements)
     /// into `kt` by interleaving: with `co = f1·f2·…`, pass `i` views its input as `f_i` equal
     /// parts and writes element `m` of part `h` to `f_i·m + h`. After the passes, element `r`
@@ -300,6 +299,7 @@ impl Rows<'_> {
         }
     }
 
+    /// `[[[[0; C_out]; KW]; KH]; C_in]` (the kernel's shape with output channels innermost).
     pub(super) fn out_inner_zeros(&self) -> TokenStream {
         let g = self.g();
         let zero = self.shapes.zero();
