@@ -71,3 +71,102 @@ fn pooling_equals_its_derivation_exactly() {
     case!(1, 8, 8, 4, 2, 4, 2);
     case!(2, 7, 6, 3, 1, 2, 3);
 }
+
+// Networks of one max pool after a 1x1 convolution that the test sets to the identity
+// (`1 · x + 0`, which is `x` but for `-0.0`): the logits are the pool's outputs, and
+// `dL/dinput` is each `dL/dlogit` at its window's maximum. Both pools take the generated flat
+// forms (a column stride that divides the rows, windows no wider than it): an odd row left out;
+// overlapping rows (3 rows, stride 2) and an odd last row.
+#[conv_runtime::network(input = 1x5x8)]
+struct TwoByTwo {
+    c: conv!(kernel = 1x1, out_channels = 1),
+    p: maxpool!(2x2),
+    flat: flatten,
+}
+
+#[conv_runtime::network(input = 1x7x8)]
+struct ThreeByTwo {
+    c: conv!(kernel = 1x1, out_channels = 1),
+    p: maxpool!(3x2, stride = 2),
+    flat: flatten,
+}
+
+/// The generated max pools follow the run-time scan's rules (`conv_runtime::nn::pool`, whose
+/// tests check them against a plain scan): ties to the first maximum, the last NaN of a window
+/// wins, a window of `-∞` reports its first element; and their `backward` puts each gradient
+/// at the run-time scan's maximum (on finite inputs with ties: a sample with NaN or infinity is
+/// refused before `backward`).
+fn generated_pool_follows_the_scan<
+    N,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+    const L: usize,
+>(
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) where
+    N: conv_runtime::network::Network<Scalar = f32, Input = [[[f32; W]; H]; 1]>,
+{
+    use conv_runtime::Tensor;
+    let values = [0.0f32, 1.0, -1.0, f32::NAN, f32::NEG_INFINITY, 1.0, 2.0];
+    let mut net = N::init(1);
+    let mut identity = [1.0f32, 0.0].into_iter();
+    net.for_each_parameter_mut(&mut |t| t.fill(identity.next().expect("k and b")));
+    let same = |a: &[f32], b: &[f32]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || x.is_nan() && y.is_nan())
+    };
+    let mut rng = SplitMix64::new(H as u64);
+    for round in 0..100 {
+        let finite = round % 2 == 1;
+        let mut x = [[[0.0f32; W]; H]; 1];
+        for v in x.as_flattened_mut().as_flattened_mut() {
+            let pick = values[rng.below(values.len() as u64) as usize];
+            *v = match finite && !pick.is_finite() {
+                true => 1.0,
+                false => pick,
+            };
+        }
+        let mut y = [[[0.0f32; OW]; OH]; 1];
+        let mut at = [[[0u32; OW]; OH]; 1];
+        pool::max_forward(&x, kernel, stride, &mut y, &mut at).expect("fits");
+        let logits = net.forward(&x);
+        let logits = logits.flat();
+        assert!(
+            same(logits, y.as_flattened().as_flattened()),
+            "forward, round {round}"
+        );
+        if !finite {
+            continue;
+        }
+        let label = rng.below(L as u64) as usize;
+        let (mut ws, mut grads) = (N::workspace(), N::zeroed());
+        net.loss_and_gradients(&x, label, &mut ws, &mut grads)
+            .expect("a finite sample");
+        let logits: [f32; L] = logits.try_into().expect("the pool's outputs");
+        let mut dlogits = [0.0f32; L];
+        conv_runtime::nn::loss::softmax_cross_entropy(&logits, label, &mut dlogits)
+            .expect("a label below L");
+        let mut d = [[[0.0f32; OW]; OH]; 1];
+        d.as_flattened_mut()
+            .as_flattened_mut()
+            .copy_from_slice(&dlogits);
+        let mut dx = [[[0.0f32; W]; H]; 1];
+        pool::max_backward(&d, &at, &mut dx).expect("fits");
+        let dinput = N::dinput(&ws).as_flattened().as_flattened();
+        assert!(
+            same(dinput, dx.as_flattened().as_flattened()),
+            "backward, round {round}"
+        );
+    }
+}
+
+#[test]
+fn generated_max_pools_follow_the_scan_with_nan_and_ties() {
+    generated_pool_follows_the_scan::<TwoByTwo, 5, 8, 2, 4, 8>([2, 2], [2, 2]);
+    generated_pool_follows_the_scan::<ThreeByTwo, 7, 8, 3, 4, 12>([3, 2], [2, 2]);
+}

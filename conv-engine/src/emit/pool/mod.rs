@@ -7,10 +7,11 @@
 //! and output columns. Max pooling scans the window row-major and takes a value when it is
 //! larger than the best so far or NaN (PyTorch's rule: ties go to the first maximum); it
 //! returns each window's position in its channel's plane, which `backward` reads. Where the
-//! column stride divides the rows and windows are no wider than it, max pooling runs one long
-//! flat loop over each channel instead (`max_forward` and `max_backward` in this module): the
-//! same comparisons in the same order, and the compile-time check runs whichever form a layer
-//! gets.
+//! column stride divides the rows and windows are no wider than it, max pooling runs long
+//! flat loops over each channel instead (`max_forward` and `max_backward` in this module): the
+//! same maxima and positions as the row-major scan (NaN and ties included; the workspace's
+//! `network_kinds` tests check them against the run-time scan), and the compile-time check runs
+//! whichever form a layer gets.
 
 mod check;
 
@@ -154,10 +155,15 @@ fn windows(pool: &Pool, body: TokenStream) -> TokenStream {
 /// The body of max pooling's `forward_into`: each window scanned row-major from its first tap,
 /// taking a value that is larger than the best so far or NaN.
 ///
-/// With [`flat`] windows, the windows are computed at every row's start, one flat loop over the
-/// channel (window `k` starts at element `sw·k`, and its tap `(a, b)` is `a·W + b` further on),
-/// before the rows that start a window are copied out: `sh` times the comparisons, but no
-/// gathers.
+/// With [`flat`] windows, two flat loops over the channel: first every row's windows scanned
+/// along the row (window `m` of the rows' windows starts at element `sw·m`), then the windows
+/// starting at every row, their rows' maxima scanned down (window `k`'s row `a` is the rows'
+/// window `k + a·W/sw`, taken when larger or NaN, as in the row-major scan: a later row's
+/// maximum replaces the best exactly when one of its taps would have), before the rows that
+/// start a window are copied out. Windows at rows that start none (`sh - 1` of every `sh`)
+/// are computed too, but the loops' strided reads are shuffles of whole vectors, not gathers,
+/// and the first loop reads each tap once, where a scan of each window in full read it once
+/// per window holding it (`BENCHMARKS.md`, LeNet-5).
 fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     let [c, h, w] = pool.input();
     let [_, oh, _] = pool.output();
@@ -199,25 +205,60 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
         );
     }
     let plane = w / sw;
-    let scan = scan(&|a, b| {
-        let offset = lit(a * w + b);
-        quote!(x[#swl * k + #offset])
+    // Tap `b` of the window `m` of all the rows' windows: plane position `sw·m + b`.
+    let in_row = (1..kw).map(|b| {
+        let b = lit(b);
+        quote! {
+            let v = x[#swl * m + #b];
+            let take = v > best || v.is_nan();
+            best = if take { v } else { best };
+            at = if take { #b } else { at };
+        }
     });
-    let (starts, rows) = (lit(h - kh + 1), lit(h));
-    let planel = lit(plane);
+    // Row `a` of the window starting at `k`: the row's window `plane·a` further on, its
+    // maximum's position `a·W` past the row's. (The position of a row's maximum is its column
+    // added to a constant: a position read from memory under the condition, LLVM gathered.)
+    let across = (1..kh).map(|a| {
+        let (offset, row) = (lit(a * plane), Literal::u32_unsuffixed((a * w) as u32));
+        quote! {
+            let v = row_best[k + #offset];
+            let b = row_at[k + #offset];
+            let take = v > best || v.is_nan();
+            best = if take { v } else { best };
+            at = if take { base + #row + b } else { at };
+        }
+    });
+    let (starts, all) = (lit((h - kh + 1) * plane), lit(h * plane));
+    let (planel, start_rows) = (lit(plane), lit(h - kh + 1));
     quote! {
         let mut c = 0;
         while c < #cs {
             let x = x[c].as_flattened();
-            let mut best_rows = [[0.0 as #t; #planel]; #rows];
-            let mut at_rows = [[0u32; #planel]; #rows];
+            // Every row's windows, each scanned along its row: the maximum and its column in
+            // the window.
+            let mut row_best = [0.0 as #t; #all];
+            let mut row_at = [0u32; #all];
+            let mut m = 0;
+            while m < #all {
+                let mut best = x[#swl * m];
+                let mut at = 0;
+                #(#in_row)*
+                row_best[m] = best;
+                row_at[m] = at;
+                m += 1;
+            }
+            // Then the windows starting at every row, the rows' maxima scanned down.
+            let mut best_rows = [[0.0 as #t; #planel]; #start_rows];
+            let mut at_rows = [[0u32; #planel]; #start_rows];
             let (values, positions) = (best_rows.as_flattened_mut(), at_rows.as_flattened_mut());
             let mut k = 0;
-            while k < #starts * #planel {
-                // The window whose top-left tap is at plane position `sw·k` (`check` made sure
-                // every position fits in a u32).
+            while k < #starts {
+                // The window's top-left position (`check` made sure every position of the
+                // plane fits in a u32).
                 let base = (#swl * k) as u32;
-                #scan
+                let mut best = row_best[k];
+                let mut at = base + row_at[k];
+                #(#across)*
                 values[k] = best;
                 positions[k] = at;
                 k += 1;
