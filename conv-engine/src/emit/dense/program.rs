@@ -4,9 +4,9 @@
 //! - `forward`: per output `o`, the dot product of row `o` of `w` with `x` in [`LANES`]
 //!   independent partial sums (`s[l]` sums the products of inputs `c + l`, `c` stepping by
 //!   `LANES`; on AVX-512 16, or 8 where 16 would leave a remainder and 8 does not, see
-//!   [`Form::lanes_for`]), added pairwise (in order in the fused forms), then
-//!   `u[o] = b[o] + Σ s + ` the remaining products, written out. Layers with fewer inputs than
-//!   lanes write every product out.
+//!   [`Form::lanes_for`]), added pairwise (in the fused forms, in a second loop over the
+//!   outputs, see [`forward_in`]), then `u[o] = b[o] + Σ s + ` the remaining products, written
+//!   out. Layers with fewer inputs than lanes write every product out.
 //! - `backward`: `dL/dx = Σ_o delta[o] * w[o][·]`, one contiguous row update per output (`o`
 //!   outer, `i` inner); `dL/dw = delta xᵀ`, the outer product, row by row in the same loop;
 //!   `dL/db = delta`, a copy.
@@ -97,6 +97,8 @@ impl Form {
 const I: Var = Var("i");
 /// The first input of a chunk of [`LANES`].
 const C: Var = Var("c");
+/// A lane of the partial sums.
+const L: Var = Var("l");
 
 /// The operands' dimensions, `[x, w, b, delta]`.
 fn operands(n: usize, m: usize) -> [Vec<usize>; 4] {
@@ -122,12 +124,19 @@ pub(crate) fn forward(n: usize, m: usize) -> Program {
 }
 
 /// `forward(x, w, b) -> u` written as `form`.
+///
+/// The fused forms keep every output's partial sums (`ss[o] = s`) and add them in a second
+/// loop over the outputs, pairwise, its counter opaque: added in the loop that forms them,
+/// LLVM's SLP vectoriser split the partial sums into pairs for the pairwise tree (and the
+/// loop over outputs was vectorised with gathers); added in order in that loop, one lane at a
+/// time, they were slower than in the loop of their own (`BENCHMARKS.md`, LeNet-5).
 pub(crate) fn forward_in(n: usize, m: usize, form: Form) -> Program {
     let lanes = form.lanes_for(n);
     let chunks = n / lanes;
     let rest = chunks * lanes;
     let mut locals = vec![Local::zeroed("u", vec![m])];
     let mut per_output = Vec::new();
+    let mut body = Vec::new();
     let mut sum = vec![Term::Read(at(Array::B, vec![Index::var(O)]))];
     if chunks > 0 {
         locals.push(Local::bound("s", vec![lanes]));
@@ -153,23 +162,42 @@ pub(crate) fn forward_in(n: usize, m: usize, form: Form) -> Program {
             counter: Counter::Plain,
             body: sums.collect(),
         });
-        // The fused forms add their lanes in order: a pairwise tree there leads LLVM's SLP
-        // vectoriser to split the lanes into pairs, where a chain keeps them one register.
-        sum.push(match form.fused {
-            true => Term::Total(at(s, Vec::new())),
-            false => Term::Pairwise(at(s, Vec::new())),
-        });
+        let partials = match form.fused {
+            true => {
+                // ss[o][l] = s[l], added pairwise in the loop over outputs below.
+                locals.push(Local::zeroed("ss", vec![m, lanes]));
+                let ss = Array::Local(2);
+                let copy = Stmt::copy(
+                    at(ss, vec![Index::var(O), Index::var(L)]),
+                    at(s, vec![Index::var(L)]),
+                );
+                per_output.push(Stmt::each(L, lanes, vec![copy]));
+                at(ss, vec![Index::var(O)])
+            }
+            false => at(s, Vec::new()),
+        };
+        sum.push(Term::Pairwise(partials));
     }
     sum.extend((rest..n).map(|i| product(Index::at(i))));
-    per_output.push(Stmt::Set {
+    let output = Stmt::Set {
         to: at(Array::Local(0), vec![Index::var(O)]),
         value: Expr::plain(sum),
-    });
+    };
+    match form.fused && chunks > 0 {
+        true => {
+            body.push(Stmt::each(O, m, per_output));
+            body.push(Stmt::counted(O, m, true, vec![output]));
+        }
+        false => {
+            per_output.push(output);
+            body.push(Stmt::each(O, m, per_output));
+        }
+    }
     Program {
         operands: operands(n, m),
         named: Vec::new(),
         locals,
-        body: vec![Stmt::each(O, m, per_output)],
+        body,
         layouts: Layouts::default(),
         returns: Returns::Forward { u: 0 },
     }
