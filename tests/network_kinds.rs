@@ -91,11 +91,12 @@ struct ThreeByTwo {
     flat: flatten,
 }
 
-/// The generated max pools follow the run-time scan's rules (`conv_runtime::nn::pool`, whose
-/// tests check them against a plain scan): ties to the first maximum, the last NaN of a window
-/// wins, a window of `-∞` reports its first element; and their `backward` puts each gradient
-/// at the run-time scan's maximum (on finite inputs with ties: a sample with NaN or infinity is
-/// refused before `backward`).
+/// The generated max pools give the run-time scan's values (`conv_runtime::nn::pool`, whose
+/// tests check its rules against a plain scan: ties to the first maximum, the last NaN of a
+/// window wins) on inputs with NaN, `-∞` and ties, and an input of `-∞` only; and their
+/// `backward` puts each gradient at the run-time scan's maximum, on finite inputs with ties (a
+/// sample with NaN or infinity is refused before `backward`, so the positions the scan finds
+/// among NaN and `-∞` are not observable here).
 fn generated_pool_follows_the_scan<
     N,
     const H: usize,
@@ -126,9 +127,10 @@ fn generated_pool_follows_the_scan<
         let mut x = [[[0.0f32; W]; H]; 1];
         for v in x.as_flattened_mut().as_flattened_mut() {
             let pick = values[rng.below(values.len() as u64) as usize];
-            *v = match finite && !pick.is_finite() {
-                true => 1.0,
-                false => pick,
+            *v = match (round, finite && !pick.is_finite()) {
+                (0, _) => f32::NEG_INFINITY,
+                (_, true) => 1.0,
+                (_, false) => pick,
             };
         }
         let mut y = [[[0.0f32; OW]; OH]; 1];

@@ -9,9 +9,9 @@
 //! returns each window's position in its channel's plane, which `backward` reads. Where the
 //! column stride divides the rows and windows are no wider than it, max pooling runs long
 //! flat loops over each channel instead (`max_forward` and `max_backward` in this module): the
-//! same maxima and positions as the row-major scan (NaN and ties included; the workspace's
-//! `network_kinds` tests check them against the run-time scan), and the compile-time check runs
-//! whichever form a layer gets.
+//! same maxima and positions as the row-major scan (the workspace's `network_kinds` tests check
+//! the values with NaN, `-∞` and ties, and the positions with ties, against the run-time scan),
+//! and the compile-time check runs whichever form a layer gets.
 
 mod check;
 

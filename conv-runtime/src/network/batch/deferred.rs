@@ -237,8 +237,8 @@ fn fixed_mut<S, const W: usize>(slice: &mut [S]) -> &mut [S; W] {
 /// the `sum.len()` elements from `x_at`), in blocks of [`WIDTH`], then of 16, 8 and 4, that stay
 /// in registers from the first sample to the last, then element by element, each element's sum
 /// in a register over the samples (with the loop over elements inside the loop over samples,
-/// each sum went through memory once per sample: a fifth of the update's time in LeNet-5,
-/// whose last two layers' rows end 8 and 4 columns past a multiple of 16).
+/// each sum went through memory once per sample: `BENCHMARKS.md`, LeNet-5, whose last two
+/// layers' rows end 8 and 4 columns past a multiple of 16).
 #[inline(always)]
 fn row_sum<S: Scalar>(sum: &mut [S], samples: &[&[S]], d_at: usize, x_at: usize) {
     let mut done = blocks::<S, WIDTH>(sum, samples, d_at, x_at);
