@@ -171,28 +171,17 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     let [sh, sw] = pool.stride();
     let taps: Vec<(usize, usize)> = (0..kh).flat_map(|a| (0..kw).map(move |b| (a, b))).collect();
     let (cs, ohs, wl, shl, swl) = (lit(c), lit(oh), lit(w), lit(sh), lit(sw));
-    let scan = |read: &dyn Fn(usize, usize) -> TokenStream| {
-        let first = read(0, 0);
+    if !flat(pool) {
         let rest = taps.iter().skip(1).map(|&(a, b)| {
-            let (v, offset) = (read(a, b), Literal::u32_unsuffixed((a * w + b) as u32));
-            quote! {
-                let v = #v;
-                let take = v > best || v.is_nan();
-                best = if take { v } else { best };
-                at = if take { base + #offset } else { at };
-            }
+            let offset = Literal::u32_unsuffixed((a * w + b) as u32);
+            let (a, b) = (lit(a), lit(b));
+            take_if_larger(quote!(x[c][p + #a][q + #b]), quote!(base + #offset))
         });
-        quote! {
-            let mut best = #first;
+        let scan = quote! {
+            let mut best = x[c][p][q];
             let mut at = base;
             #(#rest)*
-        }
-    };
-    if !flat(pool) {
-        let scan = scan(&|a, b| {
-            let (a, b) = (lit(a), lit(b));
-            quote!(x[c][p + #a][q + #b])
-        });
+        };
         return windows(
             pool,
             quote! {
@@ -208,24 +197,17 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     // Tap `b` of the window `m` of all the rows' windows: plane position `sw·m + b`.
     let in_row = (1..kw).map(|b| {
         let b = lit(b);
-        quote! {
-            let v = x[#swl * m + #b];
-            let take = v > best || v.is_nan();
-            best = if take { v } else { best };
-            at = if take { #b } else { at };
-        }
+        take_if_larger(quote!(x[#swl * m + #b]), quote!(#b))
     });
     // Row `a` of the window starting at `k`: the row's window `plane·a` further on, its
     // maximum's position `a·W` past the row's. (The position of a row's maximum is its column
     // added to a constant: a position read from memory under the condition, LLVM gathered.)
     let across = (1..kh).map(|a| {
         let (offset, row) = (lit(a * plane), Literal::u32_unsuffixed((a * w) as u32));
+        let scan = take_if_larger(quote!(row_best[k + #offset]), quote!(base + #row + b));
         quote! {
-            let v = row_best[k + #offset];
             let b = row_at[k + #offset];
-            let take = v > best || v.is_nan();
-            best = if take { v } else { best };
-            at = if take { base + #row + b } else { at };
+            #scan
         }
     });
     let (starts, all) = (lit((h - kh + 1) * plane), lit(h * plane));
@@ -271,6 +253,17 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
             }
             c += 1;
         }
+    }
+}
+
+/// One step of the scan (PyTorch's rule): `value` taken as `best`, with `position` as `at`,
+/// when it is larger than `best` or NaN.
+fn take_if_larger(value: TokenStream, position: TokenStream) -> TokenStream {
+    quote! {
+        let v = #value;
+        let take = v > best || v.is_nan();
+        best = if take { v } else { best };
+        at = if take { #position } else { at };
     }
 }
 
