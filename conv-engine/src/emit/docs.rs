@@ -92,8 +92,12 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
             }
             _ => "",
         };
+        let blocks = match p.backward_blocks {
+            Blocks::Wide => "; more kernel columns of `∂L/∂k` per pass (32 vector registers)",
+            Blocks::Narrow => "",
+        };
         format!(
-            "`∂L/∂x` {}; `∂L/∂k`, `∂L/∂b` {}{fused}",
+            "`∂L/∂x` {}; `∂L/∂k`, `∂L/∂b` {}{fused}{blocks}",
             dx_form(p.dx),
             dk_form(p.dk)
         )

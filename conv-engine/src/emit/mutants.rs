@@ -114,12 +114,18 @@ fn cases() -> Vec<(&'static str, Spec, Program)> {
             Dx::LayerOverChannels => "layer-level backward over output channels",
             _ => "layer-level backward over rows",
         };
-        let program = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        let program = layer_rows::backward(&spec, &Shapes::new(&spec), dx, Blocks::Narrow);
         // Fused, as the wide tiers run it.
         let mut fused = program.clone();
         crate::ir::fuse(&mut fused.body);
         out.push((form, spec, program));
         out.push(("layer-level backward, fused", spec, fused));
+        if dx == Dx::LayerRows && spec.geometry.kernel()[1] > Blocks::Narrow.taps_per_pass() {
+            // Fused with the AVX-512 tier's passes of `dL/dk` (more taps each).
+            let mut wide = layer_rows::backward(&spec, &Shapes::new(&spec), dx, Blocks::Wide);
+            crate::ir::fuse(&mut wide.body);
+            out.push(("layer-level backward, fused, wide", spec, wide));
+        }
         if dx == Dx::LayerRows {
             // The layer-level forward beside it, fused as the wide tiers run it.
             let program = layer_rows::forward(&spec, &Shapes::new(&spec));
@@ -238,7 +244,7 @@ fn every_form_proves_against_the_derivation() {
     for spec in layer_specs() {
         let d = Derivation::new(&spec.geometry);
         let dx = layer_level(&spec).expect("a layer-level plan");
-        let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx, Blocks::Narrow);
         let expected = d.dx().terms() + d.dk().terms() + d.db().terms();
         assert_eq!(prove(&spec, &backward), Ok(expected));
         if dx == Dx::LayerRows {
@@ -251,7 +257,7 @@ fn every_form_proves_against_the_derivation() {
     for spec in layer_specs() {
         let d = Derivation::new(&spec.geometry);
         let dx = layer_level(&spec).expect("a layer-level plan");
-        let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx);
+        let backward = layer_rows::backward(&spec, &Shapes::new(&spec), dx, Blocks::Narrow);
         let mut fused = backward.clone();
         crate::ir::fuse(&mut fused.body);
         assert_ne!(fused.body, backward.body, "nothing fused");
@@ -312,7 +318,7 @@ fn only_the_output_rows_lane_sums_are_added() {
     }
     let spec = &layer_specs()[1];
     let dx = layer_level(spec).expect("a layer-level plan");
-    let backward = layer_rows::backward(spec, &Shapes::new(spec), dx);
+    let backward = layer_rows::backward(spec, &Shapes::new(spec), dx, Blocks::Narrow);
     let [_, ow] = spec.geometry.output();
     let mut row = backward.clone();
     assert!(counts(&mut row.body, &|n| assert_eq!(*n, ow)) > 0);

@@ -56,7 +56,7 @@ pub(super) fn backward_name(p: &TierPlan) -> Ident {
         (Dx::LayerRows | Dx::LayerOverChannels, When::Always) => "rows_fused",
         _ => "rows",
     };
-    format_ident!("__backward_{}", form)
+    format_ident!("__backward_{}{}", form, wide(p))
 }
 
 /// The hidden names of the unrolled `backward`'s parts (`dL/dx`, `dL/dk`, `dL/db`), which
@@ -255,12 +255,20 @@ pub(super) fn parameters_name(p: &TierPlan) -> Option<Ident> {
         (Dx::LayerRows | Dx::LayerOverChannels, _) => "rows",
         (Dx::Unrolled | Dx::RowsMatrix, _) => return None,
     };
-    Some(format_ident!("__parameters_{}", form))
+    Some(format_ident!("__parameters_{}{}", form, wide(p)))
+}
+
+/// `"_wide"` where `p`'s `backward` takes the wide blocks.
+fn wide(p: &TierPlan) -> &'static str {
+    match p.backward_blocks {
+        Blocks::Wide => "_wide",
+        Blocks::Narrow => "",
+    }
 }
 
 /// The layer-level `backward` program of `p`'s form, its multiply-adds fused where `p` fuses.
 fn layer_level(spec: &Spec, shapes: &Shapes, p: &TierPlan) -> Program {
-    let mut program = layer_rows::backward(spec, shapes, p.dx);
+    let mut program = layer_rows::backward(spec, shapes, p.dx, p.backward_blocks);
     if p.fused == When::Always {
         crate::ir::fuse(&mut program.body);
     }

@@ -48,9 +48,10 @@ use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
 pub(crate) use tuning::UNROLLED_DX_ROW;
 pub(crate) use tuning::{LANES, WRITTEN_OUT_ROW};
 
-/// How many accumulators a block of the forward row vectorised over output channels holds
-/// (see [`Forward::RowsOverChannels`]): the same sums in the same order either way, only how
-/// many output columns are computed at once.
+/// How many accumulators a block holds: of the forward row vectorised over output channels
+/// (see [`Forward::RowsOverChannels`]), and of the `dL/dk` lane sums of [`Dx::LayerRows`]
+/// (kernel columns per pass over the rows). The same sums in the same order either way, only
+/// how many output columns or taps are computed at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Blocks {
     /// Sized for 16 vector registers (AVX2, and the portable code).
@@ -78,6 +79,15 @@ impl Blocks {
                 (first - len, len)
             })
             .collect()
+    }
+
+    /// Kernel columns whose `dL/dk` lane sums (two output channels each) one pass of
+    /// [`Dx::LayerRows`] over the rows keeps.
+    pub fn taps_per_pass(self) -> usize {
+        match self {
+            Blocks::Narrow => tuning::TAPS_PER_PASS,
+            Blocks::Wide => tuning::WIDE_TAPS_PER_PASS,
+        }
     }
 }
 
@@ -163,6 +173,9 @@ pub struct TierPlan {
     /// The accumulator blocks of [`Forward::RowsOverChannels`]: [`Blocks::Wide`] on AVX-512
     /// where they differ from the narrow ones, else [`Blocks::Narrow`].
     pub forward_blocks: Blocks,
+    /// The `dL/dk` lane sums per pass of [`Dx::LayerRows`]: [`Blocks::Wide`] on AVX-512 where
+    /// the layer has more kernel columns than a narrow pass keeps, else [`Blocks::Narrow`].
+    pub backward_blocks: Blocks,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
     pub split: When,
@@ -280,6 +293,10 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
     let wide = tier == Tier::Avx512
         && forward == Forward::RowsOverChannels
         && Blocks::Wide.columns(ow, co) != Blocks::Narrow.columns(ow, co);
+    let [_, kw] = spec.geometry.kernel();
+    let wide_dk = tier == Tier::Avx512
+        && dx == Dx::LayerRows
+        && kw.min(Blocks::Wide.taps_per_pass()) != kw.min(Blocks::Narrow.taps_per_pass());
     TierPlan {
         forward,
         dx,
@@ -287,6 +304,11 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         fused,
         forward_fused,
         forward_blocks: if wide { Blocks::Wide } else { Blocks::Narrow },
+        backward_blocks: if wide_dk {
+            Blocks::Wide
+        } else {
+            Blocks::Narrow
+        },
         split,
     }
 }

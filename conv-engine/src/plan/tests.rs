@@ -217,6 +217,30 @@ fn the_unrolled_and_layer_level_backward_and_forward_fuse_on_their_tiers_and_onl
 }
 
 #[test]
+fn the_layer_level_dk_takes_wide_passes_on_avx512_only_where_they_differ() {
+    // LeNet-5's first layer: five kernel columns, all in one pass on AVX-512, three then two
+    // on the other tiers.
+    let lenet = plan(&spec(28, 5, 1, 6, Padding::Same, Unroll::Auto));
+    let blocks = lenet.tiers().map(|(_, p)| p.backward_blocks);
+    assert_eq!(blocks, [Blocks::Narrow, Blocks::Narrow, Blocks::Wide]);
+    assert_eq!(Blocks::Narrow.taps_per_pass(), 3);
+    assert_eq!(Blocks::Wide.taps_per_pass(), 5);
+    // Three kernel columns fit a narrow pass: the same code on every tier.
+    let three = plan(&spec(28, 3, 1, 6, Padding::Same, Unroll::Rows));
+    assert_eq!(three.portable.dx, Dx::LayerRows);
+    assert!(three
+        .tiers()
+        .iter()
+        .all(|(_, p)| p.backward_blocks == Blocks::Narrow));
+    // Other forms of `backward` never take them.
+    let e = plan(&spec(32, 3, 16, 16, Padding::Valid, Unroll::Auto));
+    assert!(e
+        .tiers()
+        .iter()
+        .all(|(_, p)| p.backward_blocks == Blocks::Narrow));
+}
+
+#[test]
 fn layers_too_small_to_dispatch_run_the_portable_code_on_every_tier() {
     let textbook = plan(&spec(5, 3, 1, 1, Padding::Valid, Unroll::Auto));
     assert!(!textbook.dispatch);

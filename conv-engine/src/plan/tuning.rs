@@ -48,6 +48,17 @@ pub(crate) const BLOCK_FLOATS: usize = 96;
 /// `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step".
 pub(crate) const WIDE_BLOCK_FLOATS: usize = 192;
 
+/// Kernel columns whose `dL/dk` lane sums (two output channels, each a row of the output row
+/// rounded up to 16 lanes) one pass of the layer-level `backward` over the rows keeps: on AVX2,
+/// three (24 registers of sums for LeNet-5's first layer's rows of 32 lanes) beat two and four.
+/// Evidence: `BENCHMARKS.md`, LeNet-5, "What this round changed, step by step".
+pub(crate) const TAPS_PER_PASS: usize = 3;
+
+/// [`TAPS_PER_PASS`] on the AVX-512 tier: five (20 of its 32 registers of sums), so that each
+/// row of `delta` loaded feeds all five taps of a kernel row; beat three and four. Evidence: as
+/// [`TAPS_PER_PASS`].
+pub(crate) const WIDE_TAPS_PER_PASS: usize = 5;
+
 /// Most `dL/dx` partial sums (padded input elements times output channels) for which a
 /// layer with many output channels writes `backward` at the layer level over its output
 /// channels whatever its size, instead of per output row through the companion. (The bound

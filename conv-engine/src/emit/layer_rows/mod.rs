@@ -25,7 +25,7 @@ use super::shape::Shapes;
 use super::unroll::operands;
 use crate::ir::vars::{A, B, C, I, J, O, P, Q};
 use crate::ir::{Array, Counter, Expr, Index, Layouts, Local, Place, Program, Returns, Stmt, Var};
-use crate::plan::{Dx, LANES};
+use crate::plan::{Blocks, Dx, LANES};
 use crate::{ChannelLayout, Geometry, Spec};
 
 fn v(var: Var) -> Index {
@@ -258,15 +258,15 @@ impl<'a> Layer<'a> {
 }
 
 /// The layer's `backward` at the layer level (`dx` is [`Dx::LayerRows`] or
-/// [`Dx::LayerOverChannels`]).
-pub(super) fn backward(spec: &Spec, shapes: &Shapes, dx: Dx) -> Program {
+/// [`Dx::LayerOverChannels`]); `blocks` sizes [`Dx::LayerRows`]'s passes of `dL/dk`.
+pub(super) fn backward(spec: &Spec, shapes: &Shapes, dx: Dx, blocks: Blocks) -> Program {
     let mut layer = Layer::new(spec, shapes);
     let (dxp, dk, db) = match dx {
         Dx::LayerOverChannels => {
             let xp = layer.padded_input(layer.s.wp);
             layer.over_channels(xp)
         }
-        _ => layer.over_rows(),
+        _ => layer.over_rows(blocks.taps_per_pass()),
     };
     let dx = layer.crop(dxp);
     layer.program(Returns::Backward { dx, dk, db })

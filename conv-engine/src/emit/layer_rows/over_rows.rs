@@ -9,8 +9,8 @@
 //!   zero row `r[b]` at its offset and the rows added lane by lane. One shifted sum per input
 //!   row instead of one masked product per tap and window (the companion's matrix form).
 //! - `dL/dk` per kernel row `a` and input channel `c`, for two output channels at a time (one
-//!   load of an input element feeds both) and at most three kernel columns per pass over the
-//!   rows (more spilled the sums out of the registers): the lane sums `s[m][b][j] +=
+//!   load of an input element feeds both) and as many kernel columns per pass over the rows as
+//!   the tier's registers keep ([`Blocks::taps_per_pass`]): the lane sums `s[m][b][j] +=
 //!   delta[o + m][i][j] * xp[c][i*SH + a*DH][j*SW + b*DW]` over all output rows `i`, added
 //!   across lanes once per tap (the companion adds across lanes once per tap and row).
 //! - `dL/db` the same lane sums of the delta rows.
@@ -36,12 +36,9 @@
 //! `dL/dx` per kernel column `b` over `a, o`, then over `b`.
 //!
 //! [`Dx::LayerRows`]: crate::plan::Dx::LayerRows
+//! [`Blocks::taps_per_pass`]: crate::plan::Blocks::taps_per_pass
 
 use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
-
-/// Kernel columns whose `dL/dk` lane sums one pass over the rows keeps (two output channels
-/// each): more spill the sums out of the vector registers (LeNet-5's first layer, 28 columns).
-const TAPS_PER_PASS: usize = 3;
 
 /// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
 /// `dL/db` span a multiple of it.
@@ -49,8 +46,9 @@ pub(in crate::emit) const ROW_VECTOR: usize = 16;
 use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
 
 impl Layer<'_> {
-    /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer.
-    pub(super) fn over_rows(&mut self) -> (usize, usize, usize) {
+    /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer,
+    /// `dL/dk` at most `taps` kernel columns per pass over the rows.
+    pub(super) fn over_rows(&mut self, taps: usize) -> (usize, usize, usize) {
         let dxp = self.dx_over_rows();
         // The lane sums of `dL/dk` and `dL/db` span a multiple of `ROW_VECTOR` columns:
         // `delta`'s rows zero-padded to that width, and the padded input wide enough for them.
@@ -58,7 +56,7 @@ impl Layer<'_> {
         let lanes = s.ow.next_multiple_of(ROW_VECTOR);
         let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
         let delta = self.lane_delta(lanes);
-        let dk = self.dk_over_rows(xp, delta, lanes);
+        let dk = self.dk_over_rows(xp, delta, lanes, taps);
         let db = self.db_over_rows(delta, lanes);
         (dxp, dk, db)
     }
@@ -134,20 +132,22 @@ impl Layer<'_> {
         dxp
     }
 
-    /// `dk`, two output channels at a time (then the last one alone) for channel-first layers.
-    fn dk_over_rows(&mut self, xp: Array, delta: Array, lanes: usize) -> usize {
+    /// `dk`, two output channels at a time (then the last one alone) for channel-first layers,
+    /// `taps` kernel columns per pass.
+    fn dk_over_rows(&mut self, xp: Array, delta: Array, lanes: usize, taps: usize) -> usize {
         let s = self.s;
         let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
         let x = self.local(Local::bound("v", vec![]));
         self.over_channel_pairs(|layer, n, first| {
-            let sums = layer.local(Local::bound("s", vec![n, s.kw.min(TAPS_PER_PASS), lanes]));
+            let sums = layer.local(Local::bound("s", vec![n, s.kw.min(taps), lanes]));
             layer.dk_block([xp, delta], dk, x, sums, n, first)
         });
         dk
     }
 
     /// `dk[first + m][c][a][b]` for `m` in `0..n`: per input channel and kernel row, the lane
-    /// sums `s[m][b][j]` over every output row, added across lanes once per tap.
+    /// sums `s[m][b][j]` over every output row (as many taps per pass as `sums` has rows),
+    /// added across lanes once per tap.
     fn dk_block(
         &self,
         [xp, delta]: [Array; 2],
@@ -158,10 +158,10 @@ impl Layer<'_> {
         first: Index,
     ) -> Vec<Stmt> {
         let s = self.s;
-        let lanes = self.local_dims(sums)[2];
+        let [taps, lanes] = [1, 2].map(|d| self.local_dims(sums)[d]);
         let o = |m: usize| first.clone().offset(m);
         let mut per_a = Vec::new();
-        for group in (0..s.kw).collect::<Vec<_>>().chunks(TAPS_PER_PASS) {
+        for group in (0..s.kw).collect::<Vec<_>>().chunks(taps) {
             // Tap `b` of the group in row `b - group[0]` of the sums.
             let slot = |b: usize| Index::at(b - group[0]);
             let taps = group.iter().map(|&b| {
