@@ -84,6 +84,8 @@
 pub mod checks;
 pub mod cpu;
 mod error;
+#[doc(hidden)]
+pub mod lanes;
 mod layer;
 pub mod mul_add;
 pub mod network;

@@ -38,6 +38,7 @@ pub(super) fn item(
         scalar: &row_shapes.scalar,
         calls: None,
         names: crate::ir::lower::Names::CONVOLUTION,
+        lane_sums: crate::plan::LaneSums::EachColumn,
     };
     let symbolic = |program: &crate::ir::Program, what: &str| {
         crate::ir::exec::check(program, &row_d, None).map_err(|e| {

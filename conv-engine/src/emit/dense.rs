@@ -133,6 +133,7 @@ fn lower(program: &Program, scalar: &Ident) -> TokenStream {
         scalar,
         calls: None,
         names: lower::Names::DENSE,
+        lane_sums: crate::plan::LaneSums::EachColumn,
     };
     lower::body(program, &how)
 }

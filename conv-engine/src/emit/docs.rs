@@ -5,7 +5,7 @@
 use super::dispatch::Docs;
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
-use crate::plan::{Blocks, ConstCheck, Dk, Dx, Forward, Plan, Tier, TierPlan, When};
+use crate::plan::{Blocks, ConstCheck, Dk, Dx, Forward, LaneSums, Plan, Tier, TierPlan, When};
 
 pub(super) fn layer(d: &Derivation, images: bool) -> String {
     let mut doc = explain::markdown(d, Detail::Auto);
@@ -96,8 +96,17 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
             Blocks::Wide => "; more kernel columns of `∂L/∂k` per pass (32 vector registers)",
             Blocks::Narrow => "",
         };
+        let sums = match p.lane_sums {
+            LaneSums::Avx512Rows => {
+                "; each padded row's columns of `∂L/∂x` added across output channels sixteen \
+                 columns at a time (`conv_runtime::lanes::pairwise_rows_avx512`, AVX-512 \
+                 shuffles: the same additions in the same order as each column's pairwise sum, \
+                 which the proof executes; tests check the two agree bit for bit)"
+            }
+            LaneSums::EachColumn => "",
+        };
         format!(
-            "`∂L/∂x` {}; `∂L/∂k`, `∂L/∂b` {}{fused}{blocks}",
+            "`∂L/∂x` {}; `∂L/∂k`, `∂L/∂b` {}{fused}{blocks}{sums}",
             dx_form(p.dx),
             dk_form(p.dk)
         )

@@ -338,3 +338,54 @@ fn only_the_output_rows_lane_sums_are_added() {
         Err(crate::ir::exec::Fault::Malformed(_))
     ));
 }
+
+#[test]
+fn the_avx512_tier_alone_adds_sixteen_channel_lane_sums_with_the_runtime_shuffles() {
+    use crate::plan::LaneSums::{Avx512Rows, EachColumn};
+    use proc_macro2::TokenStream;
+    use quote::quote;
+    // The body of `name` in `code` (the tokens up to the next hidden function).
+    fn body<'a>(code: &'a str, name: &str) -> &'a str {
+        let start = code.find(&format!("fn {name} (")).expect(name);
+        let rest = &code[start + 4..];
+        &rest[..rest.find("fn __").unwrap_or(rest.len())]
+    }
+    let layer = |scalar: TokenStream| {
+        let attr = quote!(input = 14x14, kernel = 5x5, in_channels = 6, out_channels = 16, #scalar);
+        super::expand(
+            attr,
+            quote!(
+                struct F;
+            ),
+        )
+        .to_string()
+    };
+    // LeNet-5's second layer: the AVX-512 body calls the shuffles once per padded row, in
+    // place of its loop of column sums; the AVX2 body keeps the loop.
+    let f32 = layer(TokenStream::new());
+    let call = "pairwise_rows_avx512 (& rq , & mut dxp [c] [p])";
+    assert_eq!(f32.matches(call).count(), 1, "{f32}");
+    assert!(body(&f32, "__backward_rows_fused_avx512_sums").contains(call));
+    let avx2 = body(&f32, "__backward_rows_fused");
+    assert!(!avx2.contains("pairwise_rows_avx512"));
+    assert!(avx2.contains("dxp [c] [p] [q] = sum (& rq [q])"), "{avx2}");
+    let plan = crate::plan::plan(
+        &crate::parse::parse(
+            quote!(
+                input = 14x14,
+                kernel = 5x5,
+                in_channels = 6,
+                out_channels = 16
+            ),
+            quote!(
+                struct F;
+            ),
+        )
+        .expect("a valid layer")
+        .0,
+    );
+    let sums = plan.tiers().map(|(_, p)| p.lane_sums);
+    assert_eq!(sums, [EachColumn, EachColumn, Avx512Rows]);
+    // f64 partial sums are two vectors per column: no call.
+    assert!(!layer(quote!(scalar = f64)).contains("pairwise_rows_avx512"));
+}

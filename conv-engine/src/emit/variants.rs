@@ -11,7 +11,7 @@ use super::unroll;
 use super::window;
 use crate::derive::Derivation;
 use crate::ir::{lower, Program};
-use crate::plan::{Blocks, Dx, Forward, Plan, TierPlan, When};
+use crate::plan::{Blocks, Dx, Forward, LaneSums, Plan, TierPlan, When};
 use crate::Spec;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -56,7 +56,11 @@ pub(super) fn backward_name(p: &TierPlan) -> Ident {
         (Dx::LayerRows | Dx::LayerOverChannels, When::Always) => "rows_fused",
         _ => "rows",
     };
-    format_ident!("__backward_{}{}", form, wide(p))
+    let sums = match p.lane_sums {
+        LaneSums::Avx512Rows => "_avx512_sums",
+        LaneSums::EachColumn => "",
+    };
+    format_ident!("__backward_{}{}{}", form, wide(p), sums)
 }
 
 /// The hidden names of the unrolled `backward`'s parts (`dL/dx`, `dL/dk`, `dL/db`), which
@@ -106,15 +110,19 @@ pub(super) fn build(
         })?;
         Ok::<_, syn::Error>(())
     };
-    let lower = |program: &Program, calls: Option<&lower::Calls>| {
+    let lower_with = |program: &Program, calls: Option<&lower::Calls>, lane_sums| {
         lower::body(
             program,
             &lower::Lowering {
                 scalar: &shapes.scalar,
                 calls,
                 names: lower::Names::CONVOLUTION,
+                lane_sums,
             },
         )
+    };
+    let lower = |program: &Program, calls: Option<&lower::Calls>| {
+        lower_with(program, calls, LaneSums::EachColumn)
     };
     let shape::Types {
         x: x_ty,
@@ -231,12 +239,21 @@ pub(super) fn build(
             Dx::LayerRows | Dx::LayerOverChannels => {
                 let program = layer_level(spec, shapes, p);
                 prove(&program, "the layer-level `backward`", None)?;
-                lower(&program, None)
+                lower_with(&program, None, p.lane_sums)
             }
         };
-        items.extend(quote! {
-            #[inline(always)]
-            const fn #b(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients { #body }
+        items.extend(match p.lane_sums {
+            LaneSums::EachColumn => quote! {
+                #[inline(always)]
+                const fn #b(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients { #body }
+            },
+            // Calls `conv_runtime::lanes` (AVX-512 intrinsics): neither `const` nor portable.
+            LaneSums::Avx512Rows => quote! {
+                #[cfg(target_arch = "x86_64")]
+                #[inline(always)]
+                #[allow(unsafe_code)]
+                fn #b(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients { #body }
+            },
         });
         done.push(b);
     }
@@ -325,6 +342,7 @@ pub(super) fn parameters(
                 scalar: &shapes.scalar,
                 calls: None,
                 names: lower::Names::CONVOLUTION,
+                lane_sums: LaneSums::EachColumn,
             },
         );
         items.extend(quote! {

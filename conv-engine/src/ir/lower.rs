@@ -8,6 +8,7 @@ mod tokens;
 use tokens::{constant_flat, grouped, ident, index, local_name};
 pub(crate) use tokens::{element_name, Names};
 
+use crate::plan::LaneSums;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
@@ -32,6 +33,9 @@ pub(crate) struct Lowering<'a> {
     pub calls: Option<&'a Calls>,
     /// The parameters the operands are passed as.
     pub names: Names,
+    /// How a loop of lane sums of sixteen `f32` partial sums per column is written
+    /// ([`Writer::lane_sums`]).
+    pub lane_sums: LaneSums,
 }
 
 /// The function body of `program`: the `mul_add` import where a sum fuses, the companion's
@@ -145,6 +149,54 @@ impl Writer<'_> {
         }
     }
 
+    /// With [`LaneSums::Avx512Rows`], the loop `for q in 0..R { row[q] = sum(&rq[q]) }` (`row`
+    /// an `f32` row of `R` elements, `rq` a local of `R` rows of 16 lanes, each added pairwise)
+    /// as one call of `conv_runtime::lanes::pairwise_rows_avx512`, which performs the same
+    /// additions sixteen rows at a time: the statement the proof executed, written so that
+    /// LLVM need not vectorise it. `None` for any other loop.
+    fn lane_sums(
+        &self,
+        var: super::Var,
+        extent: usize,
+        step: usize,
+        body: &[Stmt],
+    ) -> Option<TokenStream> {
+        if self.how.lane_sums != LaneSums::Avx512Rows || step != 1 {
+            return None;
+        }
+        let [Stmt::Set { to, value }] = body else {
+            return None;
+        };
+        let [Term::Pairwise(rows)] = value.terms.as_slice() else {
+            return None;
+        };
+        let column = super::Index::var(var);
+        let (Some((last, row)), Array::Local(_)) = (to.index.split_last(), rows.array) else {
+            return None;
+        };
+        let fits = *last == column
+            && rows.index == [column]
+            && self.program.dims(rows.array) == [extent, 16]
+            && self.program.dims(to.array).get(row.len()) == Some(&extent)
+            && self.program.dims(to.array).len() == row.len() + 1;
+        if !fits {
+            return None;
+        }
+        let row = self.place(&Place {
+            array: to.array,
+            index: row.to_vec(),
+        });
+        let rows = self.local(match rows.array {
+            Array::Local(n) => n,
+            _ => return None,
+        });
+        // SAFETY (of the call written): only the AVX-512 tier's body is lowered with
+        // `LaneSums::Avx512Rows`, and that tier runs only on CPUs with AVX-512F.
+        Some(quote! {
+            unsafe { ::conv_runtime::lanes::pairwise_rows_avx512(&#rows, &mut #row) };
+        })
+    }
+
     fn stmt(&self, s: &Stmt) -> TokenStream {
         match s {
             Stmt::Loop {
@@ -154,6 +206,9 @@ impl Writer<'_> {
                 counter,
                 body,
             } => {
+                if let Some(call) = self.lane_sums(*var, *extent, *step, body) {
+                    return call;
+                }
                 let (v, n) = (ident(var.0), Literal::usize_unsuffixed(*extent));
                 let body = self.stmts(body);
                 if *counter == Counter::Unrolled {

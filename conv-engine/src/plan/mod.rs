@@ -108,6 +108,17 @@ pub enum Forward {
     LayerRows,
 }
 
+/// How [`Dx::LayerOverChannels`] adds each padded column's partial sums (one per output
+/// channel) at the end of a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LaneSums {
+    /// Column by column, pairwise (or in order): code LLVM vectorises on its own.
+    EachColumn,
+    /// Sixteen columns at a time with AVX-512 shuffles (`conv_runtime::lanes`), the same
+    /// additions in the same order: `f32` layers with 16 output channels, on the AVX-512 tier.
+    Avx512Rows,
+}
+
 /// How `backward` computes `dL/dx`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dx {
@@ -176,6 +187,9 @@ pub struct TierPlan {
     /// The `dL/dk` lane sums per pass of [`Dx::LayerRows`]: [`Blocks::Wide`] on AVX-512 where
     /// the layer has more kernel columns than a narrow pass keeps, else [`Blocks::Narrow`].
     pub backward_blocks: Blocks,
+    /// How [`Dx::LayerOverChannels`] adds its lane sums ([`LaneSums::EachColumn`] in every
+    /// other form).
+    pub lane_sums: LaneSums,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
     pub split: When,
@@ -241,7 +255,7 @@ pub fn plan_with(spec: &Spec, strategy: Option<Strategy>) -> Plan {
     };
     let spec = Spec { unroll, ..*spec };
     let dispatch = spec.geometry.macs() >= tuning::DISPATCH_MACS;
-    let [portable, avx2, avx512] = match dispatch {
+    let [portable, avx2, mut avx512] = match dispatch {
         true => Tier::ALL.map(|t| tier_plan(&spec, t)),
         false => [tier_plan(&spec, Tier::Portable); 3],
     };
@@ -252,6 +266,11 @@ pub fn plan_with(spec: &Spec, strategy: Option<Strategy>) -> Plan {
         true => ConstCheck::OneRow,
         false => ConstCheck::Whole,
     };
+    // The compile-time check evaluates every variant's `backward` in `const`, and the AVX-512
+    // lane sums are not `const`: only layers it does not evaluate whole take them.
+    if check == ConstCheck::Whole {
+        avx512.lane_sums = LaneSums::EachColumn;
+    }
     Plan {
         portable,
         avx2,
@@ -308,6 +327,14 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
             Blocks::Wide
         } else {
             Blocks::Narrow
+        },
+        lane_sums: match tier == Tier::Avx512
+            && dx == Dx::LayerOverChannels
+            && co == 16
+            && spec.scalar == crate::Scalar::F32
+        {
+            true => LaneSums::Avx512Rows,
+            false => LaneSums::EachColumn,
         },
         split,
     }
