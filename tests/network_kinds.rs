@@ -172,3 +172,65 @@ fn generated_max_pools_follow_the_scan_with_nan_and_ties() {
     generated_pool_follows_the_scan::<TwoByTwo, 5, 8, 2, 4, 8>([2, 2], [2, 2]);
     generated_pool_follows_the_scan::<ThreeByTwo, 7, 8, 3, 4, 12>([3, 2], [2, 2]);
 }
+
+#[conv_runtime::network(input = 1x20x20)]
+struct Dense400 {
+    flat: flatten,
+    d: dense!(120),
+}
+
+/// The first dense layer of LeNet-5's size (400 -> 120) on the tier this CPU runs: on AVX-512,
+/// each output's sixteen partial sums (`s[l]` over inputs `i ≡ l mod 16`, each product fused
+/// in input order) added pairwise and then to the bias, bit for bit, on random values; that tier
+/// adds the lanes of sixteen outputs at once (`conv_runtime::lanes`). Other tiers keep other
+/// partial sums: the portable and AVX2 orders are the engine's dense tests' business.
+#[test]
+fn the_avx512_dense_forward_adds_each_outputs_sixteen_partial_sums_pairwise() {
+    use conv_runtime::cpu::Tier;
+    use conv_runtime::network::Network;
+    use conv_runtime::Tensor;
+    if conv_runtime::cpu::tier() != Tier::Avx512 {
+        eprintln!(
+            "SKIPPED: the AVX-512 dense order (this CPU runs {:?})",
+            conv_runtime::cpu::tier()
+        );
+        return;
+    }
+    let mut rng = SplitMix64::new(400);
+    let mut random = || (rng.unit() * 2.0 - 1.0) as f32;
+    let mut net = Dense400::init(3);
+    net.for_each_parameter_mut(&mut |t| t.iter_mut().for_each(|v| *v = random()));
+    let (w, b) = (net.d.weight, net.d.bias);
+    for _ in 0..20 {
+        let mut x = [[[0.0f32; 20]; 20]; 1];
+        x.as_flattened_mut()
+            .as_flattened_mut()
+            .iter_mut()
+            .for_each(|v| *v = random());
+        let flat = x.as_flattened().as_flattened();
+        let want: Vec<f32> = (0..120)
+            .map(|o| {
+                let mut s = [0.0f32; 16];
+                for (i, v) in flat.iter().enumerate() {
+                    s[i % 16] = v.mul_add(w[o][i], s[i % 16]);
+                }
+                // Lanes i and i + width, for width 8, 4, 2, 1.
+                let mut width = 16;
+                while width > 1 {
+                    width /= 2;
+                    for i in 0..width {
+                        s[i] += s[i + width];
+                    }
+                }
+                b[o] + s[0]
+            })
+            .collect();
+        let got = net.forward(&x);
+        let same = got
+            .flat()
+            .iter()
+            .zip(&want)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "{:?} against {want:?}", got.flat());
+    }
+}

@@ -93,9 +93,15 @@ pub fn item(
                 ))
             })?;
         }
+        // The AVX-512 tier's `f32` lane sums of 16 partial sums per output: sixteen outputs at
+        // a time (`conv_runtime::lanes`).
+        let lane_sums = match tier == Tier::Avx512 && scalar == crate::Scalar::F32 {
+            true => crate::plan::LaneSums::Avx512Rows,
+            false => crate::plan::LaneSums::EachColumn,
+        };
         bodies.push(tiers::Bodies {
             tier,
-            bodies: programs.map(|p| lower(&p, &t)),
+            bodies: programs.map(|p| lower(&p, &t, lane_sums)),
         });
     }
     let portable = bodies.remove(0);
@@ -110,7 +116,12 @@ pub fn item(
         u: quote!([#t; #m]),
         gradients: quote!(::conv_runtime::Gradients<[#t; #n], [[#t; #n]; #m], [#t; #m]>),
     };
-    let docs = Docs::new(inputs, outputs, check::evaluated(&geometry));
+    // Whether the AVX-512 `forward` adds its lane sums with `conv_runtime::lanes` (the lowering
+    // writes the call where the program's statement has its shape).
+    let avx512_sums = bodies.iter().any(|b| {
+        b.tier == Tier::Avx512 && b.bodies[0].to_string().contains("pairwise_rows_avx512")
+    });
+    let docs = Docs::new(inputs, outputs, check::evaluated(&geometry), avx512_sums);
     let struct_doc = docs.layer.clone();
     let functions = tiers::functions(&types, &portable, &bodies, &docs);
     let check = check::item(name, &geometry, scalar);
@@ -128,12 +139,12 @@ pub fn item(
 }
 
 /// The body of `program`, its weights passed as `w`.
-fn lower(program: &Program, scalar: &Ident) -> TokenStream {
+fn lower(program: &Program, scalar: &Ident, lane_sums: crate::plan::LaneSums) -> TokenStream {
     let how = lower::Lowering {
         scalar,
         calls: None,
         names: lower::Names::DENSE,
-        lane_sums: crate::plan::LaneSums::EachColumn,
+        lane_sums,
     };
     lower::body(program, &how)
 }
@@ -150,10 +161,7 @@ struct Docs {
 /// The summation order of `forward` written as `form` over `n` inputs.
 fn order(n: usize, form: program::Form) -> String {
     let lanes = form.lanes_for(n);
-    let added = match form.fused {
-        true => "added in order",
-        false => "added pairwise",
-    };
+    let added = "added pairwise";
     match n / lanes {
         0 => "every product written out in order of `i`, after the bias".to_string(),
         _ => format!(
@@ -166,7 +174,7 @@ fn order(n: usize, form: program::Form) -> String {
 }
 
 impl Docs {
-    fn new(n: usize, m: usize, evaluated: bool) -> Self {
+    fn new(n: usize, m: usize, evaluated: bool, avx512_sums: bool) -> Self {
         let evaluation = match evaluated {
             true => {
                 "It is evaluated at compile time on integer inputs (`forward_const`, \
@@ -182,7 +190,12 @@ impl Docs {
              exactly the derivation's products (whose chain rule was compared term by term with \
              the matrix form). {evaluation}"
         );
-        let [portable, avx2, avx512] = Tier::ALL.map(|t| order(n, program::Form::of(t)));
+        let [portable, avx2, mut avx512] = Tier::ALL.map(|t| order(n, program::Form::of(t)));
+        if avx512_sums {
+            avx512 += " (the pairwise sums of sixteen outputs at a time, with AVX-512 shuffles: \
+                       `conv_runtime::lanes::pairwise_rows_avx512`, the same additions in the \
+                       same order as the proven program's, checked bit for bit by its tests)";
+        }
         let tiers = format!(
             "It runs the variant of the tier the CPU has (`conv_runtime::cpu::tier`): on x86-64 \
              with AVX2 and FMA, {avx2}; with AVX-512, {avx512}; on both, each product fused \

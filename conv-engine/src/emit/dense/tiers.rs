@@ -136,7 +136,9 @@ fn function(
         let variant = format_ident!("{}", format!("{tier:?}"));
         hidden.extend(quote! {
             #[doc(hidden)]
+            #[cfg(target_arch = "x86_64")]
             #[inline(always)]
+            #[allow(unsafe_code)]
             fn #inner(#params) -> #ret {
                 #body
             }
