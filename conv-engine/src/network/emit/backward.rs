@@ -51,6 +51,9 @@ pub(super) fn backward(
                 quote!(let d = self.#f(x, ws, grads, d);)
             }
             (true, Update::Sgd) => quote!(let d = self.#f(x, ws, learning_rate, d);),
+            (false, _) if matches!(l.kind, Kind::Activation(_)) => {
+                quote!(let mut d = d; self.#f(ws, &mut d);)
+            }
             (false, _) => quote!(let d = self.#f(ws, d);),
         });
     }
@@ -147,6 +150,10 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
                 });
             }
         }
+        let activation = match &l.kind {
+            Kind::Activation(a) => Some(a),
+            _ => None,
+        };
         for update in modes {
             let f = step_name(i, l, update);
             let step = steps::backward(&t, i, l, &input, &output, update);
@@ -167,6 +174,19 @@ pub(super) fn backward_steps(n: &Network) -> TokenStream {
                         d
                     }
                 },
+                // Activations in place: `d` by value would be copied in and out of the step.
+                (false, _) if activation.is_some() => {
+                    let step = activation.map(|a| steps::activation_backward(&t, a, &output, quote!(d)));
+                    quote! {
+                        #[inline(never)]
+                        fn #f(&self, ws: &mut #workspace, d: &mut #out_ty) {
+                            ::conv_runtime::network::__private::widest(#[inline(always)] || {
+                                let _ = &ws;
+                                #step
+                            })
+                        }
+                    }
+                }
                 // Activations, pooling and copies: compiled for the CPU's widest tier.
                 (false, _) => quote! {
                     #[inline(never)]

@@ -157,13 +157,8 @@ pub(super) fn backward(
             }
         }
         Kind::Activation(a) => {
-            let (f, alpha) = activation(t, a);
-            let f = quote::format_ident!("{}_backward", f);
-            let (y, d) = (flat(output.clone()), flat_mut(quote!(&mut d)));
-            quote! {
-                let mut d = d;
-                #rt::#f(#alpha #y, #d);
-            }
+            let step = activation_backward(t, a, output, quote!(&mut d));
+            quote!(let mut d = d; #step)
         }
         Kind::Pool(p) => {
             let l = types::layer_struct(layer);
@@ -183,6 +178,21 @@ pub(super) fn backward(
             }
         }
     }
+}
+
+/// An activation's backward step on `d` in place (`d` a place of the gradient of its output,
+/// which becomes the gradient of its input), from its stored `output`.
+pub(super) fn activation_backward(
+    t: &Ident,
+    a: &Activation,
+    output: &TokenStream,
+    d: TokenStream,
+) -> TokenStream {
+    let rt = rt();
+    let (f, alpha) = activation(t, a);
+    let f = quote::format_ident!("{}_backward", f);
+    let (y, d) = (flat(output.clone()), flat_mut(d));
+    quote!(#rt::#f(#alpha #y, #d);)
 }
 
 /// The parameter gradients of the first `layer` alone, from `d` (the gradient of its output):
