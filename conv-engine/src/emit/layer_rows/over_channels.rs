@@ -96,8 +96,7 @@ impl Layer<'_> {
         // small kernels, and every tap's chain is independent of the others); then
         // dk[o][c][a][b] = sk[a][b][o], output channels outermost: each channel's taps stored
         // in a row, read from the sums with gathers (with output channels innermost, LLVM
-        // stored every element on its own, and those stores took twice the share of the
-        // layer's `backward`).
+        // stored every element on its own: `BENCHMARKS.md`, LeNet-5, the step of ef46402).
         let (ab, tap) = ([A, B], [s.kh, s.kw]);
         let sk = self.local(Local::bound("sk", vec![s.kh, s.kw, s.co]));
         let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
