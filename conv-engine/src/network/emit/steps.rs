@@ -73,11 +73,22 @@ pub(super) fn activation_into(
     x: &TokenStream,
     y: TokenStream,
 ) -> TokenStream {
+    activation_call(t, a, "into", x, y)
+}
+
+/// `conv_runtime`'s `{name}_{which}(alpha, read, write)` for activation `a`, as a statement.
+fn activation_call(
+    t: &Ident,
+    a: &Activation,
+    which: &str,
+    read: &TokenStream,
+    write: TokenStream,
+) -> TokenStream {
     let rt = rt();
     let (f, alpha) = activation(t, a);
-    let f = quote::format_ident!("{}_into", f);
-    let (x, y) = (flat(x.clone()), flat_mut(y));
-    quote!(#rt::#f(#alpha #x, #y);)
+    let f = quote::format_ident!("{}_{}", f, which);
+    let (read, write) = (flat(read.clone()), flat_mut(write));
+    quote!(#rt::#f(#alpha #read, #write);)
 }
 
 /// How a parameter gradient is used: added to a gradient buffer, or applied at once.
@@ -188,11 +199,7 @@ pub(super) fn activation_backward(
     output: &TokenStream,
     d: TokenStream,
 ) -> TokenStream {
-    let rt = rt();
-    let (f, alpha) = activation(t, a);
-    let f = quote::format_ident!("{}_backward", f);
-    let (y, d) = (flat(output.clone()), flat_mut(d));
-    quote!(#rt::#f(#alpha #y, #d);)
+    activation_call(t, a, "backward", output, d)
 }
 
 /// The parameter gradients of the first `layer` alone, from `d` (the gradient of its output):
