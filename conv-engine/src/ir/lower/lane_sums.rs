@@ -36,7 +36,7 @@ impl Writer<'_> {
             }
             _ => return None,
         };
-        let (Some((last, row)), Array::Local(_)) = (to.index.split_last(), rows.array) else {
+        let (Some((last, row)), Array::Local(local)) = (to.index.split_last(), rows.array) else {
             return None;
         };
         let fits = *last == column
@@ -51,10 +51,7 @@ impl Writer<'_> {
             array: to.array,
             index: row.to_vec(),
         });
-        let rows = self.local(match rows.array {
-            Array::Local(n) => n,
-            _ => return None,
-        });
+        let rows = self.local(local);
         // SAFETY (of the call written): only the AVX-512 tier's body is lowered with
         // `LaneSums::Avx512Rows`, and that tier runs only on CPUs with AVX-512F.
         let call = |out: TokenStream| quote!(unsafe { ::conv_runtime::lanes::pairwise_rows_avx512(&#rows, &mut #out) };);
