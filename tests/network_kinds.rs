@@ -234,3 +234,111 @@ fn the_avx512_dense_forward_adds_each_outputs_sixteen_partial_sums_pairwise() {
         assert!(same, "{:?} against {want:?}", got.flat());
     }
 }
+
+#[conv_runtime::network(input = 1x28x28)]
+struct FirstLayer {
+    c: conv!(kernel = 5x5, out_channels = 6, padding = same),
+    flat: flatten,
+}
+
+/// `leading(&s, 28)` of the generated code: lanes `16..28` added into lanes `0..12`, then the
+/// sixteen lanes pairwise.
+fn leading28(s: &[f32; 32]) -> f32 {
+    let mut s = *s;
+    for i in 0..12 {
+        s[i] += s[i + 16];
+    }
+    let mut width = 16;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            s[i] += s[i + width];
+        }
+    }
+    s[0]
+}
+
+/// LeNet-5's first layer as a network's first layer, whose training computes `dL/dk` and
+/// `dL/db` alone (no `dL/dx`), on the tier this CPU runs: each weight's gradient is its 32 lane
+/// sums (lane `j` over the output rows `i` in order, each product `delta[o][i][j] ·
+/// x_padded[i + a][j + b]` fused, lanes past the row's 28 columns zero) added as `leading`
+/// adds them, and each bias's the same sums of `delta`, bit for bit on random values. On
+/// AVX-512 the lanes of ten taps at a time are added by `conv_runtime::lanes`; the portable
+/// tier does not fuse, and is not checked here.
+#[test]
+fn the_first_layers_parameter_gradients_add_each_taps_lanes_as_leading_does() {
+    use conv_runtime::cpu::Tier;
+    use conv_runtime::network::Network;
+    use conv_runtime::Tensor;
+    if conv_runtime::cpu::tier() == Tier::Portable {
+        eprintln!("SKIPPED: the fused order of the first layer's parameter gradients (this CPU runs the portable tier)");
+        return;
+    }
+    let mut rng = SplitMix64::new(28);
+    let random = |rng: &mut SplitMix64| (rng.unit() * 2.0 - 1.0) as f32;
+    let mut net = FirstLayer::init(5);
+    net.for_each_parameter_mut(&mut |t| t.iter_mut().for_each(|v| *v = random(&mut rng)));
+    let mut ws = FirstLayer::workspace();
+    for _ in 0..5 {
+        let mut x = [[[0.0f32; 28]; 28]; 1];
+        x.as_flattened_mut()
+            .as_flattened_mut()
+            .iter_mut()
+            .for_each(|v| *v = random(&mut rng));
+        let label = rng.below(6 * 28 * 28) as usize;
+        let logits = net.forward(&x);
+        let mut d = [0.0f32; 6 * 28 * 28];
+        conv_runtime::nn::loss::softmax_cross_entropy(
+            logits.flat().try_into().unwrap(),
+            label,
+            &mut d,
+        )
+        .expect("a label in range");
+        // The padded input (two columns and rows of zeros before, wide enough for 32 lanes
+        // and the kernel) and `delta`'s rows zero past column 28.
+        let mut xp = [[0.0f32; 36]; 32];
+        for (p, row) in x[0].iter().enumerate() {
+            xp[p + 2][2..30].copy_from_slice(row);
+        }
+        let mut dp = [[[0.0f32; 32]; 28]; 6];
+        for (o, plane) in dp.iter_mut().enumerate() {
+            for (i, row) in plane.iter_mut().enumerate() {
+                row[..28].copy_from_slice(&d[(o * 28 + i) * 28..][..28]);
+            }
+        }
+        let mut want_k = [[[[0.0f32; 5]; 5]; 1]; 6];
+        let mut want_b = [0.0f32; 6];
+        for o in 0..6 {
+            for a in 0..5 {
+                for b in 0..5 {
+                    let mut s = [0.0f32; 32];
+                    for i in 0..28 {
+                        for j in 0..32 {
+                            s[j] = dp[o][i][j].mul_add(xp[i + a][j + b], s[j]);
+                        }
+                    }
+                    // The gradient buffer starts at zero.
+                    want_k[o][0][a][b] = 0.0 + leading28(&s);
+                }
+            }
+            let mut s = [0.0f32; 32];
+            for row in &dp[o] {
+                for (s, d) in s.iter_mut().zip(row) {
+                    *s += d;
+                }
+            }
+            want_b[o] = 0.0 + leading28(&s);
+        }
+        let mut grads = FirstLayer::zeroed();
+        net.loss_and_parameter_gradients(&x, label, &mut ws, &mut grads)
+            .expect("a valid sample");
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(grads.c.weight.flat()),
+            bits(want_k.flat()),
+            "dL/dk on {:?}",
+            conv_runtime::cpu::tier()
+        );
+        assert_eq!(bits(&grads.c.bias), bits(&want_b), "dL/db");
+    }
+}

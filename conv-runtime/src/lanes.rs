@@ -8,6 +8,12 @@
 //! the same order, so the bits are those of the portable [`pairwise`]. The engine proves the
 //! generated program, whose statement is "each column's lanes added pairwise", by symbolic
 //! execution; this module's tests check that the two functions agree bit for bit.
+//!
+//! The same function adds the AVX-512 dense `forward`'s sixteen partial sums of each output,
+//! and the lane sums of a network's first convolution's `dL/dk` and `dL/db` alone where its
+//! rows are 17 to 32 columns (`leading` sums: the lanes past sixteen added into the first ones,
+//! which the generated code writes, then sixteen lanes pairwise, which this function adds for
+//! every tap of a pass at once).
 
 /// The sixteen lanes of `s` added pairwise: lanes `i` and `i + 8` for `i < 8`, then `i` and
 /// `i + 4` of those, then `i` and `i + 2`, then the last two (the generated code's `sum`).

@@ -389,3 +389,75 @@ fn the_avx512_tier_alone_adds_sixteen_channel_lane_sums_with_the_runtime_shuffle
     // f64 partial sums are two vectors per column: no call.
     assert!(!layer(quote!(scalar = f64)).contains("pairwise_rows_avx512"));
 }
+
+#[test]
+fn the_avx512_parameter_gradients_alone_add_the_taps_lane_sums_with_the_runtime_shuffles() {
+    use crate::plan::LaneSums::{Avx512Rows, EachColumn};
+    use quote::quote;
+    let code = |attr: proc_macro2::TokenStream| {
+        let spec = crate::parse::parse(
+            attr,
+            quote!(
+                struct C;
+            ),
+        )
+        .expect("a valid layer")
+        .0;
+        let target: syn::ItemStruct = syn::parse_quote!(
+            struct C;
+        );
+        let options = super::Options {
+            parameter_gradients: true,
+            doc_images: false,
+            ..super::Options::default()
+        };
+        let code = super::generate_with(&spec, &target, &options).expect("expands");
+        (crate::plan::plan(&spec), code.to_string())
+    };
+    // LeNet-5's first layer: rows of 28 columns, lane sums 32 lanes wide. The AVX-512 body of
+    // `dL/dk` and `dL/db` alone calls the shuffles once per pass (two output channels, five
+    // taps); `backward` itself, which the compile-time check evaluates, does not.
+    let (plan, lenet) = code(quote!(
+        input = 28x28,
+        kernel = 5x5,
+        out_channels = 6,
+        padding = same
+    ));
+    let sums = plan.tiers().map(|(_, p)| p.parameter_lane_sums);
+    assert_eq!(sums, [EachColumn, EachColumn, Avx512Rows]);
+    assert_eq!(plan.check, crate::plan::ConstCheck::Whole);
+    let call = "pairwise_rows_avx512 (& lane_rows , & mut lane_sums)";
+    assert_eq!(lenet.matches(call).count(), 1, "{lenet}");
+    let body = &lenet[lenet
+        .find("fn __parameters_rows_fused_wide_avx512_sums (")
+        .expect("the AVX-512 body")..];
+    let at = body.find(call).expect("the call in the AVX-512 body");
+    assert!(at < body[1..].find("fn __").unwrap_or(body.len()), "{body}");
+    assert!(
+        lenet.contains("const fn __parameters_rows_fused ("),
+        "{lenet}"
+    );
+    // Rows of 16 lanes or fewer columns keep `leading`, and so does f64.
+    for attr in [
+        quote!(
+            input = 16x16,
+            kernel = 3x3,
+            out_channels = 6,
+            padding = same
+        ),
+        quote!(
+            input = 28x28,
+            kernel = 5x5,
+            out_channels = 6,
+            padding = same,
+            scalar = f64
+        ),
+    ] {
+        let (plan, other) = code(attr);
+        assert!(plan
+            .tiers()
+            .iter()
+            .all(|(_, p)| p.parameter_lane_sums == EachColumn));
+        assert!(!other.contains("pairwise_rows_avx512"), "{other}");
+    }
+}

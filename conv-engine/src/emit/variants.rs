@@ -272,7 +272,11 @@ pub(super) fn parameters_name(p: &TierPlan) -> Option<Ident> {
         (Dx::LayerRows | Dx::LayerOverChannels, _) => "rows",
         (Dx::Unrolled | Dx::RowsMatrix, _) => return None,
     };
-    Some(format_ident!("__parameters_{}{}", form, wide(p)))
+    let sums = match p.parameter_lane_sums {
+        LaneSums::Avx512Rows => "_avx512_sums",
+        LaneSums::EachColumn => "",
+    };
+    Some(format_ident!("__parameters_{}{}{}", form, wide(p), sums))
 }
 
 /// `"_wide"` where `p`'s `backward` takes the wide blocks.
@@ -342,13 +346,22 @@ pub(super) fn parameters(
                 scalar: &shapes.scalar,
                 calls: None,
                 names: lower::Names::CONVOLUTION,
-                lane_sums: LaneSums::EachColumn,
+                lane_sums: p.parameter_lane_sums,
             },
         );
-        items.extend(quote! {
-            #[inline(always)]
-            #[allow(unused_variables)]
-            const fn #f(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> (#k_ty, #b_ty) { #body }
+        items.extend(match p.parameter_lane_sums {
+            LaneSums::EachColumn => quote! {
+                #[inline(always)]
+                #[allow(unused_variables)]
+                const fn #f(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> (#k_ty, #b_ty) { #body }
+            },
+            // Calls `conv_runtime::lanes` (AVX-512 intrinsics): neither `const` nor portable.
+            LaneSums::Avx512Rows => quote! {
+                #[cfg(target_arch = "x86_64")]
+                #[inline(always)]
+                #[allow(unused_variables, unsafe_code)]
+                fn #f(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> (#k_ty, #b_ty) { #body }
+            },
         });
         done.push(f);
     }

@@ -125,8 +125,18 @@ impl Writer<'_> {
         }
     }
 
-    fn stmts(&self, body: &[Stmt]) -> TokenStream {
-        body.iter().map(|s| self.stmt(s)).collect()
+    fn stmts(&self, mut body: &[Stmt]) -> TokenStream {
+        let mut out = TokenStream::new();
+        while let Some((first, rest)) = body.split_first() {
+            if let Some((n, sums)) = self.leading_sums(body) {
+                out.extend(sums);
+                body = &body[n..];
+            } else {
+                out.extend(self.stmt(first));
+                body = rest;
+            }
+        }
+        out
     }
 
     fn local(&self, n: usize) -> Ident {

@@ -109,13 +109,15 @@ pub enum Forward {
 }
 
 /// How [`Dx::LayerOverChannels`] adds each padded column's partial sums (one per output
-/// channel) at the end of a row.
+/// channel) at the end of a row, and how the bodies of `dL/dk` and `dL/db` alone of
+/// [`Dx::LayerRows`] add each tap's lane sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LaneSums {
-    /// Column by column, pairwise (or in order): code LLVM vectorises on its own.
+    /// Column by column (tap by tap), pairwise (or in order): code LLVM vectorises on its own.
     EachColumn,
-    /// Sixteen columns at a time with AVX-512 shuffles (`conv_runtime::lanes`), the same
-    /// additions in the same order: `f32` layers with 16 output channels, on the AVX-512 tier.
+    /// Sixteen columns (taps) at a time with AVX-512 shuffles (`conv_runtime::lanes`), the
+    /// same additions in the same order, in `f32` on the AVX-512 tier: the columns of layers
+    /// with 16 output channels, and the taps' lane sums of rows of 17 to 32 columns.
     Avx512Rows,
 }
 
@@ -190,6 +192,12 @@ pub struct TierPlan {
     /// How [`Dx::LayerOverChannels`] adds its lane sums ([`LaneSums::EachColumn`] in every
     /// other form).
     pub lane_sums: LaneSums,
+    /// How the body of `dL/dk` and `dL/db` alone (a network's first convolution, which needs
+    /// no `dL/dx`) of [`Dx::LayerRows`] adds each tap's lane sums ([`LaneSums::EachColumn`] in
+    /// every other form). The compile-time check never evaluates that body (its program is
+    /// proven by symbolic execution), so it may call `conv_runtime::lanes`, which is not
+    /// `const`.
+    pub parameter_lane_sums: LaneSums,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
     pub split: When,
@@ -331,6 +339,15 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         lane_sums: match tier == Tier::Avx512
             && dx == Dx::LayerOverChannels
             && co == 16
+            && spec.scalar == crate::Scalar::F32
+        {
+            true => LaneSums::Avx512Rows,
+            false => LaneSums::EachColumn,
+        },
+        parameter_lane_sums: match tier == Tier::Avx512
+            && dx == Dx::LayerRows
+            // Rows of lane sums two AVX-512 vectors wide, each tap's sum a `leading` one.
+            && (17..=32).contains(&ow)
             && spec.scalar == crate::Scalar::F32
         {
             true => LaneSums::Avx512Rows,

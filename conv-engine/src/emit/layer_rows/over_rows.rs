@@ -43,7 +43,10 @@ use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
 /// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
 /// `dL/db` span a multiple of it.
 pub(in crate::emit) const ROW_VECTOR: usize = 16;
-use crate::ir::{Array, Expr, Index, Local, Stmt, Term};
+use crate::ir::{Array, Expr, Index, Local, Stmt, Term, Var};
+
+/// The vector of [`ROW_VECTOR`] lanes of the lane sums of `dL/db`.
+const H: Var = Var("h");
 
 impl Layer<'_> {
     /// `dL/dx`, `dL/dk` and `dL/db` (the padded `dxp`, `dk`, `db`) over the rows of the layer,
@@ -201,16 +204,29 @@ impl Layer<'_> {
         ])
     }
 
-    /// `db[o]`: lane sums of the delta rows, added across lanes.
+    /// `db[o]`: lane sums of the delta rows, added across lanes. The lane sums are formed one
+    /// vector of [`ROW_VECTOR`] lanes at a time over all rows (the counter of the loop over the
+    /// vectors opaque): over whole rows of 32 lanes, LLVM unrolled the loop over the lanes and
+    /// its SLP vectoriser added LeNet-5's first layer's rows two lanes at a time
+    /// (`BENCHMARKS.md`, LeNet-5). Each lane's sum over the rows is the same either way.
     fn db_over_rows(&mut self, delta: Array, lanes: usize) -> usize {
         let s = self.s;
         let db = self.zeroed("db", self.shapes.b.dims().to_vec());
         let sums = self.local(Local::bound("s", vec![lanes]));
-        let d = self.at(delta, v(O), vec![v(I), v(J)]);
-        let lanes = Stmt::each(J, lanes, vec![Stmt::add(local_at(sums, vec![v(J)]), d)]);
+        let vectors = lanes / ROW_VECTOR;
+        let lane = match vectors {
+            1 => v(J),
+            _ => v(J).plus(H, ROW_VECTOR),
+        };
+        let d = self.at(delta, v(O), vec![v(I), lane.clone()]);
+        let add = Stmt::add(local_at(sums, vec![lane]), d);
+        let rows = Stmt::each(I, s.oh, vec![Stmt::each(J, ROW_VECTOR, vec![add])]);
         let per_o = vec![
             zero(sums),
-            Stmt::each(I, s.oh, vec![lanes]),
+            match vectors {
+                1 => rows,
+                _ => Stmt::counted(H, vectors, true, vec![rows]),
+            },
             Stmt::Set {
                 to: self.at(Array::Local(db), v(O), vec![]),
                 value: self.across(sums, vec![]),

@@ -1,8 +1,12 @@
-//! The AVX-512 tier's loops of lane sums written as one call of `conv_runtime::lanes`.
+//! The AVX-512 tier's lane sums written as calls of `conv_runtime::lanes`: loops of lane sums
+//! of sixteen-lane rows, and runs of `leading` sums of rows of 17 to 32 lanes.
 
 use super::tokens::ident;
 use super::Writer;
 use crate::ir::{Array, Index, Place, Stmt, Term, Var};
+
+/// The lanes of one AVX-512 vector of `f32`.
+const LANES: usize = 16;
 use crate::plan::LaneSums;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -41,7 +45,7 @@ impl Writer<'_> {
         };
         let fits = *last == column
             && rows.index == [column]
-            && self.program.dims(rows.array) == [extent, 16]
+            && self.program.dims(rows.array) == [extent, LANES]
             && self.program.dims(to.array).get(row.len()) == Some(&extent)
             && self.program.dims(to.array).len() == row.len() + 1;
         if !fits {
@@ -74,5 +78,68 @@ impl Writer<'_> {
                 #v += 1;
             }
         }})
+    }
+
+    /// With [`LaneSums::Avx512Rows`], the run of statements `to_r = leading(&row_r, n_r)` at the
+    /// start of `body` (at least two; each `row_r` a row of 32 lanes of an `f32` local, `16 <
+    /// n_r <= 32`) as one call of `conv_runtime::lanes::pairwise_rows_avx512`, and the length
+    /// of the run. `leading` adds lanes `16..n` into lanes `0..n - 16`, then the sixteen
+    /// pairwise: here each row's first step is written out (a vector addition where the lanes
+    /// are added, the lane itself where not), and the call adds the sixteen lanes of every row,
+    /// sixteen rows at a time, with the same additions in the same order. `None` for any other
+    /// run.
+    pub(super) fn leading_sums(&self, body: &[Stmt]) -> Option<(usize, TokenStream)> {
+        if self.how.lane_sums != LaneSums::Avx512Rows || *self.how.scalar != "f32" {
+            return None;
+        }
+        let sums: Vec<(&Place, &Place, usize)> = body
+            .iter()
+            .map_while(|s| {
+                let Stmt::Set { to, value } = s else {
+                    return None;
+                };
+                let [Term::Leading(row, n)] = value.terms.as_slice() else {
+                    return None;
+                };
+                let dims = self.program.dims(row.array);
+                let fits = matches!(row.array, Array::Local(_))
+                    && dims.last() == Some(&(2 * LANES))
+                    && row.index.len() + 1 == dims.len()
+                    && (LANES + 1..=2 * LANES).contains(n);
+                fits.then_some((to, row, *n))
+            })
+            .collect();
+        if sums.len() < 2 {
+            return None;
+        }
+        let r = Literal::usize_unsuffixed(sums.len());
+        let folds = sums.iter().enumerate().map(|(k, &(_, row, n))| {
+            let (k, row) = (Literal::usize_unsuffixed(k), self.place(row));
+            let (past, half) = (
+                Literal::usize_unsuffixed(n - LANES),
+                Literal::usize_unsuffixed(LANES),
+            );
+            quote! {
+                let mut l = 0;
+                while l < #half {
+                    lane_rows[#k][l] = if l < #past { #row[l] + #row[l + #half] } else { #row[l] };
+                    l += 1;
+                }
+            }
+        });
+        let stores = sums.iter().enumerate().map(|(k, &(to, _, _))| {
+            let (to, k) = (self.place(to), Literal::usize_unsuffixed(k));
+            quote!(#to = lane_sums[#k];)
+        });
+        let half = Literal::usize_unsuffixed(LANES);
+        // SAFETY (of the call written): as in `lane_sums`.
+        let tokens = quote! {{
+            let mut lane_rows = [[0.0f32; #half]; #r];
+            #(#folds)*
+            let mut lane_sums = [0.0f32; #r];
+            unsafe { ::conv_runtime::lanes::pairwise_rows_avx512(&lane_rows, &mut lane_sums) };
+            #(#stores)*
+        }};
+        Some((sums.len(), tokens))
     }
 }

@@ -53,7 +53,21 @@ pub(crate) fn describe(l: &Layer) -> String {
     }
 }
 
-fn check(l: &Layer) -> &'static str {
+/// What checks the code of `l`; `first`: the network's first layer, whose training computes no
+/// `dL/dx` (a convolution runs its `dL/dk` and `dL/db` alone, a body of its own that the
+/// compile-time check does not evaluate).
+fn check(l: &Layer, first: bool) -> String {
+    let checks = checks(l);
+    match &l.kind {
+        Kind::Conv(spec) if first && crate::emit::has_parameter_gradients(spec) => format!(
+            "{checks}; training runs its `dL/dk` and `dL/db` alone, code proven by symbolic \
+             execution"
+        ),
+        _ => checks.to_string(),
+    }
+}
+
+fn checks(l: &Layer) -> &'static str {
     match &l.kind {
         Kind::Conv(spec) if crate::plan::plan(spec).check == crate::plan::ConstCheck::Whole => {
             "as `#[conv2d]`: derivation proven against the padded/rotated formulation, code \
@@ -93,7 +107,7 @@ pub(in crate::network) fn network(n: &Network, m: &Memory) -> String {
     );
     s.push_str("| layer | kind | output | parameters | multiply-adds | checked |\n");
     s.push_str("|---|---|---|---|---|---|\n");
-    for l in &n.layers {
+    for (at, l) in n.layers.iter().enumerate() {
         let (w, b) = l.parameter_counts();
         let _ = writeln!(
             s,
@@ -103,7 +117,7 @@ pub(in crate::network) fn network(n: &Network, m: &Memory) -> String {
             l.output.text(),
             w + b,
             l.macs(),
-            check(l)
+            check(l, at == 0)
         );
     }
     let _ = writeln!(s, "\n# Memory and cost\n");
