@@ -44,9 +44,12 @@ pub(super) fn functions(d: &Derivation, plan: &Plan, checked: bool) -> Docs {
             When::Always => "; each product fused into its running sum",
             _ => "",
         };
-        let blocks = match p.forward_blocks {
-            Blocks::Wide => "; more output columns at once (32 vector registers)",
-            Blocks::Narrow => "",
+        let blocks = match (p.forward_blocks, p.forward) {
+            (Blocks::Wide, Forward::LayerRows) => {
+                "; more output channels at once (32 vector registers)"
+            }
+            (Blocks::Wide, _) => "; more output columns at once (32 vector registers)",
+            (Blocks::Narrow, _) => "",
         };
         format!("{}{fused}{blocks}", forward_form(p.forward))
     });

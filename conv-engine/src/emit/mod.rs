@@ -153,10 +153,9 @@ pub fn generate_with(
                 let rows = matches!(p.forward, Forward::Rows | Forward::RowsOverChannels);
                 rows && p.forward_fused == When::Always
             });
-            let wide = plan
-                .tiers()
-                .iter()
-                .any(|(_, p)| p.forward_blocks == Blocks::Wide);
+            let wide = plan.tiers().iter().any(|(_, p)| {
+                p.forward == Forward::RowsOverChannels && p.forward_blocks == Blocks::Wide
+            });
             let variants = (prove, fused, wide);
             companion::item(row_spec, row_shapes, (row, name), variants, planted)?
         }

@@ -127,12 +127,22 @@ fn cases() -> Vec<(&'static str, Spec, Program)> {
             out.push(("layer-level backward, fused, wide", spec, wide));
         }
         if dx == Dx::LayerRows {
-            // The layer-level forward beside it, fused as the wide tiers run it.
-            let program = layer_rows::forward(&spec, &Shapes::new(&spec));
+            // The layer-level forward beside it, fused as the wide tiers run it (with the
+            // AVX-512 tier's groups of output channels where they differ).
+            let program = layer_rows::forward(&spec, &Shapes::new(&spec), Blocks::Narrow);
             let mut fused = program.clone();
             crate::ir::fuse_sums(&mut fused.body);
             out.push(("layer-level forward over rows", spec, program));
             out.push(("layer-level forward, fused", spec, fused));
+            let lanes = spec.geometry.output()[1].next_multiple_of(layer_rows::ROW_VECTOR);
+            let co = spec.geometry.out_channels();
+            if Blocks::Wide.channels_per_row(lanes, co)
+                != Blocks::Narrow.channels_per_row(lanes, co)
+            {
+                let mut wide = layer_rows::forward(&spec, &Shapes::new(&spec), Blocks::Wide);
+                crate::ir::fuse_sums(&mut wide.body);
+                out.push(("layer-level forward, fused, wide", spec, wide));
+            }
         }
     }
     // The parameter gradients alone (a network's first layer): every program that can be cut.
@@ -248,9 +258,11 @@ fn every_form_proves_against_the_derivation() {
         let expected = d.dx().terms() + d.dk().terms() + d.db().terms();
         assert_eq!(prove(&spec, &backward), Ok(expected));
         if dx == Dx::LayerRows {
-            let forward = layer_rows::forward(&spec, &Shapes::new(&spec));
-            let expected = d.forward().terms() + spec.geometry.output_len();
-            assert_eq!(prove(&spec, &forward), Ok(expected));
+            for blocks in [Blocks::Narrow, Blocks::Wide] {
+                let forward = layer_rows::forward(&spec, &Shapes::new(&spec), blocks);
+                let expected = d.forward().terms() + spec.geometry.output_len();
+                assert_eq!(prove(&spec, &forward), Ok(expected));
+            }
         }
     }
     // Cut to dL/dk and dL/db: those terms exactly, and no local of dL/dx left.
@@ -460,4 +472,43 @@ fn the_avx512_parameter_gradients_alone_add_the_taps_lane_sums_with_the_runtime_
             .all(|(_, p)| p.parameter_lane_sums == EachColumn));
         assert!(!other.contains("pairwise_rows_avx512"), "{other}");
     }
+}
+
+#[test]
+fn the_layer_level_forward_keeps_as_many_channels_per_row_as_the_tier_has_registers_for() {
+    use crate::plan::Forward;
+    // LeNet-5's first layer: rows of 28 columns (32 lanes), six output channels: three rows of
+    // sums per pass on AVX2 (12 of its 16 registers), all six on AVX-512 (12 of its 32).
+    let geometry = GeometrySpec {
+        padding: Padding::Same,
+        out_channels: 6,
+        ..GeometrySpec::new([28, 28], [5, 5])
+    };
+    let lenet = Spec {
+        geometry: geometry.resolve().expect("a valid geometry"),
+        layout: ChannelLayout::ChannelFirst,
+        scalar: Scalar::F32,
+        unroll: Unroll::Auto,
+    };
+    let p = crate::plan::plan(&lenet);
+    assert_eq!(p.avx2.forward, Forward::LayerRows);
+    assert_eq!(p.avx512.forward, Forward::LayerRows);
+    assert_eq!(p.avx2.forward_blocks, Blocks::Narrow);
+    assert_eq!(p.avx512.forward_blocks, Blocks::Wide);
+    assert_eq!(Blocks::Narrow.channels_per_row(32, 6), 3);
+    assert_eq!(Blocks::Wide.channels_per_row(32, 6), 6);
+    // At least one channel, at most the layer's.
+    assert_eq!(Blocks::Narrow.channels_per_row(128, 6), 1);
+    assert_eq!(Blocks::Wide.channels_per_row(16, 6), 6);
+    // One row of sums per channel of a group.
+    let count = |blocks| {
+        let program = layer_rows::forward(&lenet, &Shapes::new(&lenet), blocks);
+        let rows = program
+            .locals
+            .iter()
+            .filter(|l| l.name == "s" && l.dims == [32]);
+        rows.count()
+    };
+    assert_eq!(count(Blocks::Narrow), 3);
+    assert_eq!(count(Blocks::Wide), 6);
 }

@@ -167,7 +167,7 @@ pub(super) fn build(
                     Fault::Window,
                 )?,
                 Forward::LayerRows => whole(
-                    layer_rows::forward(spec, shapes),
+                    layer_rows::forward(spec, shapes, p.forward_blocks),
                     "the layer-level `forward`",
                     Fault::LayerRows,
                 )?,

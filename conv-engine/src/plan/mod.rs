@@ -44,6 +44,10 @@ mod tests;
 pub use crate::tier::Tier;
 use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
 
+/// The layer-level forms' rows of sums span the output row rounded up to a multiple of this
+/// many columns (one AVX-512 vector of `f32`; `emit::layer_rows`).
+const ROW_LANES: usize = 16;
+
 #[cfg(feature = "codegen")]
 pub(crate) use tuning::UNROLLED_DX_ROW;
 pub(crate) use tuning::{LANES, WRITTEN_OUT_ROW};
@@ -79,6 +83,17 @@ impl Blocks {
                 (first - len, len)
             })
             .collect()
+    }
+
+    /// Output channels whose rows of sums ([`Forward::LayerRows`], each `lanes` wide) one pass
+    /// over an output row keeps: as many as hold at most the tier's accumulators (at least one,
+    /// at most `channels`).
+    pub fn channels_per_row(self, lanes: usize, channels: usize) -> usize {
+        let floats = match self {
+            Blocks::Narrow => tuning::BLOCK_FLOATS,
+            Blocks::Wide => tuning::WIDE_BLOCK_FLOATS,
+        };
+        (floats / lanes.max(1)).clamp(1, channels.max(1))
     }
 
     /// Kernel columns whose `dL/dk` lane sums (two output channels each) one pass of
@@ -183,8 +198,9 @@ pub struct TierPlan {
     /// on the AVX2 and AVX-512 tiers: one fused multiply-add per product instead of a product
     /// and a sum).
     pub forward_fused: When,
-    /// The accumulator blocks of [`Forward::RowsOverChannels`]: [`Blocks::Wide`] on AVX-512
-    /// where they differ from the narrow ones, else [`Blocks::Narrow`].
+    /// The accumulator blocks of [`Forward::RowsOverChannels`] (output columns) and of
+    /// [`Forward::LayerRows`] (output channels per row): [`Blocks::Wide`] on AVX-512 where they
+    /// differ from the narrow ones, else [`Blocks::Narrow`].
     pub forward_blocks: Blocks,
     /// The `dL/dk` lane sums per pass of [`Dx::LayerRows`]: [`Blocks::Wide`] on AVX-512 where
     /// the layer has more kernel columns than a narrow pass keeps, else [`Blocks::Narrow`].
@@ -317,9 +333,18 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
     };
     let [_, ow] = spec.geometry.output();
     let co = spec.geometry.out_channels();
+    let lanes = ow.next_multiple_of(ROW_LANES);
     let wide = tier == Tier::Avx512
-        && forward == Forward::RowsOverChannels
-        && Blocks::Wide.columns(ow, co) != Blocks::Narrow.columns(ow, co);
+        && match forward {
+            Forward::RowsOverChannels => {
+                Blocks::Wide.columns(ow, co) != Blocks::Narrow.columns(ow, co)
+            }
+            Forward::LayerRows => {
+                Blocks::Wide.channels_per_row(lanes, co)
+                    != Blocks::Narrow.channels_per_row(lanes, co)
+            }
+            _ => false,
+        };
     let [_, kw] = spec.geometry.kernel();
     let wide_dk = tier == Tier::Avx512
         && dx == Dx::LayerRows
@@ -347,7 +372,7 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
         parameter_lane_sums: match tier == Tier::Avx512
             && dx == Dx::LayerRows
             // Rows of lane sums two AVX-512 vectors wide, each tap's sum a `leading` one.
-            && (17..=32).contains(&ow)
+            && (ROW_LANES + 1..=2 * ROW_LANES).contains(&ow)
             && spec.scalar == crate::Scalar::F32
         {
             true => LaneSums::Avx512Rows,

@@ -1,9 +1,12 @@
 //! The layer-level `forward` over the rows of the whole layer ([`Forward::LayerRows`]), beside
 //! the layer-level `backward` over rows on the AVX2 and AVX-512 tiers: per output row `i` and
-//! pair of output channels, the rows of sums `s[m][j] = b[o + m]`, then for every input channel `c`,
-//! kernel row `a` and column `b` (written out) `s[m][j] += xp[c][i*SH + a*DH][j*SW + b*DW] *
-//! k[o + m][c][a][b]`, one load of an input element feeding both channels; then the output
-//! row's columns of `s` stored into `u`.
+//! group of output channels, the rows of sums `s[m][j] = b[o + m]`, then for every input
+//! channel `c`, kernel row `a` and column `b` (written out) `s[m][j] += xp[c][i*SH +
+//! a*DH][j*SW + b*DW] * k[o + m][c][a][b]`, one load of an input element feeding every channel
+//! of the group; then the output row's columns of `s` stored into `u`. A group holds as many
+//! channels as the tier's accumulators keep rows of sums ([`Blocks::channels_per_row`]: three
+//! rows of 32 lanes on AVX2, six on AVX-512, for LeNet-5's first layer): with two, the few
+//! chains of fused multiply-adds waited on each other's latency (`BENCHMARKS.md`, LeNet-5).
 //!
 //! The rows of sums span the output row rounded up to a multiple of [`ROW_VECTOR`] columns, over
 //! a padded input wide enough for them: LeNet-5's first layer's rows of 28 columns take two
@@ -14,20 +17,26 @@
 //! `forward` (the same bits).
 //!
 //! [`Forward::LayerRows`]: crate::plan::Forward::LayerRows
+//! [`Blocks::channels_per_row`]: crate::plan::Blocks::channels_per_row
 
 use super::over_rows::ROW_VECTOR;
 use super::{local_at, v, whole, Layer, A, C, I, J};
 use crate::ir::{Array, Expr, Index, Local, Stmt};
+use crate::plan::Blocks;
 
 impl Layer<'_> {
-    /// `u`, two output channels at a time (then the last one alone) for channel-first layers.
-    pub(super) fn forward_over_rows(&mut self) -> usize {
+    /// `u`, as many output channels at a time as `blocks` keeps rows of sums for (then the
+    /// rest together) for channel-first layers.
+    pub(super) fn forward_over_rows(&mut self, blocks: Blocks) -> usize {
         let s = self.s;
         let lanes = s.ow.next_multiple_of(ROW_VECTOR);
         let xp = self.padded_input(s.wp.max((lanes - 1) * s.sw + (s.kw - 1) * s.dw + 1));
         let u = self.zeroed("u", self.shapes.u.dims().to_vec());
         let x = self.local(Local::bound("v", vec![]));
-        self.over_channel_pairs(|layer, n, first| layer.forward_block((xp, u, x), lanes, n, first));
+        let group = blocks.channels_per_row(lanes, s.co);
+        self.over_channel_groups(group, |layer, n, first| {
+            layer.forward_block((xp, u, x), lanes, n, first)
+        });
         u
     }
 

@@ -215,24 +215,35 @@ impl<'a> Layer<'a> {
     /// `block(self, n, first)` for the output channels two at a time (`n = 2` from `first =
     /// o`, in a loop over `o` with an opaque counter), then the last one alone (`n = 1`) where
     /// their count is odd; once, alone, for plain layers.
-    fn over_channel_pairs(&mut self, mut block: impl FnMut(&mut Self, usize, Index) -> Vec<Stmt>) {
+    fn over_channel_pairs(&mut self, block: impl FnMut(&mut Self, usize, Index) -> Vec<Stmt>) {
+        self.over_channel_groups(2, block);
+    }
+
+    /// `block(self, n, first)` for the output channels `size` at a time (`n = size` from
+    /// `first = o`, in a loop over `o` with an opaque counter), then the rest together (`n`
+    /// below `size`); once, alone, for plain layers.
+    fn over_channel_groups(
+        &mut self,
+        size: usize,
+        mut block: impl FnMut(&mut Self, usize, Index) -> Vec<Stmt>,
+    ) {
         let co = self.s.co;
-        let pairs = match self.channels {
-            true => co - co % 2,
+        let grouped = match self.channels {
+            true => co - co % size,
             false => 0,
         };
-        if pairs > 0 {
-            let body = block(self, 2, v(O));
+        if grouped > 0 {
+            let body = block(self, size, v(O));
             self.body.push(Stmt::Loop {
                 var: O,
-                extent: pairs,
-                step: 2,
+                extent: grouped,
+                step: size,
                 counter: Counter::Opaque,
                 body,
             });
         }
-        if pairs < co {
-            let body = block(self, 1, Index::at(pairs));
+        if grouped < co {
+            let body = block(self, co - grouped, Index::at(grouped));
             self.body.extend(body);
         }
     }
@@ -272,9 +283,10 @@ pub(super) fn backward(spec: &Spec, shapes: &Shapes, dx: Dx, blocks: Blocks) -> 
     layer.program(Returns::Backward { dx, dk, db })
 }
 
-/// The layer's `forward` at the layer level ([`Forward::LayerRows`](crate::plan::Forward::LayerRows)).
-pub(super) fn forward(spec: &Spec, shapes: &Shapes) -> Program {
+/// The layer's `forward` at the layer level ([`Forward::LayerRows`](crate::plan::Forward::LayerRows)),
+/// as many output channels per pass over a row as `blocks` keeps.
+pub(super) fn forward(spec: &Spec, shapes: &Shapes, blocks: Blocks) -> Program {
     let mut layer = Layer::new(spec, shapes);
-    let u = layer.forward_over_rows();
+    let u = layer.forward_over_rows(blocks);
     layer.program(Returns::Forward { u })
 }
