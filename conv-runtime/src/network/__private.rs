@@ -15,11 +15,16 @@ pub fn check_sample<S: Scalar>(x: &[S], label: usize, classes: usize) -> Result<
         return Err(SampleError::Label { label, classes });
     }
     let finite = |v: &S| v.to_f64().is_finite();
-    // Blocks checked without an early exit (so the check vectorises); the position is looked
-    // for only in a sample that has one.
-    if x.chunks(64)
-        .all(|block| block.iter().fold(true, |ok, v| ok & finite(v)))
-    {
+    // Blocks checked without an early exit (so the check vectorises, in the widest tier's
+    // vectors); the position is looked for only in a sample that has one.
+    let all_finite = crate::cpu::widest(
+        #[inline(always)]
+        || {
+            x.chunks(64)
+                .all(|block| block.iter().fold(true, |ok, v| ok & finite(v)))
+        },
+    );
+    if all_finite {
         return Ok(());
     }
     match x.iter().position(|v| !finite(v)) {
