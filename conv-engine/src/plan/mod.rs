@@ -45,8 +45,8 @@ pub use crate::tier::Tier;
 use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
 
 /// The layer-level forms' rows of sums span the output row rounded up to a multiple of this
-/// many columns (one AVX-512 vector of `f32`; `emit::layer_rows`).
-const ROW_LANES: usize = 16;
+/// many columns: one AVX-512 vector of `f32` (`emit::layer_rows`).
+pub(crate) const ROW_LANES: usize = 16;
 
 #[cfg(feature = "codegen")]
 pub(crate) use tuning::UNROLLED_DX_ROW;

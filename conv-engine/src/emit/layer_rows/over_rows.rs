@@ -42,7 +42,7 @@ use super::{local_at, v, whole, zero, Layer, A, C, I, J, O, P, Q};
 
 /// Columns of one vector on the widest tier (AVX-512, `f32`): the lane sums of `dL/dk` and
 /// `dL/db` span a multiple of it.
-pub(in crate::emit) const ROW_VECTOR: usize = 16;
+pub(in crate::emit) const ROW_VECTOR: usize = crate::plan::ROW_LANES;
 use crate::ir::{Array, Expr, Index, Local, Stmt, Term, Var};
 
 /// The vector of [`ROW_VECTOR`] lanes of the lane sums of `dL/db`.

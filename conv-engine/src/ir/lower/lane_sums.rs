@@ -4,12 +4,12 @@
 use super::tokens::ident;
 use super::Writer;
 use crate::ir::{Array, Index, Place, Stmt, Term, Var};
-
-/// The lanes of one AVX-512 vector of `f32`.
-const LANES: usize = 16;
 use crate::plan::LaneSums;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
+
+/// The lanes of one AVX-512 vector of `f32`.
+const LANES: usize = 16;
 
 impl Writer<'_> {
     /// With [`LaneSums::Avx512Rows`], the loop `for q in 0..R { row[q] = sum(&rq[q]) }` (`row`
