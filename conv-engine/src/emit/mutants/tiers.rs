@@ -94,7 +94,12 @@ fn the_avx512_parameter_gradients_alone_add_the_taps_lane_sums_with_the_runtime_
     let sums = plan.tiers().map(|(_, p)| p.parameter_lane_sums);
     assert_eq!(sums, [EachColumn, EachColumn, Avx512Rows]);
     assert_eq!(plan.check, crate::plan::ConstCheck::Whole);
-    let call = "pairwise_rows_avx512 (& lane_rows , & mut lane_sums)";
+    // The pass's accumulators themselves (two channels, five taps), each a `leading` sum of 28.
+    let call = concat!(
+        "leading_rows_avx512 ([& s [0] [0] , & s [0] [1] , & s [0] [2] , & s [0] [3] , ",
+        "& s [0] [4] , & s [1] [0] , & s [1] [1] , & s [1] [2] , & s [1] [3] , & s [1] [4]] , ",
+        "[28 , 28 , 28 , 28 , 28 , 28 , 28 , 28 , 28 , 28] , & mut lane_sums ,)"
+    );
     assert_eq!(lenet.matches(call).count(), 1, "{lenet}");
     let body = &lenet[lenet
         .find("fn __parameters_rows_fused_wide_avx512_sums (")
@@ -126,7 +131,7 @@ fn the_avx512_parameter_gradients_alone_add_the_taps_lane_sums_with_the_runtime_
             .tiers()
             .iter()
             .all(|(_, p)| p.parameter_lane_sums == EachColumn));
-        assert!(!other.contains("pairwise_rows_avx512"), "{other}");
+        assert!(!other.contains("leading_rows_avx512"), "{other}");
     }
 }
 

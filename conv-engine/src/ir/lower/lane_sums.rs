@@ -1,5 +1,6 @@
 //! The AVX-512 tier's lane sums written as calls of `conv_runtime::lanes`: loops of lane sums
-//! of sixteen-lane rows, and runs of `leading` sums of rows of 17 to 32 lanes.
+//! of sixteen-lane rows (`pairwise_rows_avx512`), and runs of `leading` sums of rows of 17 to
+//! 32 lanes (`leading_rows_avx512`).
 
 use super::tokens::ident;
 use super::Writer;
@@ -82,12 +83,12 @@ impl Writer<'_> {
 
     /// With [`LaneSums::Avx512Rows`], the run of statements `to_r = leading(&row_r, n_r)` at the
     /// start of `body` (at least two; each `row_r` a row of 32 lanes of an `f32` local, `16 <
-    /// n_r <= 32`) as one call of `conv_runtime::lanes::pairwise_rows_avx512`, and the length
+    /// n_r <= 32`) as one call of `conv_runtime::lanes::leading_rows_avx512`, and the length
     /// of the run. `leading` adds lanes `16..n` into lanes `0..n - 16`, then the sixteen
-    /// pairwise: here each row's first step is written out (a vector addition where the lanes
-    /// are added, the lane itself where not), and the call adds the sixteen lanes of every row,
-    /// sixteen rows at a time, with the same additions in the same order. `None` for any other
-    /// run.
+    /// pairwise; the call makes the same additions in the same order, each row's first step
+    /// one masked vector addition, then the sixteen lanes of every row, sixteen rows at a time,
+    /// on the rows themselves (the pass's accumulators, in registers once inlined; copied to
+    /// rows of sixteen lanes first, they went through the stack). `None` for any other run.
     pub(super) fn leading_sums(&self, body: &[Stmt]) -> Option<(usize, TokenStream)> {
         if self.how.lane_sums != LaneSums::Avx512Rows || *self.how.scalar != "f32" {
             return None;
@@ -112,32 +113,23 @@ impl Writer<'_> {
         if sums.len() < 2 {
             return None;
         }
-        let r = Literal::usize_unsuffixed(sums.len());
-        let folds = sums.iter().enumerate().map(|(k, &(_, row, n))| {
-            let (k, row) = (Literal::usize_unsuffixed(k), self.place(row));
-            let (past, half) = (
-                Literal::usize_unsuffixed(n - LANES),
-                Literal::usize_unsuffixed(LANES),
-            );
-            quote! {
-                let mut l = 0;
-                while l < #half {
-                    lane_rows[#k][l] = if l < #past { #row[l] + #row[l + #half] } else { #row[l] };
-                    l += 1;
-                }
-            }
-        });
+        let rows = sums.iter().map(|&(_, row, _)| self.place(row));
+        let lanes = sums.iter().map(|&(_, _, n)| Literal::usize_unsuffixed(n));
         let stores = sums.iter().enumerate().map(|(k, &(to, _, _))| {
             let (to, k) = (self.place(to), Literal::usize_unsuffixed(k));
             quote!(#to = lane_sums[#k];)
         });
-        let half = Literal::usize_unsuffixed(LANES);
+        let r = Literal::usize_unsuffixed(sums.len());
         // SAFETY (of the call written): as in `lane_sums`.
         let tokens = quote! {{
-            let mut lane_rows = [[0.0f32; #half]; #r];
-            #(#folds)*
             let mut lane_sums = [0.0f32; #r];
-            unsafe { ::conv_runtime::lanes::pairwise_rows_avx512(&lane_rows, &mut lane_sums) };
+            unsafe {
+                ::conv_runtime::lanes::leading_rows_avx512(
+                    [#(&#rows),*],
+                    [#(#lanes),*],
+                    &mut lane_sums,
+                )
+            };
             #(#stores)*
         }};
         Some((sums.len(), tokens))
