@@ -105,8 +105,8 @@ pub(super) enum Update {
     Deferred,
 }
 
-/// The backward step of `layer` (number `i`): from `d` (the gradient of its output, a local
-/// value) to a new `d` (the gradient of its input). `input` reads the layer's input, `output`
+/// The backward step of `layer` (number `i`): from `d` (a reference to the gradient of its
+/// output, which the step only reads) to a new `d` (the gradient of its input, a value). `input` reads the layer's input, `output`
 /// its stored output.
 pub(super) fn backward(
     t: &Ident,
@@ -127,7 +127,7 @@ pub(super) fn backward(
             quote! {
                 let d: #in_ty = __layers::#l::backward_deferred(
                     &self.#name.weight,
-                    &d,
+                    d,
                     &mut grads.#name.bias,
                 );
             }
@@ -138,7 +138,7 @@ pub(super) fn backward(
                 let d: #in_ty = __layers::#l::backward_into(
                     #input,
                     &self.#name.weight,
-                    &d,
+                    d,
                     &mut grads.#name.weight,
                     &mut grads.#name.bias,
                 );
@@ -153,7 +153,7 @@ pub(super) fn backward(
                     #input,
                     &mut self.#name.weight,
                     &mut self.#name.bias,
-                    &d,
+                    d,
                     learning_rate,
                 );
             }
@@ -162,28 +162,28 @@ pub(super) fn backward(
             let l = types::layer_struct(layer);
             let apply = apply(layer, update, quote!(g.dk), quote!(g.db));
             quote! {
-                let g = __layers::#l::backward(#input, &self.#name.weight, &d);
+                let g = __layers::#l::backward(#input, &self.#name.weight, d);
                 #apply
                 let d: #in_ty = g.dx;
             }
         }
         Kind::Activation(a) => {
             let step = activation_backward(t, a, output, quote!(&mut d));
-            quote!(let mut d = d; #step)
+            quote!(let mut d = *d; #step)
         }
         Kind::Pool(p) => {
             let l = types::layer_struct(layer);
             let call = match p.kind() {
                 PoolKind::Max => {
                     let indices = types::indices(i);
-                    quote!(__layers::#l::backward(&ws.#indices, &d))
+                    quote!(__layers::#l::backward(&ws.#indices, d))
                 }
-                PoolKind::Average => quote!(__layers::#l::backward(&d)),
+                PoolKind::Average => quote!(__layers::#l::backward(d)),
             };
             quote!(let d: #in_ty = #call;)
         }
         Kind::Flatten => {
-            let (d, dx) = (flat(quote!(&d)), flat_mut(quote!(&mut dx)));
+            let (d, dx) = (flat(quote!(d)), flat_mut(quote!(&mut dx)));
             quote! {
                 let d: #in_ty = { let mut dx: #in_ty = #in_zero; #rt::copy(#d, #dx); dx };
             }
@@ -202,7 +202,8 @@ pub(super) fn activation_backward(
     activation_call(t, a, "backward", output, d)
 }
 
-/// The parameter gradients of the first `layer` alone, from `d` (the gradient of its output):
+/// The parameter gradients of the first `layer` alone, from `d` (a reference to the gradient
+/// of its output):
 /// a convolution whose code can be cut to them calls its `__parameter_gradients` (no `dL/dx`);
 /// other layers run their backward step and drop `dL/dx`.
 pub(super) fn parameters(
@@ -218,7 +219,7 @@ pub(super) fn parameters(
             let l = types::layer_struct(layer);
             let apply = apply(layer, update, quote!(dk), quote!(db));
             quote! {
-                let (dk, db) = __layers::#l::__parameter_gradients(#input, &self.#name.weight, &d);
+                let (dk, db) = __layers::#l::__parameter_gradients(#input, &self.#name.weight, d);
                 #apply
             }
         }
