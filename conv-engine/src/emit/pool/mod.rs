@@ -213,13 +213,17 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     let (starts, all) = (lit((h - kh + 1) * plane), lit(h * plane));
     let (planel, start_rows) = (lit(plane), lit(h - kh + 1));
     quote! {
+        // Buffers of one channel, each filled whole before it is read: zeroed once, not once
+        // per channel (LLVM does not see the loops overwrite them).
+        let mut row_best = [0.0 as #t; #all];
+        let mut row_at = [0u32; #all];
+        let mut best_rows = [[0.0 as #t; #planel]; #start_rows];
+        let mut at_rows = [[0u32; #planel]; #start_rows];
         let mut c = 0;
         while c < #cs {
             let x = x[c].as_flattened();
             // Every row's windows, each scanned along its row: the maximum and its column in
             // the window.
-            let mut row_best = [0.0 as #t; #all];
-            let mut row_at = [0u32; #all];
             let mut m = 0;
             while m < #all {
                 let mut best = x[#swl * m];
@@ -230,8 +234,6 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
                 m += 1;
             }
             // Then the windows starting at every row, the rows' maxima scanned down.
-            let mut best_rows = [[0.0 as #t; #planel]; #start_rows];
-            let mut at_rows = [[0u32; #planel]; #start_rows];
             let (values, positions) = (best_rows.as_flattened_mut(), at_rows.as_flattened_mut());
             let mut k = 0;
             while k < #starts {
@@ -316,10 +318,11 @@ fn max_backward(pool: &Pool, t: &Ident) -> TokenStream {
     });
     quote! {
         const BASES: [u32; #out] = [#(#bases),*];
+        // Every element of the row buffers is written for each channel: zeroed once.
+        #(let mut #rows = [[0.0 as #t; #wl]; #ohs];)*
         let mut c = 0;
         while c < #cs {
             let (d, at) = (d[c].as_flattened(), indices[c].as_flattened());
-            #(let mut #rows = [[0.0 as #t; #wl]; #ohs];)*
             #(let #flats = #rows.as_flattened_mut();)*
             let mut m = 0;
             while m < #out {
