@@ -14,13 +14,15 @@ use super::{root_half, CHUNK};
 use crate::network::Deferred;
 use crate::Scalar;
 
-/// Weights of a row formed at once in registers, per chunk.
+/// Weights of a row formed at once in registers, per chunk (a pair of chunks' sums of a block
+/// of [`ROWS`] rows is 32 vectors of 16 `f32` lanes; with 32 columns, LLVM wrote the block's
+/// sums much slower: `BENCHMARKS.md`, LeNet-5).
 const WIDTH: usize = 64;
 /// Rows formed together: each sample's `x` is loaded once for all of them.
 const ROWS: usize = 4;
 
-/// One chunk's sums of a block of [`ROWS`] rows and up to [`WIDTH`] columns, aligned to a
-/// cache line so that each vector the tree stores and loads again stays within one line
+/// The sums of a pair of chunks (or of the last chunk, when the count is odd) of a block of
+/// [`ROWS`] rows and up to [`WIDTH`] columns, aligned to a cache line so that each vector the tree stores and loads again stays within one line
 /// (unaligned, the update was slower: `BENCHMARKS.md`, LeNet-5).
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
@@ -37,8 +39,8 @@ pub(super) struct Records<'a, S> {
 /// [`super::sums::update`] on the same element, `g = (left + right) * scale` or, with `step`,
 /// `p -= rate * ((left + right) * scale)` (`left` alone when the batch is one chunk), where
 /// `left` and `right` are the two halves of the tree's root. [`ROWS`] rows at a time, in blocks
-/// of [`WIDTH`] columns, then of 16 (each chunk's sums of a block in registers, then the tree
-/// and the update over the block); the columns after the last block of 16, and the rows after
+/// of [`WIDTH`] columns, then of 16 (each pair of chunks' sums of a block in registers, then
+/// the tree and the update over the block); the columns after the last block of 16, and the rows after
 /// the last group of [`ROWS`], row by row. Every weight gets the same operations in the same
 /// order whichever path forms it.
 pub(super) fn rows<S: Scalar>(
@@ -68,20 +70,25 @@ pub(super) fn rows<S: Scalar>(
                 &records.samples[(c * CHUNK).min(end)..end]
             })
             .collect();
-        let mid = root_half(count.max(2));
-        let mut pairs = Vec::new();
-        tree_pairs(0, mid, &mut pairs);
-        tree_pairs(mid, count.max(mid), &mut pairs);
+        let (pairs, root) = tree(count);
+        // The tree's first additions are those of chunks 2m + 1 into 2m (the last chunk of an
+        // odd count has no partner), and the rest is the same tree over the pairs' sums, split
+        // at the largest power of two below their count, as the chunks' tree is (with two
+        // chunks, the root's halves are that one pair, and `(c₀ + c₁) * scale` is the update's
+        // `(left + right) * scale`).
+        let (pair_pairs, pair_root) = tree(count.div_ceil(2));
         let tree = Tree {
             first,
             chunks: &chunks,
             pairs: &pairs,
-            root: (count > 1).then_some(mid),
+            root,
+            pair_pairs: &pair_pairs,
+            pair_root,
             layer,
             scale,
             rate,
         };
-        let mut blocks = vec![Block([[S::ZERO; WIDTH]; ROWS]); count];
+        let mut blocks = vec![Block([[S::ZERO; WIDTH]; ROWS]); count.div_ceil(2)];
         // One row of sums per chunk, for the rows and columns outside the blocks.
         let mut sums = vec![S::ZERO; count * n];
         let rows = g.len() / n.max(1);
@@ -114,12 +121,14 @@ pub(super) fn rows<S: Scalar>(
 
 /// What every block and row of [`rows`] shares: the first row of `g`, the chunks' records, the
 /// tree's additions ([`tree_pairs`]) and the chunk holding its root's right half (none for one
-/// chunk), the layer and the update's factors.
+/// chunk), the same over the sums of pairs of chunks, the layer and the update's factors.
 struct Tree<'a, S> {
     first: usize,
     chunks: &'a [&'a [&'a [S]]],
     pairs: &'a [(usize, usize)],
     root: Option<usize>,
+    pair_pairs: &'a [(usize, usize)],
+    pair_root: Option<usize>,
     layer: &'a Deferred,
     scale: S,
     rate: Option<S>,
@@ -127,8 +136,10 @@ struct Tree<'a, S> {
 
 impl<S: Scalar> Tree<'_, S> {
     /// Rows `r..r + ROWS` of `g` and `p` (of the layer, `first + r..`), columns `col..col +
-    /// W`: each chunk's sums in registers, each sample's `x` loaded once for the [`ROWS`]
-    /// rows, into `blocks`; then the tree's additions and the update.
+    /// W`: the sums of each pair of chunks in registers (each sample's `x` loaded once for the
+    /// [`ROWS`] rows), the second added into the first there, into `blocks`; then the rest of
+    /// the tree's additions and the update. (With each chunk's sums stored and added from
+    /// memory, the stores and loads took about as long as the products.)
     #[inline(always)]
     fn block<const W: usize>(
         &self,
@@ -140,16 +151,13 @@ impl<S: Scalar> Tree<'_, S> {
     ) {
         let n = self.layer.inputs;
         let (d_at, x_at) = (self.layer.at + n + self.first + r, self.layer.at + col);
-        for (block, samples) in blocks.iter_mut().zip(self.chunks) {
-            // Indexed by row, then column: over rows first (iterators), LLVM vectorised
-            // across the rows with gathers and scatters.
-            let mut acc = [[S::ZERO; W]; ROWS];
-            for record in *samples {
-                let x: &[S; W] = fixed(&record[x_at..x_at + W]);
-                let d: &[S; ROWS] = fixed(&record[d_at..d_at + ROWS]);
+        for (block, pair) in blocks.iter_mut().zip(self.chunks.chunks(2)) {
+            let mut acc = chunk_sums::<S, W>(pair[0], d_at, x_at);
+            if let Some(second) = pair.get(1) {
+                let more = chunk_sums::<S, W>(second, d_at, x_at);
                 for k in 0..ROWS {
                     for l in 0..W {
-                        acc[k][l] += d[k] * x[l];
+                        acc[k][l] += more[k][l];
                     }
                 }
             }
@@ -157,7 +165,7 @@ impl<S: Scalar> Tree<'_, S> {
                 sums[..W].copy_from_slice(acc);
             }
         }
-        for &(into, from) in self.pairs {
+        for &(into, from) in self.pair_pairs {
             let (left, right) = blocks.split_at_mut(from);
             let (left, right) = (&mut left[into].0, &right[0].0);
             for k in 0..ROWS {
@@ -169,7 +177,9 @@ impl<S: Scalar> Tree<'_, S> {
         for k in 0..ROWS {
             let at = (r + k) * n + col;
             let left: &[S; W] = fixed(&blocks[0].0[k][..W]);
-            let right = self.root.map(|mid| fixed::<S, W>(&blocks[mid].0[k][..W]));
+            let right = self
+                .pair_root
+                .map(|mid| fixed::<S, W>(&blocks[mid].0[k][..W]));
             let p = p
                 .as_deref_mut()
                 .map(|p| fixed_mut::<S, W>(&mut p[at..at + W]));
@@ -213,6 +223,28 @@ impl<S: Scalar> Tree<'_, S> {
             self.rate,
         );
     }
+}
+
+/// One chunk's sums of a block of [`ROWS`] rows and `W` columns: `((0 + d₀x₀) + d₁x₁) + …`
+/// over its samples (`d` at `d_at` of each record, `x` at `x_at`). Indexed by row, then column:
+/// over rows first (iterators), LLVM vectorised across the rows with gathers and scatters.
+#[inline(always)]
+fn chunk_sums<S: Scalar, const W: usize>(
+    samples: &[&[S]],
+    d_at: usize,
+    x_at: usize,
+) -> [[S; W]; ROWS] {
+    let mut acc = [[S::ZERO; W]; ROWS];
+    for record in samples {
+        let x: &[S; W] = fixed(&record[x_at..x_at + W]);
+        let d: &[S; ROWS] = fixed(&record[d_at..d_at + ROWS]);
+        for k in 0..ROWS {
+            for l in 0..W {
+                acc[k][l] += d[k] * x[l];
+            }
+        }
+    }
+    acc
 }
 
 /// `slice` as an array of its length `W`.
@@ -281,6 +313,16 @@ fn blocks<S: Scalar, const W: usize>(
         block.copy_from_slice(&acc);
     }
     len - blocks.into_remainder().len()
+}
+
+/// The trainer's tree over `count` chunks: its additions below the root ([`tree_pairs`] of each
+/// half), and the chunk holding the root's right half (none for one chunk).
+fn tree(count: usize) -> (Vec<(usize, usize)>, Option<usize>) {
+    let mid = root_half(count.max(2));
+    let mut pairs = Vec::new();
+    tree_pairs(0, mid, &mut pairs);
+    tree_pairs(mid, count.max(mid), &mut pairs);
+    (pairs, (count > 1).then_some(mid))
 }
 
 /// The additions of the trainer's tree over chunks `lo..hi`, in an order that adds each total
