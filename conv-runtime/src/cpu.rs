@@ -127,3 +127,26 @@ fn avx512<R>(f: impl FnOnce() -> R) -> R {
 fn avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
+
+/// Asks the CPU to bring `value` into its caches ahead of its use: a hint, with no effect on
+/// any result (nothing where the architecture has no such hint here). The batch trainer asks
+/// for the next sample's input while it computes the current one; a training set larger than
+/// the caches, visited in shuffled order, otherwise made the first read of every sample wait
+/// for memory (about 2% of LeNet-5's epoch: `BENCHMARKS.md`).
+#[cfg(feature = "std")]
+#[inline]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        const LINE: usize = 64;
+        let start = (value as *const T).cast::<i8>();
+        for offset in (0..core::mem::size_of::<T>()).step_by(LINE) {
+            // SAFETY: `start + offset` lies within `value`; a prefetch never faults and
+            // changes no memory.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}

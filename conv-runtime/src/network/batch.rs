@@ -274,6 +274,9 @@ where
                 let start = c * CHUNK;
                 let end = (start + CHUNK).min(n);
                 for (i, record) in (start..end).zip(&mut chunk.records) {
+                    if let Some(next) = inputs.get(i + 1) {
+                        crate::cpu::prefetch(*next);
+                    }
                     match net.loss_and_recorded_gradients(
                         inputs[i],
                         labels[i],
