@@ -190,14 +190,27 @@ mod tests {
             // SAFETY: checked by the caller.
             unsafe { pairwise_rows_avx512(&rows, &mut out) };
             for (r, row) in rows.iter().enumerate() {
-                let want = pairwise(row);
-                assert!(
-                    out[r].to_bits() == want.to_bits() || (out[r].is_nan() && want.is_nan()),
-                    "row {r} of {R}: {} against {want}",
-                    out[r]
-                );
+                same(out[r], pairwise(row), format_args!("row {r} of {R}"));
             }
         }
+    }
+
+    /// `got` is `want` bit for bit (any NaN for a NaN).
+    fn same(got: f32, want: f32, what: core::fmt::Arguments<'_>) {
+        assert!(
+            got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+            "{what}: {got} against {want}"
+        );
+    }
+
+    /// Whether the CPU has AVX-512F, saying the test is skipped when not (the generated code
+    /// never calls these functions on such a CPU).
+    fn has_avx512f(function: &str) -> bool {
+        let has = std::is_x86_feature_detected!("avx512f");
+        if !has {
+            eprintln!("SKIPPED: {function} (this CPU lacks AVX-512F)");
+        }
+        has
     }
 
     /// The generated code's `leading`: lanes `16..n` added into lanes `0..n - 16`, then
@@ -223,21 +236,14 @@ mod tests {
             unsafe { leading_rows_avx512(core::array::from_fn(|r| &data[r]), n, &mut out) };
             for (r, row) in data.iter().enumerate() {
                 let want = leading(row, n[r]);
-                assert!(
-                    out[r].to_bits() == want.to_bits() || (out[r].is_nan() && want.is_nan()),
-                    "row {r} of {R}, n = {}: {} against {want}",
-                    n[r],
-                    out[r]
-                );
+                same(out[r], want, format_args!("row {r} of {R}, n = {}", n[r]));
             }
         }
     }
 
     #[test]
     fn the_avx512_leading_sums_are_the_leading_sums_bit_for_bit() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            // The generated code never calls it on such a CPU.
-            eprintln!("SKIPPED: leading_rows_avx512 (this CPU lacks AVX-512F)");
+        if !has_avx512f("leading_rows_avx512") {
             return;
         }
         let mut rng = SplitMix64::new(0x1ead);
@@ -249,9 +255,7 @@ mod tests {
 
     #[test]
     fn the_avx512_sums_are_the_pairwise_sums_bit_for_bit() {
-        if !std::is_x86_feature_detected!("avx512f") {
-            // The generated code never calls it on such a CPU.
-            eprintln!("SKIPPED: pairwise_rows_avx512 (this CPU lacks AVX-512F)");
+        if !has_avx512f("pairwise_rows_avx512") {
             return;
         }
         let mut rng = SplitMix64::new(0x1a9e5);
