@@ -32,7 +32,10 @@ pub const fn pairwise(s: &[f32; 16]) -> f32 {
     s[0]
 }
 
-/// `out[r] = pairwise(&rows[r])` for every row, sixteen rows at a time ([`pairwise_block`]).
+/// `out[r] = pairwise(&rows[r])` for every row, sixteen rows at a time: the rows' halves added
+/// into vectors of two rows each, those into vectors of four rows' quarters, then eight rows'
+/// pairs, then sixteen sums, which one permutation puts in row order. Each addition is one of
+/// [`pairwise`]'s, the lower lanes first.
 ///
 /// # Safety
 ///
@@ -58,11 +61,11 @@ pub unsafe fn pairwise_rows_avx512<const R: usize>(rows: &[[f32; 16]; R], out: &
 
 /// `out[r] = leading(rows[r], n[r])` for every row: the lanes `16..n[r]` of the row added into
 /// its lanes `0..n[r] - 16` (one masked vector addition, each lane's sum the `leading` sum's
-/// first step), then the sixteen lanes of every row pairwise, sixteen rows at a time
-/// ([`pairwise_block`]). Each `n[r]` is between 17 and 32: `leading`'s sums of rows of 17 to
-/// 32 lanes (the generated code's `leading`, whose first step adds the lanes past the largest
-/// power of two not above `n`). Rows the code sums this way are the accumulators of a pass,
-/// still in registers when the function is inlined into its caller's AVX-512 body.
+/// first step), then the sixteen lanes of every row pairwise, sixteen rows at a time, as
+/// [`pairwise_rows_avx512`] adds them. Each `n[r]` is between 17 and 32: `leading`'s sums of
+/// rows of 17 to 32 lanes (the generated code's `leading`, whose first step adds the lanes past
+/// the largest power of two not above `n`). Rows the code sums this way are the accumulators
+/// of a pass, still in registers when the function is inlined into its caller's AVX-512 body.
 ///
 /// # Safety
 ///
@@ -101,11 +104,9 @@ pub unsafe fn leading_rows_avx512<const R: usize>(
     }
 }
 
-/// The sixteen lanes of each of the first `count` vectors of `rows` added pairwise
-/// ([`pairwise`]) and stored to `out[..count]`: the rows' halves added into vectors of two rows
-/// each, those into vectors of four rows' quarters, then eight rows' pairs, then sixteen sums,
-/// which one permutation puts in row order. Each addition is one of [`pairwise`]'s, the lower
-/// lanes first. The vectors past `count` are zeros and their sums are not stored.
+/// The sixteen lanes of each of the first `count` vectors of `rows` added pairwise, as
+/// [`pairwise_rows_avx512`] describes, and stored to `out[..count]`; the vectors past `count`
+/// are zeros and their sums are not stored.
 ///
 /// # Safety
 ///

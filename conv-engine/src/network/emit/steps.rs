@@ -106,8 +106,8 @@ pub(super) enum Update {
 }
 
 /// The backward step of `layer` (number `i`): from `d` (a reference to the gradient of its
-/// output, which the step only reads) to a new `d` (the gradient of its input, a value). `input` reads the layer's input, `output`
-/// its stored output.
+/// output, which the step only reads) to a new `d` (the gradient of its input, a value).
+/// `input` reads the layer's input, `output` its stored output.
 pub(super) fn backward(
     t: &Ident,
     i: usize,

@@ -10,9 +10,12 @@
 //!
 //! [`Network::DEFERRED`]: crate::network::Network::DEFERRED
 
-use super::{root_half, CHUNK};
+mod tree;
+
+use super::CHUNK;
 use crate::network::Deferred;
 use crate::Scalar;
+use tree::{finish, finish_block, tree};
 
 /// Weights of a row formed at once in registers, per chunk (a pair of chunks' sums of a block
 /// of [`ROWS`] rows is 32 vectors of 16 `f32` lanes; with 32 columns, LLVM wrote the block's
@@ -22,8 +25,9 @@ const WIDTH: usize = 64;
 const ROWS: usize = 4;
 
 /// The sums of a pair of chunks (or of the last chunk, when the count is odd) of a block of
-/// [`ROWS`] rows and up to [`WIDTH`] columns, aligned to a cache line so that each vector the tree stores and loads again stays within one line
-/// (unaligned, the update was slower: `BENCHMARKS.md`, LeNet-5).
+/// [`ROWS`] rows and up to [`WIDTH`] columns, aligned to a cache line so that each vector the
+/// tree stores and loads again stays within one line (unaligned, the update was slower:
+/// `BENCHMARKS.md`, LeNet-5).
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
 struct Block<S>([[S; WIDTH]; ROWS]);
@@ -40,9 +44,9 @@ pub(super) struct Records<'a, S> {
 /// `p -= rate * ((left + right) * scale)` (`left` alone when the batch is one chunk), where
 /// `left` and `right` are the two halves of the tree's root. [`ROWS`] rows at a time, in blocks
 /// of [`WIDTH`] columns, then of 16 (each pair of chunks' sums of a block in registers, then
-/// the tree and the update over the block); the columns after the last block of 16, and the rows after
-/// the last group of [`ROWS`], row by row. Every weight gets the same operations in the same
-/// order whichever path forms it.
+/// the tree and the update over the block); the columns after the last block of 16, and the
+/// rows after the last group of [`ROWS`], row by row. Every weight gets the same operations in
+/// the same order whichever path forms it.
 pub(super) fn rows<S: Scalar>(
     records: &Records<'_, S>,
     layer: &Deferred,
@@ -120,8 +124,9 @@ pub(super) fn rows<S: Scalar>(
 }
 
 /// What every block and row of [`rows`] shares: the first row of `g`, the chunks' records, the
-/// tree's additions ([`tree_pairs`]) and the chunk holding its root's right half (none for one
-/// chunk), the same over the sums of pairs of chunks, the layer and the update's factors.
+/// tree's additions ([`tree::tree_pairs`]) and the chunk holding its root's right half (none
+/// for one chunk), the same over the sums of pairs of chunks, the layer and the update's
+/// factors.
 struct Tree<'a, S> {
     first: usize,
     chunks: &'a [&'a [&'a [S]]],
@@ -313,105 +318,4 @@ fn blocks<S: Scalar, const W: usize>(
         block.copy_from_slice(&acc);
     }
     len - blocks.into_remainder().len()
-}
-
-/// The trainer's tree over `count` chunks: its additions below the root ([`tree_pairs`] of each
-/// half), and the chunk holding the root's right half (none for one chunk).
-fn tree(count: usize) -> (Vec<(usize, usize)>, Option<usize>) {
-    let mid = root_half(count.max(2));
-    let mut pairs = Vec::new();
-    tree_pairs(0, mid, &mut pairs);
-    tree_pairs(mid, count.max(mid), &mut pairs);
-    (pairs, (count > 1).then_some(mid))
-}
-
-/// The additions of the trainer's tree over chunks `lo..hi`, in an order that adds each total
-/// after its own additions: `(into, from)`, chunk `from`'s total added into chunk `into`'s
-/// (split at [`root_half`], the right half's total into the left's).
-fn tree_pairs(lo: usize, hi: usize, out: &mut Vec<(usize, usize)>) {
-    if hi - lo < 2 {
-        return;
-    }
-    let mid = lo + root_half(hi - lo);
-    tree_pairs(lo, mid, out);
-    tree_pairs(mid, hi, out);
-    out.push((lo, mid));
-}
-
-/// The update's operations on one element each ([`super::sums`]'s `update_block`): the root's
-/// halves added, scaled, and stored as the gradient or stepped into the parameter.
-#[inline(always)]
-fn finish<S: Scalar>(
-    g: &mut [S],
-    left: &[S],
-    right: Option<&[S]>,
-    p: Option<&mut [S]>,
-    scale: S,
-    rate: Option<S>,
-) {
-    match (right, p.zip(rate)) {
-        (Some(right), Some((p, rate))) => {
-            for ((p, l), r) in p.iter_mut().zip(left).zip(right) {
-                *p -= rate * ((*l + *r) * scale);
-            }
-        }
-        (Some(right), None) => {
-            for ((g, l), r) in g.iter_mut().zip(left).zip(right) {
-                *g = (*l + *r) * scale;
-            }
-        }
-        (None, Some((p, rate))) => {
-            for (p, l) in p.iter_mut().zip(left) {
-                *p -= rate * (*l * scale);
-            }
-        }
-        (None, None) => {
-            for (g, l) in g.iter_mut().zip(left) {
-                *g = *l * scale;
-            }
-        }
-    }
-}
-
-/// [`finish`] on a block of `W` elements, the parameters (or gradients) formed in registers
-/// and stored whole (on slices, LLVM wrote the step element by element).
-#[inline(always)]
-fn finish_block<S: Scalar, const W: usize>(
-    g: &mut [S; W],
-    left: &[S; W],
-    right: Option<&[S; W]>,
-    p: Option<&mut [S; W]>,
-    scale: S,
-    rate: Option<S>,
-) {
-    match (right, p.zip(rate)) {
-        (Some(right), Some((p, rate))) => {
-            let mut v = *p;
-            for ((v, l), r) in v.iter_mut().zip(left).zip(right) {
-                *v -= rate * ((*l + *r) * scale);
-            }
-            *p = v;
-        }
-        (Some(right), None) => {
-            let mut v = [S::ZERO; W];
-            for ((v, l), r) in v.iter_mut().zip(left).zip(right) {
-                *v = (*l + *r) * scale;
-            }
-            *g = v;
-        }
-        (None, Some((p, rate))) => {
-            let mut v = *p;
-            for (v, l) in v.iter_mut().zip(left) {
-                *v -= rate * (*l * scale);
-            }
-            *p = v;
-        }
-        (None, None) => {
-            let mut v = [S::ZERO; W];
-            for (v, l) in v.iter_mut().zip(left) {
-                *v = *l * scale;
-            }
-            *g = v;
-        }
-    }
 }
