@@ -53,8 +53,8 @@ pub unsafe fn pairwise_rows_avx512<const R: usize>(rows: &[[f32; 16]; R], out: &
             true => unsafe { _mm512_loadu_ps(rows[first + r].as_ptr()) },
             false => _mm512_setzero_ps(),
         });
-        // SAFETY: `out[first..]` holds at least `count` floats.
-        unsafe { pairwise_block(&block, out.as_mut_ptr().add(first), count) };
+        // SAFETY: the CPU has AVX-512F (this function's contract).
+        unsafe { pairwise_block(&block, &mut out[first..first + count]) };
         first += 16;
     }
 }
@@ -98,23 +98,23 @@ pub unsafe fn leading_rows_avx512<const R: usize>(
             let past = n[first + r].clamp(16, 32) - 16;
             _mm512_mask_add_ps(low, ((1u32 << past) - 1) as u16, low, high)
         });
-        // SAFETY: `out[first..]` holds at least `count` floats.
-        unsafe { pairwise_block(&block, out.as_mut_ptr().add(first), count) };
+        // SAFETY: the CPU has AVX-512F (this function's contract).
+        unsafe { pairwise_block(&block, &mut out[first..first + count]) };
         first += 16;
     }
 }
 
-/// The sixteen lanes of each of the first `count` vectors of `rows` added pairwise, as
-/// [`pairwise_rows_avx512`] describes, and stored to `out[..count]`; the vectors past `count`
+/// The sixteen lanes of each of the first `out.len()` (at most 16) vectors of `rows` added
+/// pairwise, as [`pairwise_rows_avx512`] describes, and stored to `out`; the vectors past those
 /// are zeros and their sums are not stored.
 ///
 /// # Safety
 ///
-/// The CPU must have AVX-512F; `out` must be valid for `count` (at most 16) floats.
+/// The CPU must have AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn pairwise_block(rows: &[core::arch::x86_64::__m512; 16], out: *mut f32, count: usize) {
+unsafe fn pairwise_block(rows: &[core::arch::x86_64::__m512; 16], out: &mut [f32]) {
     use core::arch::x86_64::{
         __m512, _mm512_add_ps, _mm512_mask_storeu_ps, _mm512_permutexvar_ps, _mm512_set_epi32,
         _mm512_shuffle_f32x4, _mm512_shuffle_ps,
@@ -151,12 +151,13 @@ unsafe fn pairwise_block(rows: &[core::arch::x86_64::__m512; 16], out: *mut f32,
     // Row r sits in lane 4 * (r % 4) + r / 4.
     let order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
     let sums = _mm512_permutexvar_ps(order, sums);
+    let count = out.len().min(16);
     let mask = match count {
-        16.. => u16::MAX,
+        16 => u16::MAX,
         _ => ((1u32 << count) - 1) as u16,
     };
-    // SAFETY: the mask covers `out[..count]`, which the caller vouches for.
-    unsafe { _mm512_mask_storeu_ps(out, mask, sums) };
+    // SAFETY: the mask covers `out[..count]`, within `out`.
+    unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr(), mask, sums) };
 }
 
 #[cfg(all(test, target_arch = "x86_64", feature = "std"))]

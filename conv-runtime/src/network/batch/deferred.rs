@@ -143,8 +143,8 @@ impl<S: Scalar> Tree<'_, S> {
     /// Rows `r..r + ROWS` of `g` and `p` (of the layer, `first + r..`), columns `col..col +
     /// W`: the sums of each pair of chunks in registers (each sample's `x` loaded once for the
     /// [`ROWS`] rows), the second added into the first there, into `blocks`; then the rest of
-    /// the tree's additions and the update. (With each chunk's sums stored and added from
-    /// memory, the stores and loads took about as long as the products.)
+    /// the tree's additions and the update (each chunk's sums stored and added from memory
+    /// was slower: `BENCHMARKS.md`, LeNet-5).
     #[inline(always)]
     fn block<const W: usize>(
         &self,
