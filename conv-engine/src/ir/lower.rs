@@ -5,6 +5,7 @@ use super::{Array, Binding, Chain, Counter, Expr, Place, Program, Returns, Stmt,
 mod lane_sums;
 mod prelude;
 mod tokens;
+pub(crate) mod transpose;
 
 use tokens::{constant_flat, grouped, ident, index, local_name};
 pub(crate) use tokens::{element_name, Names};
@@ -161,6 +162,9 @@ impl Writer<'_> {
     }
 
     fn stmt(&self, s: &Stmt) -> TokenStream {
+        if let Some(passes) = self.transpose(s) {
+            return passes;
+        }
         match s {
             Stmt::Loop {
                 var,

@@ -5,9 +5,9 @@
 //!
 //! - `sb[o] += dt[i][j][o]` per output position (`dL/db`);
 //! - per input channel `c`, `sk[a][b][o] += dt[i][j][o] * xp[c][i*SH + a*DH][j*SW + b*DW]`
-//!   for every output position and tap, then `dk[o][c][a][b] = sk[a][b][o]` (`dL/dk`: one
+//!   for every output position and tap, then `dkt[c][a][b][o] = sk[a][b][o]` (`dL/dk`: one
 //!   channel's partial sums, which fit the vector registers for small kernels, each tap's
-//!   chain independent of the others);
+//!   chain independent of the others), and `dk[o][c][a][b] = dkt[c][a][b][o]` at the end;
 //! - per input channel `c` and padded row `p`, the row's partial sums `rq[q][o]` start at zero
 //!   and take `dt[i][j][o] * kt[c][a][b][o]` at `q = j*SW + b*DW` for every output row `i`
 //!   that reaches `p` (through the kernel row `a` with `p = i*SH + a*DH`), output column and
@@ -20,10 +20,11 @@
 //!   that `rq` stays in registers from its zeros to its sums; in a loop, each update loaded
 //!   and stored its element (`BENCHMARKS.md`, LeNet-5, the step of 97349bc).
 //!
-//! The transposes run in the order of their stores, output channels innermost: LLVM gathers
-//! each stored vector. In the order of the loads it moved one element at a time, which made
-//! LeNet-5's second layer's `backward` slower, and the digits layer's `backward` is no slower
-//! this way (`BENCHMARKS.md`, LeNet-5, the step of 9235d40). The loops over input channels are
+//! The transposes (`dt`, `kt`, and `dk` from `dkt`) are nests of copies in the order of their
+//! stores; the lowering writes each as passes of interleaving where the number of output
+//! channels is a product of 2, 3 and 4 ([`crate::ir::lower::transpose`]), which LLVM writes
+//! with shuffles of whole vectors. Written as nests, LLVM read or stored each vector with a
+//! gather or a scatter (`BENCHMARKS.md`, LeNet-5). The loops over input channels are
 //! not opaque (the updates over output channels are innermost; opaque, they made the digits
 //! layer slower on the default target).
 //!
@@ -94,12 +95,13 @@ impl Layer<'_> {
         // Per input channel, over every position and tap: v = xp[c][r][q] and
         // sk[a][b][o] += d[o] * v, one channel's partial sums (they fit the vector registers on
         // small kernels, and every tap's chain is independent of the others); then
-        // dk[o][c][a][b] = sk[a][b][o], output channels outermost: each channel's taps stored
-        // in a row, read from the sums with gathers (with output channels innermost, LLVM
-        // stored every element on its own: `BENCHMARKS.md`, LeNet-5, the step of ef46402).
+        // dkt[c][a][b][o] = sk[a][b][o], whole vectors, and after the last channel
+        // dk[o][c][a][b] = dkt[c][a][b][o], a transpose the lowering writes as passes of
+        // interleaving (stored per channel in `dk`'s order, LLVM read the sums with gathers or
+        // stored every element on its own: `BENCHMARKS.md`, LeNet-5).
         let (ab, tap) = ([A, B], [s.kh, s.kw]);
         let sk = self.local(Local::bound("sk", vec![s.kh, s.kw, s.co]));
-        let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
+        let dkt = self.zeroed("dkt", vec![s.ci, s.kh, s.kw, s.co]);
         let read = Place {
             array: xp,
             index: vec![v(C), row.clone(), col.clone()],
@@ -116,16 +118,19 @@ impl Layer<'_> {
             )),
         ];
         let dk_position = vec![nest(&ab, &tap, dk_tap)];
-        let store = Stmt::copy(
-            at(Array::Local(dk), &with_o(&taps)),
-            at(Array::Local(sk), &o_last(&ab)),
-        );
         let dk_channel = vec![
             zero(sk),
             nest(&positions, &output, dk_position),
-            nest(&with_o(&ab), &[s.co, s.kh, s.kw], vec![store]),
+            Stmt::copy(at(Array::Local(dkt), &[C]), whole(sk)),
         ];
         self.body.push(nest(&[C], &[s.ci], dk_channel));
+        let dk = self.zeroed("dk", self.shapes.k.dims().to_vec());
+        let store = Stmt::copy(
+            at(Array::Local(dk), &with_o(&taps)),
+            at(Array::Local(dkt), &o_last(&taps)),
+        );
+        self.body
+            .push(nest(&with_o(&taps), &[s.co, s.ci, s.kh, s.kw], vec![store]));
         let db = self.local(Local::bound("db", vec![s.co]));
         self.body.push(Stmt::Let {
             local: db,

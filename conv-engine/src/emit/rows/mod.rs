@@ -66,6 +66,7 @@ pub(super) use companion_backward::backward;
 pub(super) use companion_forward::forward;
 
 use super::shape::{lit, Shapes};
+use crate::ir::lower::transpose;
 use crate::{Geometry, Spec};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -153,8 +154,15 @@ impl Rows<'_> {
         };
         let forward = (!forwards.is_empty()).then(|| {
             let kt_zeros = self.out_inner_zeros();
-            let transpose = match interleave_factors(co) {
-                Some(factors) => self.transpose_by_interleaving(&factors, ci * kh * kw),
+            let passes = transpose::passes(co, ci * kh * kw, transpose::Direction::ToLast);
+            let transpose = match passes {
+                Some(passes) => transpose::interleaved(
+                    &passes,
+                    quote!(k.as_flattened().as_flattened().as_flattened()),
+                    quote!(kt.as_flattened_mut().as_flattened_mut().as_flattened_mut()),
+                    &self.shapes.scalar,
+                    &self.shapes.zero(),
+                ),
                 // In `kt`'s order, output channels innermost: whole vectors stored, the kernel
                 // read with gathers. In the kernel's order LLVM moves one element at a time
                 // (`BENCHMARKS.md`, LeNet-5, the step of bcf5b49).
@@ -248,57 +256,6 @@ impl Rows<'_> {
         crate::plan::companion_dk_over_channels(self.spec)
     }
 
-    /// The statements of `kernel_out_inner` that transpose `k` (`co` rows of `rest` elements)
-    /// into `kt` by interleaving: with `co = f1·f2·…`, pass `i` views its input as `f_i` equal
-    /// parts and writes element `m` of part `h` to `f_i·m + h`. After the passes, element `r`
-    /// of row `o` is at `co·r + o` (the first pass places the most significant digit of `o`).
-    /// Each pass is a flat loop whose interleaved stores LLVM writes as shuffles of whole
-    /// vectors, where a direct transpose reads the kernel with gathers.
-    fn transpose_by_interleaving(&self, factors: &[usize], rest: usize) -> TokenStream {
-        let len = factors.iter().product::<usize>() * rest;
-        let (zero, t, n) = (self.shapes.zero(), &self.shapes.scalar, lit(len));
-        let buffers = [quote!(even), quote!(odd)];
-        let passes = factors.iter().enumerate().map(|(i, &f)| {
-            let from = match i {
-                0 => quote!(k.as_flattened().as_flattened().as_flattened()),
-                _ => {
-                    let b = &buffers[(i - 1) % 2];
-                    quote!(&#b)
-                }
-            };
-            let to = match i + 1 == factors.len() {
-                true => quote!(kt.as_flattened_mut().as_flattened_mut().as_flattened_mut()),
-                false => {
-                    let b = &buffers[i % 2];
-                    quote!(&mut #b)
-                }
-            };
-            let (part, fl) = (lit(len / f), lit(f));
-            let moves = (0..f).map(|h| {
-                let hl = lit(h);
-                quote!(to[#fl * m + #hl] = from[#hl * #part + m];)
-            });
-            quote! {
-                {
-                    let (from, to): (&[#t], &mut [#t]) = (#from, #to);
-                    let mut m = 0;
-                    while m < #part {
-                        #(#moves)*
-                        m += 1;
-                    }
-                }
-            }
-        });
-        let used = factors.len().saturating_sub(1).min(2);
-        let declare = buffers[..used]
-            .iter()
-            .map(|b| quote!(let mut #b: [#t; #n] = [#zero; #n];));
-        quote! {
-            #(#declare)*
-            #(#passes)*
-        }
-    }
-
     /// `[[[[0; C_out]; KW]; KH]; C_in]` (the kernel's shape with output channels innermost).
     pub(super) fn out_inner_zeros(&self) -> TokenStream {
         let g = self.g();
@@ -307,20 +264,4 @@ impl Rows<'_> {
         let (ci, co) = (lit(g.in_channels()), lit(g.out_channels()));
         quote!([[[[#zero; #co]; #kw]; #kh]; #ci])
     }
-}
-
-/// `co` as a product of interleaving factors of 2 to 4, the largest first (passes of a factor
-/// 4 where they can): `None` for `co < 2` or a prime factor above 4, transposed directly.
-fn interleave_factors(mut co: usize) -> Option<Vec<usize>> {
-    if co < 2 {
-        return None;
-    }
-    let mut factors = Vec::new();
-    for f in [4, 3, 2] {
-        while co.is_multiple_of(f) {
-            factors.push(f);
-            co /= f;
-        }
-    }
-    (co == 1).then_some(factors)
 }
