@@ -305,6 +305,67 @@ mod tests {
         }
     }
 
+    /// The lowered body of a program whose only statement is the nest `t[i][j][o] =
+    /// delta[o][i][j]` over `extents` (`t` of `dims`).
+    fn lowered(co: usize, dims: Vec<usize>, extents: [usize; 2]) -> String {
+        use crate::ir::{lower, Layouts, Local, Program, Returns};
+        use crate::plan::LaneSums;
+        let (i, j, o) = (Var("i"), Var("j"), Var("o"));
+        let copy = Stmt::Set {
+            to: Place {
+                array: Array::Local(0),
+                index: plain(&[i, j, o]),
+            },
+            value: Expr::read(Place {
+                array: Array::Delta,
+                index: plain(&[o, i, j]),
+            }),
+        };
+        let nest = Stmt::each(
+            i,
+            extents[0],
+            vec![Stmt::each(
+                j,
+                extents[1],
+                vec![Stmt::each(o, co, vec![copy])],
+            )],
+        );
+        let program = Program {
+            operands: [vec![], vec![], vec![], vec![co, extents[0], extents[1]]],
+            named: Vec::new(),
+            locals: vec![Local::zeroed("t", dims)],
+            body: vec![nest],
+            layouts: Layouts::default(),
+            returns: Returns::Forward { u: 0 },
+        };
+        let how = lower::Lowering {
+            scalar: &proc_macro2::Ident::new("f32", proc_macro2::Span::call_site()),
+            calls: None,
+            names: lower::Names::CONVOLUTION,
+            lane_sums: LaneSums::EachColumn,
+        };
+        lower::body(&program, &how).to_string()
+    }
+
+    #[test]
+    fn only_whole_transposes_with_factors_become_passes() {
+        let passes = lowered(16, vec![2, 3, 16], [2, 3]);
+        assert!(passes.contains("pass_a"), "{passes}");
+        assert!(!passes.contains("while o"), "{passes}");
+        // Five output channels: no factors of 2 to 4, the nest as it is.
+        let direct = lowered(5, vec![2, 3, 5], [2, 3]);
+        assert!(
+            !direct.contains("pass_a") && direct.contains("while o"),
+            "{direct}"
+        );
+        // `t` larger than the nest writes: not a transpose of whole arrays.
+        let part = lowered(16, vec![3, 3, 16], [2, 3]);
+        assert!(
+            !part.contains("pass_a") && part.contains("while o"),
+            "{part}"
+        );
+    }
+
     #[test]
     fn factors_are_those_of_two_to_four() {
         assert_eq!(factors(16), Some(vec![4, 4]));
