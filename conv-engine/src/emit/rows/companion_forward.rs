@@ -142,7 +142,9 @@ fn program(shapes: &Shapes, locals: Vec<Local>, body: Vec<Stmt>, k: KernelLayout
 /// (the body of `forward_transposed`, whose kernel is transposed: `k[c][a][b][o]`): each output
 /// column `j` of a block keeps the accumulators of all output channels,
 /// `acc[j][o] += k[c][a][b][o] * x[c][a*DH][j*SW + b*DW]` (one input element times a contiguous
-/// kernel vector), the taps and the block's columns written out, then `u[o][0][j] = acc[j][o]`.
+/// kernel vector), the taps and the block's columns written out, then `u[o][0][j] = acc[j][o]`
+/// (a transpose the lowering writes as passes of interleaving where the block is the whole row:
+/// [`crate::ir::lower::transpose`]).
 /// Blocks hold as many accumulators as `blocks` says (they stay in registers). The accumulators
 /// pass through `core::hint::black_box` before the transposed store: otherwise LLVM's SLP
 /// vectoriser may pack the arithmetic along the stored columns instead of along the channels,

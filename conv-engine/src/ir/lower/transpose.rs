@@ -245,12 +245,12 @@ impl Writer<'_> {
         };
         let passes = last_moved.or_else(first_moved)?;
         let flat = |array: Array, method: TokenStream| {
-            let whole = self.place(&Place {
+            let name = self.place(&Place {
                 array,
                 index: Vec::new(),
             });
             let calls = (1..self.program.dims(array).len()).map(|_| method.clone());
-            quote!(#whole #(.#calls())*)
+            quote!(#name #(.#calls())*)
         };
         let from = flat(from.array, quote!(as_flattened));
         let to = flat(to.array, quote!(as_flattened_mut));
