@@ -7,7 +7,7 @@ mod prelude;
 mod tokens;
 pub(crate) mod transpose;
 
-use tokens::{constant_flat, grouped, ident, index, local_name};
+use tokens::{constant_flat, grouped, ident, index, local_name, nest, repeat};
 pub(crate) use tokens::{element_name, Names};
 
 use crate::plan::LaneSums;
@@ -381,25 +381,6 @@ impl Writer<'_> {
         };
         let indices = p.index.iter().map(index);
         quote!(#array #([#indices])*)
-    }
-}
-
-/// `[[value; m]; n]` over `dims` (`value` for none).
-fn repeat(dims: &[usize], value: TokenStream) -> TokenStream {
-    dims.iter().rev().fold(value, |inner, &n| {
-        let n = Literal::usize_unsuffixed(n);
-        quote!([#inner; #n])
-    })
-}
-
-/// A nested array literal of `items` in flat order (the item itself for a scalar).
-fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenStream {
-    match dims.split_first() {
-        None => items.next().unwrap_or_default(),
-        Some((&n, rest)) => {
-            let rows = (0..n).map(|_| nest(rest, items));
-            quote!([#(#rows),*])
-        }
     }
 }
 

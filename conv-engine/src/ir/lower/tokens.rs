@@ -130,3 +130,22 @@ pub(super) fn local_name(program: &Program, n: usize) -> Ident {
         k => ident(&format!("{name}_{k}")),
     }
 }
+
+/// `[[value; m]; n]` over `dims` (`value` for none).
+pub(super) fn repeat(dims: &[usize], value: TokenStream) -> TokenStream {
+    dims.iter().rev().fold(value, |inner, &n| {
+        let n = Literal::usize_unsuffixed(n);
+        quote!([#inner; #n])
+    })
+}
+
+/// A nested array literal of `items` in flat order (the item itself for a scalar).
+pub(super) fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>) -> TokenStream {
+    match dims.split_first() {
+        None => items.next().unwrap_or_default(),
+        Some((&n, rest)) => {
+            let rows = (0..n).map(|_| nest(rest, items));
+            quote!([#(#rows),*])
+        }
+    }
+}
