@@ -132,7 +132,7 @@ fn avx2<R>(f: impl FnOnce() -> R) -> R {
 /// any result (nothing where the architecture has no such hint here). The batch trainer asks
 /// for the next sample's input while it computes the current one; a training set larger than
 /// the caches, visited in shuffled order, otherwise made the first read of every sample wait
-/// for memory (1.7% of LeNet-5's epoch in `perf`: `BENCHMARKS.md`).
+/// for memory (`BENCHMARKS.md`, LeNet-5, the step of ba8426f).
 #[cfg(feature = "std")]
 #[inline]
 pub(crate) fn prefetch<T>(value: &T) {
