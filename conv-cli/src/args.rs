@@ -215,6 +215,10 @@ pub struct ActivationArgs {
     /// The leaky ReLU's slope for negative inputs [default: 0.01, as PyTorch].
     #[arg(long, allow_hyphen_values = true)]
     pub alpha: Option<f64>,
+    /// Input size `CxHxW` or `HxW` of the `--format svg` picture [default: 1x4x4] (the
+    /// documents' rule is the same for every size).
+    #[arg(long, value_name = "SIZE")]
+    pub input: Option<String>,
     #[command(flatten)]
     pub out: KindOutput,
 }
@@ -269,7 +273,7 @@ pub struct NetworkArgs {
 /// Format and destination of a layer kind's document.
 #[derive(Debug, Args)]
 pub struct KindOutput {
-    /// Output format (`svg`: pooling only).
+    /// Output format.
     #[arg(long, short, value_enum, default_value_t = KindFormat::Text)]
     pub format: KindFormat,
     /// Write every table and equation even for large layers.
@@ -292,7 +296,8 @@ pub enum KindFormat {
     Latex,
     /// Plain text for terminals (1-based indices).
     Text,
-    /// An SVG picture of the pooling Jacobian du/dx (pooling only).
+    /// An SVG picture of the Jacobian du/dx (the loss: the softmax's dp/dz), one cell per
+    /// structural nonzero entry.
     Svg,
 }
 

@@ -31,7 +31,10 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
                 )]);
             }
             let d = Dense::new(a.inputs, a.outputs);
-            Ok(explain::dense::render(&d, document(&a.out)?))
+            match format(&a.out) {
+                None => Ok(explain::dense::svg(&d)),
+                Some(f) => Ok(explain::dense::render(&d, f)),
+            }
         }
         Kind::Pool(a) => {
             let input = sizes::<3>("--input", &a.input, "CxHxW or HxW, like `1x4x4`")?;
@@ -46,7 +49,7 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
             };
             let p = Pool::new(kind, input, kernel, stride).map_err(|e| vec![e.to_string()])?;
             check_full(&a.out, p.input_len().saturating_mul(p.output_len()))?;
-            match format(&a.out, true)? {
+            match format(&a.out) {
                 None => Ok(explain::pool::svg(&p)),
                 Some(f) => Ok(explain::pool::render(&p, f, detail(&a.out))),
             }
@@ -65,22 +68,44 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
                 (ActivationName::Tanh, None) => Activation::Tanh,
                 (ActivationName::Sigmoid, None) => Activation::Sigmoid,
             };
-            Ok(explain::activation::render(&f, document(&a.out)?))
+            match (format(&a.out), &a.input) {
+                (None, input) => {
+                    let input = match input {
+                        Some(s) => sizes::<3>("--input", s, "CxHxW or HxW, like `1x4x4`")?,
+                        None => [1, 4, 4],
+                    };
+                    if input.contains(&0) {
+                        return Err(vec![format!(
+                            "`--input` sizes must be at least 1, found {}x{}x{}",
+                            input[0], input[1], input[2]
+                        )]);
+                    }
+                    Ok(explain::activation::svg(&f, input))
+                }
+                (Some(_), Some(_)) => Err(vec![
+                    "`--input` applies to `--format svg` only: the rule is the same for every \
+                     size"
+                        .to_string(),
+                ]),
+                (Some(format), None) => Ok(explain::activation::render(&f, format)),
+            }
         }
         Kind::Flatten(a) => {
             let input = sizes::<3>("--input", &a.input, "CxHxW or HxW, like `2x3x3`")?;
             let f = Flatten::new(input).map_err(|e| vec![e.to_string()])?;
             check_full(&a.out, f.len().saturating_mul(f.len()))?;
-            Ok(explain::flatten::render(
-                &f,
-                document(&a.out)?,
-                detail(&a.out),
-            ))
+            match format(&a.out) {
+                None => Ok(explain::flatten::svg(&f)),
+                Some(format) => Ok(explain::flatten::render(&f, format, detail(&a.out))),
+            }
         }
         Kind::Loss(a) => {
             let l = SoftmaxCrossEntropy::new(a.classes).map_err(|e| vec![e.to_string()])?;
             check_full(&a.out, l.classes().saturating_mul(l.classes()))?;
-            Ok(explain::loss::render(&l, document(&a.out)?, detail(&a.out)))
+            match format(&a.out) {
+                None => Ok(explain::loss::svg(&l)),
+                Some(format) => Ok(explain::loss::render(&l, format, detail(&a.out))),
+            }
         }
         Kind::Network(a) => crate::network::render(a),
     }
@@ -101,21 +126,14 @@ fn detail(out: &KindOutput) -> Detail {
     crate::output::detail(out.full, out.summary)
 }
 
-/// The text format, `None` for SVG (where `svg` allows it).
-fn format(out: &KindOutput, svg: bool) -> Result<Option<Format>, Vec<String>> {
+/// The text format, `None` for SVG.
+fn format(out: &KindOutput) -> Option<Format> {
     match out.format {
-        KindFormat::Markdown => Ok(Some(Format::Markdown)),
-        KindFormat::Latex => Ok(Some(Format::Latex)),
-        KindFormat::Text => Ok(Some(Format::Text)),
-        KindFormat::Svg if svg => Ok(None),
-        KindFormat::Svg => Err(vec![
-            "`--format svg` draws a pooling Jacobian only; use markdown, latex or text".to_string(),
-        ]),
+        KindFormat::Markdown => Some(Format::Markdown),
+        KindFormat::Latex => Some(Format::Latex),
+        KindFormat::Text => Some(Format::Text),
+        KindFormat::Svg => None,
     }
-}
-
-fn document(out: &KindOutput) -> Result<Format, Vec<String>> {
-    format(out, false).map(|f| f.unwrap_or(Format::Text))
 }
 
 /// `N` sizes from `AxBxC`; fewer are padded with leading 1s (`4x4` is `1x4x4`, `2` is `2x2` for

@@ -20,11 +20,15 @@
 //! # Other layer kinds
 //!
 //! Subcommands print the derivation of the other layer kinds, rendered by
-//! [`conv_engine::explain`]'s `pool`, `activation`, `flatten` and `loss` modules:
+//! [`conv_engine::explain`]'s `dense`, `pool`, `activation`, `flatten` and `loss` modules, in
+//! every format (`--format markdown|latex|text|svg`; `svg` draws the Jacobian `du/dx`, or the
+//! softmax's `dp/dz` for the loss):
 //!
 //! ```sh
-//! cargo run -p conv-cli -- pool --kind max --input 1x4x4 --kernel 2x2 [--stride 2] [--format markdown|latex|text|svg]
+//! cargo run -p conv-cli -- dense --inputs 3 --outputs 2
+//! cargo run -p conv-cli -- pool --kind max --input 1x4x4 --kernel 2x2 [--stride 2]
 //! cargo run -p conv-cli -- activation relu            # leaky-relu [--alpha 0.01], tanh, sigmoid
+//! cargo run -p conv-cli -- activation tanh --format svg --input 2x3x3
 //! cargo run -p conv-cli -- flatten --input 2x3x3
 //! cargo run -p conv-cli -- loss --classes 3
 //! cargo run -p conv-cli -- network conv-examples/lenet/src/lib.rs [--name LeNet5]

@@ -357,6 +357,32 @@ fn activation_flatten_and_loss_snapshots() {
 }
 
 #[test]
+fn every_kind_draws_a_well_formed_svg() {
+    let kinds: [(&str, &[&str], usize); 5] = [
+        ("dense", &["dense", "--inputs", "3", "--outputs", "2"], 6),
+        (
+            "activation",
+            &["activation", "sigmoid", "--input", "2x2"],
+            4,
+        ),
+        ("flatten", &["flatten", "--input", "2x1x3"], 6),
+        ("loss", &["loss", "--classes", "3"], 9),
+        ("pool", MAX_POOL, 16),
+    ];
+    for (name, args, cells) in kinds {
+        let svg = format(args, "svg");
+        let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+        assert_eq!(rects(&doc, "cell").len(), cells, "{name}");
+        if name != "pool" {
+            insta::assert_snapshot!(format!("{name}_svg"), svg);
+        }
+    }
+    // The activation's picture defaults to a 1x4x4 input.
+    let svg = format(&["activation", "relu"], "svg");
+    assert!(svg.contains("ReLU, input 1x4x4"));
+}
+
+#[test]
 fn pool_svg_is_well_formed_with_one_cell_per_window_entry() {
     let svg = format(MAX_POOL, "svg");
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
@@ -389,8 +415,16 @@ fn bad_layer_kinds_are_the_engines_messages() {
     assert_eq!(e, "error: `--alpha` applies to `leaky-relu` only\n");
     let e = failure(&["activation", "leaky-relu", "--alpha", "-1"]);
     assert!(e.contains("slope must be finite and at least 0"), "{e}");
-    let e = failure(&["loss", "--classes", "3", "--format", "svg"]);
-    assert!(e.contains("pooling Jacobian only"), "{e}");
+    let e = failure(&["activation", "relu", "--input", "1x4x4"]);
+    assert_eq!(
+        e,
+        "error: `--input` applies to `--format svg` only: the rule is the same for every size\n"
+    );
+    let e = failure(&["activation", "relu", "--input", "0x4", "--format", "svg"]);
+    assert_eq!(
+        e,
+        "error: `--input` sizes must be at least 1, found 1x0x4\n"
+    );
     let e = failure(&["dense", "--inputs", "0", "--outputs", "2"]);
     assert_eq!(
         e,

@@ -3,6 +3,7 @@
 //! cell against the window rule, and LaTeX that pdflatex can read (ASCII, balanced braces).
 
 use conv_engine::derive::activation::{Activation, Slope};
+use conv_engine::derive::dense::Dense;
 use conv_engine::derive::flatten::Flatten;
 use conv_engine::derive::loss::SoftmaxCrossEntropy;
 use conv_engine::derive::pool::{Pool, PoolKind};
@@ -185,4 +186,115 @@ fn pool_svg_draws_one_cell_per_window_entry() {
     assert_eq!(svg.matches("class=\"cell\"").count(), 0);
     // Each of the 4 x 14 output rows reads 2 input rows.
     assert_eq!(svg.matches("class=\"block\"").count(), 4 * 14 * 2);
+}
+
+/// The `<rect>`s of `class` in `svg`: `x`, `y`, `width`, `height`, `fill` and the tooltip
+/// (unescaped).
+fn rects(svg: &str, class: &str) -> Vec<([f64; 4], String, String)> {
+    let attr = |rect: &str, name: &str| -> String {
+        let start = rect
+            .find(&format!(" {name}=\""))
+            .map(|at| at + name.len() + 3);
+        start
+            .map(|at| rect[at..].split('"').next().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    svg.split(&format!("<rect class=\"{class}\""))
+        .skip(1)
+        .map(|rect| {
+            let tip = rect
+                .split("<title>")
+                .nth(1)
+                .and_then(|t| t.split("</title>").next())
+                .unwrap_or_default();
+            let number = |name| attr(rect, name).parse::<f64>().unwrap();
+            let area = [number("x"), number("y"), number("width"), number("height")];
+            let tip = tip
+                .replace("&gt;", ">")
+                .replace("&lt;", "<")
+                .replace("&amp;", "&");
+            (area, attr(rect, "fill"), tip)
+        })
+        .collect()
+}
+
+#[test]
+fn dense_svg_draws_every_weight_at_its_input_and_output() {
+    let cells = rects(&explain::dense::svg(&Dense::new(3, 2)), "cell");
+    assert_eq!(cells.len(), 6);
+    let [x0, y0, s, _] = cells[0].0;
+    for ([x, y, ..], _, tip) in &cells {
+        let (o, i) = (((x - x0) / s) as usize + 1, ((y - y0) / s) as usize + 1);
+        assert_eq!(tip, &format!("∂u{o}/∂x{i} = w{o},{i}"));
+    }
+    // Large: blocks that cover the 400 x 120 matrix exactly once, no cells.
+    let svg = explain::dense::svg(&Dense::new(400, 120));
+    assert!(rects(&svg, "cell").is_empty());
+    let blocks = rects(&svg, "block");
+    let area: f64 = blocks.iter().map(|([_, _, w, h], ..)| w * h).sum();
+    let s = 720.0 / 400.0;
+    assert!((area - 400.0 * 120.0 * s * s).abs() < 1.0, "{area}");
+    for ([x, y, w, h], ..) in &blocks {
+        assert!(x + w <= 90.0 + 120.0 * s + 0.01 && y + h <= 140.0 + 400.0 * s + 0.01);
+    }
+}
+
+#[test]
+fn activation_svg_draws_the_diagonal_with_the_derivative_from_the_output() {
+    let cells = rects(
+        &explain::activation::svg(&Activation::Relu, [1, 4, 4]),
+        "cell",
+    );
+    assert_eq!(cells.len(), 16);
+    for ([x, y, ..], _, _) in &cells {
+        assert_eq!(x - 90.0, y - 140.0);
+    }
+    assert_eq!(cells[6].2, "∂u2,3/∂x2,3 = [u2,3 > 0]");
+    let cells = rects(
+        &explain::activation::svg(&Activation::Tanh, [2, 3, 3]),
+        "cell",
+    );
+    assert_eq!(cells.len(), 18);
+    assert_eq!(cells[11].2, "∂u2,1,3/∂x2,1,3 = 1 - u2,1,3²");
+}
+
+#[test]
+fn flatten_svg_places_each_element_channel_major() {
+    let cells = rects(
+        &explain::flatten::svg(&Flatten::new([2, 2, 3]).unwrap()),
+        "cell",
+    );
+    assert_eq!(cells.len(), 12);
+    let tips: Vec<&str> = cells.iter().map(|(_, _, tip)| tip.as_str()).collect();
+    // x[channel 2][row 1][column 1] is the 7th element in channel-major order.
+    assert!(tips.contains(&"∂u7/∂x2,1,1 = 1"), "{tips:?}");
+    assert!(tips.contains(&"∂u6/∂x1,2,3 = 1"), "{tips:?}");
+}
+
+#[test]
+fn loss_svg_draws_the_softmax_jacobian() {
+    let cells = rects(
+        &explain::loss::svg(&SoftmaxCrossEntropy::new(3).unwrap()),
+        "cell",
+    );
+    assert_eq!(cells.len(), 9);
+    let diagonal: Vec<&str> = cells
+        .iter()
+        .filter(|([x, y, ..], ..)| x - 90.0 == y - 140.0)
+        .map(|(_, _, tip)| tip.as_str())
+        .collect();
+    assert_eq!(
+        diagonal,
+        [
+            "∂p1/∂z1 = p1·(1 - p1)",
+            "∂p2/∂z2 = p2·(1 - p2)",
+            "∂p3/∂z3 = p3·(1 - p3)"
+        ]
+    );
+    assert!(cells.iter().any(|(_, _, tip)| tip == "∂p1/∂z2 = -p1·p2"));
+    let blue = cells
+        .iter()
+        .filter(|(_, fill, _)| fill == &cells[0].1)
+        .count();
+    assert_eq!(blue, 3);
 }

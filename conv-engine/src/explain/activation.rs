@@ -11,6 +11,7 @@
 //! ```
 
 use super::style::{Latex, Markdown, Style, Sym, Text};
+use super::svg::matrix::{self, Entry, Matrix, Side, BLUE};
 use super::Format;
 use crate::derive::activation::Activation;
 
@@ -36,6 +37,41 @@ pub fn latex(a: &Activation) -> String {
 /// [`render`] as plain text.
 pub fn text(a: &Activation) -> String {
     render(a, Format::Text)
+}
+
+/// An SVG picture of `a`'s Jacobian `∂u/∂x` on an input of shape `input` (`[channels, H,
+/// W]`; the rule is the same for every shape): the diagonal, each entry the derivative written
+/// from the stored output.
+pub fn svg(a: &Activation, input: [usize; 3]) -> String {
+    let side = |symbol| Side::image(symbol, input);
+    let channels = input[0] > 1;
+    let entries = (0..input.iter().product())
+        .map(|i| Entry {
+            row: i,
+            col: i,
+            value: from_output(a, &side("u").label(i, channels)),
+            fill: BLUE,
+        })
+        .collect();
+    let [c, h, w] = input;
+    matrix::render(&Matrix {
+        layer: format!("{}, input {c}x{h}x{w}", title(a)),
+        rows: side("x"),
+        cols: side("u"),
+        entries,
+        cell: format!("∂u/∂x = f'(x) = {}", from_output(a, "u")),
+        note: "Off the diagonal every entry is 0, so ∂L/∂x = δ ⊙ f'(x).".to_string(),
+    })
+}
+
+/// `f'(x)` written from the output `u`.
+fn from_output(a: &Activation, u: &str) -> String {
+    match a {
+        Activation::Relu => format!("[{u} > 0]"),
+        Activation::LeakyRelu(_) => format!("[{u} > 0] + α·[{u} ≤ 0]"),
+        Activation::Tanh => format!("1 - {u}²"),
+        Activation::Sigmoid => format!("{u}·(1 - {u})"),
+    }
 }
 
 /// `ReLU`, `Leaky ReLU (α = 0.01)`, `tanh`, `Sigmoid`.
@@ -76,16 +112,13 @@ impl<S: Style> Writer<'_, S> {
 
     /// `f'(x_i)` written from `x`, then from the stored output `u`.
     fn derivative(&self) -> (String, String) {
-        let (x, u) = (self.x(), self.u());
-        match self.a {
-            Activation::Relu => (format!("[{x} > 0]"), format!("[{u} > 0]")),
-            Activation::LeakyRelu(_) => (
-                format!("[{x} > 0] + α·[{x} ≤ 0]"),
-                format!("[{u} > 0] + α·[{u} ≤ 0]"),
-            ),
-            Activation::Tanh => (format!("1 - tanh({x})²"), format!("1 - {u}²")),
-            Activation::Sigmoid => (format!("σ({x})·(1 - σ({x}))"), format!("{u}·(1 - {u})")),
-        }
+        let x = self.x();
+        let from_x = match self.a {
+            Activation::Relu | Activation::LeakyRelu(_) => from_output(self.a, &x),
+            Activation::Tanh => format!("1 - tanh({x})²"),
+            Activation::Sigmoid => format!("σ({x})·(1 - σ({x}))"),
+        };
+        (from_x, from_output(self.a, &self.u()))
     }
 
     fn why(&self) -> String {

@@ -11,6 +11,7 @@
 //! ```
 
 use super::style::{Latex, Markdown, Style, Sym, Text};
+use super::svg::matrix::{self, Entry, Matrix, Side, BLUE};
 use super::Format;
 use crate::derive::dense::Dense;
 use crate::derive::{Product, Sums};
@@ -48,6 +49,33 @@ pub fn text(d: &Dense) -> String {
 /// [`render`] as LaTeX (amsmath), to include in a document.
 pub fn latex(d: &Dense) -> String {
     render(d, Format::Latex)
+}
+
+/// An SVG picture of `d`'s Jacobian `∂u/∂x = w`: rows are the inputs, columns the outputs,
+/// every entry a weight (`∂u_o/∂x_i = w_o,i`); one grey block per entry beyond
+/// [`MAX_CELLS_AXIS`](super::MAX_CELLS_AXIS) rows or columns.
+pub fn svg(d: &Dense) -> String {
+    let entries = (0..d.inputs())
+        .flat_map(|i| (0..d.outputs()).map(move |o| (i, o)))
+        .filter_map(|(i, o)| {
+            d.du_dx(o, i).map(|w| Entry {
+                row: i,
+                col: o,
+                value: format!("w{},{}", w.o + 1, w.i + 1),
+                fill: BLUE,
+            })
+        })
+        .collect();
+    matrix::render(&Matrix {
+        layer: format!("dense, {} inputs → {} outputs", d.inputs(), d.outputs()),
+        rows: Side::vector("x", d.inputs()),
+        cols: Side::vector("u", d.outputs()),
+        entries,
+        cell: "∂u/∂x = w, the weight of the output's row and the input's column".to_string(),
+        note: "So ∂L/∂x = wᵀδ; and ∂u_o/∂w_o,i = x_i, ∂u_o/∂b_o = 1, so ∂L/∂w = δxᵀ and \
+               ∂L/∂b = δ."
+            .to_string(),
+    })
 }
 
 /// Whether the documents write every table and equation of `d` (at most [`FULL_WEIGHTS`]

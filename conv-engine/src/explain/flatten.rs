@@ -11,6 +11,7 @@
 
 use super::document::{equations, SUMMARY_EQUATIONS};
 use super::style::{Latex, Markdown, Style, Sym, Text};
+use super::svg::matrix::{self, Entry, Matrix, Side, BLUE};
 use super::{Detail, Format, AUTO_FULL_CELLS};
 use crate::derive::flatten::Flatten;
 
@@ -52,6 +53,32 @@ pub fn latex(f: &Flatten) -> String {
 /// [`render`] as plain text ([`Detail::Auto`]).
 pub fn text(f: &Flatten) -> String {
     render(f, Format::Text, Detail::Auto)
+}
+
+/// An SVG picture of `f`'s Jacobian `∂u/∂x`: rows are the input's elements (channel, row,
+/// column), columns the flat output's; the identity permutation, one 1 per row and column.
+pub fn svg(f: &Flatten) -> String {
+    let [c, h, w] = f.input();
+    let entries = (0..f.len())
+        .map(|n| {
+            let p = f.pixel(n);
+            Entry {
+                row: (p.c * h + p.row) * w + p.col,
+                col: n,
+                value: "1".to_string(),
+                fill: BLUE,
+            }
+        })
+        .collect();
+    matrix::render(&Matrix {
+        layer: format!("flatten, input {c}x{h}x{w} → {}", f.len()),
+        rows: Side::image("x", [c, h, w]),
+        cols: Side::vector("u", f.len()),
+        entries,
+        cell: "∂u/∂x = 1 where u is x's place in channel-major order".to_string(),
+        note: "Every other entry is 0, so ∂L/∂x is δ reshaped back to the input's shape."
+            .to_string(),
+    })
 }
 
 struct Writer<'a, S: Style> {

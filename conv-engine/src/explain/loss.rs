@@ -12,6 +12,7 @@
 
 use super::document::{equations, SUMMARY_EQUATIONS};
 use super::style::{Latex, Markdown, Style, Sym, Text};
+use super::svg::matrix::{self, Entry, Matrix, Side, BLUE, ORANGE};
 use super::{Detail, Format, AUTO_FULL_CELLS};
 use crate::derive::loss::SoftmaxCrossEntropy;
 
@@ -53,6 +54,37 @@ pub fn latex(l: &SoftmaxCrossEntropy) -> String {
 /// [`render`] as plain text ([`Detail::Auto`]).
 pub fn text(l: &SoftmaxCrossEntropy) -> String {
     render(l, Format::Text, Detail::Auto)
+}
+
+/// An SVG picture of the softmax's Jacobian `∂p/∂z` (rows `z`, columns `p`):
+/// `p_i·(1 - p_i)` on the diagonal, `-p_i·p_j` off it, every entry structurally nonzero.
+pub fn svg(l: &SoftmaxCrossEntropy) -> String {
+    let n = l.classes();
+    let entries = (0..n)
+        .flat_map(|j| (0..n).map(move |i| (j, i)))
+        .map(|(j, i)| {
+            let (value, fill) = match i == j {
+                true => (format!("p{}·(1 - p{})", i + 1, i + 1), BLUE),
+                false => (format!("-p{}·p{}", i + 1, j + 1), ORANGE),
+            };
+            Entry {
+                row: j,
+                col: i,
+                value,
+                fill,
+            }
+        })
+        .collect();
+    matrix::render(&Matrix {
+        layer: format!("softmax cross-entropy, {n} classes"),
+        rows: Side::vector("z", n),
+        cols: Side::vector("p", n),
+        entries,
+        cell: "∂p/∂z: p_i·(1 - p_i) on the diagonal (blue), -p_i·p_j off it (orange)".to_string(),
+        note: "With ∂L/∂p_i = -[i = y]/p_i, the chain rule gives ∂L/∂z_j = Σ_i ∂L/∂p_i·∂p_i/∂z_j \
+               = p_j - [j = y]."
+            .to_string(),
+    })
 }
 
 struct Writer<'a, S: Style> {

@@ -25,6 +25,8 @@ pub mod pool;
 mod style;
 mod svg;
 
+pub use svg::MAX_CELLS_AXIS;
+
 use crate::derive::Derivation;
 use document::Document;
 use style::{Latex, Markdown, Text};

@@ -13,6 +13,7 @@
 
 use super::document::{equations, sum, SUMMARY_EQUATIONS};
 use super::style::{Latex, Markdown, Style, Sym, Text};
+use super::svg::matrix::{self, Entry, Matrix, Side, BLUE};
 use super::{Detail, Format, AUTO_FULL_CELLS};
 use crate::derive::pool::{Pool, PoolKind, PoolWeight};
 use crate::derive::Pixel;
@@ -56,7 +57,40 @@ pub fn text(p: &Pool) -> String {
 /// `1/n` for average pooling; for max pooling the entries that the argmax may select), drawn in
 /// blocks for large layers.
 pub fn svg(p: &Pool) -> String {
-    super::svg::pool::render(p, &describe(p))
+    let [c, h, w] = p.input();
+    let [_, oh, ow] = p.output();
+    let flat = |p: Pixel, [h, w]: [usize; 2]| (p.c * h + p.row) * w + p.col;
+    let (cell, note) = match p.kind() {
+        PoolKind::Average => (
+            format!("∂u/∂x = 1/{}", p.window_len()),
+            "Each output is the mean of its window.".to_string(),
+        ),
+        PoolKind::Max => (
+            "∂u/∂x = [x = max(W)]".to_string(),
+            "The indicator is 1 at the window's first maximum (ties go to the first, as in \
+             PyTorch) and 0 at its other cells."
+                .to_string(),
+        ),
+    };
+    let value = cell.trim_start_matches("∂u/∂x = ").to_string();
+    let entries = p
+        .jacobian()
+        .iter()
+        .map(|e| Entry {
+            row: flat(e.x, [h, w]),
+            col: flat(e.u, [oh, ow]),
+            value: value.clone(),
+            fill: BLUE,
+        })
+        .collect();
+    matrix::render(&Matrix {
+        layer: describe(p),
+        rows: Side::image("x", [c, h, w]),
+        cols: Side::image("u", p.output()),
+        entries,
+        cell,
+        note,
+    })
 }
 
 /// `max pooling, input 1x4x4, kernel 2x2, stride (2, 2)`.

@@ -8,15 +8,18 @@
 //!   grey `<rect class="block">`, and inside it each diagonal run of entries holding the same
 //!   weight is one coloured `<line class="run">`. The caption says which drawing was made.
 //!
-//! Labels are 1-based, as in the textbook and the text renderers.
+//! Labels are 1-based, as in the textbook and the text renderers. The other layer kinds'
+//! Jacobians, given entry by entry, are drawn on the same frame, grid and axes by [`matrix`].
 
+mod axes;
 mod canvas;
+pub(super) mod matrix;
 mod palette;
-pub(super) mod pool;
 
 use crate::derive::{Derivation, JacobianEntry, Pixel, Tap};
+use axes::{axes, element_plain};
 use canvas::{escape, Canvas};
-use palette::{sub, Palette, LEGEND_MAX};
+use palette::{Palette, LEGEND_MAX};
 use std::collections::BTreeMap;
 
 /// Most rows or columns drawn one cell at a time.
@@ -39,6 +42,11 @@ struct Frame {
     /// Input image: `[channels, H, W]`; output: `[channels, OH, OW]`.
     x_shape: [usize; 3],
     u_shape: [usize; 3],
+    /// The rows' and the columns' symbols (`x`, `u`).
+    symbols: [&'static str; 2],
+    /// Whether the rows' and the columns' elements are a vector's (one index, shape `[1, 1,
+    /// n]`) rather than an image's.
+    vectors: [bool; 2],
 }
 
 impl Frame {
@@ -53,6 +61,22 @@ impl Frame {
     }
     fn u_flat(&self, p: Pixel) -> usize {
         flat(self.u_shape, p)
+    }
+    /// Whether either side has several channels (labels then name the channel).
+    fn channels(&self) -> bool {
+        self.x_shape[0] > 1 || self.u_shape[0] > 1
+    }
+    /// An image frame (`x` by `u`) of `rows` by `cols` cells of side `s`.
+    fn images(rows: usize, cols: usize, s: f64, x_shape: [usize; 3], u_shape: [usize; 3]) -> Self {
+        Frame {
+            rows,
+            cols,
+            s,
+            x_shape,
+            u_shape,
+            symbols: ["x", "u"],
+            vectors: [false, false],
+        }
     }
 }
 
@@ -72,13 +96,13 @@ pub fn render(d: &Derivation, attribute: &str) -> String {
     };
     let [h, w] = g.input();
     let [oh, ow] = g.output();
-    let frame = Frame {
+    let frame = Frame::images(
         rows,
         cols,
         s,
-        x_shape: [g.in_channels(), h, w],
-        u_shape: [g.out_channels(), oh, ow],
-    };
+        [g.in_channels(), h, w],
+        [g.out_channels(), oh, ow],
+    );
     let palette = Palette::new(g.kernel(), g.in_channels(), g.out_channels());
     let entries = d.jacobian_x();
     let legend_rows = palette.len.min(LEGEND_MAX);
@@ -203,8 +227,8 @@ fn draw_cells(c: &mut Canvas, f: &Frame, palette: &Palette, entries: &[JacobianE
         let key = palette.key(e.k);
         let tip = format!(
             "∂{}/∂{} = {}",
-            pixel_plain("u", e.u, palette.channels),
-            pixel_plain("x", e.x, palette.channels),
+            element_plain("u", f.u_shape, false, f.u_flat(e.u), palette.channels),
+            element_plain("x", f.x_shape, false, f.x_flat(e.x), palette.channels),
             palette.plain(e.k)
         );
         c.raw(&format!(
@@ -292,97 +316,6 @@ fn draw_runs(c: &mut Canvas, f: &Frame, palette: &Palette, entries: &[JacobianEn
     runs.len()
 }
 
-/// Axis titles and element labels (every element when there is room, else one per image row).
-fn axes(c: &mut Canvas, f: &Frame, cells: bool) {
-    let (w, h) = (f.width(), f.height());
-    c.text(
-        LEFT + w / 2.0,
-        76.0,
-        "axis-title",
-        "middle",
-        "output element u (column) →",
-    );
-    c.raw(&format!(
-        "<text class=\"axis-title\" transform=\"translate(16 {:.2}) rotate(-90)\" \
-         text-anchor=\"middle\">input element x (row) →</text>\n",
-        TOP + h / 2.0
-    ));
-    let channels = f.x_shape[0] > 1 || f.u_shape[0] > 1;
-    if cells && f.s >= LABEL_GAP {
-        for r in 0..f.rows {
-            let p = unflat(f.x_shape, r);
-            let y = TOP + (r as f64 + 0.5) * f.s + 4.0;
-            c.text(LEFT - 4.0, y, "row-label", "end", &pixel("x", p, channels));
-        }
-        for col in 0..f.cols {
-            let p = unflat(f.u_shape, col);
-            let x = LEFT + (col as f64 + 0.5) * f.s + 4.0;
-            column_label(c, x, &pixel("u", p, channels));
-        }
-    } else {
-        group_labels(c, f, channels);
-    }
-}
-
-/// One label per image row (`x` row p, `u` row i), thinned to keep [`LABEL_GAP`].
-fn group_labels(c: &mut Canvas, f: &Frame, channels: bool) {
-    let [_, xh, xw] = f.x_shape;
-    let [_, uh, uw] = f.u_shape;
-    let step = |group: usize| (LABEL_GAP / (group as f64 * f.s)).ceil().max(1.0) as usize;
-    for block in (0..f.rows / xw).step_by(step(xw)) {
-        let y = TOP + ((block * xw) as f64 + xw as f64 / 2.0) * f.s + 4.0;
-        let label = row_label("x", block, xh, channels);
-        c.text(LEFT - 4.0, y, "row-label", "end", &label);
-    }
-    for block in (0..f.cols / uw).step_by(step(uw)) {
-        let x = LEFT + ((block * uw) as f64 + uw as f64 / 2.0) * f.s + 4.0;
-        column_label(c, x, &row_label("u", block, uh, channels));
-    }
-}
-
-/// `x row 3` (1-based), with the channel when there are channels: `x c1 row 3`.
-fn row_label(symbol: &str, block: usize, rows: usize, channels: bool) -> String {
-    if channels {
-        format!("{symbol} c{} row {}", block / rows + 1, block % rows + 1)
-    } else {
-        format!("{symbol} row {}", block % rows + 1)
-    }
-}
-
-fn column_label(c: &mut Canvas, x: f64, label: &str) {
-    c.raw(&format!(
-        "<text class=\"col-label\" transform=\"translate({x:.2} {:.2}) rotate(-90)\" \
-         text-anchor=\"start\">{label}</text>\n",
-        TOP - 4.0
-    ));
-}
-
-fn unflat([_, h, w]: [usize; 3], flat: usize) -> Pixel {
-    Pixel {
-        c: flat / (h * w),
-        row: flat / w % h,
-        col: flat % w,
-    }
-}
-
-/// `x` with its 1-based subscript, as SVG markup.
-fn pixel(symbol: &str, p: Pixel, channels: bool) -> String {
-    if channels {
-        sub(symbol, &[p.c + 1, p.row + 1, p.col + 1])
-    } else {
-        sub(symbol, &[p.row + 1, p.col + 1])
-    }
-}
-
-/// [`pixel`] as plain text.
-fn pixel_plain(symbol: &str, p: Pixel, channels: bool) -> String {
-    if channels {
-        format!("{symbol}{},{},{}", p.c + 1, p.row + 1, p.col + 1)
-    } else {
-        format!("{symbol}{},{}", p.row + 1, p.col + 1)
-    }
-}
-
 /// Colour swatches and the weight each stands for, right of the matrix.
 fn legend(c: &mut Canvas, f: &Frame, palette: &Palette) {
     let x = LEFT + f.width() + 40.0;
@@ -453,13 +386,8 @@ mod tests {
         let g = spec.resolve().unwrap();
         let d = Derivation::new(&g);
         let entries = d.jacobian_x();
-        let frame = Frame {
-            rows: g.input_len(),
-            cols: g.output_len(),
-            s: 1.0,
-            x_shape: [1, 40, 30],
-            u_shape: [1, g.output()[0], g.output()[1]],
-        };
+        let u_shape = [1, g.output()[0], g.output()[1]];
+        let frame = Frame::images(g.input_len(), g.output_len(), 1.0, [1, 40, 30], u_shape);
         let runs = collect_runs(&frame, &entries);
         for run in runs.values() {
             // Consecutive output columns, one entry each: a line covers exactly the run.
