@@ -1,7 +1,8 @@
 //! Renderers of a [`Derivation`]: Markdown (rustdoc, GitHub), LaTeX and plain text.
 //!
-//! The other layer kinds have sibling modules written in the same styles: [`pool`],
-//! [`activation`], [`flatten`] and [`loss`], each with `markdown`, `latex`, `text` and `render`.
+//! The other layer kinds have sibling modules written in the same styles: [`dense`], [`pool`],
+//! [`activation`], [`flatten`] and [`loss`], each with `render` (and `markdown`, `latex`,
+//! `text`) and `svg`, a picture of its Jacobian.
 //!
 //! Every format shows the same document: the forward sums, the Jacobian tables `∂u/∂x` and
 //! `∂u/∂k`, the chain-rule equations for `∂L/∂x`, `∂L/∂k`, `∂L/∂b`, and the matrix form (the
