@@ -1,6 +1,7 @@
 //! `#[network]` against PyTorch float64 (`tests/golden/network`, see its README): logits,
 //! loss, `dL/dinput` and every parameter gradient of LeNet-5 and of a small network with tanh,
-//! average pooling, explicit padding and a strided convolution, in f32 and f64.
+//! average pooling, explicit padding and a strided convolution, in f32 and f64; and `init`
+//! against PyTorch's default ranges.
 
 use conv_runtime::network::Network;
 use conv_runtime::Tensor;
@@ -201,4 +202,44 @@ fn small_f64_matches_pytorch() {
     for seed in [1, 2] {
         check::<SmallF64>(&format!("small_{seed}"), F64.0, F64.1);
     }
+}
+
+/// `init` draws every tensor uniformly from PyTorch's default range for `nn.Conv2d` and
+/// `nn.Linear`, weights and biases alike: `±1/sqrt(fan_in)` (`kaiming_uniform_` with
+/// `a = sqrt(5)`), where `fan_in` is the inputs of one output (in channels × kernel area for a
+/// convolution); each tensor from a stream of its own, the same bits for the same seed.
+#[test]
+fn init_draws_each_tensor_from_pytorchs_default_range() {
+    // LeNet-5 in declaration order: c1 (1x5x5), c2 (6x5x5), f1 (400), f2 (120), f3 (84).
+    let fan_ins = [25, 25, 150, 150, 400, 400, 120, 120, 84, 84];
+    let tensors = |seed| {
+        let net = LeNet5F64::init(seed);
+        let mut out: Vec<Vec<f64>> = Vec::new();
+        net.for_each_parameter(&mut |t| out.push(t.to_vec()));
+        out
+    };
+    let first = tensors(7);
+    assert_eq!(first.len(), fan_ins.len());
+    for (t, (values, fan_in)) in first.iter().zip(fan_ins).enumerate() {
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(largest <= bound, "tensor {t}: {largest} > {bound}");
+        // The draws fill the range: the largest of n uniform draws falls below (1 - 5/n) of
+        // the bound with probability (1 - 5/n)^n < e^-5; a bias of 6 values still passes half.
+        let n = values.len() as f64;
+        let near = if n >= 25.0 { 1.0 - 5.0 / n } else { 0.5 };
+        assert!(largest > near * bound, "tensor {t}: {largest} of {bound}");
+        let negative = values.iter().filter(|v| **v < 0.0).count();
+        assert!(negative > 0 && negative < values.len(), "tensor {t}: one sign");
+        if values.len() >= 1000 {
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            // A uniform draw's mean is within a few standard errors of 0.
+            let error = bound / (3.0 * values.len() as f64).sqrt();
+            assert!(mean.abs() < 5.0 * error, "tensor {t}: mean {mean}");
+        }
+    }
+    assert_eq!(first, tensors(7), "the same seed, the same network");
+    let other = tensors(8);
+    assert!(first.iter().zip(&other).all(|(a, b)| a != b), "another seed");
+    assert_ne!(first[1][..6], first[0][..6], "each tensor its own stream");
 }

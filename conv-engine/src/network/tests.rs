@@ -70,8 +70,13 @@ fn lenet5_memory_and_cost() {
         m.inference_macs,
         conv1 + 100 * 16 * 150 + 48_000 + 10_080 + 840
     );
-    // Training leaves out the first convolution's dL/dx (its code is cut to dL/dk and dL/db).
-    assert_eq!(m.training_macs, 3 * m.inference_macs - conv1 + 61_706);
+    // Training, layer by layer: c1 forward and dL/dk (its dL/dx is not computed: the code is
+    // cut to dL/dk and dL/db), c2 forward, dL/dk and dL/dx, each dense layer's forward, dL/dw
+    // and dL/dx, then one multiply-add per parameter for the step of SGD.
+    let c2 = 100 * 16 * 150;
+    let dense = [400 * 120, 120 * 84, 84 * 10];
+    let training = 2 * conv1 + 3 * c2 + 3 * dense.iter().sum::<usize>() + 61_706;
+    assert_eq!(m.training_macs, training);
 }
 
 #[test]
