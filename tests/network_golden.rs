@@ -230,7 +230,10 @@ fn init_draws_each_tensor_from_pytorchs_default_range() {
         let near = if n >= 25.0 { 1.0 - 5.0 / n } else { 0.5 };
         assert!(largest > near * bound, "tensor {t}: {largest} of {bound}");
         let negative = values.iter().filter(|v| **v < 0.0).count();
-        assert!(negative > 0 && negative < values.len(), "tensor {t}: one sign");
+        assert!(
+            negative > 0 && negative < values.len(),
+            "tensor {t}: one sign"
+        );
         if values.len() >= 1000 {
             let mean = values.iter().sum::<f64>() / values.len() as f64;
             // A uniform draw's mean is within a few standard errors of 0.
@@ -240,6 +243,9 @@ fn init_draws_each_tensor_from_pytorchs_default_range() {
     }
     assert_eq!(first, tensors(7), "the same seed, the same network");
     let other = tensors(8);
-    assert!(first.iter().zip(&other).all(|(a, b)| a != b), "another seed");
+    assert!(
+        first.iter().zip(&other).all(|(a, b)| a != b),
+        "another seed"
+    );
     assert_ne!(first[1][..6], first[0][..6], "each tensor its own stream");
 }

@@ -76,6 +76,13 @@ struct Chunk<N: Network> {
 /// themselves: a pool of its own, started once and kept, so that a batch does not pay for
 /// starting threads.
 ///
+/// Unlike the network's own training (`train_step`, or `loss_and_gradients` and `sgd_step`,
+/// whose bytes the network's [`Memory`](crate::network::Memory) gives), a trainer lives on
+/// the heap: for each chunk of [`CHUNK`] samples of the largest batch it has trained on, a
+/// gradient buffer (`size_of::<N>()`), a workspace (`size_of::<N::Workspace>()`) and
+/// [`CHUNK`] records (`size_of::<N::Record>()`), allocated at the first batch that needs them
+/// and kept.
+///
 /// ```
 /// use conv_runtime::network;
 /// use conv_runtime::network::batch::{BatchError, Trainer};
