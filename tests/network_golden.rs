@@ -247,5 +247,6 @@ fn init_draws_each_tensor_from_pytorchs_default_range() {
         first.iter().zip(&other).all(|(a, b)| a != b),
         "another seed"
     );
+    // Not the weight's stream started again (both have the same bound).
     assert_ne!(first[1][..6], first[0][..6], "each tensor its own stream");
 }

@@ -297,7 +297,7 @@ pub enum KindFormat {
     /// Plain text for terminals (1-based indices).
     Text,
     /// An SVG picture of the Jacobian du/dx (the loss: the softmax's dp/dz), one cell per
-    /// structural nonzero entry.
+    /// structural nonzero entry up to 256 rows and columns, downscaled into blocks beyond.
     Svg,
 }
 

@@ -30,6 +30,7 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
                     conv_engine::MAX_DERIVED_MACS
                 )]);
             }
+            check_picture(&a.out, cells)?;
             let d = Dense::new(a.inputs, a.outputs);
             match format(&a.out) {
                 None => Ok(explain::dense::svg(&d)),
@@ -49,6 +50,7 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
             };
             let p = Pool::new(kind, input, kernel, stride).map_err(|e| vec![e.to_string()])?;
             check_full(&a.out, p.input_len().saturating_mul(p.output_len()))?;
+            check_picture(&a.out, p.output_len().saturating_mul(p.window_len()))?;
             match format(&a.out) {
                 None => Ok(explain::pool::svg(&p)),
                 Some(f) => Ok(explain::pool::render(&p, f, detail(&a.out))),
@@ -80,6 +82,8 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
                             input[0], input[1], input[2]
                         )]);
                     }
+                    let elements = input.iter().try_fold(1usize, |n, &s| n.checked_mul(s));
+                    check_picture(&a.out, elements.unwrap_or(usize::MAX))?;
                     Ok(explain::activation::svg(&f, input))
                 }
                 (Some(_), Some(_)) => Err(vec![
@@ -94,6 +98,7 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
             let input = sizes::<3>("--input", &a.input, "CxHxW or HxW, like `2x3x3`")?;
             let f = Flatten::new(input).map_err(|e| vec![e.to_string()])?;
             check_full(&a.out, f.len().saturating_mul(f.len()))?;
+            check_picture(&a.out, f.len())?;
             match format(&a.out) {
                 None => Ok(explain::flatten::svg(&f)),
                 Some(format) => Ok(explain::flatten::render(&f, format, detail(&a.out))),
@@ -102,6 +107,7 @@ pub fn render(kind: &Kind) -> Result<String, Vec<String>> {
         Kind::Loss(a) => {
             let l = SoftmaxCrossEntropy::new(a.classes).map_err(|e| vec![e.to_string()])?;
             check_full(&a.out, l.classes().saturating_mul(l.classes()))?;
+            check_picture(&a.out, l.classes().saturating_mul(l.classes()))?;
             match format(&a.out) {
                 None => Ok(explain::loss::svg(&l)),
                 Some(format) => Ok(explain::loss::render(&l, format, detail(&a.out))),
@@ -124,6 +130,18 @@ fn check_full(out: &KindOutput, cells: usize) -> Result<(), Vec<String>> {
 
 fn detail(out: &KindOutput) -> Detail {
     crate::output::detail(out.full, out.summary)
+}
+
+/// Refuses an SVG picture of more than [`FULL_MAX_CELLS`] nonzero entries (each is listed
+/// before the picture is drawn, downscaled or not).
+fn check_picture(out: &KindOutput, entries: usize) -> Result<(), Vec<String>> {
+    if out.format == KindFormat::Svg && entries > FULL_MAX_CELLS {
+        return Err(vec![format!(
+            "`--format svg` would draw a Jacobian of {entries} nonzero entries, more than the \
+             limit of {FULL_MAX_CELLS}"
+        )]);
+    }
+    Ok(())
 }
 
 /// The text format, `None` for SVG.

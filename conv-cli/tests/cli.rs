@@ -425,6 +425,15 @@ fn bad_layer_kinds_are_the_engines_messages() {
         e,
         "error: `--input` sizes must be at least 1, found 1x0x4\n"
     );
+    let e = failure(&["loss", "--classes", "1001", "--format", "svg"]);
+    assert_eq!(
+        e,
+        "error: `--format svg` would draw a Jacobian of 1002001 nonzero entries, more than the \
+         limit of 1000000\n"
+    );
+    let huge = ["activation", "relu", "--format", "svg", "--input"];
+    let e = failure(&strs(&with(&huge, &["99999999999x99999999999x9"])));
+    assert!(e.contains("more than the limit"), "{e}");
     let e = failure(&["dense", "--inputs", "0", "--outputs", "2"]);
     assert_eq!(
         e,

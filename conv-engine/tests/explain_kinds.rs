@@ -1,6 +1,8 @@
 //! The renderings of the non-convolution layer kinds: snapshots of small cases (insta; review
 //! changes with `cargo insta review` or by reading the `.snap` diff), the pooling table cell by
-//! cell against the window rule, and LaTeX that pdflatex can read (ASCII, balanced braces).
+//! cell against the window rule, LaTeX that pdflatex can read (ASCII, balanced braces), and the
+//! SVG pictures' cells where the derivation puts them (and downscaled blocks that cover the
+//! matrix).
 
 use conv_engine::derive::activation::{Activation, Slope};
 use conv_engine::derive::dense::Dense;
@@ -297,4 +299,26 @@ fn loss_svg_draws_the_softmax_jacobian() {
         .filter(|(_, fill, _)| fill == &cells[0].1)
         .count();
     assert_eq!(blue, 3);
+}
+
+#[test]
+fn long_rows_downscale_into_runs_and_one_class_has_no_entry() {
+    // A 1x300 input: its one row is cut into runs, so the diagonal stays a diagonal.
+    let svg = explain::activation::svg(&Activation::Relu, [1, 1, 300]);
+    let blocks = rects(&svg, "block");
+    assert_eq!(blocks.len(), 60, "runs of 5 on the diagonal");
+    assert!(blocks.iter().all(|([x, y, ..], ..)| x - 90.0 == y - 140.0));
+    let caption: Vec<&str> = svg
+        .split("<text class=\"caption\"")
+        .skip(1)
+        .filter_map(|t| t.split('>').nth(1)?.split("</text").next())
+        .collect();
+    let caption = caption.join(" ");
+    assert!(
+        caption.contains("each ∂u/∂x = f&apos;(x) = [u &gt; 0]"),
+        "the entry in the caption: {caption}"
+    );
+    let svg = explain::loss::svg(&SoftmaxCrossEntropy::new(1).unwrap());
+    assert!(rects(&svg, "cell").is_empty());
+    assert!(svg.contains("0 structural nonzero entries"));
 }

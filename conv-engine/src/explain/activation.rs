@@ -49,7 +49,7 @@ pub fn svg(a: &Activation, input: [usize; 3]) -> String {
         .map(|i| Entry {
             row: i,
             col: i,
-            value: from_output(a, &side("u").label(i, channels)),
+            value: derivative_in(a, &side("u").label(i, channels)),
             fill: BLUE,
         })
         .collect();
@@ -59,13 +59,14 @@ pub fn svg(a: &Activation, input: [usize; 3]) -> String {
         rows: side("x"),
         cols: side("u"),
         entries,
-        cell: format!("∂u/∂x = f'(x) = {}", from_output(a, "u")),
+        cell: format!("∂u/∂x = f'(x) = {}", derivative_in(a, "u")),
         note: "Off the diagonal every entry is 0, so ∂L/∂x = δ ⊙ f'(x).".to_string(),
     })
 }
 
-/// `f'(x)` written from the output `u`.
-fn from_output(a: &Activation, u: &str) -> String {
+/// `f'(x)` written in terms of `u`, the output (for ReLU and leaky ReLU, whose derivative
+/// reads the same from the input, `u` may be the input).
+fn derivative_in(a: &Activation, u: &str) -> String {
     match a {
         Activation::Relu => format!("[{u} > 0]"),
         Activation::LeakyRelu(_) => format!("[{u} > 0] + α·[{u} ≤ 0]"),
@@ -114,11 +115,11 @@ impl<S: Style> Writer<'_, S> {
     fn derivative(&self) -> (String, String) {
         let x = self.x();
         let from_x = match self.a {
-            Activation::Relu | Activation::LeakyRelu(_) => from_output(self.a, &x),
+            Activation::Relu | Activation::LeakyRelu(_) => derivative_in(self.a, &x),
             Activation::Tanh => format!("1 - tanh({x})²"),
             Activation::Sigmoid => format!("σ({x})·(1 - σ({x}))"),
         };
-        (from_x, from_output(self.a, &self.u()))
+        (from_x, derivative_in(self.a, &self.u()))
     }
 
     fn why(&self) -> String {

@@ -51,9 +51,10 @@ pub fn latex(d: &Dense) -> String {
     render(d, Format::Latex)
 }
 
-/// An SVG picture of `d`'s Jacobian `∂u/∂x = w`: rows are the inputs, columns the outputs,
-/// every entry a weight (`∂u_o/∂x_i = w_o,i`); one grey block per entry beyond
-/// [`MAX_CELLS_AXIS`](super::MAX_CELLS_AXIS) rows or columns.
+/// An SVG picture of `d`'s Jacobian `∂u/∂x`: rows are the inputs, columns the outputs, every
+/// entry a weight (row `i`, column `o`: `∂u_o/∂x_i = w_o,i`, so the matrix drawn is `wᵀ`);
+/// beyond [`MAX_CELLS_AXIS`](super::MAX_CELLS_AXIS) rows or columns, grey blocks of runs of
+/// inputs by runs of outputs.
 pub fn svg(d: &Dense) -> String {
     let entries = (0..d.inputs())
         .flat_map(|i| (0..d.outputs()).map(move |o| (i, o)))
@@ -71,7 +72,7 @@ pub fn svg(d: &Dense) -> String {
         rows: Side::vector("x", d.inputs()),
         cols: Side::vector("u", d.outputs()),
         entries,
-        cell: "∂u/∂x = w, the weight of the output's row and the input's column".to_string(),
+        cell: "∂u_o/∂x_i = w_o,i (row i, column o)".to_string(),
         note: "So ∂L/∂x = wᵀδ; and ∂u_o/∂w_o,i = x_i, ∂u_o/∂b_o = 1, so ∂L/∂w = δxᵀ and \
                ∂L/∂b = δ."
             .to_string(),

@@ -59,15 +59,13 @@ pub fn text(f: &Flatten) -> String {
 /// column), columns the flat output's; the identity permutation, one 1 per row and column.
 pub fn svg(f: &Flatten) -> String {
     let [c, h, w] = f.input();
+    // Output n is the input's element at `f.pixel(n)`, at row `flat(pixel)` of the matrix.
     let entries = (0..f.len())
-        .map(|n| {
-            let p = f.pixel(n);
-            Entry {
-                row: (p.c * h + p.row) * w + p.col,
-                col: n,
-                value: "1".to_string(),
-                fill: BLUE,
-            }
+        .map(|n| Entry {
+            row: matrix::flat(f.input(), f.pixel(n)),
+            col: n,
+            value: "1".to_string(),
+            fill: BLUE,
         })
         .collect();
     matrix::render(&Matrix {

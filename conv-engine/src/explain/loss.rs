@@ -57,11 +57,14 @@ pub fn text(l: &SoftmaxCrossEntropy) -> String {
 }
 
 /// An SVG picture of the softmax's Jacobian `∂p/∂z` (rows `z`, columns `p`):
-/// `p_i·(1 - p_i)` on the diagonal, `-p_i·p_j` off it, every entry structurally nonzero.
+/// `p_i·(1 - p_i)` on the diagonal, `-p_i·p_j` off it, every entry structurally nonzero (with
+/// one class, `p₁ = 1` and no entry).
 pub fn svg(l: &SoftmaxCrossEntropy) -> String {
     let n = l.classes();
+    // With one class p₁ = 1 whatever z, and ∂p/∂z = 0: no entry.
     let entries = (0..n)
         .flat_map(|j| (0..n).map(move |i| (j, i)))
+        .filter(|_| n > 1)
         .map(|(j, i)| {
             let (value, fill) = match i == j {
                 true => (format!("p{}·(1 - p{})", i + 1, i + 1), BLUE),

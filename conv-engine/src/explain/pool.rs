@@ -57,39 +57,35 @@ pub fn text(p: &Pool) -> String {
 /// `1/n` for average pooling; for max pooling the entries that the argmax may select), drawn in
 /// blocks for large layers.
 pub fn svg(p: &Pool) -> String {
-    let [c, h, w] = p.input();
-    let [_, oh, ow] = p.output();
-    let flat = |p: Pixel, [h, w]: [usize; 2]| (p.c * h + p.row) * w + p.col;
-    let (cell, note) = match p.kind() {
+    let (value, note) = match p.kind() {
         PoolKind::Average => (
-            format!("∂u/∂x = 1/{}", p.window_len()),
-            "Each output is the mean of its window.".to_string(),
+            format!("1/{}", p.window_len()),
+            "Each output is the mean of its window.",
         ),
         PoolKind::Max => (
-            "∂u/∂x = [x = max(W)]".to_string(),
+            "[x = max(W)]".to_string(),
             "The indicator is 1 at the window's first maximum (ties go to the first, as in \
-             PyTorch) and 0 at its other cells."
-                .to_string(),
+             PyTorch) and 0 at its other cells.",
         ),
     };
-    let value = cell.trim_start_matches("∂u/∂x = ").to_string();
+    let (rows, cols) = (Side::image("x", p.input()), Side::image("u", p.output()));
     let entries = p
         .jacobian()
         .iter()
         .map(|e| Entry {
-            row: flat(e.x, [h, w]),
-            col: flat(e.u, [oh, ow]),
+            row: matrix::flat(rows.shape, e.x),
+            col: matrix::flat(cols.shape, e.u),
             value: value.clone(),
             fill: BLUE,
         })
         .collect();
     matrix::render(&Matrix {
         layer: describe(p),
-        rows: Side::image("x", [c, h, w]),
-        cols: Side::image("u", p.output()),
+        rows,
+        cols,
         entries,
-        cell,
-        note,
+        cell: format!("∂u/∂x = {value}"),
+        note: note.to_string(),
     })
 }
 

@@ -81,7 +81,8 @@ struct Chunk<N: Network> {
 /// the heap: for each chunk of [`CHUNK`] samples of the largest batch it has trained on, a
 /// gradient buffer (`size_of::<N>()`), a workspace (`size_of::<N::Workspace>()`) and
 /// [`CHUNK`] records (`size_of::<N::Record>()`), allocated at the first batch that needs them
-/// and kept.
+/// and kept; each batch adds only short lists (of the batch's records and of the parameter
+/// tensors, freed at its end).
 ///
 /// ```
 /// use conv_runtime::network;

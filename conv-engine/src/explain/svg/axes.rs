@@ -6,7 +6,8 @@ use super::palette::sub;
 use super::{Frame, LABEL_GAP, LEFT, TOP};
 use crate::derive::Pixel;
 
-/// Axis titles and element labels (every element when there is room, else one per image row).
+/// Axis titles and element labels (every element when there is room, else one per image row or
+/// every few elements of a vector).
 pub(super) fn axes(c: &mut Canvas, f: &Frame, cells: bool) {
     let (w, h) = (f.width(), f.height());
     let [x, u] = f.symbols;

@@ -2,12 +2,13 @@
 //! axes: the pictures of the other layer kinds (pooling, dense, the activations, flatten, the
 //! loss's softmax). Up to [`MAX_CELLS_AXIS`] rows and columns every structural nonzero entry
 //! is one `<rect class="cell">` with a tooltip; beyond, each block (one image row, or a run of
-//! a vector's elements, by the same of the other side) holding entries is one grey `<rect
-//! class="block">`, and the caption says which drawing was made.
+//! elements of a long row or a vector, by the same of the other side) holding entries is one
+//! grey `<rect class="block">`, and the caption says which drawing was made.
 
 use super::axes::{axes, element_plain};
 use super::canvas::{escape, Canvas};
-use super::{grid, Frame, LEFT, MAX_CELLS_AXIS, TARGET, TOP};
+pub(crate) use super::flat;
+use super::{cell_size, grid, Frame, LEFT, MAX_CELLS_AXIS, TOP};
 use std::collections::BTreeSet;
 
 /// The colour of an entry.
@@ -15,9 +16,9 @@ pub(crate) const BLUE: &str = "#3b6fb6";
 /// The colour of a second kind of entry (the softmax's off-diagonal ones).
 pub(crate) const ORANGE: &str = "#d9822b";
 
-/// Most blocks along a vector side of a downscaled picture (a block is then a run of
-/// elements).
-const VECTOR_BLOCKS: usize = 64;
+/// Most blocks along a side of a downscaled picture: a block spans an image row, or a run of
+/// elements where a row, or a vector, is longer.
+const RUN_BLOCKS: usize = 64;
 
 /// A side of the matrix: its symbol (`x`), its shape (`[channels, H, W]`; `[1, 1, n]` for a
 /// vector) and whether it is a vector, labelled by one index.
@@ -88,12 +89,7 @@ impl Matrix {
 /// The picture of `m`.
 pub(crate) fn render(m: &Matrix) -> String {
     let (rows, cols) = (m.rows.len(), m.cols.len());
-    let cells = rows <= MAX_CELLS_AXIS && cols <= MAX_CELLS_AXIS;
-    let s = if cells {
-        (TARGET / rows.max(cols) as f64).floor().clamp(4.0, 28.0)
-    } else {
-        TARGET / rows.max(cols) as f64
-    };
+    let (cells, s) = cell_size(rows, cols);
     let frame = Frame {
         rows,
         cols,
@@ -152,10 +148,8 @@ pub(crate) fn render(m: &Matrix) -> String {
             m.note
         )
     } else {
-        let group = |side: &Side| match side.vector {
-            true => side.len().div_ceil(VECTOR_BLOCKS),
-            false => side.shape[2],
-        };
+        // An image row, or a run of elements where a row (or a vector) is long.
+        let group = |side: &Side| side.shape[2].min(side.len().div_ceil(RUN_BLOCKS));
         let (rg, cg) = (group(&m.rows), group(&m.cols));
         let blocks: BTreeSet<(usize, usize)> =
             m.entries.iter().map(|e| (e.row / rg, e.col / cg)).collect();
@@ -171,17 +165,18 @@ pub(crate) fn render(m: &Matrix) -> String {
                 h as f64 * s
             ));
         }
-        let what = |side: &Side, group: usize| match (side.vector, group) {
-            (false, _) => "row".to_string(),
-            (true, 1) => "element".to_string(),
-            (true, g) => format!("run of {g} elements"),
+        let what = |side: &Side, group: usize| match group {
+            1 => "element".to_string(),
+            g if g == side.shape[2] && !side.vector => "row".to_string(),
+            g => format!("run of {g} elements"),
         };
         format!(
             "Downscaled: {rows} × {cols} cells are too many to draw one by one (more than \
              {MAX_CELLS_AXIS} rows or columns). Each block is one input {} × one output {} \
-             holding nonzero entries ({} blocks for {} entries). {}",
+             holding nonzero entries, each {} ({} blocks for {} entries). {}",
             what(&m.rows, rg),
             what(&m.cols, cg),
+            m.cell,
             blocks.len(),
             m.entries.len(),
             m.note

@@ -80,20 +80,27 @@ impl Frame {
     }
 }
 
-fn flat([_, h, w]: [usize; 3], p: Pixel) -> usize {
+/// The flat (row-major, channel first) index of `p` in an image of `[channels, H, W]`.
+pub(crate) fn flat([_, h, w]: [usize; 3], p: Pixel) -> usize {
     (p.c * h + p.row) * w + p.col
+}
+
+/// Whether a matrix of `rows` by `cols` is drawn cell by cell (at most [`MAX_CELLS_AXIS`] of
+/// each), and the side of a cell: whole pixels from 4 to 28 then, else below 1.
+fn cell_size(rows: usize, cols: usize) -> (bool, f64) {
+    let cells = rows <= MAX_CELLS_AXIS && cols <= MAX_CELLS_AXIS;
+    let s = TARGET / rows.max(cols).max(1) as f64;
+    match cells {
+        true => (true, s.floor().clamp(4.0, 28.0)),
+        false => (false, s),
+    }
 }
 
 /// The picture of `d`'s `∂u/∂x`; `attribute` goes into the title.
 pub fn render(d: &Derivation, attribute: &str) -> String {
     let g = d.geometry();
     let (rows, cols) = (g.input_len(), g.output_len());
-    let cells = rows <= MAX_CELLS_AXIS && cols <= MAX_CELLS_AXIS;
-    let s = if cells {
-        (TARGET / rows.max(cols) as f64).floor().clamp(4.0, 28.0)
-    } else {
-        TARGET / rows.max(cols) as f64
-    };
+    let (cells, s) = cell_size(rows, cols);
     let [h, w] = g.input();
     let [oh, ow] = g.output();
     let frame = Frame::images(
