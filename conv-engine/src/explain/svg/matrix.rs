@@ -16,8 +16,8 @@ pub(crate) const BLUE: &str = "#3b6fb6";
 /// The colour of a second kind of entry (the softmax's off-diagonal ones).
 pub(crate) const ORANGE: &str = "#d9822b";
 
-/// Most blocks along a side of a downscaled picture: a block spans an image row, or a run of
-/// elements where a row, or a vector, is longer.
+/// Most blocks along a vector side, or along an image row, of a downscaled picture (a block
+/// spans a run of elements there; an image row no longer than this is one block).
 const RUN_BLOCKS: usize = 64;
 
 /// A side of the matrix: its symbol (`x`), its shape (`[channels, H, W]`; `[1, 1, n]` for a
@@ -148,8 +148,13 @@ pub(crate) fn render(m: &Matrix) -> String {
             m.note
         )
     } else {
-        // An image row, or a run of elements where a row (or a vector) is long.
-        let group = |side: &Side| side.shape[2].min(side.len().div_ceil(RUN_BLOCKS));
+        // A run of a vector's elements, an image row, or a run of a row's elements where the
+        // row is longer than RUN_BLOCKS.
+        let group = |side: &Side| match (side.vector, side.shape[2]) {
+            (true, _) => side.len().div_ceil(RUN_BLOCKS),
+            (false, w) if w > RUN_BLOCKS => w.div_ceil(RUN_BLOCKS),
+            (false, w) => w,
+        };
         let (rg, cg) = (group(&m.rows), group(&m.cols));
         let blocks: BTreeSet<(usize, usize)> =
             m.entries.iter().map(|e| (e.row / rg, e.col / cg)).collect();
