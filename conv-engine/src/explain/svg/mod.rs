@@ -19,7 +19,7 @@ mod palette;
 use crate::derive::{Derivation, JacobianEntry, Pixel, Tap};
 use axes::{axes, element_plain};
 use canvas::{escape, Canvas};
-use palette::{Palette, LEGEND_MAX};
+use palette::{legend, Palette, LEGEND_MAX};
 use std::collections::BTreeMap;
 
 /// Most rows or columns drawn one cell at a time.
@@ -321,37 +321,6 @@ fn draw_runs(c: &mut Canvas, f: &Frame, palette: &Palette, entries: &[JacobianEn
         ));
     }
     runs.len()
-}
-
-/// Colour swatches and the weight each stands for, right of the matrix.
-fn legend(c: &mut Canvas, f: &Frame, palette: &Palette) {
-    let x = LEFT + f.width() + 40.0;
-    let what = if palette.per_weight {
-        "kernel weight"
-    } else {
-        "kernel tap (any channels)"
-    };
-    c.text(x, TOP - 8.0, "legend-title", "start", what);
-    for key in 0..palette.len.min(LEGEND_MAX) {
-        let y = TOP + 20.0 * key as f64;
-        c.raw(&format!(
-            "<rect class=\"swatch\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"14\" height=\"14\" \
-             fill=\"{}\" data-k=\"{key}\"/>\n",
-            palette.color(key)
-        ));
-        c.text(
-            x + 20.0,
-            y + 11.5,
-            "legend-label",
-            "start",
-            &palette.label(key),
-        );
-    }
-    if palette.len > LEGEND_MAX {
-        let y = TOP + 20.0 * LEGEND_MAX as f64 + 12.0;
-        let more = format!("(+{} more)", palette.len - LEGEND_MAX);
-        c.text(x, y, "legend-label", "start", &more);
-    }
 }
 
 #[cfg(test)]

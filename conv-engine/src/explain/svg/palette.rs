@@ -1,5 +1,8 @@
-//! Colours of the kernel weights, and the 1-based labels the legend and tooltips use.
+//! Colours of the kernel weights, the 1-based labels the legend and tooltips use, and the
+//! legend.
 
+use super::canvas::Canvas;
+use super::{Frame, LEFT, TOP};
 use crate::derive::Tap;
 
 /// Most legend entries drawn; further colours are counted in a note.
@@ -94,6 +97,37 @@ pub fn sub(symbol: &str, index: &[usize]) -> String {
         "{symbol}<tspan baseline-shift=\"sub\" font-size=\"75%\">{}</tspan>",
         index.join(",")
     )
+}
+
+/// Colour swatches and the weight each stands for, right of the matrix.
+pub(super) fn legend(c: &mut Canvas, f: &Frame, palette: &Palette) {
+    let x = LEFT + f.width() + 40.0;
+    let what = if palette.per_weight {
+        "kernel weight"
+    } else {
+        "kernel tap (any channels)"
+    };
+    c.text(x, TOP - 8.0, "legend-title", "start", what);
+    for key in 0..palette.len.min(LEGEND_MAX) {
+        let y = TOP + 20.0 * key as f64;
+        c.raw(&format!(
+            "<rect class=\"swatch\" x=\"{x:.2}\" y=\"{y:.2}\" width=\"14\" height=\"14\" \
+             fill=\"{}\" data-k=\"{key}\"/>\n",
+            palette.color(key)
+        ));
+        c.text(
+            x + 20.0,
+            y + 11.5,
+            "legend-label",
+            "start",
+            &palette.label(key),
+        );
+    }
+    if palette.len > LEGEND_MAX {
+        let y = TOP + 20.0 * LEGEND_MAX as f64 + 12.0;
+        let more = format!("(+{} more)", palette.len - LEGEND_MAX);
+        c.text(x, y, "legend-label", "start", &more);
+    }
 }
 
 #[cfg(test)]
