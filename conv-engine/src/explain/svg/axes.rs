@@ -81,7 +81,7 @@ fn column_label(c: &mut Canvas, x: f64, label: &str) {
     ));
 }
 
-pub(super) fn unflat([_, h, w]: [usize; 3], flat: usize) -> Pixel {
+fn unflat([_, h, w]: [usize; 3], flat: usize) -> Pixel {
     Pixel {
         c: flat / (h * w),
         row: flat / w % h,
