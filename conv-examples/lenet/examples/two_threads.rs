@@ -12,7 +12,7 @@
 //! `BENCHMARKS.md` (LeNet-5, "Two threads on this machine") gives what it measured.
 
 use conv_examples_lenet::{mnist, LeNet5};
-use conv_runtime::network::batch::Trainer;
+use conv_runtime::network::batch::{BatchError, Trainer};
 use conv_runtime::rng::SplitMix64;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,12 +50,20 @@ fn main() -> ExitCode {
     let batches = batches(&set);
     let mut one = Run::new(1);
     let mut two = Run::new(2);
-    // A first epoch each, untimed: the caches, the threads and the pages.
-    one.epoch(&batches);
-    two.epoch(&batches);
     let mut rows = Vec::with_capacity(rounds);
-    for round in 1..=rounds {
-        let (t1, t2, trip) = (one.epoch(&batches), two.epoch(&batches), round_trip());
+    // A first epoch each, untimed (the caches, the threads and the pages), then the rounds.
+    for round in 0..=rounds {
+        let (t1, t2) = match (one.epoch(&batches), two.epoch(&batches)) {
+            (Ok(t1), Ok(t2)) => (t1, t2),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("a training batch failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if round == 0 {
+            continue;
+        }
+        let trip = round_trip();
         println!(
             "round {round}: 1 thread {t1:.1} ms, 2 threads {t2:.1} ms ({:.2}x), round trip {trip:.0} ns",
             t1 / t2
@@ -100,17 +108,15 @@ impl Run {
     }
 
     /// One epoch's wall time in milliseconds.
-    fn epoch(&mut self, batches: &Batches<'_>) -> f64 {
+    fn epoch(&mut self, batches: &Batches<'_>) -> Result<f64, BatchError> {
         let net = &mut self.net;
         let start = Instant::now();
         self.trainer.run(|trainer| {
-            for (inputs, labels) in batches {
-                if let Err(e) = trainer.step(net, inputs, labels, LEARNING_RATE) {
-                    eprintln!("a training batch failed: {e}");
-                }
-            }
-        });
-        start.elapsed().as_secs_f64() * 1e3
+            batches.iter().try_for_each(|(inputs, labels)| {
+                trainer.step(net, inputs, labels, LEARNING_RATE).map(drop)
+            })
+        })?;
+        Ok(start.elapsed().as_secs_f64() * 1e3)
     }
 }
 
