@@ -84,6 +84,14 @@ struct Chunk<N: Network> {
 /// and kept; each batch adds only short lists (of the batch's records and of the parameter
 /// tensors, freed at its end).
 ///
+/// Every batch ends with the threads exchanging gradients and updated parameters (each
+/// thread updates part of them, and every thread reads all of them in the next batch), so the
+/// gain from more threads depends on how fast the cores pass cache lines to each other, not
+/// only on how many there are. On a virtual machine, the host may run two virtual CPUs close
+/// together at one time and far apart at another, and the gain changes with it (`BENCHMARKS.md`,
+/// "Two threads on this machine"; the example `two_threads` of `conv-examples/lenet` measures
+/// it beside the cores' round trip). A larger batch exchanges as much per batch for more work.
+///
 /// ```
 /// use conv_runtime::network;
 /// use conv_runtime::network::batch::{BatchError, Trainer};
