@@ -10,6 +10,8 @@
 //!
 //! [`Network::DEFERRED`]: crate::network::Network::DEFERRED
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod tree;
 
 use super::CHUNK;
@@ -42,12 +44,46 @@ pub(super) struct Records<'a, S> {
 /// weight's sum over the batch as the chunk buffers and the tree would add it; then, as
 /// [`super::sums::update`] on the same element, `g = (left + right) * scale` or, with `step`,
 /// `p -= rate * ((left + right) * scale)` (`left` alone when the batch is one chunk), where
-/// `left` and `right` are the two halves of the tree's root. [`ROWS`] rows at a time, in blocks
+/// `left` and `right` are the two halves of the tree's root. `f32` batches of up to four chunks
+/// on the AVX-512 tier go through [`avx512::rows`], every other batch through [`general`]:
+/// every weight gets the same operations in the same order on either path.
+pub(super) fn rows<S: Scalar>(
+    records: &Records<'_, S>,
+    layer: &Deferred,
+    first: usize,
+    g: &mut [S],
+    p: Option<&mut [S]>,
+    scale: S,
+    rate: Option<S>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if (1..=4).contains(&records.chunks)
+        && matches!(crate::cpu::tier(), crate::cpu::Tier::Avx512)
+        && core::any::TypeId::of::<S>() == core::any::TypeId::of::<f32>()
+    {
+        // SAFETY: `S` is `f32` (the same `TypeId`), so each cast is to the type it has.
+        let (samples, g, p) = unsafe {
+            (
+                &*(records.samples.as_slice() as *const [&[S]] as *const [&[f32]]),
+                &mut *(g as *mut [S] as *mut [f32]),
+                p.map(|p| &mut *(p as *mut [S] as *mut [f32])),
+            )
+        };
+        let chunks = chunks(samples, records.chunks);
+        let (scale, rate) = (scale.to_f64() as f32, rate.map(|r| r.to_f64() as f32));
+        // SAFETY: the CPU has AVX-512F (its tier); one to four chunks of the trainer's records.
+        unsafe { avx512::rows(&chunks, layer, first, g, p, scale, rate) };
+        return;
+    }
+    general(records, layer, first, g, p, scale, rate);
+}
+
+/// [`rows`] for any element type, chunk count and tier: [`ROWS`] rows at a time, in blocks
 /// of [`WIDTH`] columns, then of 16 (each pair of chunks' sums of a block in registers, then
 /// the tree and the update over the block); the columns after the last block of 16, and the
 /// rows after the last group of [`ROWS`], row by row. Every weight gets the same operations in
 /// the same order whichever path forms it.
-pub(super) fn rows<S: Scalar>(
+fn general<S: Scalar>(
     records: &Records<'_, S>,
     layer: &Deferred,
     first: usize,
@@ -68,12 +104,7 @@ pub(super) fn rows<S: Scalar>(
     ) {
         let n = layer.inputs;
         let count = records.chunks;
-        let chunks: Vec<&[&[S]]> = (0..count)
-            .map(|c| {
-                let end = records.samples.len().min((c + 1) * CHUNK);
-                &records.samples[(c * CHUNK).min(end)..end]
-            })
-            .collect();
+        let chunks = chunks(&records.samples, count);
         let (pairs, root) = tree(count);
         // The tree's first additions are those of chunks 2m + 1 into 2m (the last chunk of an
         // odd count has no partner), and the rest is the same tree over the pairs' sums, split
@@ -121,6 +152,16 @@ pub(super) fn rows<S: Scalar>(
         #[inline(always)]
         || run(records, layer, first, g, p, scale, rate),
     )
+}
+
+/// The records of each of `count` chunks: [`CHUNK`] samples each, the last one fewer.
+fn chunks<'a, S>(samples: &'a [&'a [S]], count: usize) -> Vec<&'a [&'a [S]]> {
+    (0..count)
+        .map(|c| {
+            let end = samples.len().min((c + 1) * CHUNK);
+            &samples[(c * CHUNK).min(end)..end]
+        })
+        .collect()
 }
 
 /// What every block and row of [`rows`] shares: the first row of `g`, the chunks' records, the
