@@ -64,10 +64,10 @@ pub(super) unsafe fn rows(
     let mut r = 0;
     while r + 2 <= rows {
         if let Some(p) = p.as_deref() {
-            // The next two rows' parameters, asked for with the intent to write them: they are
-            // shared with the other threads, which read them in the last batch, and waiting
-            // for each line's ownership at its store made the update up to twice as slow
-            // (`BENCHMARKS.md`, LeNet-5, two threads).
+            // The next two rows' parameters, asked for with the intent to write them: the
+            // other threads read them in the last batch, and without this the kernel made the
+            // 2-thread epoch slower than the general code where the cores are far apart
+            // (`BENCHMARKS.md`, LeNet-5, "After f7911ed").
             let ahead = &p[((r + 2) * n).min(p.len())..((r + 4) * n).min(p.len())];
             let start = ahead.as_ptr().cast::<u8>();
             for offset in (0..core::mem::size_of_val(ahead)).step_by(LINE) {
