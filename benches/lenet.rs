@@ -102,10 +102,7 @@ fn batch_one(c: &mut Criterion) {
 fn epoch(c: &mut Criterion) {
     let set = train_set();
     let mut order: Vec<usize> = (0..set.labels.len()).collect();
-    let mut rng = SplitMix64::new(SEED);
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    SplitMix64::new(SEED).shuffle(&mut order);
     let batches: Vec<(Vec<&mnist::Image>, Vec<usize>)> = order
         .chunks(BATCH)
         .map(|b| {

@@ -69,11 +69,57 @@ impl SplitMix64 {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
     }
+
+    /// `items` in a random order (Fisher-Yates, from the last item down: item `i` swapped with
+    /// the one at [`Self::below`]`(i + 1)`), so a seed gives the same order everywhere.
+    ///
+    /// ```
+    /// use conv_runtime::rng::SplitMix64;
+    ///
+    /// let mut order: Vec<usize> = (0..10).collect();
+    /// SplitMix64::new(7).shuffle(&mut order);
+    /// let mut again: Vec<usize> = (0..10).collect();
+    /// SplitMix64::new(7).shuffle(&mut again);
+    /// assert_eq!(order, again);
+    /// order.sort();
+    /// assert_eq!(order, (0..10).collect::<Vec<_>>());
+    /// ```
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i as u64 + 1) as usize);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The order is Fisher-Yates drawn with `below` from the last item down (the order the
+    /// examples' epochs have always had), and a permutation, for lengths 0 to 40.
+    #[test]
+    fn shuffle_is_fisher_yates_from_the_end() {
+        for len in 0..40usize {
+            for seed in [0, 1, 42] {
+                let mut items: Vec<usize> = (0..len).collect();
+                SplitMix64::new(seed).shuffle(&mut items);
+                let mut expected: Vec<usize> = (0..len).collect();
+                let mut rng = SplitMix64::new(seed);
+                let mut i = len;
+                while i > 1 {
+                    i -= 1;
+                    let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                    expected.swap(i, j);
+                }
+                assert_eq!(items, expected, "len {len}, seed {seed}");
+                items.sort_unstable();
+                assert!(
+                    items.iter().copied().eq(0..len),
+                    "len {len}: not a permutation"
+                );
+            }
+        }
+    }
 
     #[test]
     fn nonzero_except_leaves_out_exactly_the_exception() {

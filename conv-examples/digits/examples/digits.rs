@@ -55,18 +55,10 @@ fn load() -> Result<Vec<Sample>, String> {
         .collect()
 }
 
-/// Deterministic shuffle (Fisher-Yates).
-fn shuffle<T>(items: &mut [T], seed: u64) {
-    let mut rng = SplitMix64::new(seed);
-    for i in (1..items.len()).rev() {
-        items.swap(i, rng.below(i as u64 + 1) as usize);
-    }
-}
-
 fn main() -> Result<(), String> {
     let start = Instant::now();
     let mut samples = load()?;
-    shuffle(&mut samples, 2024);
+    SplitMix64::new(2024).shuffle(&mut samples);
     let held_out = (samples.len() as f64 * HELD_OUT).round() as usize;
     let (test, train) = samples.split_at_mut(held_out);
     println!(
@@ -78,7 +70,7 @@ fn main() -> Result<(), String> {
     let mut net = Net::init(1);
     let mut workspace = Net::workspace();
     for epoch in 1..=EPOCHS {
-        shuffle(train, epoch as u64);
+        SplitMix64::new(epoch as u64).shuffle(train);
         let bar = ProgressBar::new(train.len() as u64).with_style(
             ProgressStyle::with_template("epoch {prefix:>2} [{bar:30}] {pos}/{len} {msg}")
                 .map_err(|e| e.to_string())?

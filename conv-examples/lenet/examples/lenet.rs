@@ -51,14 +51,6 @@ fn options() -> Result<Options, String> {
     Ok(o)
 }
 
-/// Fisher-Yates with a fixed seed.
-fn shuffle(order: &mut [usize], seed: u64) {
-    let mut rng = SplitMix64::new(seed);
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i as u64 + 1) as usize);
-    }
-}
-
 fn accuracy(net: &LeNet5, set: &mnist::Set) -> f64 {
     let right = set
         .images
@@ -101,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .progress_chars("=> ");
     let total = Instant::now();
     for epoch in 1..=o.epochs {
-        shuffle(&mut order, SEED + epoch as u64);
+        SplitMix64::new(SEED + epoch as u64).shuffle(&mut order);
         let bar = ProgressBar::new(order.len() as u64).with_style(style.clone());
         bar.set_prefix(epoch.to_string());
         let start = Instant::now();

@@ -80,10 +80,7 @@ fn main() -> ExitCode {
 /// The training set in one fixed shuffled order, cut into batches (the bench's epoch).
 fn batches(set: &mnist::Set) -> Batches<'_> {
     let mut order: Vec<usize> = (0..set.labels.len()).collect();
-    let mut rng = SplitMix64::new(1);
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i as u64 + 1) as usize);
-    }
+    SplitMix64::new(1).shuffle(&mut order);
     order
         .chunks(BATCH)
         .map(|b| {
