@@ -1,6 +1,7 @@
 //! A small deterministic generator (splitmix64), usable in `const fn`: the compile-time proof's
 //! test values, the run-time checks and [`train::Layer::init`](crate::train::Layer::init) draw
-//! from it, so a seed means the same numbers everywhere.
+//! from it, and the examples shuffle their epochs with it ([`SplitMix64::shuffle`]), so a seed
+//! means the same numbers everywhere.
 
 /// Sebastiano Vigna's splitmix64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,7 +97,7 @@ mod tests {
     use super::*;
 
     /// The order is Fisher-Yates drawn with `below` from the last item down (the order the
-    /// examples' epochs have always had), and a permutation, for lengths 0 to 40.
+    /// examples' epochs have always had), and a permutation, for lengths 0 to 39.
     #[test]
     fn shuffle_is_fisher_yates_from_the_end() {
         for len in 0..40usize {
