@@ -23,6 +23,9 @@
 use super::chain::{self, Lengths};
 use super::{Derived, Product, Sums};
 
+mod batch;
+pub use batch::Batch;
+
 /// An element of the weights `w[o][i]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Weight {

@@ -3,19 +3,23 @@
 //!
 //! [`item`] derives the layer ([`crate::derive::dense`]), proves the chain rule against the
 //! matrix form ([`crate::prove::dense`]), builds `forward`, `backward`, `backward_into`,
-//! `backward_deferred` and `backward_sgd` as loop IR (the private
-//! `program` module), proves each against the derivation by symbolic execution
+//! `backward_deferred` and `backward_sgd` as loop IR (the private `program` module), and
+//! `forward_chunk` and `backward_deferred_chunk` over a chunk of samples (the private `chunk`
+//! module), proves each against the derivation (the chunk's against
+//! [`Batch`]) by symbolic execution
 //! ([`crate::ir::exec::check`]), lowers them ([`crate::ir`]'s lowering, with the weights passed
 //! as `w`) and adds the compile-time check on integer inputs (the private `check` module). Any
 //! failure is a `syn::Error` spanned on the layer's name.
 
+mod chunk;
+pub(crate) use chunk::SAMPLES;
 mod check;
 mod program;
 #[cfg(test)]
 mod tests;
 mod tiers;
 
-use crate::derive::dense::Dense;
+use crate::derive::dense::{Batch, Dense};
 use crate::ir::{exec, lower, Program};
 use crate::tier::Tier;
 use crate::Scalar;
@@ -35,13 +39,16 @@ use quote::quote;
 ///     -> [T; N]                                     // db += dL/db; dL/dw left to the caller
 /// #[inline] pub fn backward_sgd(x: &[T; N], w: &mut [[T; N]; M], b: &mut [T; M],
 ///     delta: &[T; M], rate: T) -> [T; N]            // w -= rate * dL/dw, b -= rate * dL/db
+/// #[inline] pub fn forward_chunk(x: &[[T; N]; S], w: &[[T; N]; M], b: &[T; M]) -> [[T; M]; S]
+/// #[inline] pub fn backward_deferred_chunk(w: &[[T; N]; M], delta: &[[T; M]; S],
+///     db: &mut [T; M]) -> [[T; N]; S]               // S samples at once (the private `chunk`)
 /// ```
 ///
 /// which run the variant of the CPU's tier (the private `tiers` module), their portable
 /// `const fn`s (`forward_const` and so on), and the `const _`
-/// item that checks those at
-/// compile time on integer inputs against the matrix form in `conv_runtime::proof` (layers of
-/// at most [`crate::MAX_WINDOW_MACS`] weights). Every tier's code is proven symbolically.
+/// item that checks those but the chunk functions at compile time on integer inputs against
+/// the matrix form in `conv_runtime::proof` (layers of at most [`crate::MAX_WINDOW_MACS`]
+/// weights). Every tier's code is proven symbolically.
 ///
 /// # Errors
 /// A size of zero, a layer of more than [`crate::MAX_DERIVED_MACS`] weights, or a derivation
@@ -72,6 +79,7 @@ pub fn item(
             "the derivation disagrees with the matrix form: {e}"
         ))
     })?;
+    let batch = Batch::new(&d, chunk::SAMPLES);
     let t = Ident::new(scalar.name(), Span::call_site());
     let mut bodies = Vec::new();
     for tier in [Tier::Portable, Tier::Avx512, Tier::Avx2] {
@@ -84,9 +92,21 @@ pub fn item(
                 program::backward_deferred_in(inputs, outputs, form)
             }
             tiers::Function::BackwardSgd => program::backward_sgd_in(inputs, outputs, form),
+            tiers::Function::ForwardChunk => {
+                chunk::forward_chunk_in(inputs, outputs, form, chunk::SAMPLES)
+            }
+            tiers::Function::BackwardDeferredChunk => {
+                chunk::backward_deferred_chunk_in(inputs, outputs, form, chunk::SAMPLES)
+            }
         });
         for (program, f) in programs.iter().zip(tiers::Function::ALL) {
-            exec::check(program, &d, None).map_err(|e| {
+            let checked = match f {
+                tiers::Function::ForwardChunk | tiers::Function::BackwardDeferredChunk => {
+                    exec::check(program, &batch, None)
+                }
+                _ => exec::check(program, &d, None),
+            };
+            checked.map_err(|e| {
                 error(format!(
                     "the `{}` code of tier {tier:?} disagrees with the derivation: {e}",
                     f.name()
@@ -105,9 +125,10 @@ pub fn item(
         });
     }
     let portable = bodies.remove(0);
-    let (n, m) = (
+    let (n, m, samples) = (
         Literal::usize_unsuffixed(inputs),
         Literal::usize_unsuffixed(outputs),
+        Literal::usize_unsuffixed(chunk::SAMPLES),
     );
     let types = tiers::Types {
         t: quote!(#t),
@@ -115,6 +136,8 @@ pub fn item(
         w: quote!([[#t; #n]; #m]),
         u: quote!([#t; #m]),
         gradients: quote!(::conv_runtime::Gradients<[#t; #n], [[#t; #n]; #m], [#t; #m]>),
+        xs: quote!([[#t; #n]; #samples]),
+        us: quote!([[#t; #m]; #samples]),
     };
     // Whether the AVX-512 `forward` adds its lane sums with `conv_runtime::lanes` (the lowering
     // writes the call where the program's statement has its shape).
@@ -251,6 +274,30 @@ impl Docs {
                  {checked}"
         );
         let backward_sgd_const = format!("`backward_sgd` as portable `const fn`.\n\n{checked}");
+        let s = chunk::SAMPLES;
+        let chunk_checked = format!(
+            "The code of every tier was proven during expansion, by symbolic execution, to sum \
+             exactly the products of the layer's derivation over {s} samples (each sample's \
+             the derivation's above, the bias gradient the samples' sum in sample order). It is \
+             not evaluated at compile time."
+        );
+        let forward_chunk = format!(
+            "`forward` of each of the {s} samples of a chunk (`u[q]` from `x[q]`), every row of \
+             `w` loaded once for all of them: per sample the operations of `forward` on the \
+             same tier, in the same order (the network's batch trainer runs its chunks' samples \
+             through it). It runs the variant of the tier the CPU has.\n\n{chunk_checked}"
+        );
+        let forward_chunk_const =
+            format!("`forward_chunk` as portable `const fn`.\n\n{chunk_checked}");
+        let deferred_chunk = format!(
+            "`backward_deferred` of each of the {s} samples of a chunk (`dx[q]` from \
+             `delta[q]`, and `db += delta[q]` for `q` ascending), every row of `w` loaded once \
+             for all of them: per sample the operations of `backward_deferred` on the same \
+             tier, in the same order. It runs the variant of the tier the CPU has.\n\n\
+             {chunk_checked}"
+        );
+        let deferred_chunk_const =
+            format!("`backward_deferred_chunk` as portable `const fn`.\n\n{chunk_checked}");
         Self {
             layer,
             functions: [
@@ -259,6 +306,8 @@ impl Docs {
                 (backward_into, backward_into_const),
                 (deferred, deferred_const),
                 (backward_sgd, backward_sgd_const),
+                (forward_chunk, forward_chunk_const),
+                (deferred_chunk, deferred_chunk_const),
             ],
         }
     }

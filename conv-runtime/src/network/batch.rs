@@ -22,7 +22,7 @@ use crate::{Scalar, Tensor};
 use core::fmt;
 
 /// Samples per chunk: the unit of work of one thread.
-pub const CHUNK: usize = 4;
+pub use super::CHUNK;
 
 /// Why a batch was not used: a sample's error (no parameter changed), or slices of different
 /// lengths.
@@ -64,8 +64,9 @@ struct Chunk<N: Network> {
     grads: Box<N>,
     /// Whether `grads` may hold anything but zeros (the chunk is then cleared before use).
     dirty: bool,
-    ws: Box<N::Workspace>,
-    /// Each sample's record of the dense layers' inputs and `delta`s.
+    /// A workspace per sample ([`CHUNK`]).
+    wss: Vec<N::Workspace>,
+    /// Each sample's record of the dense layers' inputs and `delta`s ([`CHUNK`]).
     records: Vec<N::Record>,
     loss: f64,
     error: Option<BatchError>,
@@ -79,8 +80,8 @@ struct Chunk<N: Network> {
 /// Unlike the network's own training (`train_step`, or `loss_and_gradients` and `sgd_step`,
 /// whose bytes the network's [`Memory`](crate::network::Memory) gives), a trainer lives on
 /// the heap: for each chunk of [`CHUNK`] samples of the largest batch it has trained on, a
-/// gradient buffer (`size_of::<N>()`), a workspace (`size_of::<N::Workspace>()`) and
-/// [`CHUNK`] records (`size_of::<N::Record>()`), allocated at the first batch that needs them
+/// gradient buffer (`size_of::<N>()`) and, per sample of the chunk, a workspace
+/// (`size_of::<N::Workspace>()`) and a record (`size_of::<N::Record>()`), allocated at the first batch that needs them
 /// and kept; each batch adds only short lists (of the batch's records and of the parameter
 /// tensors, freed at its end).
 ///
@@ -267,7 +268,8 @@ where
             self.chunks.push(Chunk {
                 grads: Box::new(N::zeroed()),
                 dirty: false,
-                ws: Box::new(N::workspace()),
+                // One at a time: an array of them would be built on the stack first.
+                wss: (0..CHUNK).map(|_| N::workspace()).collect(),
                 records: vec![N::Record::zeroed(); CHUNK],
                 loss: 0.0,
                 error: None,
@@ -289,14 +291,37 @@ where
                 chunk.error = None;
                 let start = c * CHUNK;
                 let end = (start + CHUNK).min(n);
-                for (i, record) in (start..end).zip(&mut chunk.records) {
-                    if let Some(next) = inputs.get(i + 1) {
-                        crate::cpu::prefetch(*next);
+                if let Some(next) = inputs.get(end) {
+                    crate::cpu::prefetch(*next);
+                }
+                let whole = (
+                    <&mut [N::Workspace; CHUNK]>::try_from(&mut chunk.wss[..]),
+                    <&mut [N::Record; CHUNK]>::try_from(&mut chunk.records[..]),
+                );
+                if let (true, (Ok(wss), Ok(records))) = (end - start == CHUNK, whole) {
+                    let xs = core::array::from_fn(|q| inputs[start + q]);
+                    let ls = core::array::from_fn(|q| labels[start + q]);
+                    match net.loss_and_recorded_gradients_chunk(
+                        xs,
+                        ls,
+                        wss,
+                        &mut chunk.grads,
+                        records,
+                    ) {
+                        Ok(losses) => losses.iter().for_each(|l| chunk.loss += l.to_f64()),
+                        Err((q, error)) => {
+                            let index = start + q;
+                            chunk.error = Some(BatchError::Sample { index, error });
+                        }
                     }
+                    return;
+                }
+                let ws = &mut chunk.wss[0];
+                for (i, record) in (start..end).zip(chunk.records.iter_mut()) {
                     match net.loss_and_recorded_gradients(
                         inputs[i],
                         labels[i],
-                        &mut chunk.ws,
+                        ws,
                         &mut chunk.grads,
                         record,
                     ) {

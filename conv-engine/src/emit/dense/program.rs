@@ -79,7 +79,7 @@ impl Form {
     }
 
     /// `to += a * b`: fused, `to = mul_add(a, b, to)`, or a product and a sum.
-    fn accumulate(self, to: Place, a: Place, b: Place) -> Stmt {
+    pub(super) fn accumulate(self, to: Place, a: Place, b: Place) -> Stmt {
         match self.fused {
             true => Stmt::Set {
                 value: Expr {
@@ -96,16 +96,16 @@ impl Form {
 /// An input element (a column of `w`).
 const I: Var = Var("i");
 /// The first input of a chunk of [`LANES`].
-const C: Var = Var("c");
+pub(super) const C: Var = Var("c");
 /// A lane of the partial sums.
-const L: Var = Var("l");
+pub(super) const L: Var = Var("l");
 
 /// The operands' dimensions, `[x, w, b, delta]`.
 fn operands(n: usize, m: usize) -> [Vec<usize>; 4] {
     [vec![n], vec![m, n], vec![m], vec![m]]
 }
 
-fn at(array: Array, index: Vec<Index>) -> Place {
+pub(super) fn at(array: Array, index: Vec<Index>) -> Place {
     Place { array, index }
 }
 

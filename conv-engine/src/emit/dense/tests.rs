@@ -342,7 +342,9 @@ fn the_item_expands_to_a_hidden_struct_const_fns_and_the_check() {
                     "backward_const",
                     "backward_into_const",
                     "backward_deferred_const",
-                    "backward_sgd_const"
+                    "backward_sgd_const",
+                    "forward_chunk_const",
+                    "backward_deferred_chunk_const"
                 ]
             );
             assert_eq!(c.ident, "_");

@@ -18,6 +18,10 @@ pub(super) struct Types {
     pub w: TokenStream,
     pub u: TokenStream,
     pub gradients: TokenStream,
+    /// `x` of every sample of a chunk.
+    pub xs: TokenStream,
+    /// `u` (and `delta`) of every sample of a chunk.
+    pub us: TokenStream,
 }
 
 /// The lowered bodies of one tier, in the order of [`Function::ALL`].
@@ -34,15 +38,19 @@ pub(super) enum Function {
     BackwardInto,
     BackwardDeferred,
     BackwardSgd,
+    ForwardChunk,
+    BackwardDeferredChunk,
 }
 
 impl Function {
-    pub(super) const ALL: [Function; 5] = [
+    pub(super) const ALL: [Function; 7] = [
         Function::Forward,
         Function::Backward,
         Function::BackwardInto,
         Function::BackwardDeferred,
         Function::BackwardSgd,
+        Function::ForwardChunk,
+        Function::BackwardDeferredChunk,
     ];
 
     /// The public name.
@@ -53,6 +61,8 @@ impl Function {
             Function::BackwardInto => "backward_into",
             Function::BackwardDeferred => "backward_deferred",
             Function::BackwardSgd => "backward_sgd",
+            Function::ForwardChunk => "forward_chunk",
+            Function::BackwardDeferredChunk => "backward_deferred_chunk",
         }
     }
 
@@ -64,6 +74,8 @@ impl Function {
             w,
             u,
             gradients,
+            xs,
+            us,
         } = types;
         match self {
             Function::Forward => (quote!(x: &#x, w: &#w, b: &#u), quote!(x, w, b), quote!(#u)),
@@ -86,6 +98,16 @@ impl Function {
                 quote!(x: &#x, w: &mut #w, b: &mut #u, delta: &#u, rate: #t),
                 quote!(x, w, b, delta, rate),
                 quote!(#x),
+            ),
+            Function::ForwardChunk => (
+                quote!(x: &#xs, w: &#w, b: &#u),
+                quote!(x, w, b),
+                quote!(#us),
+            ),
+            Function::BackwardDeferredChunk => (
+                quote!(w: &#w, delta: &#us, db: &mut #u),
+                quote!(w, delta, db),
+                quote!(#xs),
             ),
         }
     }

@@ -29,33 +29,7 @@ pub(super) fn backward(
         if let (Update::Deferred, Some(r)) = (update, deferred.iter().find(|r| r.layer == i)) {
             out.extend(record(i, r));
         }
-        let f = step_name(i, l, update);
-        if i == 0 && !input_gradient {
-            // The first layer's parameter gradients alone (a dense layer's `backward_deferred`
-            // computes its `dL/dx`, dropped).
-            let first = first_step_name(l, update);
-            out.extend(match (l.has_parameters(), update) {
-                (true, Update::Deferred) if matches!(l.kind, Kind::Dense { .. }) => {
-                    quote!(let _ = self.#f(x, ws, grads, &d);)
-                }
-                (true, Update::Accumulate | Update::Deferred) => {
-                    quote!(self.#first(x, ws, grads, &d);)
-                }
-                (true, Update::Sgd) => quote!(self.#first(x, ws, learning_rate, &d);),
-                (false, _) => quote!(let _ = d;),
-            });
-            continue;
-        }
-        out.extend(match (l.has_parameters(), update) {
-            (true, Update::Accumulate | Update::Deferred) => {
-                quote!(let d = self.#f(x, ws, grads, &d);)
-            }
-            (true, Update::Sgd) => quote!(let d = self.#f(x, ws, learning_rate, &d);),
-            (false, _) if matches!(l.kind, Kind::Activation(_)) => {
-                quote!(let mut d = d; self.#f(ws, &mut d);)
-            }
-            (false, _) => quote!(let d = self.#f(ws, &d);),
-        });
+        out.extend(step(i, l, update, input_gradient));
     }
     let dinput = match input_gradient || n.layers.is_empty() {
         true => quote!(ws.dinput = d;),
@@ -68,8 +42,45 @@ pub(super) fn backward(
     }
 }
 
+/// Layer `i`'s backward step, from `d` (the gradient of its output, a value in scope) to the
+/// new `d`, with `x`, `ws` and `grads` (or `learning_rate`) in scope; for the first layer
+/// without `input_gradient`, its parameter gradients alone.
+pub(super) fn step(
+    i: usize,
+    l: &crate::network::Layer,
+    update: &Update,
+    input_gradient: bool,
+) -> TokenStream {
+    let f = step_name(i, l, update);
+    if i == 0 && !input_gradient {
+        // The first layer's parameter gradients alone (a dense layer's `backward_deferred`
+        // computes its `dL/dx`, dropped).
+        let first = first_step_name(l, update);
+        return match (l.has_parameters(), update) {
+            (true, Update::Deferred) if matches!(l.kind, Kind::Dense { .. }) => {
+                quote!(let _ = self.#f(x, ws, grads, &d);)
+            }
+            (true, Update::Accumulate | Update::Deferred) => {
+                quote!(self.#first(x, ws, grads, &d);)
+            }
+            (true, Update::Sgd) => quote!(self.#first(x, ws, learning_rate, &d);),
+            (false, _) => quote!(let _ = d;),
+        };
+    }
+    match (l.has_parameters(), update) {
+        (true, Update::Accumulate | Update::Deferred) => {
+            quote!(let d = self.#f(x, ws, grads, &d);)
+        }
+        (true, Update::Sgd) => quote!(let d = self.#f(x, ws, learning_rate, &d);),
+        (false, _) if matches!(l.kind, Kind::Activation(_)) => {
+            quote!(let mut d = d; self.#f(ws, &mut d);)
+        }
+        (false, _) => quote!(let d = self.#f(ws, &d);),
+    }
+}
+
 /// Dense layer `i`'s input and `delta` (`d`, in scope) written to `record` at `r.at`.
-fn record(i: usize, r: &types::Deferred) -> TokenStream {
+pub(super) fn record(i: usize, r: &types::Deferred) -> TokenStream {
     let rt = quote!(::conv_runtime::network::__private);
     let input = types::stored_input(i);
     // The input at `start..middle`, `delta` at `middle..end`.
@@ -96,7 +107,7 @@ fn first_step_name(l: &crate::network::Layer, update: &Update) -> Ident {
 /// The method holding layer `i`'s backward step: one per update mode for a layer with
 /// parameters (a convolution's with [`Update::Deferred`] is its `Accumulate` method), one for
 /// all modes otherwise.
-fn step_name(i: usize, l: &crate::network::Layer, update: &Update) -> Ident {
+pub(super) fn step_name(i: usize, l: &crate::network::Layer, update: &Update) -> Ident {
     let name = &l.name;
     let dense = matches!(l.kind, Kind::Dense { .. });
     match (l.has_parameters(), update) {

@@ -31,6 +31,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
     let init = init(n);
     let zeroed = zeroed(n);
     let steps = backward::backward_steps(n);
+    let chunk = super::chunk::method(n, &t, stored);
     let rt = quote!(::conv_runtime::network::__private);
     quote! {
         impl #name {
@@ -135,6 +136,7 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
             }
 
             #steps
+            #chunk
         }
     }
 }
@@ -203,41 +205,60 @@ fn training_input(i: usize, stored: &[bool]) -> TokenStream {
 fn training_forward(n: &Network, t: &Ident, stored: &[bool]) -> TokenStream {
     let mut out = TokenStream::new();
     for (i, l) in n.layers.iter().enumerate() {
-        let a = types::output(i);
-        let ty = types::shape(t, l.output);
-        let indices = match l.kind {
-            Kind::Pool(p) if p.kind() == PoolKind::Max => {
-                let f = types::indices(i);
-                Some(quote!(&mut ws.#f))
-            }
-            _ => None,
-        };
+        let (a, ty) = (types::output(i), types::shape(t, l.output));
         let input = training_input(i, stored);
-        if let (Kind::Activation(act), true) = (&l.kind, stored[i]) {
-            // Written where it is kept, from its input: no copy of the input to activate in
-            // place, and none of the result into the workspace.
-            out.extend(steps::activation_into(t, act, &input, quote!(&mut ws.#a)));
-            continue;
-        }
-        if let (Kind::Pool(p), true) = (&l.kind, stored[i]) {
-            if p.kind() == PoolKind::Max {
-                // Written where they are kept: no copy of the maxima or their positions.
-                let (pool, f) = (types::layer_struct(l), types::indices(i));
-                out.extend(quote!(__layers::#pool::forward_into(#input, &mut ws.#a, &mut ws.#f);));
-                continue;
-            }
-        }
-        let step = steps::forward(t, l, &input, indices);
-        out.extend(match stored[i] {
-            true => quote!(ws.#a = #step;),
-            false => quote!(let #a: #ty = #step;),
-        });
+        out.extend(training_step(
+            t,
+            i,
+            l,
+            &input,
+            stored[i],
+            |step| quote!(let #a: #ty = #step;),
+        ));
     }
     let last = n.layers.len() - 1;
     let a = types::output(last);
     match stored[last] {
         true => quote!(#out ws.#a),
         false => quote!(#out #a),
+    }
+}
+
+/// Layer `i`'s forward statement in training, from `input` (a reference), `ws` in scope: its
+/// output written to the workspace where it is kept (`stored`), else to the place `bind`
+/// writes (`let a3: T = ..;`, say).
+pub(super) fn training_step(
+    t: &Ident,
+    i: usize,
+    l: &crate::network::Layer,
+    input: &TokenStream,
+    stored: bool,
+    bind: impl FnOnce(TokenStream) -> TokenStream,
+) -> TokenStream {
+    let a = types::output(i);
+    let indices = match l.kind {
+        Kind::Pool(p) if p.kind() == PoolKind::Max => {
+            let f = types::indices(i);
+            Some(quote!(&mut ws.#f))
+        }
+        _ => None,
+    };
+    if let (Kind::Activation(act), true) = (&l.kind, stored) {
+        // Written where it is kept, from its input: no copy of the input to activate in
+        // place, and none of the result into the workspace.
+        return steps::activation_into(t, act, input, quote!(&mut ws.#a));
+    }
+    if let (Kind::Pool(p), true) = (&l.kind, stored) {
+        if p.kind() == PoolKind::Max {
+            // Written where they are kept: no copy of the maxima or their positions.
+            let (pool, f) = (types::layer_struct(l), types::indices(i));
+            return quote!(__layers::#pool::forward_into(#input, &mut ws.#a, &mut ws.#f););
+        }
+    }
+    let step = steps::forward(t, l, input, indices);
+    match stored {
+        true => quote!(ws.#a = #step;),
+        false => bind(step),
     }
 }
 

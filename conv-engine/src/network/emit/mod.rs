@@ -4,6 +4,7 @@
 //! and the docs.
 
 mod backward;
+mod chunk;
 pub(super) mod docs;
 mod functions;
 mod steps;

@@ -52,6 +52,22 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             tensor: #tensor, inputs: #inputs, outputs: #outputs, at: #at,
         })
     });
+    // Where the network has a chunk method of its own (dense layers after the first layer).
+    let chunk = super::chunk::has_method(n).then(|| {
+        let chunk = quote!(::conv_runtime::network::CHUNK);
+        quote! {
+            fn loss_and_recorded_gradients_chunk(
+                &self,
+                xs: [&#input_ty; #chunk],
+                labels: [usize; #chunk],
+                wss: &mut [#workspace; #chunk],
+                grads: &mut Self,
+                records: &mut [#record; #chunk],
+            ) -> ::core::result::Result<[#t; #chunk], (usize, ::conv_runtime::network::SampleError)> {
+                #name::__loss_and_recorded_gradients_chunk(self, xs, labels, wss, grads, records)
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl ::conv_runtime::network::Network for #name {
@@ -89,6 +105,7 @@ pub(super) fn trait_impl(n: &Network, m: &Memory) -> TokenStream {
             fn loss_and_recorded_gradients #recorded {
                 #name::__loss_and_recorded_gradients(self, x, label, ws, grads, record)
             }
+            #chunk
             fn train_step(
                 &mut self,
                 x: &#input_ty,
