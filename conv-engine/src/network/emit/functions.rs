@@ -191,7 +191,7 @@ fn inference(n: &Network, t: &Ident) -> TokenStream {
 }
 
 /// Where layer `i`'s input is during training.
-fn training_input(i: usize, stored: &[bool]) -> TokenStream {
+pub(super) fn training_input(i: usize, stored: &[bool]) -> TokenStream {
     match i {
         0 => quote!(x),
         _ if stored[i - 1] => {
