@@ -22,9 +22,22 @@ use crate::ir::{Array, Counter, Expr, Index, Layouts, Local, Program, Returns, S
 /// Samples per chunk: the batch trainer's (`conv_runtime::network::batch::CHUNK`).
 pub(crate) const SAMPLES: usize = 4;
 
-/// The operands' dimensions, `[x, w, b, delta]`, over `samples` samples.
-fn operands(n: usize, m: usize, samples: usize) -> [Vec<usize>; 4] {
-    [vec![samples, n], vec![m, n], vec![m], vec![samples, m]]
+/// The program of `body` over `samples` samples: operands `x [S][N]`, `w [M][N]`, `b [M]`,
+/// `delta [S][M]`.
+fn program(
+    (n, m, samples): (usize, usize, usize),
+    locals: Vec<Local>,
+    body: Vec<Stmt>,
+    returns: Returns,
+) -> Program {
+    Program {
+        operands: [vec![samples, n], vec![m, n], vec![m], vec![samples, m]],
+        named: Vec::new(),
+        locals,
+        body,
+        layouts: Layouts::default(),
+        returns,
+    }
 }
 
 /// `forward_chunk(x, w, b) -> u` written as `form`, `x` and `u` holding `samples` samples.
@@ -112,14 +125,7 @@ pub(crate) fn forward_chunk_in(n: usize, m: usize, form: Form, samples: usize) -
             vec![Stmt::each(O, m, per_output)]
         }
     };
-    Program {
-        operands: operands(n, m, samples),
-        named: Vec::new(),
-        locals,
-        body,
-        layouts: Layouts::default(),
-        returns: Returns::Forward { u: 0 },
-    }
+    program((n, m, samples), locals, body, Returns::Forward { u: 0 })
 }
 
 /// Inputs whose `dL/dx` sums one pass over the outputs keeps per sample (in registers: four
@@ -227,14 +233,7 @@ pub(crate) fn backward_deferred_chunk_in(
             None => Stmt::Block(pass),
         });
     }
-    Program {
-        operands: operands(n, m, samples),
-        named: Vec::new(),
-        locals,
-        body,
-        layouts: Layouts::default(),
-        returns: Returns::Deferred { dx, db },
-    }
+    program((n, m, samples), locals, body, Returns::Deferred { dx, db })
 }
 
 #[cfg(test)]
