@@ -81,9 +81,9 @@ struct Chunk<N: Network> {
 /// whose bytes the network's [`Memory`](crate::network::Memory) gives), a trainer lives on
 /// the heap: for each chunk of [`CHUNK`] samples of the largest batch it has trained on, a
 /// gradient buffer (`size_of::<N>()`) and, per sample of the chunk, a workspace
-/// (`size_of::<N::Workspace>()`) and a record (`size_of::<N::Record>()`), allocated at the first batch that needs them
-/// and kept; each batch adds only short lists (of the batch's records and of the parameter
-/// tensors, freed at its end).
+/// (`size_of::<N::Workspace>()`) and a record (`size_of::<N::Record>()`), allocated at the
+/// first batch that needs them and kept; each batch adds only short lists (of the batch's
+/// records and of the parameter tensors, freed at its end).
 ///
 /// Every batch ends with the threads exchanging gradients and updated parameters (each
 /// thread updates part of them, and every thread reads all of them in the next batch), so the

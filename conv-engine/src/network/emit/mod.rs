@@ -1,7 +1,7 @@
 //! The network's code: each layer's own items (a convolution through `#[conv2d]`'s expansion,
 //! a dense layer through its IR), then the glue: the parameter struct, the workspace, the
-//! functions that chain the layers (`steps`), the memory and cost constants, the trait impl
-//! and the docs.
+//! functions that chain the layers (`steps`; for batch training, a chunk of samples at once:
+//! `chunk`), the memory and cost constants, the trait impl and the docs.
 
 mod backward;
 mod chunk;
