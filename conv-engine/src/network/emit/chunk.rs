@@ -70,12 +70,13 @@ impl Chunk<'_> {
         format_ident!("v{}", i + 1)
     }
 
-    /// Layer `i`'s input for sample `q` (a reference), from the first dense layer on.
-    fn input(&self, i: usize, q: TokenStream) -> TokenStream {
+    /// Layer `i`'s input for sample `q` (a reference), from the first dense layer on: in the
+    /// sample's workspace `ws` (`wss[q]`, or a binding of it) or in the array of values.
+    fn input(&self, i: usize, ws: TokenStream, q: TokenStream) -> TokenStream {
         match self.stored[i - 1] {
             true => {
                 let a = types::output(i - 1);
-                quote!(&wss[#q].#a)
+                quote!(&#ws.#a)
             }
             false => {
                 let v = Self::values(i - 1);
@@ -117,7 +118,7 @@ impl Chunk<'_> {
                 let (layer, name) = (types::layer_struct(l), &l.name);
                 let inputs = (0..SAMPLES).map(|q| {
                     let q = Literal::usize_unsuffixed(q);
-                    self.input(i, quote!(#q))
+                    self.input(i, quote!(wss[#q]), quote!(#q))
                 });
                 out.extend(quote! {
                     let #v: [#ty; #s] = __layers::#layer::forward_chunk(
@@ -132,16 +133,7 @@ impl Chunk<'_> {
                 }
                 continue;
             }
-            let from = match self.stored[i - 1] {
-                true => {
-                    let a = types::output(i - 1);
-                    quote!(&ws.#a)
-                }
-                false => {
-                    let p = Self::values(i - 1);
-                    quote!(&#p[q])
-                }
-            };
+            let from = self.input(i, quote!(ws), quote!(q));
             let step = training_step(t, i, l, &from, stored, |step| quote!(#v[q] = #step;));
             if !stored {
                 let zero = types::zero(l.output);
@@ -209,7 +201,7 @@ impl Chunk<'_> {
         let workspace = types::workspace(n);
         let record_ty = types::record(n);
         let classes = crate::emit::lit(n.output().len());
-        let logits = self.input(n.layers.len(), quote!(q));
+        let logits = self.input(n.layers.len(), quote!(wss[q]), quote!(q));
         let (below, above) = (self.forward_below(), self.forward_above());
         let (top, rest) = (self.backward_above(), self.backward_below());
         let below_ty = types::shape(t, n.layers[self.first].input);
