@@ -5,7 +5,7 @@
 
 use super::{check, fault, geometry, rows, rows_loop, shape, Shapes};
 use crate::derive::Derivation;
-use crate::plan::Blocks;
+use crate::plan::{Blocks, Vectors};
 use crate::Spec;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -17,12 +17,15 @@ use quote::{format_ident, quote};
 /// With `fused`, the companion also has `forward_fused`: `forward`'s program with every
 /// product fused into its running sum ([`crate::ir::fuse_sums`]), proven the same way and, when
 /// `prove`, evaluated at compile time too; with `wide`, also `forward_fused_wide`, the same in
-/// [`Blocks::Wide`] (the AVX-512 tier's).
+/// [`Blocks::Wide`] (the AVX-512 tier's). With `twin` (whether fused, and the blocks), the
+/// `forward` so built also has a twin lowered with AVX-512 intrinsics
+/// ([`crate::plan::Vectors::Avx512`]), suffixed `_avx512`: the same proven program, neither
+/// `const` nor evaluated at compile time.
 pub(super) fn item(
     row_spec: &Spec,
     row_shapes: &Shapes,
     (row, name): (&proc_macro2::Ident, &proc_macro2::Ident),
-    (prove, fused, wide): (bool, bool, bool),
+    (prove, fused, wide, twin): (bool, bool, bool, Option<(bool, Blocks)>),
     planted: bool,
 ) -> syn::Result<TokenStream> {
     let shape::Types {
@@ -39,6 +42,7 @@ pub(super) fn item(
         calls: None,
         names: crate::ir::lower::Names::CONVOLUTION,
         lane_sums: crate::plan::LaneSums::EachColumn,
+        vectors: crate::plan::Vectors::Scalar,
     };
     let symbolic = |program: &crate::ir::Program, what: &str| {
         crate::ir::exec::check(program, &row_d, None).map_err(|e| {
@@ -55,6 +59,7 @@ pub(super) fn item(
     };
     let name_of =
         |fused, blocks| format_ident!("forward{}", rows_loop::forward_suffix(fused, blocks));
+    let twin_name = twin.map(|(fused, blocks)| name_of(fused, blocks));
     let mut forwards = vec![(
         name_of(false, Blocks::Narrow),
         forward(Blocks::Narrow),
@@ -77,21 +82,47 @@ pub(super) fn item(
         if planted {
             fault::next_element(&mut program, fault::Which::First);
         }
-        let lowered = crate::ir::lower::body(&program, &how);
-        let body = match transposed {
-            true => {
-                let t = format_ident!("{}", f.to_string().replace("forward", "forward_transposed"));
-                transposed_bodies.push((t.clone(), lowered));
-                quote!(Self::#t(x, &Self::kernel_out_inner(k), b))
-            }
-            false => lowered,
-        };
-        forward_items.extend(quote! {
-            #[inline(always)]
-            const fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
-                #body
-            }
-        });
+        let mut lowerings = vec![(f.clone(), crate::ir::lower::body(&program, &how), true)];
+        if twin_name.as_ref() == Some(&f) {
+            let how = crate::ir::lower::Lowering {
+                vectors: Vectors::Avx512,
+                ..how
+            };
+            let lowered = crate::ir::lower::body(&program, &how);
+            lowerings.push((
+                format_ident!("{f}{}", Vectors::Avx512.suffix()),
+                lowered,
+                false,
+            ));
+        }
+        for (f, lowered, konst) in lowerings {
+            let body = match transposed {
+                true => {
+                    let t =
+                        format_ident!("{}", f.to_string().replace("forward", "forward_transposed"));
+                    transposed_bodies.push((t.clone(), lowered, konst));
+                    quote!(Self::#t(x, &Self::kernel_out_inner(k), b))
+                }
+                false => lowered,
+            };
+            forward_items.extend(match konst {
+                true => quote! {
+                    #[inline(always)]
+                    const fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                        #body
+                    }
+                },
+                // AVX-512 intrinsics: neither `const` nor portable.
+                false => quote! {
+                    #[cfg(target_arch = "x86_64")]
+                    #[inline(always)]
+                    #[allow(unsafe_code)]
+                    fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty {
+                        #body
+                    }
+                },
+            });
+        }
     }
     let backward = rows::backward(row_spec, row_shapes);
     symbolic(&backward, "backward")?;

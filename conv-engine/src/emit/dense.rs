@@ -21,6 +21,7 @@ mod tiers;
 
 use crate::derive::dense::{Batch, Dense};
 use crate::ir::{exec, lower, Program};
+use crate::plan::Vectors;
 use crate::tier::Tier;
 use crate::Scalar;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -119,9 +120,14 @@ pub fn item(
             true => crate::plan::LaneSums::Avx512Rows,
             false => crate::plan::LaneSums::EachColumn,
         };
+        // The tier functions are not `const` (the check evaluates the `_const` twins).
+        let vectors = match tier {
+            Tier::Avx512 => Vectors::Avx512,
+            _ => Vectors::Scalar,
+        };
         bodies.push(tiers::Bodies {
             tier,
-            bodies: programs.map(|p| lower(&p, &t, lane_sums)),
+            bodies: programs.map(|p| lower(&p, &t, (lane_sums, vectors))),
         });
     }
     let portable = bodies.remove(0);
@@ -162,12 +168,17 @@ pub fn item(
 }
 
 /// The body of `program`, its weights passed as `w`.
-fn lower(program: &Program, scalar: &Ident, lane_sums: crate::plan::LaneSums) -> TokenStream {
+fn lower(
+    program: &Program,
+    scalar: &Ident,
+    (lane_sums, vectors): (crate::plan::LaneSums, Vectors),
+) -> TokenStream {
     let how = lower::Lowering {
         scalar,
         calls: None,
         names: lower::Names::DENSE,
         lane_sums,
+        vectors,
     };
     lower::body(program, &how)
 }

@@ -75,37 +75,17 @@ pub(super) fn functions(plan: &Plan, shapes: &Shapes, name: &Ident, docs: &Docs)
             }
         });
         // SAFETY: `tier` is one the CPU has (`conv_runtime::cpu`), so it runs the features
-        // the function was compiled for.
-        // Where the build's own target features cover the tier (`-C target-cpu=native`, say),
-        // the body is called directly, so that it inlines into the caller as any function
-        // does; the `#[target_feature]` function is what other builds call.
-        let covered = tier
-            .cfg_features()
-            .iter()
-            .map(|f| quote!(target_feature = #f));
-        let covered = quote!(all(#(#covered),*));
-        let forward_direct = quote!(Self::#forward(x, k, #b_arg));
-        let backward_direct = match p.split {
-            When::Always => quote!(unsafe { Self::#b(x, k, delta) }),
-            _ => quote!(Self::#backward(x, k, delta)),
-        };
+        // the function was compiled for. Called so in every build, also where the build's own
+        // target features cover the tier (`-C target-cpu=native`): there the body, inlined into
+        // a network's code, made LLVM copy the layer's output (18 KB per call for LeNet-5's
+        // first layer), where the function's return was written in place.
         forward_arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { #forward_direct }
-                #[cfg(not(#covered))]
-                unsafe { Self::#f(x, k, #b_arg) }
-            }
+            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#f(x, k, #b_arg) }
         });
         backward_arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { #backward_direct }
-                #[cfg(not(#covered))]
-                unsafe { Self::#b(x, k, delta) }
-            }
+            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#b(x, k, delta) }
         });
     }
     let Names {
@@ -199,7 +179,7 @@ fn split_backward(p: &TierPlan, types: &Types, features: &str, backward: &Ident)
     if !(p.dx == Dx::Unrolled && p.split == When::Always) {
         return quote!(Self::#backward(x, k, delta));
     }
-    let [dl_dx, dl_dk, dl_db] = variants::unrolled_parts(p.fused);
+    let [dl_dx, dl_dk, dl_db] = variants::unrolled_parts(p);
     let Types { name, x, k, u } = types;
     quote! {
         #[target_feature(enable = #features)]
@@ -254,11 +234,6 @@ pub(super) fn parameter_gradients(plan: &Plan, shapes: &Shapes) -> Option<TokenS
         let features = tier.target_features();
         let f = format_ident!("__parameters_{}", format!("{tier:?}").to_lowercase());
         let variant = format_ident!("{}", format!("{tier:?}"));
-        let covered = tier
-            .cfg_features()
-            .iter()
-            .map(|f| quote!(target_feature = #f));
-        let covered = quote!(all(#(#covered),*));
         hidden.extend(quote! {
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = #features)]
@@ -270,12 +245,7 @@ pub(super) fn parameter_gradients(plan: &Plan, shapes: &Shapes) -> Option<TokenS
         // SAFETY: as `backward`'s arms: `tier` is one the CPU has.
         arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { Self::#body(x, k, delta) }
-                #[cfg(not(#covered))]
-                unsafe { Self::#f(x, k, delta) }
-            }
+            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#f(x, k, delta) }
         });
     }
     let call = match plan.dispatch {

@@ -156,7 +156,12 @@ pub fn generate_with(
             let wide = plan.tiers().iter().any(|(_, p)| {
                 p.forward == Forward::RowsOverChannels && p.forward_blocks == Blocks::Wide
             });
-            let variants = (prove, fused, wide);
+            // The forward the AVX-512 tier calls, when that tier writes it with intrinsics.
+            let twin = Some(&plan.avx512)
+                .filter(|p| p.vectors == crate::plan::Vectors::Avx512)
+                .filter(|p| matches!(p.forward, Forward::Rows | Forward::RowsOverChannels))
+                .map(|p| (p.forward_fused == When::Always, p.forward_blocks));
+            let variants = (prove, fused, wide, twin);
             companion::item(row_spec, row_shapes, (row, name), variants, planted)?
         }
         None => TokenStream::new(),
@@ -232,7 +237,9 @@ fn whole_checks(
     shapes: &Shapes,
     name: &proc_macro2::Ident,
 ) -> TokenStream {
-    let names = plan.tiers().map(|(_, p)| variants::names(p));
+    let names = plan
+        .tiers()
+        .map(|(_, p)| variants::names(&variants::checked(p)));
     let mut out = TokenStream::new();
     let mut backwards = Vec::new();
     for n in &names {

@@ -11,7 +11,7 @@ use super::unroll;
 use super::window;
 use crate::derive::Derivation;
 use crate::ir::{lower, Program};
-use crate::plan::{Blocks, Dx, Forward, LaneSums, Plan, TierPlan, When};
+use crate::plan::{Blocks, ConstCheck, Dx, Forward, LaneSums, Plan, TierPlan, Vectors, When};
 use crate::Spec;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -44,7 +44,7 @@ pub(super) fn forward_name(p: &TierPlan) -> Ident {
         (When::Always, _) => "_fused",
         _ => "",
     };
-    format_ident!("__forward_{}{}", form, fused)
+    format_ident!("__forward_{}{}{}", form, fused, p.vectors.suffix())
 }
 
 /// The hidden name of `tier`'s `backward` body.
@@ -58,19 +58,20 @@ pub(super) fn backward_name(p: &TierPlan) -> Ident {
     };
     let sums = match p.lane_sums {
         LaneSums::Avx512Rows => "_avx512_sums",
-        LaneSums::EachColumn => "",
+        LaneSums::EachColumn => p.vectors.suffix(),
     };
     format_ident!("__backward_{}{}{}", form, wide(p), sums)
 }
 
-/// The hidden names of the unrolled `backward`'s parts (`dL/dx`, `dL/dk`, `dL/db`), which
-/// differ by whether they fuse.
-pub(super) fn unrolled_parts(fused: When) -> [Ident; 3] {
-    let suffix = match fused {
+/// The hidden names of `p`'s unrolled `backward`'s parts (`dL/dx`, `dL/dk`, `dL/db`), which
+/// differ by whether they fuse and how they write their vectors.
+pub(super) fn unrolled_parts(p: &TierPlan) -> [Ident; 3] {
+    let suffix = match p.fused {
         When::Always => "_fused",
         _ => "",
     };
-    ["dx", "dk", "db"].map(|part| format_ident!("__dl_{}{}", part, suffix))
+    let vectors = p.vectors.suffix();
+    ["dx", "dk", "db"].map(|part| format_ident!("__dl_{}{}{}", part, suffix, vectors))
 }
 
 /// The names of `tier`'s bodies.
@@ -110,7 +111,7 @@ pub(super) fn build(
         })?;
         Ok::<_, syn::Error>(())
     };
-    let lower_with = |program: &Program, calls: Option<&lower::Calls>, lane_sums| {
+    let lower_with = |program: &Program, calls: Option<&lower::Calls>, lane_sums, vectors| {
         lower::body(
             program,
             &lower::Lowering {
@@ -118,11 +119,9 @@ pub(super) fn build(
                 calls,
                 names: lower::Names::CONVOLUTION,
                 lane_sums,
+                vectors,
             },
         )
-    };
-    let lower = |program: &Program, calls: Option<&lower::Calls>| {
-        lower_with(program, calls, LaneSums::EachColumn)
     };
     let shape::Types {
         x: x_ty,
@@ -134,8 +133,12 @@ pub(super) fn build(
     let b_param = shapes.bias_param();
     let mut done: Vec<Ident> = Vec::new();
     let mut items = TokenStream::new();
-    for (_, p) in plan.tiers() {
+    for p in plan.tiers().iter().flat_map(|&(_, p)| bodies(plan, p)) {
+        let p = &p;
         let (f, b) = (forward_name(p), backward_name(p));
+        let lower = |program: &Program, calls: Option<&lower::Calls>| {
+            lower_with(program, calls, LaneSums::EachColumn, p.vectors)
+        };
         if !done.contains(&f) {
             let fused = p.forward_fused == When::Always;
             // The program of a form, fused where the tier fuses `forward`.
@@ -176,14 +179,24 @@ pub(super) fn build(
                     if fault == Some(Fault::RowsLoop) {
                         rows_loop::plant(&mut program);
                     }
-                    let calls = rows_loop::calls(spec, &row.2, fused, p.forward_blocks);
+                    let companion = (fused, p.forward_blocks, p.vectors);
+                    let calls = rows_loop::calls(spec, &row.2, companion);
                     prove(&program, "the loop over rows", Some(&calls))?;
                     lower(&program, Some(&calls))
                 }
             };
-            items.extend(quote! {
-                #[inline(always)]
-                const fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty { #body }
+            items.extend(match p.vectors {
+                Vectors::Scalar => quote! {
+                    #[inline(always)]
+                    const fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty { #body }
+                },
+                // AVX-512 intrinsics: neither `const` nor portable.
+                Vectors::Avx512 => quote! {
+                    #[cfg(target_arch = "x86_64")]
+                    #[inline(always)]
+                    #[allow(unsafe_code)]
+                    fn #f(x: &#x_ty, k: &#k_ty, #b_param) -> #u_ty { #body }
+                },
             });
             done.push(f);
         }
@@ -200,7 +213,7 @@ pub(super) fn build(
                     super::fault::next_element(&mut parts[0], super::fault::Which::Last);
                 }
                 let [bx, bk, bb] = parts.map(|part| lower(&part, None));
-                let [dl_dx, dl_dk, dl_db] = unrolled_parts(p.fused);
+                let [dl_dx, dl_dk, dl_db] = unrolled_parts(p);
                 let inline = match p.split {
                     When::Never => quote!(#[inline(always)]),
                     When::Always => quote!(#[inline]),
@@ -209,13 +222,24 @@ pub(super) fn build(
                         #[cfg_attr(not(target_feature = "avx512f"), inline(always))]
                     },
                 };
+                let (konst, only) = match p.vectors {
+                    Vectors::Scalar => (quote!(const), quote!()),
+                    // AVX-512 intrinsics: neither `const` nor portable.
+                    Vectors::Avx512 => (
+                        quote!(),
+                        quote!(#[cfg(target_arch = "x86_64")] #[allow(unsafe_code)]),
+                    ),
+                };
                 items.extend(quote! {
+                    #only
                     #inline
-                    const fn #dl_dx(k: &#k_ty, delta: &#u_ty) -> #x_ty { #bx }
+                    #konst fn #dl_dx(k: &#k_ty, delta: &#u_ty) -> #x_ty { #bx }
+                    #only
                     #inline
-                    const fn #dl_dk(x: &#x_ty, delta: &#u_ty) -> #k_ty { #bk }
+                    #konst fn #dl_dk(x: &#x_ty, delta: &#u_ty) -> #k_ty { #bk }
+                    #only
                     #[inline(always)]
-                    const fn #dl_db(delta: &#u_ty) -> #b_ty { #bb }
+                    #konst fn #dl_db(delta: &#u_ty) -> #b_ty { #bb }
                 });
                 quote! {
                     ::conv_runtime::Gradients {
@@ -232,23 +256,23 @@ pub(super) fn build(
             }
             Dx::RowsMatrix => {
                 let program = rows_loop::backward(spec, rows_loop::dk_layout(spec));
-                let calls = rows_loop::calls(spec, &row.2, false, Blocks::Narrow);
+                let calls = rows_loop::calls(spec, &row.2, (false, Blocks::Narrow, p.vectors));
                 prove(&program, "the loop over rows", Some(&calls))?;
                 lower(&program, Some(&calls))
             }
             Dx::LayerRows | Dx::LayerOverChannels => {
                 let program = layer_level(spec, shapes, p);
                 prove(&program, "the layer-level `backward`", None)?;
-                lower_with(&program, None, p.lane_sums)
+                lower_with(&program, None, p.lane_sums, p.vectors)
             }
         };
-        items.extend(match p.lane_sums {
-            LaneSums::EachColumn => quote! {
+        items.extend(match p.vectors {
+            Vectors::Scalar => quote! {
                 #[inline(always)]
                 const fn #b(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> #gradients { #body }
             },
-            // Calls `conv_runtime::lanes` (AVX-512 intrinsics): neither `const` nor portable.
-            LaneSums::Avx512Rows => quote! {
+            // AVX-512 intrinsics (and `conv_runtime::lanes`): neither `const` nor portable.
+            Vectors::Avx512 => quote! {
                 #[cfg(target_arch = "x86_64")]
                 #[inline(always)]
                 #[allow(unsafe_code)]
@@ -263,6 +287,25 @@ pub(super) fn build(
     })
 }
 
+/// The plans of the bodies `p` needs: its own, and where its vectors are written with
+/// intrinsics in a layer that the compile-time check evaluates whole, first the scalar twin
+/// that the check evaluates (the same programs).
+fn bodies(plan: &Plan, p: &TierPlan) -> Vec<TierPlan> {
+    match (p.vectors, plan.check) {
+        (Vectors::Avx512, ConstCheck::Whole) => vec![checked(p), *p],
+        _ => vec![*p],
+    }
+}
+
+/// The plan of the bodies the compile-time check evaluates for `p`'s: `p`'s, their vectors
+/// written as scalar code (intrinsics are not `const`).
+pub(super) fn checked(p: &TierPlan) -> TierPlan {
+    TierPlan {
+        vectors: Vectors::Scalar,
+        ..*p
+    }
+}
+
 /// The hidden name of `tier`'s body of `dL/dk` and `dL/db` alone, where its `backward` form
 /// is IR that [`crate::ir::prune::parameters`] can cut (window and layer-level forms).
 pub(super) fn parameters_name(p: &TierPlan) -> Option<Ident> {
@@ -274,7 +317,7 @@ pub(super) fn parameters_name(p: &TierPlan) -> Option<Ident> {
     };
     let sums = match p.parameter_lane_sums {
         LaneSums::Avx512Rows => "_avx512_sums",
-        LaneSums::EachColumn => "",
+        LaneSums::EachColumn => p.parameter_vectors.suffix(),
     };
     Some(format_ident!("__parameters_{}{}{}", form, wide(p), sums))
 }
@@ -347,16 +390,17 @@ pub(super) fn parameters(
                 calls: None,
                 names: lower::Names::CONVOLUTION,
                 lane_sums: p.parameter_lane_sums,
+                vectors: p.parameter_vectors,
             },
         );
-        items.extend(match p.parameter_lane_sums {
-            LaneSums::EachColumn => quote! {
+        items.extend(match p.parameter_vectors {
+            Vectors::Scalar => quote! {
                 #[inline(always)]
                 #[allow(unused_variables)]
                 const fn #f(x: &#x_ty, k: &#k_ty, delta: &#u_ty) -> (#k_ty, #b_ty) { #body }
             },
-            // Calls `conv_runtime::lanes` (AVX-512 intrinsics): neither `const` nor portable.
-            LaneSums::Avx512Rows => quote! {
+            // AVX-512 intrinsics (and `conv_runtime::lanes`): neither `const` nor portable.
+            Vectors::Avx512 => quote! {
                 #[cfg(target_arch = "x86_64")]
                 #[inline(always)]
                 #[allow(unused_variables, unsafe_code)]

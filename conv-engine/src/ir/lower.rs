@@ -6,11 +6,12 @@ mod lane_sums;
 mod prelude;
 mod tokens;
 pub(crate) mod transpose;
+mod vectors;
 
 use tokens::{constant_flat, grouped, ident, index, local_name, nest, repeat};
 pub(crate) use tokens::{element_name, Names};
 
-use crate::plan::LaneSums;
+use crate::plan::{LaneSums, Vectors};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
@@ -38,6 +39,8 @@ pub(crate) struct Lowering<'a> {
     /// How a loop of lane sums of sixteen `f32` partial sums per column is written
     /// ([`Writer::lane_sums`]).
     pub lane_sums: LaneSums,
+    /// How loops over whole vectors are written ([`Writer::vector_loop`]).
+    pub vectors: Vectors,
 }
 
 /// The function body of `program`: the `mul_add` import where a sum fuses, the companion's
@@ -132,6 +135,9 @@ impl Writer<'_> {
             if let Some((n, sums)) = self.leading_sums(body) {
                 out.extend(sums);
                 body = &body[n..];
+            } else if let Some((n, run)) = self.vector_run(body) {
+                out.extend(run);
+                body = &body[n..];
             } else {
                 out.extend(self.stmt(first));
                 body = rest;
@@ -175,6 +181,9 @@ impl Writer<'_> {
             } => {
                 if let Some(call) = self.lane_sums(*var, *extent, *step, body) {
                     return call;
+                }
+                if let Some(vectors) = self.vector_loop(*var, (*extent, *step, *counter), body) {
+                    return vectors;
                 }
                 let (v, n) = (ident(var.0), Literal::usize_unsuffixed(*extent));
                 let body = self.stmts(body);

@@ -87,6 +87,29 @@ pub enum LaneSums {
     Avx512Rows,
 }
 
+/// How the code's loops over whole vectors (and runs of statements written out one per lane)
+/// are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Vectors {
+    /// As scalar code, which LLVM vectorises on its own (and which a `const fn` can run).
+    #[default]
+    Scalar,
+    /// With AVX-512 intrinsics, one 512-bit vector per block of lanes: the same operations
+    /// in the same order per lane, at the width LLVM's tuning for some AVX-512 CPUs would halve.
+    /// Neither `const` nor portable.
+    Avx512,
+}
+
+impl Vectors {
+    /// The suffix of a hidden function's name written so: `"_avx512"` for [`Vectors::Avx512`].
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Vectors::Avx512 => "_avx512",
+            Vectors::Scalar => "",
+        }
+    }
+}
+
 /// How `backward` computes `dL/dx`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dx {

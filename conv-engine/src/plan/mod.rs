@@ -44,7 +44,7 @@ mod tests;
 
 pub use crate::tier::Tier;
 use crate::{ChannelLayout, Spec, Strategy, Unroll, MAX_WINDOW_MACS};
-pub use forms::{Blocks, Dk, Dx, Forward, LaneSums, When};
+pub use forms::{Blocks, Dk, Dx, Forward, LaneSums, Vectors, When};
 
 /// The layer-level forms' rows of sums span the output row rounded up to a multiple of this
 /// many columns: one AVX-512 vector of `f32` (`emit::layer_rows`).
@@ -87,6 +87,16 @@ pub struct TierPlan {
     /// proven by symbolic execution), so it may call `conv_runtime::lanes`, which is not
     /// `const`.
     pub parameter_lane_sums: LaneSums,
+    /// How `forward` and `backward` write their loops over whole vectors:
+    /// [`Vectors::Avx512`] on the AVX-512 tier, else [`Vectors::Scalar`]. Intrinsics are not
+    /// `const`: where the compile-time check evaluates the layer whole, it evaluates the same
+    /// programs lowered as scalar code (twins of the tier's bodies), and the companion's
+    /// `forward` that the tier calls has a twin with intrinsics beside the one it evaluates.
+    pub vectors: Vectors,
+    /// How the body of `dL/dk` and `dL/db` alone writes them: [`Vectors::Avx512`] on the
+    /// AVX-512 tier (the compile-time check never evaluates that body), else
+    /// [`Vectors::Scalar`].
+    pub parameter_vectors: Vectors,
     /// Whether the unrolled `backward` keeps `dL/dx` and `dL/dk` in functions of their own
     /// (`#[inline(never)]`), so that each is vectorised on its own.
     pub split: When,
@@ -251,7 +261,17 @@ fn tier_plan(spec: &Spec, tier: Tier) -> TierPlan {
             true => LaneSums::Avx512Rows,
             false => LaneSums::EachColumn,
         },
+        vectors: avx512_vectors(tier),
+        parameter_vectors: avx512_vectors(tier),
         split,
+    }
+}
+
+/// [`Vectors::Avx512`] on the AVX-512 tier.
+fn avx512_vectors(tier: Tier) -> Vectors {
+    match tier {
+        Tier::Avx512 => Vectors::Avx512,
+        _ => Vectors::Scalar,
     }
 }
 

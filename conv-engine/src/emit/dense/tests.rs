@@ -3,11 +3,11 @@
 
 use super::*;
 use crate::ir::exec::check;
-use crate::plan::LaneSums;
+use crate::plan::{LaneSums, Vectors};
 
 /// `program` lowered as every tier but AVX-512 `f32` lowers it (lane sums column by column).
 fn lower(program: &Program, t: &Ident) -> TokenStream {
-    super::lower(program, t, LaneSums::EachColumn)
+    super::lower(program, t, (LaneSums::EachColumn, Vectors::Scalar))
 }
 
 const SIZES: [(usize, usize); 5] = [(1, 1), (3, 2), (17, 5), (16, 3), (400, 120)];
@@ -99,12 +99,13 @@ fn every_tier_proves() {
     // each added to its bias; not where products follow the sum (36) or lanes are 8 (40).
     let program = |n| program::forward_in(n, 3, program::Form::of(Tier::Avx512));
     let call = "pairwise_rows_avx512 (& ss , & mut lane_sums)";
-    let body = super::lower(&program(48), &t, LaneSums::Avx512Rows).to_string();
+    let body = super::lower(&program(48), &t, (LaneSums::Avx512Rows, Vectors::Scalar)).to_string();
     assert!(body.contains(call), "{body}");
     assert!(body.contains("u [o] = b [o] + lane_sums [o] ;"), "{body}");
     assert!(!body.contains("sum (& ss [o])"), "{body}");
     for n in [36, 40] {
-        let body = super::lower(&program(n), &t, LaneSums::Avx512Rows).to_string();
+        let body =
+            super::lower(&program(n), &t, (LaneSums::Avx512Rows, Vectors::Scalar)).to_string();
         assert!(!body.contains("pairwise_rows_avx512"), "{body}");
     }
 }

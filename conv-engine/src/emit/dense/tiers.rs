@@ -3,8 +3,8 @@
 //! and `backward_sgd` run the variant of the tier the CPU has (`conv_runtime::cpu::tier`),
 //! their `_const` twins are the portable `const fn`s (what the compile-time check evaluates),
 //! and per x86-64 tier a `#[target_feature]` function compiles that tier's proven body with the
-//! tier's features. Where the build's own features cover a tier (`-C target-cpu=native`, say),
-//! the body is called directly, so that it inlines into its caller.
+//! tier's features; every build calls that function, also where the build's own features
+//! cover the tier.
 
 use super::Docs;
 use crate::tier::Tier;
@@ -171,21 +171,11 @@ fn function(
                 Self::#inner(#args)
             }
         });
-        let covered = tier
-            .cfg_features()
-            .iter()
-            .map(|f| quote!(target_feature = #f));
-        let covered = quote!(all(#(#covered),*));
         // SAFETY: `tier` is one the CPU has (`conv_runtime::cpu`), so it runs the features
-        // the function was compiled for.
+        // the function was compiled for (called so in every build, as the convolution's).
         arms.extend(quote! {
             #[cfg(target_arch = "x86_64")]
-            ::conv_runtime::cpu::Tier::#variant => {
-                #[cfg(#covered)]
-                { Self::#inner(#args) }
-                #[cfg(not(#covered))]
-                unsafe { Self::#outer(#args) }
-            }
+            ::conv_runtime::cpu::Tier::#variant => unsafe { Self::#outer(#args) }
         });
     }
     let on = f.on_tier().then(|| {

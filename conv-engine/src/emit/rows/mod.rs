@@ -131,7 +131,7 @@ impl Rows<'_> {
     /// `kernel_from_out_inner` when `dL/dk` is.
     pub(super) fn transposed_items(
         &self,
-        forwards: &[(Ident, TokenStream)],
+        forwards: &[(Ident, TokenStream, bool)],
         backward: TokenStream,
     ) -> TokenStream {
         let g = self.g();
@@ -171,7 +171,26 @@ impl Rows<'_> {
                     Self::each("c", ci, Self::each("a", kh, Self::each("b", kw, o)))
                 }
             };
-            let (names, bodies): (Vec<_>, Vec<_>) = forwards.iter().cloned().unzip();
+            let functions = forwards.iter().map(|(name, body, konst)| match konst {
+                true => quote! {
+                    /// `forward` with the kernel from `kernel_out_inner`.
+                    #[inline(always)]
+                    const fn #name(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
+                        #body
+                    }
+                },
+                // AVX-512 intrinsics: neither `const` nor portable.
+                false => quote! {
+                    /// `forward` with the kernel from `kernel_out_inner`, its vectors written
+                    /// with AVX-512 intrinsics.
+                    #[cfg(target_arch = "x86_64")]
+                    #[inline(always)]
+                    #[allow(unsafe_code)]
+                    fn #name(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
+                        #body
+                    }
+                },
+            });
             quote! {
                 /// The kernel with output channels innermost: `kt[c][a][b][o] = k[o][c][a][b]`.
                 #[inline(always)]
@@ -181,13 +200,7 @@ impl Rows<'_> {
                     kt
                 }
 
-                #(
-                    /// `forward` with the kernel from `kernel_out_inner`.
-                    #[inline(always)]
-                    const fn #names(x: &#x_ty, k: &#kt_ty, b: &#b_ty) -> #u_ty {
-                        #bodies
-                    }
-                )*
+                #(#functions)*
             }
         });
         let backward = self.dk_over_channels().then(|| {
@@ -226,7 +239,7 @@ impl Rows<'_> {
 pub(in crate::emit) fn items(
     row_spec: &Spec,
     row_shapes: &Shapes,
-    forward_transposed: &[(Ident, TokenStream)],
+    forward_transposed: &[(Ident, TokenStream, bool)],
     backward: TokenStream,
 ) -> (TokenStream, TokenStream) {
     let r = Rows::new(row_spec, row_shapes);

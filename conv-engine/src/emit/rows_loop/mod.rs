@@ -302,12 +302,12 @@ pub(super) fn forward_suffix(fused: bool, blocks: crate::plan::Blocks) -> &'stat
 
 /// How the loop calls the companion `row`: through the forms vectorised over output channels
 /// (the kernel transposed once per call, `dL/dk` summed with output channels innermost) where
-/// the plan has them, and through its fused `forward` when `fused`.
+/// the plan has them, through its fused `forward` when `fused`, in `blocks`, and through that
+/// `forward`'s twin written with AVX-512 intrinsics when `vectors` says so.
 pub(super) fn calls(
     spec: &Spec,
     row: &proc_macro2::Ident,
-    fused: bool,
-    blocks: crate::plan::Blocks,
+    (fused, blocks, vectors): (bool, crate::plan::Blocks, crate::plan::Vectors),
 ) -> crate::ir::lower::Calls {
     use quote::{format_ident, quote};
     let (row_f, row_b) = (row.clone(), row.clone());
@@ -316,7 +316,7 @@ pub(super) fn calls(
         true => quote!(let kt = #row::kernel_out_inner(k);),
         false => quote!(),
     };
-    let suffix = forward_suffix(fused, blocks);
+    let suffix = forward_suffix(fused, blocks).to_string() + vectors.suffix();
     let forward: crate::ir::lower::Call = match transposed {
         true => {
             let f = format_ident!("forward_transposed{suffix}");

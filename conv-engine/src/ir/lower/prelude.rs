@@ -4,12 +4,14 @@
 use super::tokens::{constant_flat, element_name, ident};
 use super::{nest, Writer};
 use crate::ir::{for_each_expr, Chain, MulAdd, Term};
+use crate::plan::Vectors;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 impl Writer<'_> {
     /// `use conv_runtime::mul_add::f32 as mul_add;` where some sum fuses a second term (an
-    /// unused import would warn in the user's crate).
+    /// unused import would warn in the user's crate), and `use core::arch::x86_64::*;` with
+    /// [`Vectors::Avx512`].
     pub(super) fn mul_add_import(&self) -> Option<TokenStream> {
         let mut kind = None;
         for_each_expr(&self.program.body, &mut |e| {
@@ -20,10 +22,15 @@ impl Writer<'_> {
             }
         });
         let t = self.how.scalar;
-        kind.map(|m| match m {
-            MulAdd::Target => quote!(use ::conv_runtime::mul_add::#t as mul_add;),
-            MulAdd::Fused => quote!(use ::conv_runtime::mul_add::fused::#t as mul_add;),
-        })
+        // Every sum that fuses may be one the vector lowering writes with intrinsics.
+        let allow = (self.how.vectors == Vectors::Avx512).then(|| quote!(#[allow(unused_imports)]));
+        let mul_add = kind.map(|m| match m {
+            MulAdd::Target => quote!(#allow use ::conv_runtime::mul_add::#t as mul_add;),
+            MulAdd::Fused => quote!(#allow use ::conv_runtime::mul_add::fused::#t as mul_add;),
+        });
+        // The intrinsics, where loops may be written with them.
+        let vectors = allow.map(|allow| quote!(#allow use ::core::arch::x86_64::*;));
+        Some(quote!(#mul_add #vectors)).filter(|t| !t.is_empty())
     }
 
     /// `const fn total` (the sum of an array's elements in order), `const fn leading` (of its

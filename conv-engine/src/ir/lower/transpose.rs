@@ -343,6 +343,7 @@ mod tests {
             calls: None,
             names: lower::Names::CONVOLUTION,
             lane_sums: LaneSums::EachColumn,
+            vectors: crate::plan::Vectors::Scalar,
         };
         lower::body(&program, &how).to_string()
     }
