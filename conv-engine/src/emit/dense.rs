@@ -224,6 +224,12 @@ impl Docs {
              exactly the derivation's products (whose chain rule was compared term by term with \
              the matrix form). {evaluation}"
         );
+        // Every function's AVX-512 variant (`lower`).
+        let intrinsics = " The AVX-512 variant of each of the layer's functions writes its loops \
+                          over whole 512-bit vectors, and runs of statements that fill one \
+                          (`forward`'s partial sums), with AVX-512 intrinsics (`core::arch`): \
+                          the proven program, each lane given the scalar code's operations in \
+                          its order.";
         let [portable, avx2, mut avx512] = Tier::ALL.map(|t| order(n, program::Form::of(t)));
         if avx512_sums {
             avx512 += " (the pairwise sums of sixteen outputs at a time, with AVX-512 shuffles: \
@@ -234,7 +240,7 @@ impl Docs {
             "It runs the variant of the tier the CPU has (`conv_runtime::cpu::tier`): on x86-64 \
              with AVX2 and FMA, {avx2}; with AVX-512, {avx512}; on both, each product fused \
              into its running sum (`conv_runtime::mul_add::fused`), so the last bits can differ \
-             between tiers. Elsewhere it is `forward_const`."
+             between tiers. Elsewhere it is `forward_const`.{intrinsics}"
         );
         let backward = "The gradients from `delta = dL/du`: `dx = Wᵀ delta` (`dx[i] = Σ_o \
                         delta[o] * w[o][i]`, summed over `o` ascending, one row of `w` per \

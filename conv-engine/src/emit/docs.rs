@@ -5,7 +5,9 @@
 use super::dispatch::Docs;
 use crate::derive::Derivation;
 use crate::explain::{self, Detail};
-use crate::plan::{Blocks, ConstCheck, Dk, Dx, Forward, LaneSums, Plan, Tier, TierPlan, When};
+use crate::plan::{
+    Blocks, ConstCheck, Dk, Dx, Forward, LaneSums, Plan, Tier, TierPlan, Vectors, When,
+};
 
 pub(super) fn layer(d: &Derivation, images: bool) -> String {
     let mut doc = explain::markdown(d, Detail::Auto);
@@ -215,7 +217,32 @@ fn checks(plan: &Plan, checked: bool) -> String {
              with the one-row layer taken as its own derivation."
         ),
     };
-    format!("{proven}{whole}{loops} {evaluated}", whole = whole_ir(plan))
+    let intrinsics = match plan.dispatch && plan.avx512.vectors == Vectors::Avx512 {
+        true => {
+            let evaluated = match (checked, plan.check) {
+                (true, ConstCheck::Whole) => {
+                    "; the compile-time evaluation ran the same programs written as scalar code \
+                     (intrinsics are not `const`), not the code with intrinsics"
+                }
+                (true, ConstCheck::OneRow) => {
+                    "; the compile-time evaluation ran the one-row layer written as scalar \
+                     code (intrinsics are not `const`), not its twin with intrinsics"
+                }
+                (false, _) => "",
+            };
+            format!(
+                " On x86-64 with AVX-512 the code that runs writes its loops over whole vectors \
+                 with AVX-512 intrinsics (`core::arch`; LLVM's tuning for some AVX-512 CPUs would \
+                 halve the vectors of loops it vectorises itself): the proven programs, each \
+                 lane given the scalar code's operations in its order{evaluated}."
+            )
+        }
+        false => String::new(),
+    };
+    format!(
+        "{proven}{whole}{loops} {evaluated}{intrinsics}",
+        whole = whole_ir(plan)
+    )
 }
 
 /// The sentence naming the functions whose code is built as loop IR whole and proven by
