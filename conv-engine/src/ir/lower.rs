@@ -1,7 +1,7 @@
 //! The IR as Rust tokens: `while` loops, indexed element writes, sums, literals, and the
 //! companion's calls. The one place generated code is written from the IR.
 
-use super::{Array, Binding, Chain, Counter, Expr, Place, Program, Returns, Stmt, Term};
+use super::{Array, Binding, Chain, Counter, Expr, Place, Program, Returns, Stmt, Term, Var};
 mod lane_sums;
 mod prelude;
 mod tokens;
@@ -185,24 +185,7 @@ impl Writer<'_> {
                 if let Some(vectors) = self.vector_loop(*var, (*extent, *step, *counter), body) {
                     return vectors;
                 }
-                let (v, n) = (ident(var.0), Literal::usize_unsuffixed(*extent));
-                let body = self.stmts(body);
-                if *counter == Counter::Unrolled {
-                    let values = (0..*extent).step_by(*step).map(Literal::usize_unsuffixed);
-                    return quote!(#({ let #v: usize = #values; #body })*);
-                }
-                let step = Literal::usize_unsuffixed(*step);
-                let next = match counter {
-                    Counter::Opaque => quote!(#v = ::core::hint::black_box(#v + #step);),
-                    _ => quote!(#v += #step;),
-                };
-                quote! {
-                    let mut #v = 0;
-                    while #v < #n {
-                        #body
-                        #next
-                    }
-                }
+                counted(*var, (*extent, *step, *counter), self.stmts(body))
             }
             Stmt::Set { to, value } => {
                 let (to, value) = (self.place(to), self.whole(value));
@@ -390,6 +373,32 @@ impl Writer<'_> {
         };
         let indices = p.index.iter().map(index);
         quote!(#array #([#indices])*)
+    }
+}
+
+/// `for var in (0..extent).step_by(step) { body }` with its counter written as `counter` says:
+/// a `while` loop, or the body once per value, each copy in a block after `let var = value;`.
+fn counted(
+    var: Var,
+    (extent, step, counter): (usize, usize, Counter),
+    body: TokenStream,
+) -> TokenStream {
+    let (v, n) = (ident(var.0), Literal::usize_unsuffixed(extent));
+    if counter == Counter::Unrolled {
+        let values = (0..extent).step_by(step).map(Literal::usize_unsuffixed);
+        return quote!(#({ let #v: usize = #values; #body })*);
+    }
+    let step = Literal::usize_unsuffixed(step);
+    let next = match counter {
+        Counter::Opaque => quote!(#v = ::core::hint::black_box(#v + #step);),
+        _ => quote!(#v += #step;),
+    };
+    quote! {
+        let mut #v = 0;
+        while #v < #n {
+            #body
+            #next
+        }
     }
 }
 

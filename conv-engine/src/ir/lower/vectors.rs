@@ -98,30 +98,13 @@ impl Writer<'_> {
         };
         let lanes = Lanes { width, of: &of };
         let block = self.vector_stmts(body, &lanes)?;
-        let v = ident(var.0);
-        let (n, w) = (
-            Literal::usize_unsuffixed(extent),
-            Literal::usize_unsuffixed(width),
-        );
-        Some(match counter {
-            _ if extent == width => quote!({ let #v: usize = 0; #block }),
-            Counter::Unrolled => {
-                let starts = (0..extent).step_by(width).map(Literal::usize_unsuffixed);
-                quote!(#({ let #v: usize = #starts; #block })*)
+        Some(match extent == width {
+            // One vector: the block alone.
+            true => {
+                let v = ident(var.0);
+                quote!({ let #v: usize = 0; #block })
             }
-            Counter::Plain | Counter::Opaque => {
-                let next = match counter {
-                    Counter::Opaque => quote!(#v = ::core::hint::black_box(#v + #w);),
-                    _ => quote!(#v += #w;),
-                };
-                quote! {
-                    let mut #v = 0;
-                    while #v < #n {
-                        #block
-                        #next
-                    }
-                }
-            }
+            false => super::counted(var, (extent, width, counter), block),
         })
     }
 
