@@ -1,14 +1,14 @@
 //! The IR as Rust tokens: `while` loops, indexed element writes, sums, literals, and the
 //! companion's calls. The one place generated code is written from the IR.
 
-use super::{Array, Binding, Chain, Counter, Expr, Place, Program, Returns, Stmt, Term, Var};
+use super::{Array, Binding, Chain, Expr, Place, Program, Returns, Stmt, Term};
 mod lane_sums;
 mod prelude;
 mod tokens;
 pub(crate) mod transpose;
 mod vectors;
 
-use tokens::{constant_flat, grouped, ident, index, local_name, nest, repeat};
+use tokens::{constant_flat, counted, grouped, ident, index, local_name, nest, repeat};
 pub(crate) use tokens::{element_name, Names};
 
 use crate::plan::{LaneSums, Vectors};
@@ -373,32 +373,6 @@ impl Writer<'_> {
         };
         let indices = p.index.iter().map(index);
         quote!(#array #([#indices])*)
-    }
-}
-
-/// `for var in (0..extent).step_by(step) { body }` with its counter written as `counter` says:
-/// a `while` loop, or the body once per value, each copy in a block after `let var = value;`.
-fn counted(
-    var: Var,
-    (extent, step, counter): (usize, usize, Counter),
-    body: TokenStream,
-) -> TokenStream {
-    let (v, n) = (ident(var.0), Literal::usize_unsuffixed(extent));
-    if counter == Counter::Unrolled {
-        let values = (0..extent).step_by(step).map(Literal::usize_unsuffixed);
-        return quote!(#({ let #v: usize = #values; #body })*);
-    }
-    let step = Literal::usize_unsuffixed(step);
-    let next = match counter {
-        Counter::Opaque => quote!(#v = ::core::hint::black_box(#v + #step);),
-        _ => quote!(#v += #step;),
-    };
-    quote! {
-        let mut #v = 0;
-        while #v < #n {
-            #body
-            #next
-        }
     }
 }
 

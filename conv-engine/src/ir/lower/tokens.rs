@@ -1,6 +1,6 @@
 //! Tokens of indices, operands and names.
 
-use crate::ir::{Array, Index, Place, Program};
+use crate::ir::{Array, Counter, Index, Place, Program, Var};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -146,6 +146,32 @@ pub(super) fn nest(dims: &[usize], items: &mut impl Iterator<Item = TokenStream>
         Some((&n, rest)) => {
             let rows = (0..n).map(|_| nest(rest, items));
             quote!([#(#rows),*])
+        }
+    }
+}
+
+/// `for var in (0..extent).step_by(step) { body }` with its counter written as `counter` says:
+/// a `while` loop, or the body once per value, each copy in a block after `let var = value;`.
+pub(super) fn counted(
+    var: Var,
+    (extent, step, counter): (usize, usize, Counter),
+    body: TokenStream,
+) -> TokenStream {
+    let (v, n) = (ident(var.0), Literal::usize_unsuffixed(extent));
+    if counter == Counter::Unrolled {
+        let values = (0..extent).step_by(step).map(Literal::usize_unsuffixed);
+        return quote!(#({ let #v: usize = #values; #body })*);
+    }
+    let step = Literal::usize_unsuffixed(step);
+    let next = match counter {
+        Counter::Opaque => quote!(#v = ::core::hint::black_box(#v + #step);),
+        _ => quote!(#v += #step;),
+    };
+    quote! {
+        let mut #v = 0;
+        while #v < #n {
+            #body
+            #next
         }
     }
 }

@@ -104,7 +104,7 @@ impl Writer<'_> {
                 let v = ident(var.0);
                 quote!({ let #v: usize = 0; #block })
             }
-            false => super::counted(var, (extent, width, counter), block),
+            false => super::tokens::counted(var, (extent, width, counter), block),
         })
     }
 
