@@ -60,16 +60,16 @@ fn lenet5_inference_bytes_are_the_largest_layer_input_and_output() {
     type T = f32;
     let layers = [
         pair::<[[[T; 28]; 28]; 1], [[[T; 28]; 28]; 6]>(), // c1
-        pair::<[[[T; 28]; 28]; 6], [[[T; 28]; 28]; 6]>(), // a1
+        size_of::<[[[T; 28]; 28]; 6]>(),                  // a1, in place
         pair::<[[[T; 28]; 28]; 6], [[[T; 14]; 14]; 6]>() + size_of::<[[[u32; 14]; 14]; 6]>(), // p1
         pair::<[[[T; 14]; 14]; 6], [[[T; 10]; 10]; 16]>(), // c2
-        pair::<[[[T; 10]; 10]; 16], [[[T; 10]; 10]; 16]>(), // a2
+        size_of::<[[[T; 10]; 10]; 16]>(),                 // a2, in place
         pair::<[[[T; 10]; 10]; 16], [[[T; 5]; 5]; 16]>() + size_of::<[[[u32; 5]; 5]; 16]>(), // p2
         pair::<[[[T; 5]; 5]; 16], [T; 400]>(),            // flat
         pair::<[T; 400], [T; 120]>(),                     // f1
-        pair::<[T; 120], [T; 120]>(),                     // a3
+        size_of::<[T; 120]>(),                            // a3, in place
         pair::<[T; 120], [T; 84]>(),                      // f2
-        pair::<[T; 84], [T; 84]>(),                       // a4
+        size_of::<[T; 84]>(),                             // a4, in place
         pair::<[T; 84], [T; 10]>(),                       // f3
     ];
     assert_eq!(Some(LeNet5::INFERENCE_BYTES), layers.into_iter().max());
@@ -78,24 +78,25 @@ fn lenet5_inference_bytes_are_the_largest_layer_input_and_output() {
 #[test]
 fn lenet5_backward_bytes_are_the_largest_layer_gradients() {
     type T = f32;
-    // The gradient each layer takes and gives, and a convolution's `dL/dk` and `dL/db` (a dense
-    // layer adds its own into the gradient buffer or the parameters: no array of its own).
+    // The gradient each layer takes and gives (one array for an activation, in place), and a
+    // convolution's `dL/dk` and `dL/db` (a dense layer adds its own into the gradient buffer or
+    // the parameters: no array of its own).
     let conv = |dk: usize, db: usize| dk + db;
     let layers = [
         pair::<[[[T; 28]; 28]; 1], [[[T; 28]; 28]; 6]>()
             + conv(size_of::<[[[[T; 5]; 5]; 1]; 6]>(), size_of::<[T; 6]>()), // c1
-        pair::<[[[T; 28]; 28]; 6], [[[T; 28]; 28]; 6]>(), // a1
+        size_of::<[[[T; 28]; 28]; 6]>(), // a1, in place
         pair::<[[[T; 28]; 28]; 6], [[[T; 14]; 14]; 6]>(), // p1
         pair::<[[[T; 14]; 14]; 6], [[[T; 10]; 10]; 16]>()
             + conv(size_of::<[[[[T; 5]; 5]; 6]; 16]>(), size_of::<[T; 16]>()), // c2
-        pair::<[[[T; 10]; 10]; 16], [[[T; 10]; 10]; 16]>(), // a2
+        size_of::<[[[T; 10]; 10]; 16]>(), // a2, in place
         pair::<[[[T; 10]; 10]; 16], [[[T; 5]; 5]; 16]>(), // p2
-        pair::<[[[T; 5]; 5]; 16], [T; 400]>(),            // flat
-        pair::<[T; 400], [T; 120]>(),                     // f1
-        pair::<[T; 120], [T; 120]>(),                     // a3
-        pair::<[T; 120], [T; 84]>(),                      // f2
-        pair::<[T; 84], [T; 84]>(),                       // a4
-        pair::<[T; 84], [T; 10]>(),                       // f3
+        pair::<[[[T; 5]; 5]; 16], [T; 400]>(), // flat
+        pair::<[T; 400], [T; 120]>(),    // f1
+        size_of::<[T; 120]>(),           // a3, in place
+        pair::<[T; 120], [T; 84]>(),     // f2
+        size_of::<[T; 84]>(),            // a4, in place
+        pair::<[T; 84], [T; 10]>(),      // f3
     ];
     assert_eq!(Some(LeNet5::BACKWARD_BYTES), layers.into_iter().max());
     assert_eq!(
@@ -134,7 +135,7 @@ fn odd_f64_inference_bytes_are_the_largest_layer_input_and_output() {
     type T = f64;
     let layers = [
         pair::<[[[T; 7]; 7]; 1], [[[T; 6]; 6]; 3]>(), // c1
-        pair::<[[[T; 6]; 6]; 3], [[[T; 6]; 6]; 3]>(), // a1
+        size_of::<[[[T; 6]; 6]; 3]>(),                // a1, in place
         pair::<[[[T; 6]; 6]; 3], [[[T; 3]; 3]; 3]>() + size_of::<[[[u32; 3]; 3]; 3]>(), // p1
         pair::<[[[T; 3]; 3]; 3], [T; 27]>(),          // flat
         pair::<[T; 27], [T; 5]>(),                    // d1

@@ -40,6 +40,20 @@ struct Strips {
     d1: dense!(3),
 }
 
+/// Activations first, back to back and last: inference applies each one after the first layer
+/// in place on the value before it, training writes each into the workspace.
+#[network(input = 1x5x5, scalar = f64)]
+struct Edges {
+    a0: tanh,
+    c1: conv!(kernel = 2x2, out_channels = 2),
+    a1: sigmoid,
+    a2: leaky_relu!(0.1),
+    flat: flatten,
+    d1: dense!(4),
+    a3: tanh,
+    a4: leaky_relu!(0.2),
+}
+
 #[network(input = 1x6x6)]
 struct Tiny {
     c1: conv!(kernel = 3x3, out_channels = 2),
@@ -127,6 +141,32 @@ fn gradients_match_finite_differences_on_random_networks() {
         finite_differences::<Small>(seed);
         finite_differences::<Overlap>(seed);
         finite_differences::<Strips>(seed);
+        finite_differences::<Edges>(seed);
+    }
+}
+
+/// `forward` (inference's chain of steps) gives the loss that `loss_and_gradients` (training's
+/// forward, through the workspace) gives, on networks with activations at either end.
+#[test]
+fn inference_and_training_forward_agree() {
+    fn agree<N: Network<Scalar = f64>>(seed: u64) {
+        let mut rng = SplitMix64::new(seed);
+        let net = N::init(seed);
+        let x = random_input::<N>(&mut rng);
+        let label = rng.below(N::CLASSES as u64) as usize;
+        let (mut ws, mut grads) = (N::workspace(), N::zeroed());
+        let trained = net
+            .loss_and_gradients(&x, label, &mut ws, &mut grads)
+            .expect("a valid sample");
+        let inferred = loss_of(&net, &x, label);
+        assert!(
+            (trained - inferred).abs() <= 1e-12 * (1.0 + trained.abs()),
+            "seed {seed}: {trained} against {inferred}"
+        );
+    }
+    for seed in 1..=8 {
+        agree::<Edges>(seed);
+        agree::<Overlap>(seed);
     }
 }
 

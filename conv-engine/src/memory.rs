@@ -11,15 +11,17 @@ pub struct Memory {
     /// Weights and biases: the size of the parameter struct.
     pub parameter_bytes: usize,
     /// A forward pass for inference: the largest input plus output of any one layer (plus a
-    /// max pool's window indices), besides the parameters.
+    /// max pool's window indices; an activation after the first layer works in place, so its
+    /// output alone), besides the parameters.
     pub inference_bytes: usize,
     /// The training workspace: every value backward reads (the input of each convolution and
     /// dense layer, the output of each activation, the window index of each max-pool output)
     /// and `dL/dinput`.
     pub workspace_bytes: usize,
     /// The most that one layer's backward holds besides the workspace: the gradient it takes
-    /// and the one it gives, and a convolution's weight and bias gradients (a dense layer adds
-    /// its own straight into the gradient buffer, or into the parameters in `train_step`).
+    /// and the one it gives (one array for an activation, which works on it in place), and a
+    /// convolution's weight and bias gradients (a dense layer adds its own straight into the
+    /// gradient buffer, or into the parameters in `train_step`).
     pub backward_bytes: usize,
     /// Training with a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer
     /// (`parameter_bytes`), the workspace and one layer's backward.

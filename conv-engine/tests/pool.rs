@@ -131,6 +131,11 @@ fn a_nan_propagates_as_the_maximum() {
     let e = p.evaluate(&[1.0, f64::NAN, 5.0], &[1.0]).unwrap();
     assert!(e.u[0].is_nan());
     assert_eq!(e.argmax, [1]);
+    // Every NaN is taken by PyTorch's scan (larger than the best so far, or NaN): the last.
+    let e = p.evaluate(&[f64::NAN, 9.0, f64::NAN], &[1.0]).unwrap();
+    assert!(e.u[0].is_nan());
+    assert_eq!(e.argmax, [2]);
+    assert_eq!(e.dx[..2], [0.0, 0.0]);
 }
 
 #[test]

@@ -12,7 +12,8 @@
 //!   order; `du[c][i][j]/dx[c][p][q] = 1/n` on the window, 0 elsewhere.
 //! - Max: `u` is the window's maximum; `du/dx = 1` at the *first* maximum of the window in
 //!   row-major order (ties go to the first, as PyTorch), 0 elsewhere. A NaN counts as the
-//!   maximum (the first NaN), so it propagates.
+//!   maximum, so it propagates: PyTorch's scan takes each element that is larger than the
+//!   best so far or NaN, so the last NaN of the window is the argmax.
 //!
 //! Chain rule with `delta = dL/du`: `dL/dx[c][p][q]` sums, over the outputs whose window holds
 //! `(p, q)` (its *readers*, ascending), `delta * (1/n)` (average) or `delta` where `(p, q)` is
@@ -249,7 +250,7 @@ impl Pool {
         check_len("x", x, self.input_len())?;
         Ok((0..self.output_len())
             .map(|u| match self.kind {
-                PoolKind::Max => x[self.first_max(x, u)],
+                PoolKind::Max => x[self.max_at(x, u)],
                 PoolKind::Average => {
                     let sum = self.window(u).map(|p| x[p]).reduce(|a, b| a + b);
                     sum.unwrap_or(0.0) / self.window_len() as f64
@@ -259,20 +260,20 @@ impl Pool {
     }
 
     /// For each output, the flat input position of its window's first maximum in row-major
-    /// order (a NaN counts as the maximum).
+    /// order (a NaN counts as the maximum: the window's last NaN, by PyTorch's scan).
     pub fn argmax(&self, x: &[f64]) -> Result<Vec<usize>, LayerError> {
         check_len("x", x, self.input_len())?;
-        Ok((0..self.output_len())
-            .map(|u| self.first_max(x, u))
-            .collect())
+        Ok((0..self.output_len()).map(|u| self.max_at(x, u)).collect())
     }
 
-    fn first_max(&self, x: &[f64], u: usize) -> usize {
+    /// PyTorch's scan of window `u` in row-major order: from its first element, each element
+    /// larger than the best so far, or NaN, is taken.
+    fn max_at(&self, x: &[f64], u: usize) -> usize {
         let mut window = self.window(u);
         let first = window.next().unwrap_or(0);
         window.fold(first, |best, p| {
             let (v, b) = (x[p], x[best]);
-            if (v > b || v.is_nan()) && !b.is_nan() {
+            if v > b || v.is_nan() {
                 p
             } else {
                 best

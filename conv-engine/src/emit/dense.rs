@@ -59,6 +59,7 @@ pub fn item(
     inputs: usize,
     outputs: usize,
     scalar: Scalar,
+    fault: Option<super::Fault>,
 ) -> syn::Result<TokenStream> {
     let error = |why: String| syn::Error::new(name.span(), format!("dense: {why}"));
     if inputs == 0 || outputs == 0 {
@@ -100,6 +101,7 @@ pub fn item(
                 chunk::backward_deferred_chunk_in(inputs, outputs, form, chunk::SAMPLES)
             }
         });
+        let mut programs = programs;
         for (program, f) in programs.iter().zip(tiers::Function::ALL) {
             let checked = match f {
                 tiers::Function::ForwardChunk | tiers::Function::BackwardDeferredChunk => {
@@ -113,6 +115,10 @@ pub fn item(
                     f.name()
                 ))
             })?;
+        }
+        if fault == Some(super::Fault::Dense) && tier == Tier::Portable {
+            // After the proof: only the compile-time evaluation can catch it.
+            plant(&mut programs[0]);
         }
         // The AVX-512 tier's `f32` lane sums of 16 partial sums per output: sixteen outputs at
         // a time (`conv_runtime::lanes`).
@@ -338,4 +344,23 @@ impl Docs {
         let (doc, const_doc) = &self.functions[n];
         (doc, const_doc)
     }
+}
+
+/// The planted fault [`super::Fault::Dense`], after the proof: the first sum that starts from
+/// the bias (`u[o] = b[o] + ...`, in `forward`) adds `x[0] * w[o][0]` once more.
+fn plant(forward: &mut Program) {
+    use crate::ir::{Array, Index, Place, Term};
+    let mut planted = false;
+    crate::ir::for_each_expr_mut(&mut forward.body, &mut |e| match e.terms.first() {
+        Some(Term::Read(b)) if !planted && b.array == Array::B => {
+            let o = b.index[0].clone();
+            let at = |array, index| Place { array, index };
+            e.terms.push(Term::Product(
+                at(Array::X, vec![Index::at(0)]),
+                at(Array::K, vec![o, Index::at(0)]),
+            ));
+            planted = true;
+        }
+        _ => {}
+    });
 }

@@ -1,7 +1,7 @@
 //! Planted faults, for tests only: the hidden attribute key `__fault = "form"` makes the
 //! macro write one wrong term or offset into the code of that form, so that tests (trybuild,
-//! through `#[conv2d]`) can show the compile-time checks reject it. Users never write it; it
-//! is not part of the attribute's documented syntax.
+//! through `#[conv2d]` and `#[network]`) can show the compile-time checks reject it. Users
+//! never write it; it is not part of either attribute's documented syntax.
 
 use crate::ir::{for_each_expr_mut, Array, Expr, Place, Program, Stmt};
 use proc_macro2::{TokenStream, TokenTree};
@@ -27,11 +27,18 @@ pub enum Fault {
     /// The layer-level `forward` of the AVX2 and AVX-512 variants: its first tap reads the
     /// wrong kernel weight.
     LayerRows,
+    /// Each dense layer of a network: the portable `forward` adds one product twice (after the
+    /// symbolic proof).
+    Dense,
+    /// Each max pool of a network: ties go to the last maximum of the window.
+    MaxPool,
+    /// Each average pool of a network: `backward` spreads each `d` undivided.
+    AveragePool,
 }
 
 /// `attr` without a trailing `, __fault = "form"` (or a lone one), and the fault it names.
 /// Anything else, including an unknown form, is left for the parser to report.
-pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
+pub(crate) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
     let tokens: Vec<TokenTree> = attr.clone().into_iter().collect();
     let n = tokens.len();
     let key_at = match n {
@@ -51,6 +58,9 @@ pub(super) fn take(attr: TokenStream) -> (TokenStream, Option<Fault>) {
                 "\"rows-loop\"" => Fault::RowsLoop,
                 "\"layer-rows\"" => Fault::LayerRows,
                 "\"derivation\"" => Fault::Derivation,
+                "\"dense\"" => Fault::Dense,
+                "\"max-pool\"" => Fault::MaxPool,
+                "\"average-pool\"" => Fault::AveragePool,
                 _ => return (attr, None),
             }
         }

@@ -10,7 +10,7 @@ mod companion;
 pub mod dense;
 mod dispatch;
 mod docs;
-mod fault;
+pub(crate) mod fault;
 mod layer_rows;
 #[cfg(test)]
 mod mutants;

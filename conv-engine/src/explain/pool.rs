@@ -208,7 +208,8 @@ impl<'a, S: Style> Writer<'a, S> {
         match self.p.kind() {
             PoolKind::Max => format!(
                 "The maximum of the window; its argmax is the first maximum in row-major order \
-                 (ties go to the first, as PyTorch), and a NaN counts as the maximum: {}.",
+                 (ties go to the first, as PyTorch), and a NaN counts as the maximum (the window's last \
+                 NaN, by PyTorch's scan): {}.",
                 self.s.math("u[c,i,j] = max(W[c,i,j])")
             ),
             PoolKind::Average => format!(

@@ -39,9 +39,14 @@ impl Memory {
             Kind::Pool(p) if p.kind() == PoolKind::Max => l.output.len() * index,
             _ => 0,
         };
+        // An activation after the first layer works in place on its input's array.
         let inference_bytes = layers
             .iter()
-            .map(|l| (l.input.len() + l.output.len()) * scalar + indices(l))
+            .enumerate()
+            .map(|(i, l)| match (i, &l.kind) {
+                (1.., Kind::Activation(_)) => l.output.len() * scalar,
+                _ => (l.input.len() + l.output.len()) * scalar + indices(l),
+            })
             .max()
             .unwrap_or(0);
         let stored = stored(network);
@@ -53,6 +58,7 @@ impl Memory {
         let workspace_bytes = workspace.div_ceil(scalar) * scalar;
         // A dense layer adds its weight and bias gradients straight into the gradient buffer
         // (`backward_into`) or the parameters (`backward_sgd`); a convolution returns them.
+        // An activation's backward works in place on the gradient.
         let backward_bytes = layers
             .iter()
             .map(|l| {
@@ -60,7 +66,10 @@ impl Memory {
                     Kind::Dense { .. } => (0, 0),
                     _ => l.parameter_counts(),
                 };
-                (l.input.len() + l.output.len() + w + b) * scalar
+                match l.kind {
+                    Kind::Activation(_) => l.output.len() * scalar,
+                    _ => (l.input.len() + l.output.len() + w + b) * scalar,
+                }
             })
             .max()
             .unwrap_or(0);

@@ -29,8 +29,10 @@ use quote::quote;
 /// Expands `#[network(attr)] item`. On any error the item's name is still declared (as a unit
 /// struct) next to the errors, so one mistake gives one diagnostic.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    // A planted fault (tests only, `crate::emit::Fault`), for every layer it applies to.
+    let (attr, fault) = crate::emit::fault::take(attr);
     match parse(attr, item.clone()) {
-        Ok(network) => match emit::network(&network) {
+        Ok(network) => match emit::network(&network, fault) {
             Ok(tokens) => tokens,
             Err(e) => fallback(&item, e),
         },

@@ -58,8 +58,9 @@ fn lenet5_memory_and_cost() {
     let m = Memory::of(&n);
     // 6*25+6 + 16*150+16 + 400*120+120 + 120*84+84 + 84*10+10 parameters, 4 bytes each.
     assert_eq!(m.parameter_bytes, 61_706 * 4);
-    // Largest input plus output: the first ReLU, 6x28x28 in and out.
-    assert_eq!(m.inference_bytes, 2 * 4704 * 4);
+    // Largest input plus output: the first max pool, 6x28x28 in, 6x14x14 out and as many
+    // window indices (the ReLUs work in place).
+    assert_eq!(m.inference_bytes, (4704 + 1176) * 4 + 1176 * 4);
     // 28x28 same 5x5 1->6 without padding taps, 14x14 -> 10x10 6->16, and the dense layers.
     let conv1: usize = (0..28)
         .map(|i: usize| (i.min(2) + 3).min(28 - i + 2).min(5))

@@ -306,7 +306,7 @@ fn a_dropped_term_and_a_shifted_index_are_named() {
 
 /// The tokens of `item`, parsed.
 fn expand(name: &str, n: usize, m: usize, scalar: Scalar) -> syn::File {
-    let tokens = item(&Ident::new(name, Span::call_site()), n, m, scalar)
+    let tokens = item(&Ident::new(name, Span::call_site()), n, m, scalar, None)
         .unwrap_or_else(|e| panic!("{n} -> {m}: {e}"));
     syn::parse2(tokens).unwrap_or_else(|e| panic!("{n} -> {m}: {e}"))
 }
@@ -433,16 +433,16 @@ fn layers_too_large_to_evaluate_get_no_check() {
 #[test]
 fn wrong_sizes_are_errors_on_the_name() {
     let name = Ident::new("Layer", Span::call_site());
-    let err = item(&name, 0, 3, Scalar::F32).unwrap_err();
+    let err = item(&name, 0, 3, Scalar::F32, None).unwrap_err();
     assert_eq!(
         err.to_string(),
         "dense: a layer of 0 inputs and 3 outputs; expected at least 1 of each"
     );
-    assert!(item(&name, 3, 0, Scalar::F32).is_err());
-    let err = item(&name, 1 << 20, 1 << 20, Scalar::F32).unwrap_err();
+    assert!(item(&name, 3, 0, Scalar::F32, None).is_err());
+    let err = item(&name, 1 << 20, 1 << 20, Scalar::F32, None).unwrap_err();
     assert!(
         err.to_string().contains("is more than 20000000 weights"),
         "{err}"
     );
-    assert!(item(&name, usize::MAX, 2, Scalar::F32).is_err());
+    assert!(item(&name, usize::MAX, 2, Scalar::F32, None).is_err());
 }

@@ -21,8 +21,14 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 
 /// A hidden unit struct `name` with `forward` and `backward` of `pool`, and its compile-time
-/// check (spanned on `at`).
-pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream {
+/// check (spanned on `at`); `fault` planted if it is a pool's (tests only).
+pub fn item(
+    name: &Ident,
+    pool: &Pool,
+    scalar: Scalar,
+    at: Span,
+    fault: Option<super::Fault>,
+) -> TokenStream {
     let t = Ident::new(scalar.name(), Span::call_site());
     let [c, h, w] = pool.input();
     let [_, oh, ow] = pool.output();
@@ -40,7 +46,7 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
     let loops = |body: TokenStream| windows(pool, body);
     let functions = match pool.kind() {
         PoolKind::Max => {
-            let forward = max_forward(pool, &t);
+            let forward = max_forward(pool, &t, fault == Some(super::Fault::MaxPool));
             let backward = max_backward(pool, &t);
             quote! {
                 /// The window maxima, and each one's position in its channel's plane.
@@ -68,6 +74,11 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
         }
         PoolKind::Average => {
             let n = lit(pool.window_len());
+            // The planted fault spreads `d` undivided.
+            let share = match fault == Some(super::Fault::AveragePool) {
+                true => quote!(d[c][i][j]),
+                false => quote!(d[c][i][j] / #n as #t),
+            };
             let sum = taps.iter().map(|&(a, b)| {
                 let (a, b) = (lit(a), lit(b));
                 quote!(s += x[c][p + #a][q + #b];)
@@ -82,7 +93,7 @@ pub fn item(name: &Ident, pool: &Pool, scalar: Scalar, at: Span) -> TokenStream 
                 y[c][i][j] = s / #n as #t;
             });
             let backward = loops(quote! {
-                let g = d[c][i][j] / #n as #t;
+                let g = #share;
                 #(#spread)*
             });
             quote! {
@@ -164,7 +175,7 @@ fn windows(pool: &Pool, body: TokenStream) -> TokenStream {
 /// are computed too, but the loops' strided reads are shuffles of whole vectors, not gathers,
 /// and the first loop reads each tap once, where a scan of each window in full read it once
 /// per window holding it (`BENCHMARKS.md`, LeNet-5).
-fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
+fn max_forward(pool: &Pool, t: &Ident, ties_to_last: bool) -> TokenStream {
     let [c, h, w] = pool.input();
     let [_, oh, _] = pool.output();
     let [kh, kw] = pool.kernel();
@@ -175,7 +186,11 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
         let rest = taps.iter().skip(1).map(|&(a, b)| {
             let offset = Literal::u32_unsuffixed((a * w + b) as u32);
             let (a, b) = (lit(a), lit(b));
-            take_if_larger(quote!(x[c][p + #a][q + #b]), quote!(base + #offset))
+            take_if_larger(
+                quote!(x[c][p + #a][q + #b]),
+                quote!(base + #offset),
+                ties_to_last,
+            )
         });
         let scan = quote! {
             let mut best = x[c][p][q];
@@ -197,14 +212,18 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
     // Tap `b` of the window `m` of all the rows' windows: plane position `sw·m + b`.
     let in_row = (1..kw).map(|b| {
         let b = lit(b);
-        take_if_larger(quote!(x[#swl * m + #b]), quote!(#b))
+        take_if_larger(quote!(x[#swl * m + #b]), quote!(#b), ties_to_last)
     });
     // Row `a` of the window starting at `k`: the row's window `plane·a` further on, its
     // maximum's position `a·W` past the row's. (The position of a row's maximum is its column
     // added to a constant: a position read from memory under the condition, LLVM gathered.)
     let across = (1..kh).map(|a| {
         let (offset, row) = (lit(a * plane), Literal::u32_unsuffixed((a * w) as u32));
-        let scan = take_if_larger(quote!(row_best[k + #offset]), quote!(base + #row + b));
+        let scan = take_if_larger(
+            quote!(row_best[k + #offset]),
+            quote!(base + #row + b),
+            ties_to_last,
+        );
         quote! {
             let b = row_at[k + #offset];
             #scan
@@ -259,11 +278,15 @@ fn max_forward(pool: &Pool, t: &Ident) -> TokenStream {
 }
 
 /// One step of the scan (PyTorch's rule): `value` taken as `best`, with `position` as `at`,
-/// when it is larger than `best` or NaN.
-fn take_if_larger(value: TokenStream, position: TokenStream) -> TokenStream {
+/// when it is larger than `best` or NaN (or equal, with the fault `ties_to_last` planted).
+fn take_if_larger(value: TokenStream, position: TokenStream, ties_to_last: bool) -> TokenStream {
+    let larger = match ties_to_last {
+        true => quote!(v >= best),
+        false => quote!(v > best),
+    };
     quote! {
         let v = #value;
-        let take = v > best || v.is_nan();
+        let take = #larger || v.is_nan();
         best = if take { v } else { best };
         at = if take { #position } else { at };
     }

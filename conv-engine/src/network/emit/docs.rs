@@ -139,7 +139,9 @@ pub(in crate::network) fn network(n: &Network, m: &Memory) -> String {
     }
     let _ = writeln!(
         s,
-        "\n{} multiply-adds per inference, {} per training step.",
+        "\nThe values passed between layers and kept for backward; each layer's own temporaries \
+         (a convolution's padded rows and transposed buffers, say) come on top, on the stack.\n\n\
+         {} multiply-adds per inference, {} per training step.",
         m.inference_macs, m.training_macs
     );
     s.push_str(&derivations(n));

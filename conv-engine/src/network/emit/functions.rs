@@ -5,9 +5,10 @@
 use super::backward;
 use super::steps::{self, Update};
 use super::types;
+use crate::derive::activation::Activation;
 use crate::derive::pool::PoolKind;
 use crate::network::memory::Memory;
-use crate::network::shapes::{Kind, Network};
+use crate::network::shapes::{Kind, Layer, Network};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -144,11 +145,11 @@ pub(super) fn all(n: &Network, memory: &Memory, stored: &[bool]) -> TokenStream 
 fn constants(m: &Memory) -> TokenStream {
     let rows = [
         ("PARAMETER_BYTES", m.parameter_bytes, "Bytes of the parameters (`size_of::<Self>()`)."),
-        ("INFERENCE_BYTES", m.inference_bytes, "Bytes of activations a forward pass holds besides the parameters: the largest input plus output of one layer (plus a max pool's window indices). A layer's own temporaries (a convolution's padded rows, say) come on top."),
+        ("INFERENCE_BYTES", m.inference_bytes, "Bytes of activations a forward pass holds besides the parameters: the largest input plus output of one layer (plus a max pool's window indices; an activation after the first layer works in place, so its output alone). A layer's own temporaries (a convolution's padded rows, say) come on top."),
         ("WORKSPACE_BYTES", m.workspace_bytes, "Bytes of the training workspace (`size_of` of the workspace type)."),
-        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives, and a convolution's weight and bias gradients (a dense layer adds its own straight into the gradient buffer or the parameters; the layer's own temporaries come on top)."),
-        ("BATCH_TRAINING_BYTES", m.batch_training_bytes, "Training through a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer, the workspace and one layer's backward, besides the parameters."),
-        ("FUSED_TRAINING_BYTES", m.fused_training_bytes, "Training with the fused update (`train_step`): the workspace and one layer's backward, besides the parameters."),
+        ("BACKWARD_BYTES", m.backward_bytes, "The most one layer's backward holds besides the workspace: the gradients it takes and gives (one array for an activation, which works on it in place), and a convolution's weight and bias gradients (a dense layer adds its own straight into the gradient buffer or the parameters; the layer's own temporaries come on top)."),
+        ("BATCH_TRAINING_BYTES", m.batch_training_bytes, "Training through a gradient buffer (`loss_and_gradients`, then `sgd_step`): the buffer, the workspace and one layer's backward, besides the parameters (the layers' own temporaries come on top)."),
+        ("FUSED_TRAINING_BYTES", m.fused_training_bytes, "Training with the fused update (`train_step`): the workspace and one layer's backward, besides the parameters (the layers' own temporaries come on top)."),
         ("INFERENCE_MACS", m.inference_macs, "Multiply-adds of one inference (convolutions without their padding taps, dense layers)."),
         ("TRAINING_MACS", m.training_macs, "Multiply-adds of one training step (`train_step`): forward, backward (`dL/dx` and `dL/dW`, each as many as forward, except the first layer's `dL/dx`, which training leaves out when that layer is a convolution cut to its parameter gradients) and the update (one per parameter)."),
     ];
@@ -174,20 +175,50 @@ fn local_input(i: usize) -> TokenStream {
 
 /// The chain of forward steps, each in a block that ends its input's life: layer `i`'s input
 /// is bound inside the block whose value is layer `i`'s output, so only one layer's input and
-/// output are live at a time (what `INFERENCE_BYTES` counts).
+/// output are live at a time (what `INFERENCE_BYTES` counts). An activation after the first
+/// layer works in place on the binding of its input, which the next layer then reads: the
+/// value is never copied to be activated.
 fn inference(n: &Network, t: &Ident) -> TokenStream {
     let mut value = TokenStream::new();
+    // The activations still to apply in place to `value` when it is bound.
+    let mut pending = Vec::new();
+    // `value` bound as layer `i - 1`'s output (of layer `i`'s input shape), then `then`.
+    let bind = |value: &TokenStream, pending: &mut Vec<&Activation>, i: usize, l: &Layer| {
+        let (a, ty) = (types::output(i - 1), types::shape(t, l.input));
+        let place = quote!(#a);
+        let apply: Vec<_> = pending
+            .drain(..)
+            .map(|act| steps::activation_in_place(t, act, &place))
+            .collect();
+        let mutability = (!apply.is_empty()).then(|| quote!(mut));
+        quote!(let #mutability #a: #ty = #value; #(#apply)*)
+    };
     for (i, l) in n.layers.iter().enumerate() {
-        let step = steps::forward(t, l, &local_input(i), None);
-        value = match i {
-            0 => step,
+        value = match (i, &l.kind) {
+            (0, _) => steps::forward(t, l, &local_input(i), None),
+            (_, Kind::Activation(act)) => {
+                pending.push(act);
+                continue;
+            }
             _ => {
-                let (a, ty) = (types::output(i - 1), types::shape(t, l.input));
-                quote!({ let #a: #ty = #value; #step })
+                let (bound, step) = (
+                    bind(&value, &mut pending, i, l),
+                    steps::forward(t, l, &local_input(i), None),
+                );
+                quote!({ #bound #step })
             }
         };
     }
-    value
+    match n.layers.len() {
+        last if !pending.is_empty() => {
+            let (bound, a) = (
+                bind(&value, &mut pending, last, &n.layers[last - 1]),
+                types::output(last - 1),
+            );
+            quote!({ #bound #a })
+        }
+        _ => value,
+    }
 }
 
 /// Where layer `i`'s input is during training.

@@ -13,11 +13,12 @@ mod types;
 
 use super::memory::{stored, Memory};
 use super::shapes::{Kind, Network};
+use crate::emit::Fault;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 /// The whole expansion.
-pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
+pub(super) fn network(n: &Network, fault: Option<Fault>) -> syn::Result<TokenStream> {
     let t = types::scalar(n);
     let memory = Memory::of(n);
     let stored = stored(n);
@@ -27,7 +28,7 @@ pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
     let layer_items = n
         .layers
         .iter()
-        .map(|l| layer_item(n, l))
+        .map(|l| layer_item(n, l, fault))
         .collect::<syn::Result<Vec<_>>>()?;
 
     let fields = n.layers.iter().filter_map(|l| {
@@ -120,8 +121,13 @@ pub(super) fn network(n: &Network) -> syn::Result<TokenStream> {
     })
 }
 
-/// A convolution's or a dense layer's own code, in a hidden unit struct.
-fn layer_item(n: &Network, l: &super::shapes::Layer) -> syn::Result<TokenStream> {
+/// A convolution's, a dense layer's or a pool's own code, in a hidden unit struct, with
+/// `fault` planted where it applies.
+fn layer_item(
+    n: &Network,
+    l: &super::shapes::Layer,
+    fault: Option<Fault>,
+) -> syn::Result<TokenStream> {
     let ident = types::layer_struct(l);
     match &l.kind {
         Kind::Conv(spec) => {
@@ -131,13 +137,14 @@ fn layer_item(n: &Network, l: &super::shapes::Layer) -> syn::Result<TokenStream>
             let options = crate::emit::Options {
                 doc_images: false,
                 parameter_gradients: first,
+                fault,
                 ..crate::emit::Options::default()
             };
             crate::emit::generate_with(spec, &item, &options)
                 .map_err(|e| syn::Error::new(l.name.span(), format!("layer `{}`: {e}", l.name)))
         }
         Kind::Dense { inputs, outputs } => {
-            crate::emit::dense::item(&ident, *inputs, *outputs, n.scalar)
+            crate::emit::dense::item(&ident, *inputs, *outputs, n.scalar, fault)
                 .map_err(|e| syn::Error::new(l.name.span(), format!("layer `{}`: {e}", l.name)))
         }
         Kind::Pool(pool) => Ok(crate::emit::pool::item(
@@ -145,6 +152,7 @@ fn layer_item(n: &Network, l: &super::shapes::Layer) -> syn::Result<TokenStream>
             pool,
             n.scalar,
             l.name.span(),
+            fault,
         )),
         _ => Ok(TokenStream::new()),
     }

@@ -66,6 +66,14 @@ pub(super) fn forward(
     }
 }
 
+/// The activation `a` applied in place to `place` (a local of the layer's input shape), as a
+/// statement.
+pub(super) fn activation_in_place(t: &Ident, a: &Activation, place: &TokenStream) -> TokenStream {
+    let (f, alpha) = activation(t, a);
+    let (rt, y) = (rt(), flat_mut(quote!(&mut #place)));
+    quote!(#rt::#f(#alpha #y);)
+}
+
 /// The activation `a` of `x` (a reference) written into `y` (a `&mut` place), as a statement.
 pub(super) fn activation_into(
     t: &Ident,
