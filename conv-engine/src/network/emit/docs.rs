@@ -139,8 +139,9 @@ pub(in crate::network) fn network(n: &Network, m: &Memory) -> String {
     }
     let _ = writeln!(
         s,
-        "\nThe values passed between layers and kept for backward; each layer's own temporaries \
-         (a convolution's padded rows and transposed buffers, say) come on top, on the stack.\n\n\
+        "\nThe byte figures count the values passed between layers and kept for backward; each \
+         layer's own temporaries (a convolution's padded rows and transposed buffers, say) come \
+         on top, on the stack.\n\n\
          {} multiply-adds per inference, {} per training step.",
         m.inference_macs, m.training_macs
     );

@@ -182,7 +182,8 @@ fn inference(n: &Network, t: &Ident) -> TokenStream {
     let mut value = TokenStream::new();
     // The activations still to apply in place to `value` when it is bound.
     let mut pending = Vec::new();
-    // `value` bound as layer `i - 1`'s output (of layer `i`'s input shape), then `then`.
+    // `value` bound as layer `i - 1`'s output (of layer `i`'s input shape), and the pending
+    // activations applied to that binding in place.
     let bind = |value: &TokenStream, pending: &mut Vec<&Activation>, i: usize, l: &Layer| {
         let (a, ty) = (types::output(i - 1), types::shape(t, l.input));
         let place = quote!(#a);
@@ -209,6 +210,7 @@ fn inference(n: &Network, t: &Ident) -> TokenStream {
             }
         };
     }
+    // Activations at the end: applied to the last value's binding, which is the output.
     match n.layers.len() {
         last if !pending.is_empty() => {
             let (bound, a) = (
